@@ -1,0 +1,162 @@
+"""The functional API, as in HIPS autograd and JAX: ``grad``, ``value_and_grad``,
+``jacobian``, ``hessian``.
+
+``f`` is written with ``cr`` functions, Tensor operators or numpy functions. Arguments may
+be floats, lists or ndarrays. These functions never touch ``.grad``: they return results.
+Called on Tensors that are themselves being differentiated (``grad(grad(f))``,
+``hessian``), they return Tensors recorded in the outer graph: true reverse-over-reverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .graph import Node, backprop
+from .rules.elementwise import IDENTITY
+from .tensor import ARRAY_MODE, Tensor, as_array, graph_mode
+
+ArgNums = int | Sequence[int]
+
+
+def _argnums(argnums: ArgNums, nargs: int) -> tuple[tuple[int, ...], bool]:
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    for i in nums:
+        if not -nargs <= i < nargs:
+            raise ValueError(f"argnums {i} is out of range for {nargs} positional argument(s)")
+    return tuple(i % nargs for i in nums), single
+
+
+def _wrap(args: tuple, nums: tuple[int, ...]) -> tuple[list, list[Tensor], bool]:
+    """Replace the differentiated arguments by fresh graph leaves. An argument that is
+    already a Tensor in an outer graph is wrapped in an identity node, so that this
+    derivative and the outer one are kept apart."""
+    new = list(args)
+    leaves: list[Tensor] = []
+    nested = False
+    for i in nums:
+        a = args[i]
+        if isinstance(a, Tensor) and a.needs:
+            leaf = IDENTITY(a)
+            nested = True
+        elif isinstance(a, Node):
+            leaf = Tensor(a.value, requires_grad=True)
+        else:
+            if isinstance(a, (bool, str)) or a is None:
+                raise TypeError(f"argument {i}: cannot differentiate with respect to "
+                                f"{type(a).__name__} {a!r}; give a float, a list or an array")
+            leaf = Tensor(as_array(a), requires_grad=True)
+        new[i] = leaf
+        leaves.append(leaf)
+    return new, leaves, nested
+
+
+def _as_output(y: Any, what: str) -> Tensor:
+    if isinstance(y, Tensor):
+        return y
+    if isinstance(y, Node):
+        raise TypeError(f"{what}: f returned a {type(y).__name__}; write f with Tensors "
+                        "(cr functions and operators accept them)")
+    try:
+        return Tensor._node(as_array(y), (), None, False)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what}: f must return a number or an array, "
+                        f"got {type(y).__name__}") from None
+
+
+def _result(g: Any, original: Any, nested: bool) -> Any:
+    if nested:
+        return g
+    g = g.value if isinstance(g, Node) else g
+    if isinstance(original, float | int) and not isinstance(original, bool):
+        return float(g)
+    return np.asarray(g)
+
+
+def _zeros(leaf: Tensor, lead: tuple[int, ...], nested: bool) -> Any:
+    z = np.zeros(lead + leaf.shape, dtype=leaf.dtype)
+    return Tensor._node(z, (), None, False) if nested else z
+
+
+def _backprop(y: Tensor, seed: np.ndarray, leaves: list[Tensor], nested: bool,
+              batch_ndim: int = 0) -> list[Any]:
+    lead = seed.shape[:batch_ndim]
+    if nested:
+        found = backprop(y, Tensor._node(seed, (), None, False), graph_mode(),
+                         batch_ndim=batch_ndim, accumulate=False, wanted=tuple(leaves))
+    else:
+        found = backprop(y, seed, ARRAY_MODE, batch_ndim=batch_ndim, accumulate=False,
+                         wanted=tuple(leaves))
+    return [found[id(leaf)] if id(leaf) in found else _zeros(leaf, lead, nested)
+            for leaf in leaves]
+
+
+def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """``f`` -> a function returning ``(f(*args), gradient)``.
+
+    ``f`` must return one number (a one-element result). The gradient has the shape of the
+    argument (a float for a float argument); a tuple of them when ``argnums`` is a tuple.
+    """
+
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        nums, single = _argnums(argnums, len(args))
+        new, leaves, nested = _wrap(args, nums)
+        y = _as_output(f(*new, **kwargs), "grad")
+        if y.value.size != 1:
+            raise TypeError(f"grad: f must return a single number, got shape {y.shape}; "
+                            "use cr.jacobian for vector outputs")
+        grads = _backprop(y, np.ones_like(y.value), leaves, nested)
+        results = tuple(_result(g, args[i], nested) for g, i in zip(grads, nums))
+        value = y if nested else y.value.item() if y.ndim == 0 else y.value
+        return value, (results[0] if single else results)
+
+    value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    return value_and_grad_f
+
+
+def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """``f`` -> its gradient function: ``grad(f)(x)`` has the shape of ``x`` (a float for a
+    float). ``f`` must return a single number. Compose freely: ``grad(grad(f))``."""
+    vg = value_and_grad(f, argnums)
+
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        return vg(*args, **kwargs)[1]
+
+    grad_f.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    return grad_f
+
+
+def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """``f`` -> its Jacobian function: the result has shape ``out.shape + x.shape``.
+
+    All rows come from one reverse pass with a batch of cotangents (the identity), not one
+    pass per output element.
+    """
+
+    def jacobian_f(*args: Any, **kwargs: Any) -> Any:
+        nums, single = _argnums(argnums, len(args))
+        new, leaves, nested = _wrap(args, nums)
+        y = _as_output(f(*new, **kwargs), "jacobian")
+        n = y.value.size
+        seed = np.eye(n, dtype=y.dtype).reshape((n,) + y.shape)
+        rows = _backprop(y, seed, leaves, nested, batch_ndim=1)
+        out = []
+        for g, leaf in zip(rows, leaves):
+            shape = y.shape + leaf.shape
+            out.append(g.reshape(shape) if nested else np.asarray(g).reshape(shape))
+        return out[0] if single else tuple(out)
+
+    jacobian_f.__name__ = f"jacobian({getattr(f, '__name__', 'f')})"
+    return jacobian_f
+
+
+def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+    """``f`` -> its Hessian function: shape ``x.shape + x.shape``, by reverse-over-reverse
+    (the Jacobian of the recorded gradient), never by finite differences."""
+    if not isinstance(argnums, int):
+        raise TypeError("hessian: argnums must be one int; for mixed partials use "
+                        "jacobian(grad(f, i), j)")
+    return jacobian(grad(f, argnums), argnums)

@@ -1,0 +1,238 @@
+"""The reverse-mode core shared by the Scalar and the Tensor engine.
+
+A graph node records the primitive that made it and its ``parents``: the op's inputs in
+order, nodes and plain constants alike (``x * 2`` has parents ``(x, 2)``; ``x * x`` has
+parents ``(x, x)``, so both edges are kept). Nothing else is stored on the hot path: the
+local gradient of an edge is recomputed on demand from the primitive's rule.
+
+The backward pass is the iterative child-count walk of HIPS autograd: a first loop counts,
+for every node reached, how many edges lead into it; a second loop pops a node once all of
+its cotangent has arrived, so the order is deterministic, no recursion is used and each
+cotangent is released as soon as it has been passed on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_state = {"grad_enabled": True}
+
+
+def grad_enabled() -> bool:
+    """Whether operations are being recorded (False inside ``no_grad``)."""
+    return _state["grad_enabled"]
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Context manager: nothing computed inside is recorded for differentiation."""
+    previous = _state["grad_enabled"]
+    _state["grad_enabled"] = False
+    try:
+        yield
+    finally:
+        _state["grad_enabled"] = previous
+
+
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Context manager: re-enable recording inside a ``no_grad`` block."""
+    previous = _state["grad_enabled"]
+    _state["grad_enabled"] = True
+    try:
+        yield
+    finally:
+        _state["grad_enabled"] = previous
+
+
+class Node:
+    """One value in a computation graph.
+
+    ``value`` is the forward result (a float for Scalars, an ndarray for Tensors), ``grad``
+    the accumulated gradient, ``parents`` the op's inputs (nodes or constants) in order,
+    ``prim`` the primitive that produced it (None for a leaf), ``needs`` whether any
+    gradient must flow into it. ``_ct`` and ``_pending`` are scratch space of a backward
+    pass, empty outside one.
+    """
+
+    __slots__ = ("value", "grad", "parents", "prim", "needs", "name", "_ct", "_pending",
+                 "__weakref__")
+    empty_grad: Any = None
+
+    def __init__(self, value: Any, parents: tuple = (), prim: Any = None, needs: bool = False,
+                 name: str | None = None) -> None:
+        self.value = value
+        self.grad = self.empty_grad
+        self.parents = parents
+        self.prim = prim
+        self.needs = needs
+        self.name = name
+        self._ct = None
+        self._pending = 0
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.prim is None
+
+
+def is_node(x: Any) -> bool:
+    return isinstance(x, Node)
+
+
+def walk(root: Node) -> list[Node]:
+    """Every node reachable from ``root`` that needs a gradient, in reverse topological
+    order (root first), each once; iterative and deterministic."""
+    order: list[Node] = []
+    if not root.needs:
+        return [root]
+    _count_edges(root, ())
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        node._pending = 0
+        order.append(node)
+        for p in node.parents:
+            if isinstance(p, Node) and p.needs:
+                p._pending -= 1
+                if p._pending == 0:
+                    ready.append(p)
+    return order
+
+
+def _count_edges(root: Node, stop: set[int] | tuple) -> None:
+    """Set ``_pending`` of each node below root to the number of edges leading into it;
+    the walk does not go past the nodes whose ids are in ``stop``."""
+    root._pending = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if stop and id(node) in stop:
+            continue
+        for p in node.parents:
+            if isinstance(p, Node) and p.needs:
+                if p._pending == 0:
+                    stack.append(p)
+                p._pending += 1
+
+
+class Mode:
+    """How a backward pass computes: ``math`` is the namespace the rules call (floats,
+    ndarrays or recording Tensors), ``graph`` whether the rules see nodes (so that the
+    gradient is itself differentiable), ``sum_to`` the one place where a cotangent is
+    summed back to the shape of the input it flows into (None for Python floats)."""
+
+    __slots__ = ("math", "graph", "sum_to", "fallback")
+
+    def __init__(self, math: Any, graph: bool, sum_to: Any, fallback: Any = None) -> None:
+        self.math = math
+        self.graph = graph
+        self.sum_to = sum_to
+        self.fallback = fallback
+
+
+def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
+             accumulate: bool = True, wanted: tuple[Node, ...] = (),
+             on_edge: Any = None) -> dict[int, Any]:
+    """Run one reverse pass from ``root`` with cotangent ``seed``.
+
+    With ``accumulate`` the cotangent reaching each node is added to its ``.grad``.
+    The cotangents of the nodes in ``wanted`` are returned by ``id``; the walk does not go
+    past them. ``batch_ndim`` leading axes of ``seed`` are independent cotangents pushed
+    through together (how ``jacobian`` gets every row in one pass).
+    """
+    stop = {id(w) for w in wanted}
+    found: dict[int, Any] = {}
+    if not root.needs:
+        return found
+    _count_edges(root, stop)
+    math, graph, sum_to = mode.math, mode.graph, mode.sum_to
+    root._ct = seed
+    ready = [root]
+    try:
+        while ready:
+            node = ready.pop()
+            g = node._ct
+            node._ct = None
+            if accumulate:
+                old = node.grad
+                if old is None:
+                    node.grad = g if (graph or node.prim is not None) else _own(g)
+                else:
+                    node.grad = old + g
+            if stop and id(node) in stop:
+                found[id(node)] = g
+                continue
+            prim = node.prim
+            if prim is None:
+                continue
+            parents = node.parents
+            if graph:
+                args = parents
+                ans = node
+            else:
+                args = [p.value if isinstance(p, Node) else p for p in parents]
+                ans = node.value
+            vjps = prim.vjps
+            for i, p in enumerate(parents):
+                if not (isinstance(p, Node) and p.needs):
+                    continue
+                try:
+                    c = vjps[i](math, g, ans, *args)
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    if mode.fallback is None:
+                        raise
+                    c = mode.fallback(vjps[i], g, ans, args)
+                if sum_to is not None:
+                    c = sum_to(c, p, batch_ndim)
+                if on_edge is not None:
+                    on_edge(node, i, p, c)
+                if p._ct is None:
+                    p._ct = c
+                else:
+                    p._ct = p._ct + c
+                p._pending -= 1
+                if p._pending == 0:
+                    ready.append(p)
+    finally:
+        for n in ready:
+            n._ct = None
+            n._pending = 0
+        if ready:
+            _reset(root)
+    return found
+
+
+def _own(g: Any) -> Any:
+    """A leaf's first gradient must not alias an array a rule passed straight through."""
+    copy = getattr(g, "copy", None)
+    return copy() if copy is not None else g
+
+
+def _reset(root: Node) -> None:
+    """Clear scratch space left by a pass that stopped half-way (an exception in a rule)."""
+    stack = [root]
+    seen = {id(root)}
+    while stack:
+        node = stack.pop()
+        node._ct = None
+        node._pending = 0
+        for p in node.parents:
+            if isinstance(p, Node) and id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+
+
+def zero_grad(root: Node) -> None:
+    """Clear ``.grad`` of every node of the graph below ``root`` (None for Tensors, 0.0
+    for Scalars). Iterative, so it works on graphs of any depth."""
+    stack = [root]
+    seen = {id(root)}
+    while stack:
+        node = stack.pop()
+        node.grad = node.empty_grad
+        for p in node.parents:
+            if isinstance(p, Node) and id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)

@@ -1,0 +1,171 @@
+"""Primitives: the single definition of each differentiable op.
+
+A :class:`Primitive` holds everything there is to know about one op, in one place: its
+forward for Python floats (the Scalar engine) and for ndarrays (the Tensor engine), one
+vector-Jacobian product (VJP) per differentiable input, the human-readable local derivative
+of each input, the VJP written as a formula, its domain and its convention at kinks.
+
+A VJP has the signature ``vjp(M, g, ans, *args) -> contribution`` where ``M`` is the math
+namespace of the pass (``chainrule.backends``: math on floats, numpy on arrays, or recording
+Tensor functions when the gradient must itself be differentiable), ``g`` the upstream
+cotangent, ``ans`` the op's output and ``args`` the op's inputs followed by its
+parameters. Because rules only use ``M`` and operators, the same rule gives first-order
+gradients on raw numbers and higher-order gradients on Tensors.
+
+Cotangents may carry extra *leading* axes (a batch of cotangents pushed through together,
+as ``jacobian`` does): rules address axes from the end (negative axes) and never assume
+``g.ndim == ans.ndim``. Broadcasting is undone by the core, never inside a rule.
+
+Users add their own ops with :func:`primitive`, the same mechanism the built-in ops use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .graph import Node
+
+Vjp = Callable[..., Any]
+
+REGISTRY: dict[str, Primitive] = {}
+
+
+class Primitive:
+    """One differentiable op.
+
+    Args:
+        name: the op's name as shown in explanations (``"sin"``).
+        float_fn: forward on Python floats, or None if the op is Tensor-only.
+        array_fn: forward on ndarrays (inputs first, then parameters).
+        vjps: one rule per differentiable input (None: no gradient flows there).
+        inputs: the names of the differentiable inputs, for formulas (``("x",)``).
+        expr: the op written with those names (``"sin(x)"``).
+        derivs: per input, the local derivative d(expr)/d(input) as text (``"cos(x)"``).
+        vjp_text: per input, the VJP as a formula in ``g`` (``"g * cos(x)"``).
+        domain: where the op is defined, in words.
+        kink: the convention at points where the derivative does not exist, or None.
+        sample: for the test matrix, (low, high) ranges to draw each input from, and
+            ``avoid``: points near which inputs must not fall (kinks, poles).
+        differentiable_twice: False where the VJP uses constants derived from the input
+            (so it is exact to first order only).
+    """
+
+    __slots__ = ("name", "float_fn", "array_fn", "vjps", "inputs", "expr", "derivs",
+                 "vjp_text", "domain", "kink", "sample", "avoid", "differentiable_twice",
+                 "n_inputs", "variadic", "__dict__")
+
+    def __init__(self, name: str, *, array_fn: Callable[..., Any],
+                 vjps: Sequence[Vjp | None] | Callable[[int], Vjp],
+                 float_fn: Callable[..., Any] | None = None,
+                 inputs: Sequence[str] = ("x",), expr: str | None = None,
+                 derivs: Sequence[str] = (), vjp_text: Sequence[str] = (),
+                 domain: str = "all reals", kink: str | None = None,
+                 sample: Sequence[tuple[float, float]] | None = None,
+                 avoid: Sequence[float] = (), differentiable_twice: bool = True,
+                 variadic: bool = False) -> None:
+        self.name = name
+        self.float_fn = float_fn
+        self.array_fn = array_fn
+        self.variadic = variadic
+        self.vjps = _EachInput(vjps) if variadic else tuple(vjps)
+        self.inputs = tuple(inputs)
+        self.n_inputs = len(self.inputs)
+        self.expr = expr or f"{name}({', '.join(self.inputs)})"
+        self.derivs = tuple(derivs)
+        self.vjp_text = tuple(vjp_text)
+        self.domain = domain
+        self.kink = kink
+        self.sample = tuple(sample) if sample else ((-2.0, 2.0),) * max(1, self.n_inputs)
+        self.avoid = tuple(avoid)
+        self.differentiable_twice = differentiable_twice
+
+    def rule(self, i: int = 0) -> str:
+        """The human-readable local derivative of input ``i``: ``d/dx sin(x) = cos(x)``."""
+        if i < len(self.derivs):
+            return f"d/d{self.inputs[i]} {self.expr} = {self.derivs[i]}"
+        return f"d/d{self.inputs[i]} {self.expr}: see vjp {self.vjp_formula(i)}"
+
+    def vjp_formula(self, i: int = 0) -> str:
+        """The VJP of input ``i`` as a formula in the upstream gradient ``g``."""
+        if i < len(self.vjp_text):
+            return self.vjp_text[i]
+        if i < len(self.derivs):
+            return f"g * {self.derivs[i]}"
+        return "(no formula given)"
+
+    def __call__(self, *args: Any) -> Any:
+        return apply(self, *args)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}: {self.expr}>"
+
+
+class _EachInput:
+    """VJPs of a variadic op (concatenate, stack): rule ``i`` is ``fn(i, M, g, ans, *a)``."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __getitem__(self, i: int) -> Vjp:
+        fn = self.fn
+        return lambda M, g, ans, *args: fn(i, M, g, ans, *args)
+
+
+def defprimitive(name: str, **spec: Any) -> Primitive:
+    """Declare a built-in primitive and register it under ``name``."""
+    prim = Primitive(name, **spec)
+    REGISTRY[name] = prim
+    return prim
+
+
+def primitive(name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None], *,
+              float_forward: Callable[..., Any] | None = None,
+              inputs: Sequence[str] | None = None, derivs: Sequence[str] = (),
+              expr: str | None = None, domain: str = "all reals",
+              kink: str | None = None) -> Primitive:
+    """Define a new differentiable op, the way the built-in ops are defined.
+
+    ``forward(*inputs)`` computes the op on numbers or ndarrays (numpy code);
+    ``vjps[i](M, g, ans, *inputs)`` returns the gradient flowing into input ``i`` given the
+    upstream gradient ``g`` (same shape as ``ans``). Write the rules with ``M``'s functions
+    (``M.cos``, ``M.exp``, ``M.sum``...) and operators so they also work on Tensors, which
+    makes second derivatives (``hessian``) work too. ``float_forward`` is an optional fast
+    forward for Python floats (the Scalar engine falls back to ``forward`` otherwise).
+
+    Example::
+
+        cube = cr.primitive("cube", lambda x: x**3, [lambda M, g, ans, x: g * 3 * x**2],
+                            derivs=["3*x**2"])
+        cube(cr.Scalar(2.0))          # a Scalar, value 8.0, differentiable
+        cr.grad(lambda x: cube(x))(2.0)   # 12.0
+
+    Returns the primitive; calling it applies the op to Scalars, Tensors or plain values.
+    """
+    n = len(vjps)
+    names = tuple(inputs) if inputs else (("x",) if n == 1 else tuple(f"x{i}" for i in range(n)))
+    if len(names) != n:
+        raise ValueError(f"primitive {name!r}: {len(names)} input names for {n} vjps")
+    return Primitive(name, array_fn=forward, vjps=vjps,
+                     float_fn=float_forward or _float_via(forward), inputs=names,
+                     derivs=derivs, expr=expr, domain=domain, kink=kink)
+
+
+def _float_via(forward: Callable[..., Any]) -> Callable[..., float]:
+    return lambda *xs: float(forward(*xs))
+
+
+def apply(prim: Primitive, *args: Any) -> Any:
+    """Apply ``prim``: on Scalars or Tensors it records a graph node, on plain numbers or
+    arrays it just computes. The first graph node among ``args`` picks the engine."""
+    for a in args:
+        if isinstance(a, Node):
+            return type(a)._apply(prim, args)
+    if prim.float_fn is not None and all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                                         for a in args[: prim.n_inputs]):
+        from .scalar import float_forward
+        return float_forward(prim, args)
+    from .tensor import array_forward
+    return array_forward(prim, args)

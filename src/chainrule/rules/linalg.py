@@ -1,0 +1,38 @@
+"""Matrix products. ``matmul`` follows numpy's rules, 1-D operands included; the VJPs are
+written so that a cotangent with leading batch axes flows through unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..primitive import defprimitive
+
+
+def _drop_axis(M, r, axis):
+    shape = r.shape
+    axis = axis % len(shape)
+    return M.reshape(r, shape[:axis] + shape[axis + 1:])
+
+
+def _matmul_vjp_a(M, g, ans, a, b):
+    if b.ndim == 1:                     # out[..., i] = sum_j a[..., i, j] b[j]
+        return M.expand_dims(g, -1) * b
+    if a.ndim == 1:                     # out[..., k] = sum_j a[j] b[..., j, k]
+        return _drop_axis(M, M.matmul(b, M.expand_dims(g, -1)), -1)
+    return M.matmul(g, M.swapaxes(b))
+
+
+def _matmul_vjp_b(M, g, ans, a, b):
+    if a.ndim == 1:
+        if b.ndim == 1:
+            return M.expand_dims(g, -1) * a
+        return M.expand_dims(a, -1) * M.expand_dims(g, -2)
+    if b.ndim == 1:
+        return _drop_axis(M, M.matmul(M.expand_dims(g, -2), a), -2)
+    return M.matmul(M.swapaxes(a), g)
+
+
+MATMUL = defprimitive(
+    "matmul", array_fn=np.matmul, vjps=[_matmul_vjp_a, _matmul_vjp_b],
+    inputs=("A", "B"), expr="A @ B", derivs=["B^T (on the right)", "A^T (on the left)"],
+    vjp_text=["g @ B.T", "A.T @ g"])

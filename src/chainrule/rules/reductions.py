@@ -1,0 +1,161 @@
+"""Reductions and normalizations: sum, mean, max, min, logsumexp, softmax, log_softmax, norm.
+
+Axis parameters are always stored as a tuple of *negative* axes (the public functions
+normalize them), so a rule addresses the same axes whether or not the cotangent carries
+leading batch axes.
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+
+from ..backends import kept_shape
+from ..primitive import defprimitive
+
+
+def _kept(M, g, ans, x, axes, keepdims):
+    """``g`` reshaped to broadcast against ``x``: reduced axes of size 1, batch axes kept."""
+    if keepdims:
+        return g
+    lead = g.ndim - ans.ndim
+    return M.reshape(g, g.shape[:lead] + kept_shape(x.shape, axes))
+
+
+def _kept_value(M, ans, x, axes, keepdims):
+    """The op's output reshaped to broadcast against ``x`` (no batch axes)."""
+    return ans if keepdims else M.reshape(ans, kept_shape(x.shape, axes))
+
+
+def _spread(M, g, ans, x, axes, keepdims):
+    lead = g.ndim - ans.ndim
+    return M.broadcast_to(_kept(M, g, ans, x, axes, keepdims), g.shape[:lead] + x.shape)
+
+
+def _arg_mask(M, ans, x, axes, keepdims):
+    """1/k at each of the k positions attaining the reduced extreme: ties split equally."""
+    xv = M.value(x)
+    hit = xv == np.reshape(M.value(ans), kept_shape(xv.shape, axes))
+    return hit / np.sum(hit, axis=axes, keepdims=True)
+
+
+def _lse(x, axes, keepdims):
+    m = np.max(x, axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axes)
+
+
+def _softmax(x, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(x, axis):
+    return x - _lse(x, axis, True)
+
+
+SUM = defprimitive(
+    "sum", array_fn=lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
+    vjps=[_spread], expr="sum(x)", derivs=["1 for every element"],
+    vjp_text=["g broadcast back to x's shape"])
+MEAN = defprimitive(
+    "mean", array_fn=lambda x, axes, keepdims: np.mean(x, axis=axes, keepdims=keepdims),
+    vjps=[lambda M, g, ans, x, axes, keepdims:
+          _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes)],
+    expr="mean(x)", derivs=["1/n for every element"], vjp_text=["g / n, broadcast to x"])
+MAX = defprimitive(
+    "max", array_fn=lambda x, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims),
+    vjps=[lambda M, g, ans, x, axes, keepdims:
+          _kept(M, g, ans, x, axes, keepdims) * _arg_mask(M, ans, x, axes, keepdims)],
+    expr="max(x)", derivs=["1 at the maximum, 0 elsewhere"],
+    vjp_text=["g at the argmax, 0 elsewhere"], kink="ties split the gradient equally")
+MIN = defprimitive(
+    "min", array_fn=lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims),
+    vjps=[lambda M, g, ans, x, axes, keepdims:
+          _kept(M, g, ans, x, axes, keepdims) * _arg_mask(M, ans, x, axes, keepdims)],
+    expr="min(x)", derivs=["1 at the minimum, 0 elsewhere"],
+    vjp_text=["g at the argmin, 0 elsewhere"], kink="ties split the gradient equally")
+LOGSUMEXP = defprimitive(
+    "logsumexp", array_fn=_lse,
+    vjps=[lambda M, g, ans, x, axes, keepdims: _kept(M, g, ans, x, axes, keepdims)
+          * M.exp(x - _kept_value(M, ans, x, axes, keepdims))],
+    expr="log(sum(exp(x)))", derivs=["softmax(x)"], vjp_text=["g * softmax(x)"],
+    domain="all reals (stable for large |x|)")
+SOFTMAX = defprimitive(
+    "softmax", array_fn=_softmax,
+    vjps=[lambda M, g, ans, x, axis: ans * (g - M.sum(g * ans, axis, True))],
+    expr="softmax(x)", derivs=["diag(s) - s s^T, s = softmax(x)"],
+    vjp_text=["s * (g - sum(g * s))"])
+LOG_SOFTMAX = defprimitive(
+    "log_softmax", array_fn=_log_softmax,
+    vjps=[lambda M, g, ans, x, axis: g - M.exp(ans) * M.sum(g, axis, True)],
+    expr="log_softmax(x)", derivs=["I - softmax(x) (each row)"],
+    vjp_text=["g - softmax(x) * sum(g)"])
+
+
+def norm_kind(ord, axes: tuple[int, ...]) -> str:
+    """Which norm ``np.linalg.norm(x, ord, axis)`` computes: 'euclid', 'l1', 'linf',
+    'p', or 'spectral'. Raises ValueError for an ord chainrule does not differentiate."""
+    if ord is None or (ord == "fro" and len(axes) == 2) or (ord == 2 and len(axes) == 1):
+        return "euclid"
+    if len(axes) == 1 and not isinstance(ord, str):
+        if ord == 1:
+            return "l1"
+        if ord == np.inf:
+            return "linf"
+        if ord > 1:
+            return "p"
+    if len(axes) == 2 and ord == 2:
+        return "spectral"
+    raise ValueError(
+        f"norm: ord={ord!r} over {len(axes)} axis/axes is not supported; supported: "
+        "ord None/2/1/inf/p>1 for vectors, None/'fro'/2 for matrices")
+
+
+def _norm(x, ord, axes, keepdims):
+    kind = norm_kind(ord, axes)
+    if kind == "euclid" or (kind == "spectral" and 1 in (x.shape[axes[0]], x.shape[axes[1]])):
+        return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
+    axis = axes[0] if len(axes) == 1 else axes
+    return np.linalg.norm(x, ord, axis=axis, keepdims=keepdims)
+
+
+def _norm_vjp(M, g, ans, x, ord, axes, keepdims):
+    kind = norm_kind(ord, axes)
+    gk = _kept(M, g, ans, x, axes, keepdims)
+    xv = M.value(x)
+    if kind == "spectral" and 1 not in (xv.shape[axes[0]], xv.shape[axes[1]]):
+        return gk * _spectral_direction(xv, axes, M)
+    if kind in ("euclid", "spectral"):
+        nk = _kept_value(M, ans, x, axes, keepdims)
+        safe = M.where(M.value(nk) == 0, 1.0, nk)  # gradient of the norm at 0 is 0
+        return gk * x / safe
+    sign = np.sign(xv)
+    if kind == "l1":
+        return gk * sign
+    if kind == "linf":
+        a = np.abs(xv)
+        hit = a == np.max(a, axis=axes, keepdims=True)
+        return gk * (sign * hit / np.sum(hit, axis=axes, keepdims=True))
+    nk = _kept_value(M, ans, x, axes, keepdims)
+    safe = M.where(M.value(nk) == 0, 1.0, nk)
+    return gk * M.sign(xv) * M.abs(x) ** (ord - 1) / safe ** (ord - 1)
+
+
+def _spectral_direction(xv, axes, M):
+    if getattr(M, "graph", False):
+        raise NotImplementedError(
+            "norm(ord=2) of a matrix: second derivatives are not supported "
+            "(the singular vectors are treated as constants)")
+    moved = np.moveaxis(xv, axes, (-2, -1))
+    u, _, vt = np.linalg.svd(moved)
+    d = u[..., :, :1] * vt[..., :1, :]
+    return np.moveaxis(d, (-2, -1), axes)
+
+
+NORM = defprimitive(
+    "norm", array_fn=_norm, vjps=[_norm_vjp], expr="||x||",
+    derivs=["x / ||x|| (2-norm)"], vjp_text=["g * x / ||x||"],
+    kink="the gradient of the norm at 0 is 0 (not NaN)", avoid=[0.0])

@@ -1,0 +1,78 @@
+"""Structural primitives: reshape, transpose, broadcast, sum-to-shape, indexing and its
+adjoint, concatenate, stack. They move numbers around; their VJPs move them back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backends import index_add, sum_to_shape
+from ..primitive import defprimitive
+
+
+def _lead(g, ans):
+    return g.ndim - ans.ndim
+
+
+def _transpose_vjp(M, g, ans, x, axes):
+    lead = _lead(g, ans)
+    inverse = np.argsort(axes) if axes is not None else tuple(range(x.ndim))[::-1]
+    return M.transpose(g, tuple(range(lead)) + tuple(lead + int(i) for i in inverse))
+
+
+def _sum_to_vjp(M, g, ans, x, shape, nb):
+    lead = _lead(g, ans)
+    extra = x.ndim - nb - len(shape)
+    kept = x.shape[:nb] + (1,) * extra + tuple(shape)
+    return M.broadcast_to(M.reshape(g, g.shape[:lead] + kept), g.shape[:lead] + x.shape)
+
+
+def _batched_index(lead, index):
+    return (slice(None),) * lead + (index if isinstance(index, tuple) else (index,))
+
+
+def _concat_vjp(i, M, g, ans, *args):
+    *xs, axis = args
+    start = sum(x.shape[axis] for x in xs[:i])
+    stop = start + xs[i].shape[axis]
+    return M.getitem(g, (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
+
+
+def _stack_vjp(i, M, g, ans, *args):
+    axis = args[-1]
+    return M.getitem(g, (Ellipsis, i) + (slice(None),) * (-axis - 1))
+
+
+RESHAPE = defprimitive(
+    "reshape", array_fn=np.reshape,
+    vjps=[lambda M, g, ans, x, shape: M.reshape(g, g.shape[:_lead(g, ans)] + x.shape)],
+    expr="reshape(x)", derivs=["1 (elements move back)"], vjp_text=["g reshaped to x's shape"])
+TRANSPOSE = defprimitive(
+    "transpose", array_fn=np.transpose, vjps=[_transpose_vjp],
+    expr="transpose(x)", derivs=["1 (elements move back)"], vjp_text=["g transposed back"])
+BROADCAST_TO = defprimitive(
+    "broadcast_to", array_fn=np.broadcast_to,
+    vjps=[lambda M, g, ans, x, shape: M.sum_to(g, x.shape, _lead(g, ans))],
+    expr="broadcast(x)", derivs=["1 per copy"], vjp_text=["g summed over the copies"])
+SUM_TO = defprimitive(
+    "sum_to", array_fn=sum_to_shape, vjps=[_sum_to_vjp],
+    expr="sum_to(x)", derivs=["1 for every element"], vjp_text=["g broadcast back"])
+GETITEM = defprimitive(
+    "getitem", array_fn=lambda x, index: x[index],
+    vjps=[lambda M, g, ans, x, index: M.index_add(
+        g, g.shape[:_lead(g, ans)] + x.shape, _batched_index(_lead(g, ans), index))],
+    expr="x[index]", derivs=["1 at the selected elements (repeats add up)"],
+    vjp_text=["zeros like x, g added at index"])
+INDEX_ADD = defprimitive(
+    "index_add", array_fn=index_add,
+    vjps=[lambda M, g, ans, x, shape, index: M.getitem(
+        g, _batched_index(_lead(g, ans), index))],
+    expr="scatter(x)", derivs=["1 at the index"], vjp_text=["g[index]"])
+CONCATENATE = defprimitive(
+    "concatenate", array_fn=lambda *args: np.concatenate(args[:-1], axis=args[-1]),
+    vjps=_concat_vjp, variadic=True, inputs=("xs",), expr="concatenate(xs)",
+    derivs=["1 (each input gets its slice back)"], vjp_text=["g sliced per input"])
+STACK = defprimitive(
+    "stack", array_fn=lambda *args: np.stack(args[:-1], axis=args[-1]),
+    vjps=_stack_vjp, variadic=True, inputs=("xs",), expr="stack(xs)",
+    derivs=["1 (each input gets its slice back)"], vjp_text=["g[..., i, ...] per input"])
+

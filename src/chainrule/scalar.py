@@ -1,0 +1,175 @@
+"""The Scalar engine: one Python float per graph node (scalar-based backpropagation).
+
+Arithmetic runs on Python floats with :mod:`math`; where Python would raise (division by
+zero, log of a negative, overflow) the op falls back to numpy's float64 semantics, so
+``1/0`` is ``inf`` and ``log(-1)`` is ``nan`` with numpy's warning, as for Tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .backends import ARRAY, FLOAT
+from .graph import Mode, Node, _state, backprop
+from .primitive import Primitive
+from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
+
+_FALLBACK_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
+
+
+def float_forward(prim: Primitive, vals) -> float:
+    """``prim`` on Python floats, with numpy float64 semantics where math would raise."""
+    try:
+        return prim.float_fn(*vals)
+    except _FALLBACK_ERRORS:
+        return float(prim.array_fn(*[np.float64(v) if isinstance(v, (int, float)) else v
+                                     for v in vals]))
+
+
+def _float_vjp_fallback(vjp, g, ans, args) -> float:
+    f64 = [np.float64(a) if isinstance(a, (int, float)) else a for a in args]
+    return float(vjp(ARRAY, np.float64(g), np.float64(ans), *f64))
+
+
+FLOAT_MODE = Mode(FLOAT, graph=False, sum_to=None, fallback=_float_vjp_fallback)
+
+
+def _number(x, op: str) -> float:
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(f"{op}: a Scalar combines with Scalars, ints and floats, "
+                    f"not {type(x).__name__}")
+
+
+def _new(value: float, parents: tuple, prim: Primitive) -> Scalar:
+    if _state["grad_enabled"]:
+        return Scalar._node(value, parents, prim)
+    return Scalar(value)
+
+
+class Scalar(Node):
+    """A differentiable Python float.
+
+    ``value`` is the number, ``grad`` the gradient accumulated by ``backward()`` (0.0 until
+    a backward pass reaches it), ``name`` an optional label shown in explanations.
+    Operators ``+ - * / **`` and unary ``-`` work with Scalars, ints and floats on either
+    side; ``cr.sin`` etc. accept Scalars.
+    """
+
+    __slots__ = ()
+    empty_grad = 0.0
+
+    def __init__(self, value: float, name: str | None = None) -> None:
+        if isinstance(value, Node):
+            raise TypeError("Scalar(value): value must be a number, not a graph node")
+        Node.__init__(self, _number(value, "Scalar"), (), None, True, name)
+
+    @classmethod
+    def _node(cls, value: float, parents: tuple, prim: Primitive) -> Scalar:
+        node = _alloc(cls)
+        node.value = value
+        node.grad = 0.0
+        node.parents = parents
+        node.prim = prim
+        node.needs = True
+        node.name = None
+        node._ct = None
+        node._pending = 0
+        return node
+
+    @classmethod
+    def _apply(cls, prim: Primitive, args: tuple) -> Scalar:
+        vals = []
+        for a in args:
+            if isinstance(a, Node):
+                if type(a) is not Scalar:
+                    raise TypeError(f"{prim.name}: cannot mix a Scalar and a "
+                                    f"{type(a).__name__} in one op")
+                vals.append(a.value)
+            else:
+                vals.append(a)
+        if prim.float_fn is None:
+            raise TypeError(f"{prim.name} is defined for Tensors only; "
+                            f"use cr.tensor(...) for vector and matrix work")
+        for v in vals[: prim.n_inputs]:
+            _number(v, prim.name)
+        return _new(float_forward(prim, vals), tuple(args), prim)
+
+    # -- arithmetic -------------------------------------------------------------------
+    def __add__(self, other):
+        if type(other) is Scalar:
+            return _new(self.value + other.value, (self, other), ADD)
+        return _new(self.value + _number(other, "add"), (self, other), ADD)
+
+    def __radd__(self, other):
+        return _new(_number(other, "add") + self.value, (other, self), ADD)
+
+    def __sub__(self, other):
+        if type(other) is Scalar:
+            return _new(self.value - other.value, (self, other), SUB)
+        return _new(self.value - _number(other, "sub"), (self, other), SUB)
+
+    def __rsub__(self, other):
+        return _new(_number(other, "sub") - self.value, (other, self), SUB)
+
+    def __mul__(self, other):
+        if type(other) is Scalar:
+            return _new(self.value * other.value, (self, other), MUL)
+        return _new(self.value * _number(other, "mul"), (self, other), MUL)
+
+    def __rmul__(self, other):
+        return _new(_number(other, "mul") * self.value, (other, self), MUL)
+
+    def __truediv__(self, other):
+        return Scalar._apply(DIV, (self, other))
+
+    def __rtruediv__(self, other):
+        return Scalar._apply(DIV, (other, self))
+
+    def __pow__(self, other):
+        return Scalar._apply(POW, (self, other))
+
+    def __rpow__(self, other):
+        return Scalar._apply(POW, (other, self))
+
+    def __neg__(self):
+        return _new(-self.value, (self,), NEG)
+
+    def __pos__(self):
+        return self
+
+    # -- comparisons compare values (no gradient) ---------------------------------------
+    def __lt__(self, other):
+        return self.value < _value(other)
+
+    def __le__(self, other):
+        return self.value <= _value(other)
+
+    def __gt__(self, other):
+        return self.value > _value(other)
+
+    def __ge__(self, other):
+        return self.value >= _value(other)
+
+    __hash__ = Node.__hash__
+
+    def __float__(self) -> float:
+        return self.value
+
+    def __repr__(self) -> str:
+        label = f", name={self.name!r}" if self.name else ""
+        op = f", op={self.prim.name}" if self.prim is not None else ""
+        return f"Scalar({self.value!r}, grad={self.grad!r}{label}{op})"
+
+    # -- backward ---------------------------------------------------------------------
+    def backward(self) -> None:
+        """Run the reverse pass from this node with seed 1.0; gradients add into ``.grad``
+        of every node reached (a second call doubles them)."""
+        backprop(self, 1.0, FLOAT_MODE)
+
+
+def _value(x):
+    return x.value if isinstance(x, Node) else x
+
+
+_alloc = object.__new__

@@ -1,0 +1,410 @@
+"""The Tensor engine: numpy arrays as graph nodes (vector-based backpropagation).
+
+Data is float64 unless given as float32 (or another float type), which is kept; integer
+and boolean data become float64. numpy's own functions applied to a Tensor return a
+Tensor (see :mod:`chainrule.numpy_interop`), so numpy code differentiates unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .backends import ARRAY, sum_to_shape
+from .errors import ShapeError
+from .graph import Mode, Node, _state, backprop
+from .primitive import Primitive
+from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
+from .rules.linalg import MATMUL
+from .rules.shape import GETITEM
+from .shapes import check_broadcast, check_matmul, shape_error
+
+_alloc = object.__new__
+_ndarray = np.ndarray
+
+
+def as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """``data`` as an ndarray: float64 for integers and booleans, float32 kept."""
+    arr = np.array(data, dtype=dtype)
+    if dtype is None and arr.dtype.kind in "biu":
+        arr = arr.astype(np.float64)
+    if arr.dtype.kind not in "fc":
+        raise TypeError(f"tensor: data of dtype {arr.dtype} cannot be differentiated; "
+                        "give numbers")
+    return arr
+
+
+def array_forward(prim: Primitive, args: tuple) -> Any:
+    """``prim`` on plain numbers and arrays (no graph), with chainrule's shape errors."""
+    args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) and i < prim.n_inputs
+                 and not prim.variadic else a for i, a in enumerate(args))
+    try:
+        return prim.array_fn(*args)
+    except ValueError as exc:
+        raise shape_error(prim, args, exc) from None
+
+
+def _array_sum_to(c: Any, p: Node, nb: int) -> np.ndarray:
+    pv = p.value
+    if type(c) is not _ndarray:
+        c = np.asarray(c)
+    if c.shape != pv.shape:
+        c = sum_to_shape(c, pv.shape, nb)
+    if c.dtype != pv.dtype:
+        c = c.astype(pv.dtype)
+    return c
+
+
+ARRAY_MODE = Mode(ARRAY, graph=False, sum_to=_array_sum_to)
+
+
+class Tensor(Node):
+    """A differentiable numpy array.
+
+    Attributes: ``data`` (the ndarray), ``grad`` (ndarray of the same shape, or None),
+    ``requires_grad``, ``name``; ``shape``, ``ndim``, ``dtype``, ``T`` as in numpy.
+    """
+
+    __slots__ = ()
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
+                 dtype: Any = None) -> None:
+        if isinstance(data, Node):
+            data = data.value
+        Node.__init__(self, as_array(data, dtype), (), None, bool(requires_grad), name)
+
+    @classmethod
+    def _node(cls, value: np.ndarray, parents: tuple, prim: Primitive | None,
+              needs: bool) -> Tensor:
+        node = _alloc(cls)
+        node.value = value
+        node.grad = None
+        node.parents = parents
+        node.prim = prim
+        node.needs = needs
+        node.name = None
+        node._ct = None
+        node._pending = 0
+        return node
+
+    @classmethod
+    def _apply(cls, prim: Primitive, args: tuple) -> Tensor:
+        vals = []
+        needs = False
+        n = len(args) if prim.variadic else prim.n_inputs
+        conv = False
+        for i, a in enumerate(args):
+            if isinstance(a, Node):
+                if not isinstance(a, Tensor):
+                    raise TypeError(f"{prim.name}: cannot mix a {type(a).__name__} and a "
+                                    "Tensor in one op")
+                vals.append(a.value)
+                needs = needs or a.needs
+            elif i < n and isinstance(a, (list, tuple)):
+                vals.append(as_array(a))
+                conv = True
+            else:
+                vals.append(a)
+        try:
+            out = prim.array_fn(*vals)
+        except ValueError as exc:
+            raise shape_error(prim, vals, exc) from None
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
+        if needs and _state["grad_enabled"]:
+            if conv:
+                args = tuple(v if not isinstance(a, Node) else a for a, v in zip(args, vals))
+            return cls._node(out, tuple(args), prim, True)
+        return cls._node(out, (), None, False)
+
+    # -- array-like attributes ----------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        return self.value
+
+    @data.setter
+    def data(self, new: Any) -> None:
+        self.value = np.asarray(new)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.value.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.value.ndim
+
+    @property
+    def size(self) -> int:
+        return self.value.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.value.dtype
+
+    @property
+    def requires_grad(self) -> bool:
+        return self.needs
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if self.prim is not None:
+            raise ValueError("requires_grad can only be set on a leaf Tensor "
+                             "(one not computed from others); use .detach() first")
+        self.needs = bool(flag)
+
+    @property
+    def T(self) -> Tensor:
+        return self.transpose()
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (refused while the Tensor requires grad, as in torch)."""
+        if self.needs:
+            raise TypeError("numpy(): this Tensor requires grad; use .detach().numpy() "
+                            "(the result would not be differentiable)")
+        return self.value
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self.needs:
+            raise TypeError("converting a Tensor that requires grad to an ndarray would drop "
+                            "the graph; use .detach() first, or a cr./numpy function with "
+                            "a rule")
+        return self.value if dtype is None else self.value.astype(dtype)
+
+    def item(self) -> float:
+        """The single element as a Python number (size-1 Tensors only)."""
+        if self.value.size != 1:
+            raise ValueError(f"item(): only a one-element Tensor converts to a number, "
+                             f"this one has shape {self.shape}")
+        return self.value.item()
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this data, cut from the graph."""
+        return Tensor._node(self.value, (), None, False)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.value.size != 1:
+            raise ValueError(f"the truth value of a Tensor of shape {self.shape} is "
+                             "ambiguous; use .any() or .all() on .data")
+        return bool(self.value)
+
+    def __len__(self) -> int:
+        if self.value.ndim == 0:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self.value)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.value, separator=", ", precision=6, threshold=50,
+                               prefix="Tensor(")
+        extra = ""
+        if self.prim is not None:
+            extra += f", op={self.prim.name}"
+        elif self.needs:
+            extra += ", requires_grad=True"
+        if self.name:
+            extra += f", name={self.name!r}"
+        if self.value.dtype != np.float64:
+            extra += f", dtype={self.value.dtype}"
+        return f"Tensor({body}{extra})"
+
+    # -- operators ----------------------------------------------------------------------
+    def __add__(self, other):
+        return _binary(ADD, self, other)
+
+    def __radd__(self, other):
+        return _binary(ADD, other, self)
+
+    def __sub__(self, other):
+        return _binary(SUB, self, other)
+
+    def __rsub__(self, other):
+        return _binary(SUB, other, self)
+
+    def __mul__(self, other):
+        return _binary(MUL, self, other)
+
+    def __rmul__(self, other):
+        return _binary(MUL, other, self)
+
+    def __truediv__(self, other):
+        return _binary(DIV, self, other)
+
+    def __rtruediv__(self, other):
+        return _binary(DIV, other, self)
+
+    def __pow__(self, other):
+        return _binary(POW, self, other)
+
+    def __rpow__(self, other):
+        return _binary(POW, other, self)
+
+    def __matmul__(self, other):
+        return _matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _matmul(other, self)
+
+    def __neg__(self):
+        return Tensor._apply(NEG, (self,))
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        from . import functions
+        return functions.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return Tensor._apply(GETITEM, (self, _clean_index(index)))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.needs or self.prim is not None:
+            raise TypeError("in-place assignment into a Tensor in a graph is not "
+                            "differentiable; build the result with cr.where or "
+                            "cr.concatenate instead")
+        self.value[_clean_index(index)] = value.value if isinstance(value, Node) else value
+
+    # comparisons give plain boolean arrays: they carry no gradient
+    def __lt__(self, other):
+        return self.value < _raw(other)
+
+    def __le__(self, other):
+        return self.value <= _raw(other)
+
+    def __gt__(self, other):
+        return self.value > _raw(other)
+
+    def __ge__(self, other):
+        return self.value >= _raw(other)
+
+    def __eq__(self, other):  # type: ignore[override]
+        return self.value == _raw(other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return self.value != _raw(other)
+
+    __hash__ = Node.__hash__
+
+    # -- backward -----------------------------------------------------------------------
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+        """Reverse pass from this Tensor; gradients add into ``.grad`` of every node reached.
+
+        ``grad`` (same shape as this Tensor) may be omitted only for a one-element Tensor.
+        With ``create_graph`` the gradients are Tensors recorded in the graph, so they can be
+        differentiated again.
+        """
+        if not self.needs:
+            raise RuntimeError("backward(): this Tensor does not require grad: no input "
+                               "was created with requires_grad=True (or it was computed "
+                               "under no_grad)")
+        if grad is None:
+            if self.value.size != 1:
+                raise ShapeError(f"backward(): the output has shape {self.shape}; pass "
+                                 "grad= (an array of that shape) for a non-scalar output")
+            seed = np.ones_like(self.value)
+        else:
+            seed = grad.value if isinstance(grad, Node) else np.asarray(grad,
+                                                                       dtype=self.dtype)
+            if seed.shape != self.shape:
+                raise ShapeError(f"backward(): grad has shape {seed.shape} but the output "
+                                 f"has shape {self.shape}")
+        if create_graph:
+            backprop(self, Tensor._node(seed, (), None, False), graph_mode())
+        else:
+            backprop(self, seed, ARRAY_MODE)
+
+    # -- methods mirroring the cr functions ------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        from . import functions
+        return functions.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        from . import functions
+        return functions.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        from . import functions
+        return functions.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        from . import functions
+        return functions.min(self, axis, keepdims)
+
+    def reshape(self, *shape):
+        from . import functions
+        return functions.reshape(self, *shape)
+
+    def transpose(self, *axes):
+        from . import functions
+        return functions.transpose(self, *axes)
+
+    def __getattr__(self, name: str):
+        # .exp(), .log(), .tanh(), ... : every elementwise function of cr, as a method
+        from . import functions
+        fn = functions.METHODS.get(name)
+        if fn is None:
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        return lambda *a, **k: fn(self, *a, **k)
+
+    from .numpy_interop import __array_function__, __array_ufunc__  # noqa: E402
+
+
+def _raw(x: Any) -> Any:
+    return x.value if isinstance(x, Node) else x
+
+
+def _clean_index(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(_clean_index(i) for i in index)
+    if isinstance(index, Node):
+        index = index.value
+    if isinstance(index, list):
+        index = np.asarray(index)
+    if isinstance(index, np.ndarray) and index.dtype.kind == "f":
+        raise IndexError("index arrays must be integers or booleans, got float")
+    return index
+
+
+def _binary(prim: Primitive, a: Any, b: Any) -> Tensor:
+    av = a.value if isinstance(a, Node) else a
+    bv = b.value if isinstance(b, Node) else b
+    if type(av) is _ndarray and type(bv) is _ndarray and av.shape != bv.shape:
+        check_broadcast(prim.name, av.shape, bv.shape)
+    return Tensor._apply(prim, (a, b))
+
+
+def _matmul(a: Any, b: Any) -> Tensor:
+    av = a.value if isinstance(a, Node) else np.asarray(a)
+    bv = b.value if isinstance(b, Node) else np.asarray(b)
+    check_matmul(av.shape, bv.shape)
+    return Tensor._apply(MATMUL, (a, b))
+
+
+_GRAPH_MODE: list[Mode] = []
+
+
+def graph_mode() -> Mode:
+    """The mode whose rules record Tensors (built on first use: it needs the functions)."""
+    if not _GRAPH_MODE:
+        from .functions import TENSOR
+        _GRAPH_MODE.append(Mode(TENSOR, graph=True, sum_to=TENSOR.sum_to_node))
+    return _GRAPH_MODE[0]
+
+
+def tensor(data: Any, requires_grad: bool = False, name: str | None = None,
+           dtype: Any = None) -> Tensor:
+    """A new leaf Tensor holding a copy of ``data`` (float64 unless a float dtype is given
+    or ``data`` is already float32)."""
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
