@@ -81,7 +81,7 @@ def _unsupported(name: str) -> TypeError:
                      f"cannot be applied to a Tensor{hint}")
 
 
-def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):  # noqa: N807
+def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
     """numpy ufuncs on Tensors (``np.exp(t)``, ``W + t``) return Tensors."""
     fn = _table("ufunc").get(ufunc)
     if method != "__call__" or fn is None:
@@ -95,7 +95,7 @@ def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):  # noqa: N807
     return fn(*inputs)
 
 
-def __array_function__(self, func, types, args, kwargs):  # noqa: N807
+def __array_function__(self, func, types, args, kwargs):
     """numpy functions on Tensors (``np.dot``, ``np.sum``, ``np.linalg.norm``...)."""
     fn = _table("function").get(func)
     if fn is None:

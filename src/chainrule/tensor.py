@@ -358,7 +358,7 @@ class Tensor(Node):
             raise AttributeError(f"'Tensor' object has no attribute {name!r}")
         return lambda *a, **k: fn(self, *a, **k)
 
-    from .numpy_interop import __array_function__, __array_ufunc__  # noqa: E402
+    from .numpy_interop import __array_function__, __array_ufunc__
 
 
 def _raw(x: Any) -> Any:

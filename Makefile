@@ -1,0 +1,51 @@
+# The README's two commands: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+
+.PHONY: demo test lint bench example clean
+
+$(VENV)/.base:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base pyproject.toml
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+$(VENV)/.bench: $(VENV)/.base pyproject.toml
+	$(PIP) install -q -e '.[bench]'
+	touch $@
+
+$(VENV)/.examples: $(VENV)/.base pyproject.toml
+	$(PIP) install -q -e '.[examples]'
+	touch $@
+
+# Graphviz's `dot` renders the graph pictures; install it where it is missing and we may.
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null) \
+	      || echo "note: could not install graphviz; SVG/PNG tests will be skipped"; \
+	  else echo "note: graphviz's dot is missing; SVG/PNG tests will be skipped"; fi; }
+
+demo: $(VENV)/.base graphviz
+	$(PY) examples/homework.py
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check src tests benchmarks examples
+
+test: $(VENV)/.test graphviz lint
+	$(PY) -m pytest
+
+bench: $(VENV)/.bench
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m benchmarks
+
+example: $(VENV)/.examples
+	$(PY) examples/digits.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
