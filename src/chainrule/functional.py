@@ -33,10 +33,11 @@ def _argnums(argnums: ArgNums, nargs: int) -> tuple[tuple[int, ...], bool]:
 def _wrap(args: tuple, nums: tuple[int, ...]) -> tuple[list, list[Tensor], bool]:
     """Replace the differentiated arguments by fresh graph leaves. An argument that is
     already a Tensor in an outer graph is wrapped in an identity node, so that this
-    derivative and the outer one are kept apart."""
+    derivative and the outer one are kept apart. The result must stay in the outer graph
+    when ANY argument is in one (``jacobian(grad(f, 0), 1)``: a mixed partial)."""
     new = list(args)
     leaves: list[Tensor] = []
-    nested = False
+    nested = any(isinstance(a, Tensor) and a.needs for a in args)
     for i in nums:
         a = args[i]
         if isinstance(a, Tensor) and a.needs:
