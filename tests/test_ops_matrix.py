@@ -1,0 +1,412 @@
+"""The op test matrix (OpInfo style): every primitive in ``cr.REGISTRY`` is declared once here
+with how to call it, a numpy reference and the shapes to try; generic tests then check each
+case's value (against numpy), gradient (central differences in float64 of the numpy
+reference) and second-order gradient (cr.jacobian of cr.grad against finite differences of
+cr.grad). Inputs are drawn from each primitive's ``sample`` ranges, away from its ``avoid``
+points. A primitive added to REGISTRY without an entry in ``SPECS`` fails
+``test_every_primitive_has_sample_inputs``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from conftest import numeric_grad, numeric_jacobian, sample_away
+
+import chainrule as cr
+from chainrule import functions as F
+from chainrule.primitive import REGISTRY
+
+SHAPES = [(), (3,), (2, 3), (1, 3)]
+
+
+@dataclass
+class Case:
+    op: str                       # the REGISTRY name
+    label: str
+    fn: Callable                  # the op through chainrule (Tensors in, Tensor out)
+    ref: Callable                 # the same op in plain numpy
+    shapes: tuple                 # one shape per differentiable input
+    second: bool = True           # check second-order gradients too
+    ranges: tuple | None = None   # per-input sampling ranges (default: prim.sample)
+    avoid: tuple | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.op}-{self.label}"
+
+    def inputs(self) -> list[np.ndarray]:
+        prim = REGISTRY[self.op]
+        rng = np.random.default_rng(zlib.crc32(self.id.encode()))
+        ranges = self.ranges or prim.sample
+        avoid = prim.avoid if self.avoid is None else self.avoid
+        return [sample_away(rng, *ranges[min(k, len(ranges) - 1)], s, avoid)
+                for k, s in enumerate(self.shapes)]
+
+    def upstream(self, out_shape: tuple[int, ...]) -> np.ndarray:
+        rng = np.random.default_rng(zlib.crc32(self.id.encode()) + 1)
+        return rng.standard_normal(out_shape)
+
+
+def _unary(op, fn, ref):
+    return [Case(op, str(s), fn, ref, (s,)) for s in SHAPES]
+
+
+def _binary(op, fn, ref):
+    return [Case(op, f"{a}x{b}", fn, ref, (a, b)) for a, b in itertools.product(SHAPES, SHAPES)]
+
+
+def _axes(ndim):
+    yield None
+    yield from range(-ndim, ndim)
+    if ndim == 2:
+        yield (0, 1)
+
+
+def _reduction(op, fn, ref):
+    cases = []
+    for s in SHAPES:
+        for axis in _axes(len(s)):
+            for keep in (False, True):
+                cases.append(Case(
+                    op, f"{s}-axis{axis}-keep{keep}",
+                    lambda x, a=axis, k=keep: fn(x, axis=a, keepdims=k),
+                    lambda x, a=axis, k=keep: ref(x, axis=a, keepdims=k), (s,)))
+    return cases
+
+
+def _np_lse(x, axis=None, keepdims=False):
+    return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+
+
+def _np_softmax(x, axis):
+    e = np.exp(x)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _along(op, fn, ref):
+    return [Case(op, f"{s}-axis{a}", lambda x, a=a: fn(x, axis=a), lambda x, a=a: ref(x, a), (s,))
+            for s in SHAPES[1:] for a in range(-len(s), len(s))]
+
+
+def _norm_cases():
+    cases = [Case("norm", f"default-{s}", cr.norm, np.linalg.norm, (s,)) for s in SHAPES]
+    for s in [(3,), (2, 3), (1, 3)]:
+        for ord_ in (1, 2, np.inf, 3):
+            for keep in (False, True):
+                cases.append(Case(
+                    "norm", f"ord{ord_}-{s}-keep{keep}",
+                    lambda x, o=ord_, k=keep: cr.norm(x, ord=o, axis=-1, keepdims=k),
+                    lambda x, o=ord_, k=keep: np.linalg.norm(x, ord=o, axis=-1, keepdims=k),
+                    (s,)))
+    for s in [(2, 3), (1, 3)]:
+        cases.append(Case("norm", f"fro-{s}", lambda x: cr.norm(x, ord="fro"),
+                          lambda x: np.linalg.norm(x, ord="fro"), (s,)))
+    # the spectral norm's rule treats the singular vectors as constants: first order only
+    cases.append(Case("norm", "spectral-(2, 3)", lambda x: cr.norm(x, ord=2),
+                      lambda x: np.linalg.norm(x, ord=2), ((2, 3),), second=False))
+    cases.append(Case("norm", "axis-tuple-(2, 3)", lambda x: cr.norm(x, axis=(0, 1)),
+                      lambda x: np.linalg.norm(x, axis=(0, 1)), ((2, 3),)))
+    return cases
+
+
+def _matmul_cases():
+    pairs = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4)), ((1, 3), (3, 2)),
+             ((2, 2, 3), (3, 2)), ((3,), (2, 3, 2)), ((2, 2, 3), (2, 3, 1)),
+             ((1, 2, 3), (2, 3, 2))]
+    return [Case("matmul", f"{a}@{b}", cr.matmul, np.matmul, (a, b)) for a, b in pairs]
+
+
+def _where_cases():
+    rng = np.random.default_rng(7)
+    cases = []
+    for cs, xs, ys in [((2, 3), (3,), ()), ((3,), (2, 3), (1, 3)), ((), (3,), (3,)),
+                       ((1, 3), (2, 1), (2, 3))]:
+        cond = rng.random(cs) < 0.5
+        cases.append(Case("where", f"{cs}-{xs}-{ys}",
+                          lambda x, y, c=cond: cr.where(c, x, y),
+                          lambda x, y, c=cond: np.where(c, x, y), (xs, ys),
+                          ranges=REGISTRY["where"].sample[1:]))
+    return cases
+
+
+def _getitem_cases():
+    idx = [((3,), 1), ((3,), -1), ((2, 3), 1), ((2, 3), (1, -1)), ((3,), slice(None, None, -1)),
+           ((2, 3), (slice(None), slice(2, 0, -1))), ((2, 3), (slice(None, None, -1), 0)),
+           ((3,), np.array([0, 2, 2, 2])), ((2, 3), (slice(None), np.array([1, 1, 0]))),
+           ((2, 3), (np.array([0, 1, 1]), np.array([2, 2, 2]))),
+           ((2, 3), np.array([[True, False, True], [False, False, True]])),
+           ((3,), np.array([False, True, True])), ((1, 3), (0, None)), ((2, 3), Ellipsis)]
+    return [Case("getitem", f"{s}[{i!r}]".replace("\n", ""), lambda x, i=i: x[i],
+                 lambda x, i=i: x[i], (s,)) for s, i in idx]
+
+
+def _index_add_ref(g, shape, index):
+    out = np.zeros(shape)
+    np.add.at(out, index, g)
+    return out
+
+
+def _index_add_cases():
+    specs = [((3,), np.array([0, 2, 2])), ((2, 3), (slice(None), 1)), ((4,), slice(None, None, -2)),
+             ((2, 3), np.array([[True, False, True], [False, True, True]]))]
+    cases = []
+    for shape, index in specs:
+        gshape = np.zeros(shape)[index].shape
+        cases.append(Case("index_add", f"{shape}-{index!r}".replace("\n", ""),
+                          lambda g, s=shape, i=index: REGISTRY["index_add"](g, s, i),
+                          lambda g, s=shape, i=index: _index_add_ref(g, s, i), (gshape,)))
+    return cases
+
+
+def _concat_cases():
+    specs = [([(3,), (2,)], 0), ([(2, 3), (1, 3)], 0), ([(2, 3), (2, 1), (2, 2)], -1),
+             ([(1, 3), (1, 3)], 1)]
+    return [Case("concatenate", f"{ss}-axis{a}", lambda *xs, a=a: cr.concatenate(xs, axis=a),
+                 lambda *xs, a=a: np.concatenate(xs, axis=a), tuple(ss)) for ss, a in specs]
+
+
+def _stack_cases():
+    specs = [([(), ()], 0), ([(3,), (3,)], 0), ([(3,), (3,), (3,)], -1), ([(2, 3), (2, 3)], 1),
+             ([(1, 3), (1, 3)], 2)]
+    return [Case("stack", f"{ss}-axis{a}", lambda *xs, a=a: cr.stack(xs, axis=a),
+                 lambda *xs, a=a: np.stack(xs, axis=a), tuple(ss)) for ss, a in specs]
+
+
+def _reshape_cases():
+    specs = [((), (1,)), ((3,), (3, 1)), ((2, 3), (3, 2)), ((2, 3), (-1,)), ((1, 3), (3,)),
+             ((2, 3), (1, 2, 1, 3))]
+    return [Case("reshape", f"{s}->{t}", lambda x, t=t: cr.reshape(x, t),
+                 lambda x, t=t: np.reshape(x, t), (s,)) for s, t in specs]
+
+
+def _transpose_cases():
+    specs = [((3,), ()), ((2, 3), ()), ((1, 3), (1, 0)), ((2, 1, 3), (2, 0, 1)),
+             ((2, 1, 3), (-1, 0, 1))]
+    return [Case("transpose", f"{s}-{a}", lambda x, a=a: cr.transpose(x, *a),
+                 lambda x, a=a: np.transpose(x, a or None), (s,)) for s, a in specs]
+
+
+def _broadcast_to_cases():
+    specs = [((), (2, 3)), ((3,), (2, 3)), ((1, 3), (2, 3)), ((2, 3), (2, 2, 3)),
+             ((2, 1), (2, 3))]
+    return [Case("broadcast_to", f"{s}->{t}", lambda x, t=t: cr.broadcast_to(x, t),
+                 lambda x, t=t: np.broadcast_to(x, t), (s,)) for s, t in specs]
+
+
+def _sum_to_ref(x, shape):
+    extra = x.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(extra + i for i, s in enumerate(shape)
+                                       if s == 1 and x.shape[extra + i] != 1)
+    return np.sum(x, axis=axes, keepdims=True).reshape(shape)
+
+
+def _sum_to_cases():
+    specs = [((2, 3), (3,)), ((2, 3), (1, 3)), ((2, 3), ()), ((2, 3), (2, 1)), ((3,), (3,)),
+             ((2, 2, 3), (2, 1))]
+    return [Case("sum_to", f"{s}->{t}", lambda x, t=t: F.sum_to(x, t),
+                 lambda x, t=t: _sum_to_ref(x, t), (s,)) for s, t in specs]
+
+
+def _np_relu(x):
+    return np.maximum(x, 0.0)
+
+
+def _np_sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+SPECS: dict[str, Callable[[], list[Case]]] = {
+    "neg": lambda: _unary("neg", lambda x: -x, np.negative),
+    "identity": lambda: _unary("identity", lambda x: REGISTRY["identity"](x), lambda x: x),
+    "sin": lambda: _unary("sin", cr.sin, np.sin),
+    "cos": lambda: _unary("cos", cr.cos, np.cos),
+    "tan": lambda: _unary("tan", cr.tan, np.tan),
+    "exp": lambda: _unary("exp", cr.exp, np.exp),
+    "log": lambda: _unary("log", cr.log, np.log),
+    "sqrt": lambda: _unary("sqrt", cr.sqrt, np.sqrt),
+    "tanh": lambda: _unary("tanh", cr.tanh, np.tanh),
+    "sigmoid": lambda: _unary("sigmoid", cr.sigmoid, _np_sigmoid),
+    "relu": lambda: _unary("relu", cr.relu, _np_relu),
+    "abs": lambda: _unary("abs", cr.abs, np.abs),
+    "add": lambda: _binary("add", lambda x, y: x + y, np.add),
+    "sub": lambda: _binary("sub", lambda x, y: x - y, np.subtract),
+    "mul": lambda: _binary("mul", lambda x, y: x * y, np.multiply),
+    "div": lambda: _binary("div", lambda x, y: x / y, np.divide),
+    "pow": lambda: _binary("pow", lambda x, y: x ** y, np.power),
+    "maximum": lambda: _binary("maximum", cr.maximum, np.maximum),
+    "minimum": lambda: _binary("minimum", cr.minimum, np.minimum),
+    "where": _where_cases,
+    "matmul": _matmul_cases,
+    "sum": lambda: _reduction("sum", cr.sum, np.sum),
+    "mean": lambda: _reduction("mean", cr.mean, np.mean),
+    "max": lambda: _reduction("max", cr.max, np.max),
+    "min": lambda: _reduction("min", cr.min, np.min),
+    "logsumexp": lambda: _reduction("logsumexp", cr.logsumexp, _np_lse),
+    "softmax": lambda: _along("softmax", cr.softmax, _np_softmax),
+    "log_softmax": lambda: _along("log_softmax", cr.log_softmax,
+                                  lambda x, a: np.log(_np_softmax(x, a))),
+    "norm": _norm_cases,
+    "reshape": _reshape_cases,
+    "transpose": _transpose_cases,
+    "broadcast_to": _broadcast_to_cases,
+    "sum_to": _sum_to_cases,
+    "getitem": _getitem_cases,
+    "index_add": _index_add_cases,
+    "concatenate": _concat_cases,
+    "stack": _stack_cases,
+}
+
+CASES = [c for op in SPECS for c in SPECS[op]()]
+SECOND = [c for c in CASES if c.second]
+
+
+def test_every_primitive_has_sample_inputs():
+    missing = sorted(set(REGISTRY) - set(SPECS))
+    assert not missing, f"primitives with no test-matrix entry in SPECS: {missing}"
+    assert not set(SPECS) - set(REGISTRY), "SPECS names an op that is not in REGISTRY"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_primitive_declares_sample_ranges_per_input(name):
+    prim = REGISTRY[name]
+    n = 1 if prim.variadic else prim.n_inputs
+    assert len(prim.sample) == n, f"{name}: {len(prim.sample)} sample ranges, {n} inputs"
+    for low, high in prim.sample:
+        assert low < high
+        for a in prim.avoid:
+            assert not (low <= a <= high) or (high - low) > 0.5, \
+                f"{name}: the sample range hugs the avoided point {a}"
+
+
+def _tensors(arrays, requires_grad=True):
+    return [cr.tensor(a, requires_grad=requires_grad) for a in arrays]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_value_matches_numpy(case):
+    arrays = case.inputs()
+    expected = case.ref(*arrays)
+    out = case.fn(*_tensors(arrays))
+    assert isinstance(out, cr.Tensor)
+    assert out.shape == np.shape(expected)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    plain = case.fn(*_tensors(arrays, requires_grad=False))
+    np.testing.assert_allclose(plain.data, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_gradient_matches_finite_differences(case):
+    arrays = case.inputs()
+    u = case.upstream(np.shape(case.ref(*arrays)))
+    ts = _tensors(arrays)
+    out = case.fn(*ts)
+    out.backward(grad=u)
+    for i, t in enumerate(ts):
+        expected = numeric_grad(lambda *a: np.sum(case.ref(*a) * u), arrays, i)
+        assert t.grad is not None, f"input {i} got no gradient"
+        assert t.grad.shape == arrays[i].shape
+        np.testing.assert_allclose(t.grad, expected, rtol=1e-6, atol=1e-7,
+                                   err_msg=f"gradient of input {i}")
+
+
+@pytest.mark.parametrize("case", SECOND, ids=lambda c: c.id)
+def test_second_order_matches_finite_differences_of_grad(case):
+    arrays = case.inputs()
+    u = case.upstream(np.shape(case.ref(*arrays)))
+
+    def h(*xs):
+        return cr.sum(case.fn(*xs) * u)
+
+    for i, j in itertools.product(range(len(arrays)), repeat=2):
+        g_i = cr.grad(h, argnums=i)
+        analytic = cr.jacobian(g_i, argnums=j)(*arrays)
+        numeric = numeric_jacobian(lambda *a, g=g_i: g(*a), arrays, j)
+        assert np.shape(analytic) == arrays[i].shape + arrays[j].shape
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-6,
+                                   err_msg=f"d2/d(input {i}) d(input {j})")
+
+
+def test_spectral_norm_second_order_says_it_is_unsupported():
+    f = lambda x: cr.norm(x, ord=2)  # noqa: E731
+    with pytest.raises(NotImplementedError, match="norm"):
+        cr.hessian(f)(np.arange(6.0).reshape(2, 3) + 1)
+
+
+# -- the Scalar engine against the Tensor engine -------------------------------------------
+
+FLOAT_OPS = sorted(n for n, p in REGISTRY.items() if p.float_fn is not None)
+
+
+@pytest.mark.parametrize("name", FLOAT_OPS)
+def test_scalar_engine_agrees_with_tensor_engine_per_primitive(name):
+    prim = REGISTRY[name]
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    values = [float(sample_away(rng, *prim.sample[k], (), prim.avoid))
+              for k in range(prim.n_inputs)]
+    scalars = [cr.Scalar(v) for v in values]
+    s_out = prim(*scalars)
+    assert isinstance(s_out, cr.Scalar)
+    s_out.backward()
+    tensors = [cr.tensor(v, requires_grad=True) for v in values]
+    t_out = prim(*tensors)
+    t_out.backward()
+    assert s_out.value == pytest.approx(t_out.item(), rel=1e-12, abs=1e-14)
+    for s, t in zip(scalars, tensors):
+        assert s.grad == pytest.approx(t.grad.item(), rel=1e-12, abs=1e-14)
+
+
+def _problem1(x1, w1, x2, w2):
+    return 1 / (2 + cr.sin(x1 * w1) ** 2 + cr.cos(x2 * w2))
+
+
+def _mixed(x, y):
+    return cr.tanh(x * y + 1) - cr.sqrt(x * x + 1) / cr.exp(-y) + cr.sigmoid(x - y) * 3
+
+
+def _kinky(x, y):
+    return cr.relu(x - 0.1) * cr.abs(y) + cr.maximum(x, y) - cr.minimum(x, 2 * y) ** 2
+
+
+def _powers(x, y):
+    return (x ** 2 + 1) ** y + 2 ** x - 1 / (x + 3) + cr.log(y * y + 1) - cr.tan(x / 4)
+
+
+FORMULAS = [(_problem1, (0.3, 1.7, -0.4, 2.2)), (_problem1, (math.pi / 2, 1.0, math.pi / 2, 1.0)),
+            (_mixed, (0.7, -1.3)), (_kinky, (0.9, -0.6)), (_powers, (1.3, 0.4))]
+
+
+@pytest.mark.parametrize("formula,point", FORMULAS, ids=lambda v: getattr(v, "__name__", ""))
+def test_scalar_engine_agrees_with_tensor_engine_on_formulas(formula, point):
+    scalars = [cr.Scalar(v) for v in point]
+    s_out = formula(*scalars)
+    s_out.backward()
+    tensors = [cr.tensor(v, requires_grad=True) for v in point]
+    t_out = formula(*tensors)
+    t_out.backward()
+    assert s_out.value == pytest.approx(t_out.item(), rel=1e-12)
+    for k, (s, t) in enumerate(zip(scalars, tensors)):
+        assert s.grad == pytest.approx(t.grad.item(), rel=1e-10, abs=1e-14), f"input {k}"
+        # and both against central differences of the formula on plain floats
+        bumped = list(point)
+        bumped[k] = point[k] + 1e-6
+        plus = formula(*bumped)
+        bumped[k] = point[k] - 1e-6
+        minus = formula(*bumped)
+        assert s.grad == pytest.approx((plus - minus) / 2e-6, rel=1e-6, abs=1e-8)
+
+
+def test_matrix_covers_required_shapes_for_broadcasting_ops():
+    for op in ("add", "sub", "mul", "div", "pow", "maximum", "minimum"):
+        pairs = {c.shapes for c in CASES if c.op == op}
+        assert pairs == set(itertools.product(SHAPES, SHAPES)), op
+    for op in ("sum", "mean", "max", "min", "logsumexp"):
+        labels = {c.label for c in CASES if c.op == op}
+        assert "(2, 3)-axis(0, 1)-keepTrue" in labels and "(1, 3)-axis-2-keepFalse" in labels
