@@ -1,0 +1,154 @@
+"""Loss functions. Softmax cross-entropy and binary cross-entropy take *logits* and are
+single fused primitives: one stable forward, one VJP (``softmax(x) - onehot`` and
+``sigmoid(x) - y``), one derivative text, declared here the way the built-in rules are.
+Fusing avoids both the overflow of ``log(softmax(x))`` and the wrong kink of a composed
+``relu(x) - x*y + log(1 + exp(-|x|))`` at x = 0.
+
+``reduction`` is 'mean' (the default: a 0-d Tensor), 'sum', or 'none' (one loss per
+example).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import functions as F
+from ..errors import ShapeError
+from ..graph import Node
+from ..primitive import defprimitive
+from ..tensor import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return np.mean(losses)
+    if reduction == "sum":
+        return np.sum(losses)
+    return losses
+
+
+def _per_example_g(M, g, ans, n: int, reduction: str, trailing: int):
+    """The cotangent of each example's loss, shaped to broadcast against an input with
+    ``trailing`` axes after the example axis; leading batch axes of ``g`` are kept."""
+    lead = g.ndim - ans.ndim
+    if reduction == "none":
+        return M.reshape(g, g.shape + (1,) * trailing)
+    g = M.reshape(g, g.shape[:lead] + (1,) * (1 + trailing))
+    return g / n if reduction == "mean" else g
+
+
+# -- softmax cross-entropy -------------------------------------------------------------
+def _ce_forward(logits: np.ndarray, labels: np.ndarray, reduction: str) -> np.ndarray:
+    shift = np.max(logits, axis=-1, keepdims=True)
+    z = logits - shift
+    lse = np.log(np.sum(np.exp(z), axis=-1))
+    picked = np.take_along_axis(z, labels[:, None], axis=-1)[:, 0]
+    return _reduce(lse - picked, reduction)
+
+
+def _ce_vjp(M, g, ans, logits, labels, reduction):
+    xv = M.value(logits)
+    # softmax is shift-invariant, so the max can be a constant even in a recorded pass
+    e = M.exp(logits - np.max(xv, axis=-1, keepdims=True))
+    p = e / M.sum(e, -1, True)
+    onehot = np.zeros(xv.shape, dtype=xv.dtype)
+    np.put_along_axis(onehot, labels[:, None], 1, axis=-1)
+    return _per_example_g(M, g, ans, xv.shape[0], reduction, 1) * (p - onehot)
+
+
+CROSS_ENTROPY = defprimitive(
+    "cross_entropy", array_fn=_ce_forward, vjps=[_ce_vjp], inputs=("x",),
+    expr="mean(logsumexp(x) - x[label])",
+    derivs=["(softmax(x) - onehot(label)) / N"], vjp_text=["g * (softmax(x) - onehot) / N"],
+    domain="logits (N, C), integer labels in [0, C); stable for any finite logits")
+
+
+def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of ``logits`` (N, C) against integer ``labels`` (N,):
+    ``logsumexp(logits[n]) - logits[n, labels[n]]``, averaged over the batch by default.
+    Stable for any finite logits; keeps the logits' dtype. Raises ShapeError for wrong
+    shapes and ValueError for labels that are not integers in [0, C)."""
+    shape = np.shape(logits.value if isinstance(logits, Node) else logits)
+    labels = np.asarray(labels.value if isinstance(labels, Node) else labels)
+    _check_reduction("cross_entropy", reduction)
+    if len(shape) != 2:
+        raise ShapeError(f"cross_entropy: logits must have shape (N, C), got {shape}")
+    if labels.shape != shape[:1]:
+        raise ShapeError(f"cross_entropy: labels must have shape ({shape[0]},) to match "
+                         f"logits {shape}, got {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"cross_entropy: labels must be integer class indices, got dtype "
+                         f"{labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= shape[1]):
+        raise ValueError(f"cross_entropy: labels must lie in [0, {shape[1]}), got values "
+                         f"from {labels.min()} to {labels.max()}")
+    return CROSS_ENTROPY(logits, labels.astype(np.intp, copy=False), reduction)
+
+
+# -- binary cross-entropy with logits --------------------------------------------------
+def _bce_forward(logits: np.ndarray, targets: np.ndarray, reduction: str) -> np.ndarray:
+    # max(x, 0) - x*y + log(1 + exp(-|x|)): no overflow for any x
+    losses = np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
+    return _reduce(losses, reduction)
+
+
+def _bce_vjp(M, g, ans, logits, targets, reduction):
+    xv = M.value(logits)
+    sig = 0.5 + 0.5 * M.tanh(0.5 * logits)      # sigmoid without overflow
+    n = xv.size
+    lead = g.ndim - ans.ndim
+    if reduction == "none":
+        return g * (sig - targets)
+    g = M.reshape(g, g.shape[:lead] + (1,) * xv.ndim)
+    return (g / n if reduction == "mean" else g) * (sig - targets)
+
+
+BINARY_CROSS_ENTROPY = defprimitive(
+    "binary_cross_entropy", array_fn=_bce_forward, vjps=[_bce_vjp], inputs=("x",),
+    expr="mean(max(x, 0) - x*y + log(1 + exp(-|x|)))",
+    derivs=["(sigmoid(x) - y) / N"], vjp_text=["g * (sigmoid(x) - y) / N"],
+    domain="logits of any shape, targets y in [0, 1] of the same shape; stable for any x")
+
+
+def binary_cross_entropy_with_logits(logits: Any, targets: Any,
+                                     reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of ``sigmoid(logits)`` against ``targets`` in [0, 1] (same
+    shape as ``logits``, any shape), computed from the logits without overflow; averaged
+    over every element by default. ``targets`` carry no gradient. Raises ShapeError when
+    the shapes differ."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    lv = logits.value if isinstance(logits, Node) else np.asarray(logits)
+    if isinstance(targets, Node):
+        if targets.needs:
+            raise TypeError("binary_cross_entropy_with_logits: targets carry no gradient; "
+                            "pass targets.detach()")
+        targets = targets.value
+    targets = np.asarray(targets, dtype=lv.dtype)
+    if targets.shape != lv.shape:
+        raise ShapeError(f"binary_cross_entropy_with_logits: targets have shape "
+                         f"{targets.shape} but logits have shape {lv.shape}")
+    return BINARY_CROSS_ENTROPY(logits, targets, reduction)
+
+
+# -- mean squared error ----------------------------------------------------------------
+def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean of ``(prediction - target) ** 2`` over every element (shapes broadcast; both
+    may carry gradients). Built from ``sub``, ``mul`` and ``mean``, so its graph shows
+    those ops."""
+    _check_reduction("mse_loss", reduction)
+    d = F.subtract(prediction, target)
+    sq = d * d
+    if reduction == "mean":
+        return F.mean(sq)
+    if reduction == "sum":
+        return F.sum(sq)
+    return sq
+
+
+def _check_reduction(op: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {REDUCTIONS}, got {reduction!r}")

@@ -1,0 +1,162 @@
+"""``Module``: a piece of a network that owns parameters.
+
+Parameters are found by walking the module's attributes, in the order they were set: a
+leaf ``Tensor`` with ``requires_grad=True`` is a parameter, a ``Module`` (or a list, tuple
+or dict of them) is a child whose parameters are named ``child.name``. Nothing needs to be
+registered by hand.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Module:
+    """Base class of layers and networks: subclass it, set parameters and sub-modules as
+    attributes in ``__init__`` and define ``forward``. ``module(x)`` calls ``forward(x)``.
+
+    ``training`` is True after construction and after ``train()``; ``eval()`` sets it to
+    False in this module and every child (Dropout reads it).
+    """
+
+    training: bool = True
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any) -> Any:
+        return self.forward(*args)
+
+    # -- the attribute walk -------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct sub-modules with their attribute names (``layers.0`` for list items)."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{name}.{i}", item
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    if isinstance(item, Module):
+                        yield f"{name}.{key}", item
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it, parents before children (iterative)."""
+        stack: list[Module] = [self]
+        seen: set[int] = set()
+        while stack:
+            m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield m
+            stack.extend(reversed([c for _, c in m.named_children()]))
+
+    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, Tensor) for every parameter: a module's own parameters first, then
+        its children's, each in attribute order. A Tensor shared by two modules is listed
+        once, under the first name that reaches it."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [("", self)]
+        while stack:
+            prefix, m = stack.pop()
+            children = []
+            for name, value in vars(m).items():
+                if _is_parameter(value):
+                    if id(value) not in seen:
+                        seen.add(id(value))
+                        yield prefix + name, value
+            for name, child in m.named_children():
+                children.append((f"{prefix}{name}.", child))
+            stack.extend(reversed(children))
+
+    def parameters(self) -> list[Tensor]:
+        """Every parameter (leaf Tensors with requires_grad), in ``named_parameters``
+        order."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of every parameter (``p.grad = None``)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=True``) or evaluation mode here and in every child;
+        returns self."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (Dropout off); same as ``train(False)``. Returns self."""
+        return self.train(False)
+
+    # -- saving -------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's data, by dotted name."""
+        return {name: p.value.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        """Copy ``state`` (name -> array) into the parameters, in place; each keeps its
+        dtype. Raises KeyError naming missing and unexpected names (only missing ones with
+        ``strict=False``: unexpected names are then ignored) and ShapeError on a shape
+        mismatch; nothing is changed when it raises."""
+        from ..errors import ShapeError
+        params = dict(self.named_parameters())
+        missing = [n for n in params if n not in state]
+        unexpected = [n for n in state if n not in params]
+        if missing or (strict and unexpected):
+            raise KeyError(f"load_state_dict into {type(self).__name__}: missing "
+                           f"{missing or 'none'}, unexpected {unexpected or 'none'}")
+        arrays = {}
+        for name, p in params.items():
+            arr = np.asarray(state[name])
+            if arr.shape != p.shape:
+                raise ShapeError(f"load_state_dict: {name!r} has shape {arr.shape} in the "
+                                 f"state but {p.shape} in the module")
+            arrays[name] = arr
+        for name, p in params.items():
+            p.value[...] = arrays[name]
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``state_dict()`` to a numpy ``.npz`` file at ``path``."""
+        save_npz(self.state_dict(), path)
+
+    def load(self, path: str | os.PathLike, strict: bool = True) -> None:
+        """Read a ``.npz`` file written by ``save`` into the parameters (see
+        ``load_state_dict``)."""
+        self.load_state_dict(load_npz(path), strict=strict)
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        body = "\n".join(f"  ({n}): " + repr(c).replace("\n", "\n  ") for n, c in children)
+        return f"{type(self).__name__}(\n{body}\n)"
+
+    def extra_repr(self) -> str:
+        """The layer's settings, shown inside its repr."""
+        return ""
+
+
+def _is_parameter(value: Any) -> bool:
+    return isinstance(value, Tensor) and value.needs and value.prim is None
+
+
+def save_npz(state: Mapping[str, np.ndarray], path: str | os.PathLike) -> None:
+    """Write a state dict (name -> array) to ``path`` with ``np.savez``."""
+    np.savez(path, **{name: np.asarray(a) for name, a in state.items()})
+
+
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read a state dict written by ``save_npz`` (name -> array, dtypes as saved)."""
+    with np.load(path) as data:
+        return {name: data[name] for name in data.files}
