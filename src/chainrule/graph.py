@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_state = {"grad_enabled": True}
+# "anomaly": None, or the hook of chainrule.anomaly.detect_anomaly (read once per pass)
+_state: dict[str, Any] = {"grad_enabled": True, "anomaly": None}
 
 
 def grad_enabled() -> bool:
@@ -146,6 +147,8 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     found: dict[int, Any] = {}
     if not root.needs:
         return found
+    if _state["anomaly"] is not None:
+        on_edge = _state["anomaly"](root, seed, mode, on_edge)
     _count_edges(root, stop)
     math, graph, sum_to = mode.math, mode.graph, mode.sum_to
     root._ct = seed
