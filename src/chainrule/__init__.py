@@ -4,6 +4,8 @@ A Scalar engine and a numpy Tensor engine sharing one reverse-mode core, a funct
 (``grad``, ``value_and_grad``, ``jacobian``, ``hessian``) and gradient checking.
 """
 
+from .anomaly import AnomalyError, detect_anomaly, find_nonfinite
+from .blame import BlameReport, blame, source_of, trace_sources
 from .errors import GradcheckError, ShapeError
 from .functional import grad, hessian, jacobian, value_and_grad
 from .functions import (
@@ -51,6 +53,8 @@ from .tensor import Tensor, tensor
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnomalyError", "BlameReport", "blame", "detect_anomaly", "find_nonfinite", "source_of",
+    "trace_sources",
     "GradcheckError", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor", "abs",
     "add", "broadcast_to", "concatenate", "cos", "divide", "dot", "enable_grad", "exp",
     "grad", "gradcheck", "hessian", "jacobian", "log", "log_softmax", "logsumexp", "matmul",

@@ -5,6 +5,10 @@ and ``u`` (output), ``u . J v`` from one reverse pass against
 ``(u.f(x + eps v) - u.f(x - eps v)) / (2 eps)``: two extra evaluations of ``f``, whatever
 the size of the inputs. Only when that disagrees is the element-wise comparison computed,
 to say which argument and which element is wrong.
+
+When the check fails, :func:`chainrule.blame.blame` replays the graph gate by gate and the
+error message names the first gate whose rule disagrees with its own forward (op, name,
+source line, expected vs got); the report is also on the error as ``.blame``.
 """
 
 from __future__ import annotations
@@ -51,8 +55,43 @@ def gradcheck(f: Callable[..., Any], *args: Any, eps: float = 1e-6, atol: float 
     ``f`` takes Tensors (one per argument) and returns a Tensor of any shape. Passes when
     ``|analytic - numeric| <= atol + rtol * |numeric|``. Returns True, or raises
     :class:`GradcheckError` naming the argument, the element, the analytic and the
-    numeric value. ``fast=False`` always runs the element-wise comparison.
+    numeric value, followed by the first wrong gate found by replaying the graph node by
+    node (``err.blame``: a :class:`~chainrule.blame.BlameReport`, or None when every gate
+    agrees with its forward). ``fast=False`` always runs the element-wise comparison.
+
+    The default ``rtol=1e-3`` absorbs finite-difference noise on badly scaled functions;
+    it also lets a rule that is off by less than 0.1% pass. Use ``rtol=1e-5`` (central
+    differences in float64 are good to about 1e-8 on well-scaled functions) to catch
+    such small errors.
     """
+    try:
+        return _gradcheck(f, args, eps, atol, rtol, fast, seed)
+    except GradcheckError as err:
+        raise _with_blame(err, f, args, eps, atol, rtol, seed) from None
+
+
+def _with_blame(err: GradcheckError, f, args, eps, atol, rtol, seed) -> GradcheckError:
+    from .blame import blame
+    try:
+        report = blame(f, *args, eps=eps, atol=atol, rtol=rtol, seed=seed)
+    except Exception as exc:  # the replay is a diagnosis: never hide the original failure
+        report = None
+        extra = f"blame: could not replay the graph ({type(exc).__name__}: {exc})"
+    if report is not None:
+        extra = report.text()
+    elif "extra" not in locals():
+        extra = ("blame: every gate's rule agrees with a central difference of its own "
+                 "forward, so the chain rule through the recorded graph is right; the "
+                 "mismatch comes from work the graph did not record (values taken out with "
+                 ".value/.data/.detach() or plain numpy on raw data) or from a point where "
+                 "f is not differentiable")
+    new = GradcheckError(f"{err}\n{extra}", argnum=err.argnum, index=err.index,
+                         analytic=err.analytic, numeric=err.numeric)
+    new.blame = report
+    return new
+
+
+def _gradcheck(f, args, eps, atol, rtol, fast, seed) -> bool:
     arrays = [np.array(as_array(a), dtype=np.float64) for a in args]
     rng = np.random.default_rng(seed)
     y0 = _numeric_value(f, arrays)
