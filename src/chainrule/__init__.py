@@ -6,6 +6,12 @@ A Scalar engine and a numpy Tensor engine sharing one reverse-mode core, a funct
 
 from .anomaly import AnomalyError, detect_anomaly, find_nonfinite
 from .blame import BlameReport, blame, source_of, trace_sources
+from .checks import (
+    HandCheckReport,
+    LocalCheckReport,
+    check_hand_gradients,
+    check_local_gradient,
+)
 from .errors import GradcheckError, ShapeError
 from .functional import grad, hessian, jacobian, value_and_grad
 from .functions import (
@@ -54,7 +60,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "BlameReport", "blame", "detect_anomaly", "find_nonfinite", "source_of",
-    "trace_sources",
+    "trace_sources", "HandCheckReport", "LocalCheckReport", "check_hand_gradients",
+    "check_local_gradient",
     "GradcheckError", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor", "abs",
     "add", "broadcast_to", "concatenate", "cos", "divide", "dot", "enable_grad", "exp",
     "grad", "gradcheck", "hessian", "jacobian", "log", "log_softmax", "logsumexp", "matmul",
