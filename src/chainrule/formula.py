@@ -109,12 +109,13 @@ class Function:
     scalar: bool = False
     makes_array: bool = False
     help: str = ""
+    star_name: str = "shape"
 
     @property
     def usage(self) -> str:
         args = ["x", "y", "z"][: self.values] if self.values else []
         if self.star:
-            args.append("*n" if self.values == 0 else "*shape")
+            args.append(("" if self.name == "eye" else "*") + self.star_name)
         args += [f"{p}=..." for p in self.params]
         return f"{self.name}({', '.join(args)})"
 
@@ -167,10 +168,10 @@ def _table() -> dict[str, Function]:
     table["matmul"] = Function("matmul", F.matmul, 2, help="same as a @ b")
     table["dot"] = Function("dot", F.dot, 2, help="np.dot for 0-, 1- and 2-D operands")
     table["transpose"] = Function("transpose", F.transpose, 1, star=True,
-                                  help="reverse (or permute) the axes")
+                                  help="reverse (or permute) the axes", star_name="axes")
     table["reshape"] = Function("reshape", F.reshape, 1, star=True, help="new shape, same size")
     table["eye"] = Function("eye", _array_maker("eye", _eye), 0, star=True, makes_array=True,
-                            help="the n x n identity")
+                            help="the n x n identity", star_name="n")
     table["zeros"] = Function("zeros", _array_maker("zeros", np.zeros), 0, star=True,
                               makes_array=True, help="an array of zeros")
     table["ones"] = Function("ones", _array_maker("ones", np.ones), 0, star=True,
@@ -244,7 +245,7 @@ class Formula:
         if missing:
             given = sorted(values)
             name = missing[0]
-            start, end = self._first_use(name)
+            start, end = self.first_use(name)
             hint = _suggest(name, given)
             raise FormulaUsageError(
                 f"the variable {name} has no value; give it with --at {name}=...{hint}"
@@ -252,7 +253,8 @@ class Formula:
                 self.text, start, end)
         return _Evaluator(self, values).run(self.tree.body, 0)
 
-    def _first_use(self, name: str) -> tuple[int | None, int | None]:
+    def first_use(self, name: str) -> tuple[int | None, int | None]:
+        """The character span of the first use of the variable ``name``."""
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Name) and node.id == name:
                 return self.span(node)
@@ -556,7 +558,7 @@ def constant(text: str) -> float | np.ndarray:
     formula = parse(text)
     if formula.variables:
         name = formula.variables[0]
-        start, end = formula._first_use(name)
+        start, end = formula.first_use(name)
         hint = _suggest(name, list(CONSTANTS))
         raise FormulaUsageError(f"a value cannot use the variable {name}{hint}; write "
                                 "numbers, pi, e, lists, eye(n), zeros(...), ones(...)",
