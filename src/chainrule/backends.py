@@ -73,14 +73,24 @@ def _swapaxes(x: Any) -> Any:
 
 
 def _expand_dims(x: Any, axis: int) -> Any:
-    return np.expand_dims(x, axis)
+    shape = np.shape(x)
+    axis = axis % (len(shape) + 1)
+    return np.reshape(x, shape[:axis] + (1,) + shape[axis:])
+
+
+def _broadcast_to(x: Any, shape: tuple[int, ...]) -> np.ndarray:
+    # a writable, contiguous result: cheaper than np.broadcast_to's view for small arrays
+    # and safe to hand to a leaf's .grad
+    out = np.empty(shape, dtype=getattr(x, "dtype", np.float64))
+    out[...] = x
+    return out
 
 
 ARRAY = SimpleNamespace(
     sin=np.sin, cos=np.cos, tan=np.tan, exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh,
     sign=np.sign, value=lambda x: x, where=np.where, abs=np.abs,
     sum=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
-    reshape=np.reshape, broadcast_to=np.broadcast_to, matmul=np.matmul,
+    reshape=np.reshape, broadcast_to=_broadcast_to, matmul=np.matmul,
     swapaxes=_swapaxes, expand_dims=_expand_dims, transpose=np.transpose,
     sum_to=sum_to_shape, index_add=index_add, getitem=lambda x, i: x[i],
 )

@@ -20,6 +20,7 @@ from .rules import linalg, reductions
 from .rules import shape as shape_mod
 from .scalar import Scalar, _new, float_forward
 from .shapes import check_broadcast, check_matmul
+from .tensor import Tensor
 
 Array = Any  # a Tensor, an ndarray, a list or a number
 
@@ -34,6 +35,8 @@ def _elementwise(prim: Primitive) -> Callable[[Array], Array]:
             except (ZeroDivisionError, ValueError, OverflowError):
                 value = float_forward(prim, (x.value,))
             return _new(value, (x,), prim)
+        if type(x) is Tensor:
+            return Tensor._unary(prim, x)
         return apply(prim, x)
 
     fn.__name__ = fn.__qualname__ = prim.name
@@ -111,6 +114,9 @@ def normalize_axes(op: str, ndim: int, axis: int | Sequence[int] | None) -> tupl
     return tuple(out)
 
 
+_ALL_AXES = [tuple(range(-n, 0)) for n in range(33)]
+
+
 def _tensor_only(op: str, x: Any) -> None:
     if isinstance(x, Scalar):
         raise TypeError(f"{op} is defined for Tensors only; a Scalar is already one number")
@@ -118,6 +124,10 @@ def _tensor_only(op: str, x: Any) -> None:
 
 def _reduction(prim: Primitive, doc: str) -> Callable[..., Array]:
     def fn(x: Array, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
+        if type(x) is Tensor:
+            axes = _ALL_AXES[x.value.ndim] if axis is None else normalize_axes(
+                prim.name, x.value.ndim, axis)
+            return Tensor._apply(prim, (x, axes, bool(keepdims)))
         _tensor_only(prim.name, x)
         return apply(prim, x, normalize_axes(prim.name, _ndim(x), axis), bool(keepdims))
 

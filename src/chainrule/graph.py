@@ -122,14 +122,18 @@ class Mode:
     """How a backward pass computes: ``math`` is the namespace the rules call (floats,
     ndarrays or recording Tensors), ``graph`` whether the rules see nodes (so that the
     gradient is itself differentiable), ``sum_to`` the one place where a cotangent is
-    summed back to the shape of the input it flows into (None for Python floats)."""
+    summed back to the shape of the input it flows into (None for Python floats),
+    ``own`` makes a leaf's first gradient its own (not an array a rule passed through),
+    ``fallback`` recomputes a rule that raised on Python floats with numpy semantics."""
 
-    __slots__ = ("math", "graph", "sum_to", "fallback")
+    __slots__ = ("math", "graph", "sum_to", "own", "fallback")
 
-    def __init__(self, math: Any, graph: bool, sum_to: Any, fallback: Any = None) -> None:
+    def __init__(self, math: Any, graph: bool, sum_to: Any = None, own: Any = None,
+                 fallback: Any = None) -> None:
         self.math = math
         self.graph = graph
         self.sum_to = sum_to
+        self.own = own
         self.fallback = fallback
 
 
@@ -141,7 +145,8 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     With ``accumulate`` the cotangent reaching each node is added to its ``.grad``.
     The cotangents of the nodes in ``wanted`` are returned by ``id``; the walk does not go
     past them. ``batch_ndim`` leading axes of ``seed`` are independent cotangents pushed
-    through together (how ``jacobian`` gets every row in one pass).
+    through together (how ``jacobian`` gets every row in one pass). ``on_edge(node, i,
+    parent, contribution)`` is called for every edge (explanations record them).
     """
     stop = {id(w) for w in wanted}
     found: dict[int, Any] = {}
@@ -150,24 +155,27 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     if _state["anomaly"] is not None:
         on_edge = _state["anomaly"](root, seed, mode, on_edge)
     _count_edges(root, stop)
-    math, graph, sum_to = mode.math, mode.graph, mode.sum_to
+    math, graph, sum_to, own = mode.math, mode.graph, mode.sum_to, mode.own
     root._ct = seed
     ready = [root]
+    pop = ready.pop
+    push = ready.append
+    finished = False
     try:
         while ready:
-            node = ready.pop()
+            node = pop()
             g = node._ct
             node._ct = None
+            prim = node.prim
             if accumulate:
                 old = node.grad
                 if old is None:
-                    node.grad = g if (graph or node.prim is not None) else _own(g)
+                    node.grad = own(g) if (own is not None and prim is None) else g
                 else:
                     node.grad = old + g
             if stop and id(node) in stop:
                 found[id(node)] = g
                 continue
-            prim = node.prim
             if prim is None:
                 continue
             parents = node.parents
@@ -175,11 +183,15 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                 args = parents
                 ans = node
             else:
-                args = [p.value if isinstance(p, Node) else p for p in parents]
+                args = []
+                for p in parents:
+                    args.append(p.value if isinstance(p, Node) else p)
                 ans = node.value
             vjps = prim.vjps
-            for i, p in enumerate(parents):
-                if not (isinstance(p, Node) and p.needs):
+            i = -1
+            for p in parents:
+                i += 1
+                if not isinstance(p, Node) or not p.needs:
                     continue
                 try:
                     c = vjps[i](math, g, ans, *args)
@@ -197,20 +209,12 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                     p._ct = p._ct + c
                 p._pending -= 1
                 if p._pending == 0:
-                    ready.append(p)
+                    push(p)
+        finished = True
     finally:
-        for n in ready:
-            n._ct = None
-            n._pending = 0
-        if ready:
+        if not finished:
             _reset(root)
     return found
-
-
-def _own(g: Any) -> Any:
-    """A leaf's first gradient must not alias an array a rule passed straight through."""
-    copy = getattr(g, "copy", None)
-    return copy() if copy is not None else g
 
 
 def _reset(root: Node) -> None:

@@ -7,6 +7,7 @@ Tensor (see :mod:`chainrule.numpy_interop`), so numpy code differentiates unchan
 
 from __future__ import annotations
 
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,15 @@ def _array_sum_to(c: Any, p: Node, nb: int) -> np.ndarray:
     return c
 
 
-ARRAY_MODE = Mode(ARRAY, graph=False, sum_to=_array_sum_to)
+def _own_array(g: Any) -> np.ndarray:
+    # A rule may pass its upstream array straight through (add, reshape): a leaf keeps a
+    # copy unless nothing else can see the array (no base, no other reference).
+    if type(g) is _ndarray and g.base is None and getrefcount(g) <= 3:
+        return g
+    return np.array(g)
+
+
+ARRAY_MODE = Mode(ARRAY, graph=False, sum_to=_array_sum_to, own=_own_array)
 
 
 class Tensor(Node):
@@ -91,20 +100,24 @@ class Tensor(Node):
 
     @classmethod
     def _apply(cls, prim: Primitive, args: tuple) -> Tensor:
+        """Record ``prim`` applied to ``args`` (Tensors, constants, then parameters)."""
         vals = []
         needs = False
         n = len(args) if prim.variadic else prim.n_inputs
-        conv = False
-        for i, a in enumerate(args):
+        i = -1
+        for a in args:
+            i += 1
             if isinstance(a, Node):
                 if not isinstance(a, Tensor):
                     raise TypeError(f"{prim.name}: cannot mix a {type(a).__name__} and a "
                                     "Tensor in one op")
                 vals.append(a.value)
-                needs = needs or a.needs
-            elif i < n and isinstance(a, (list, tuple)):
-                vals.append(as_array(a))
-                conv = True
+                if a.needs:
+                    needs = True
+            elif i < n and (type(a) is list or type(a) is tuple):
+                a = as_array(a)
+                vals.append(a)
+                args = args[:i] + (a,) + args[i + 1:]
             else:
                 vals.append(a)
         try:
@@ -114,9 +127,17 @@ class Tensor(Node):
         if type(out) is not _ndarray:
             out = np.asarray(out)
         if needs and _state["grad_enabled"]:
-            if conv:
-                args = tuple(v if not isinstance(a, Node) else a for a, v in zip(args, vals))
-            return cls._node(out, tuple(args), prim, True)
+            return cls._node(out, args, prim, True)
+        return cls._node(out, (), None, False)
+
+    @classmethod
+    def _unary(cls, prim: Primitive, x: Tensor) -> Tensor:
+        """The fast path of ``_apply`` for an op with one Tensor input and no parameters."""
+        out = prim.array_fn(x.value)
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
+        if x.needs and _state["grad_enabled"]:
+            return cls._node(out, (x,), prim, True)
         return cls._node(out, (), None, False)
 
     # -- array-like attributes ----------------------------------------------------------
@@ -257,7 +278,7 @@ class Tensor(Node):
         return _matmul(other, self)
 
     def __neg__(self):
-        return Tensor._apply(NEG, (self,))
+        return Tensor._unary(NEG, self)
 
     def __pos__(self):
         return self
@@ -313,7 +334,7 @@ class Tensor(Node):
             if self.value.size != 1:
                 raise ShapeError(f"backward(): the output has shape {self.shape}; pass "
                                  "grad= (an array of that shape) for a non-scalar output")
-            seed = np.ones_like(self.value)
+            seed = np.ones(self.value.shape, self.value.dtype)
         else:
             seed = grad.value if isinstance(grad, Node) else np.asarray(grad,
                                                                        dtype=self.dtype)
@@ -378,18 +399,45 @@ def _clean_index(index: Any) -> Any:
 
 
 def _binary(prim: Primitive, a: Any, b: Any) -> Tensor:
-    av = a.value if isinstance(a, Node) else a
-    bv = b.value if isinstance(b, Node) else b
+    """``a (op) b`` where one side is a Tensor: the hot path of every arithmetic operator."""
+    ta, tb = type(a), type(b)
+    if ta is Tensor:
+        av = a.value
+        needs = a.needs
+    elif isinstance(a, Node):
+        return Tensor._apply(prim, (a, b))
+    else:
+        if ta is list or ta is tuple:
+            a = as_array(a)
+        av = a
+        needs = False
+    if tb is Tensor:
+        bv = b.value
+        needs = needs or b.needs
+    elif isinstance(b, Node):
+        return Tensor._apply(prim, (a, b))
+    else:
+        if tb is list or tb is tuple:
+            b = as_array(b)
+        bv = b
     if type(av) is _ndarray and type(bv) is _ndarray and av.shape != bv.shape:
         check_broadcast(prim.name, av.shape, bv.shape)
-    return Tensor._apply(prim, (a, b))
+    try:
+        out = prim.array_fn(av, bv)
+    except ValueError as exc:
+        raise shape_error(prim, (av, bv), exc) from None
+    if type(out) is not _ndarray:
+        out = np.asarray(out)
+    if needs and _state["grad_enabled"]:
+        return Tensor._node(out, (a, b), prim, True)
+    return Tensor._node(out, (), None, False)
 
 
 def _matmul(a: Any, b: Any) -> Tensor:
     av = a.value if isinstance(a, Node) else np.asarray(a)
     bv = b.value if isinstance(b, Node) else np.asarray(b)
     check_matmul(av.shape, bv.shape)
-    return Tensor._apply(MATMUL, (a, b))
+    return _binary(MATMUL, a, b)
 
 
 _GRAPH_MODE: list[Mode] = []

@@ -18,6 +18,8 @@ def _matmul_vjp_a(M, g, ans, a, b):
     if b.ndim == 1:                     # out[..., i] = sum_j a[..., i, j] b[j]
         return M.expand_dims(g, -1) * b
     if a.ndim == 1:                     # out[..., k] = sum_j a[j] b[..., j, k]
+        if b.ndim == 2:
+            return M.matmul(g, M.swapaxes(b))
         return _drop_axis(M, M.matmul(b, M.expand_dims(g, -1)), -1)
     return M.matmul(g, M.swapaxes(b))
 
@@ -28,6 +30,8 @@ def _matmul_vjp_b(M, g, ans, a, b):
             return M.expand_dims(g, -1) * a
         return M.expand_dims(a, -1) * M.expand_dims(g, -2)
     if b.ndim == 1:
+        if a.ndim == 2:
+            return M.matmul(g, a)
         return _drop_axis(M, M.matmul(M.expand_dims(g, -2), a), -2)
     return M.matmul(M.swapaxes(a), g)
 

@@ -57,22 +57,22 @@ def _log_softmax(x, axis):
 
 
 SUM = defprimitive(
-    "sum", array_fn=lambda x, axes, keepdims: np.sum(x, axis=axes, keepdims=keepdims),
+    "sum", array_fn=lambda x, axes, keepdims: x.sum(axis=axes, keepdims=keepdims),
     vjps=[_spread], expr="sum(x)", derivs=["1 for every element"],
     vjp_text=["g broadcast back to x's shape"])
 MEAN = defprimitive(
-    "mean", array_fn=lambda x, axes, keepdims: np.mean(x, axis=axes, keepdims=keepdims),
+    "mean", array_fn=lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims),
     vjps=[lambda M, g, ans, x, axes, keepdims:
           _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes)],
     expr="mean(x)", derivs=["1/n for every element"], vjp_text=["g / n, broadcast to x"])
 MAX = defprimitive(
-    "max", array_fn=lambda x, axes, keepdims: np.max(x, axis=axes, keepdims=keepdims),
+    "max", array_fn=lambda x, axes, keepdims: x.max(axis=axes, keepdims=keepdims),
     vjps=[lambda M, g, ans, x, axes, keepdims:
           _kept(M, g, ans, x, axes, keepdims) * _arg_mask(M, ans, x, axes, keepdims)],
     expr="max(x)", derivs=["1 at the maximum, 0 elsewhere"],
     vjp_text=["g at the argmax, 0 elsewhere"], kink="ties split the gradient equally")
 MIN = defprimitive(
-    "min", array_fn=lambda x, axes, keepdims: np.min(x, axis=axes, keepdims=keepdims),
+    "min", array_fn=lambda x, axes, keepdims: x.min(axis=axes, keepdims=keepdims),
     vjps=[lambda M, g, ans, x, axes, keepdims:
           _kept(M, g, ans, x, axes, keepdims) * _arg_mask(M, ans, x, axes, keepdims)],
     expr="min(x)", derivs=["1 at the minimum, 0 elsewhere"],
