@@ -462,8 +462,8 @@ def _render(y: Node, path: str) -> Any:
         raise UsageError("--graph needs chainrule.draw, which this installation "
                          "lacks") from None
     suffix = os.path.splitext(path)[1].lower()
-    if suffix not in (".dot", ".svg", ".png"):
-        raise UsageError(f"--graph {path}: the file must end in .dot, .svg or .png")
+    if suffix not in (".dot", ".svg", ".png", ".pdf"):
+        raise UsageError(f"--graph {path}: the file must end in .dot, .svg, .png or .pdf")
     try:
         return render(y, path)
     except GraphvizNotFound as exc:
@@ -582,12 +582,65 @@ def _version() -> str:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
-    try:
-        from .blame import check_hand_gradients
-    except ImportError:
-        raise UsageError("check needs chainrule.blame.check_hand_gradients, which this "
-                         "installation lacks") from None
-    raise UsageError(f"check is not wired yet ({check_hand_gradients.__name__})")
+    from .checks import check_hand_gradients
+
+    problem = read_problem(args.formula, args.at, None)
+    hand: dict[str, Formula] = {}
+    for item in args.hand:
+        name, text = split_assignment(item, "--hand")
+        if name not in problem.formula.variables:
+            hint = _suggest(name, list(problem.formula.variables))
+            raise UsageError(f"--hand {name}: the formula has no variable {name}{hint} "
+                             f"(its variables: {', '.join(problem.formula.variables)})")
+        if name in hand:
+            raise UsageError(f"--hand gives d/d{name} twice")
+        try:
+            hand[name] = parse(text)
+        except FormulaError as exc:
+            exc.message = f"--hand {name}: {exc.message}"
+            raise
+        for var in hand[name].variables:
+            if var not in problem.values:
+                start, end = hand[name].first_use(var)
+                hint = _suggest(var, list(problem.values))
+                raise FormulaUsageError(f"--hand {name}: {var} is not a variable of the "
+                                        f"formula{hint}", hand[name].text, start, end)
+    if problem.formula.needs_tensors and not problem.tensors:
+        raise UsageError("check: this formula uses array functions but every value is a "
+                         "single number; give the values as arrays (e.g. x=[1.5])")
+    formula = problem.formula
+
+    def f(**point: Any) -> Any:
+        return formula.evaluate(point)
+
+    def hand_fn(h: Formula) -> Any:
+        def partial(**point: Any) -> Any:
+            with np.errstate(all="ignore"):
+                return h.evaluate(point)
+        return partial
+
+    with np.errstate(all="ignore"):
+        report = check_hand_gradients(f, {n: hand_fn(h) for n, h in hand.items()},
+                                      problem.values, n_random=args.random, seed=args.seed)
+    if args.json:
+        rows = [{"partial": r.name, "point": r.point, "given_point": r.given,
+                 "engine": r.expected, "hand": r.got, "error": r.error, "ok": r.ok}
+                for r in report.rows]
+        data = {"formula": formula.text, "ok": report.ok, "wrong": report.wrong,
+                "hidden_at_given_point": report.hidden, "points": report.n_points,
+                "skipped": report.skipped, "rows": rows}
+        out.write(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
+    else:
+        out.write(style(f"f({', '.join(formula.variables)}) = {formula.text}", "bold") + "\n")
+        rows = [[f"df/d{n}", "=", h.text] for n, h in hand.items()]
+        out.write(table(rows, style) + "\n\n")
+        for line in report.text().splitlines():
+            if "WRONG" in line or line.startswith("wrong partial"):
+                line = style(line, "red", "bold")
+            elif line.startswith("all partials are right") or line.endswith("points"):
+                line = style(line, "green")
+            out.write(line + "\n")
+    return EXIT_OK if report.ok else EXIT_MATH
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, style: Style) -> int:
