@@ -52,8 +52,6 @@ def train(epochs: int = 40, seed: int = 0, batch_size: int = 32, lr: float = 1e-
           progress: bool = True) -> dict[str, list[float]]:
     """Train and return the per-epoch history: train_loss, train_acc, test_loss,
     test_acc (lists of ``epochs`` floats)."""
-    from tqdm import tqdm
-
     x_train, y_train, x_test, y_test = load_data(seed)
     rng = np.random.default_rng(seed)
     model = nn.MLP([64, 128, 64, 10], activation="relu", rng=rng, dtype=np.float32)
@@ -64,24 +62,30 @@ def train(epochs: int = 40, seed: int = 0, batch_size: int = 32, lr: float = 1e-
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)
         batches = range(0, n, batch_size)
-        bar = tqdm(batches, desc=f"epoch {epoch:3d}/{epochs}", unit="batch", leave=False,
-                   disable=not progress)
-        for start in bar:
+        bar = _progress(batches, f"epoch {epoch:3d}/{epochs}") if progress else None
+        for start in bar if bar is not None else batches:
             idx = order[start:start + batch_size]
             opt.zero_grad()
             loss = nn.cross_entropy(model(cr.tensor(x_train[idx])), y_train[idx])
             loss.backward()
             opt.step()
-            bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
+            if bar is not None:
+                bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
         for split, (x, y) in (("train", (x_train, y_train)), ("test", (x_test, y_test))):
             split_loss, split_acc = evaluate(model, x, y)
             history[f"{split}_loss"].append(split_loss)
             history[f"{split}_acc"].append(split_acc)
-        if progress:
-            tqdm.write(f"epoch {epoch:3d}: train loss {history['train_loss'][-1]:.4f}, "
-                       f"test loss {history['test_loss'][-1]:.4f}, "
-                       f"test accuracy {history['test_acc'][-1]:.2%}")
+        if bar is not None:
+            bar.write(f"epoch {epoch:3d}: train loss {history['train_loss'][-1]:.4f}, "
+                      f"test loss {history['test_loss'][-1]:.4f}, "
+                      f"test accuracy {history['test_acc'][-1]:.2%}")
     return history
+
+
+def _progress(batches: range, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(batches, desc=desc, unit="batch", leave=False)
 
 
 def plot(history: dict[str, list[float]], path: Path) -> None:
