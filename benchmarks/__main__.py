@@ -54,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="small workloads, about a minute in all")
+    parser.add_argument("--clock", choices=sorted(harness.CLOCKS), default="cpu",
+                        help="cpu: process CPU time (default; robust to a shared machine), "
+                             "wall: wall-clock time")
     args = parser.parse_args(argv)
+    harness.set_clock(args.clock)
     available = discover()
     chosen = resolve(args.names, available) if args.names else available
 
@@ -63,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  threads: {pinned}")
     for key, value in harness.machine_notes().items():
         print(f"  {key}: {value}")
-    print("  timings: medians over interleaved rounds; the machine may be shared, so "
-          "expect noise")
+    print(f"  clock: {args.clock} time; medians over interleaved rounds (the machine may be "
+          "shared: expect noise)")
     start = time.perf_counter()
     for name in chosen:
         print(f"\n=== {name} ===", flush=True)

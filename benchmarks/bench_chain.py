@@ -27,8 +27,9 @@ import resource
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from benchmarks.harness import clock
 
 ROOT = Path(__file__).resolve().parents[1]
 X0 = 0.5
@@ -208,14 +209,14 @@ def worker(engine: str, depth: int) -> dict:
     backward(forward(100))  # warm-up: lazy imports and caches before the baseline
     reset = _reset_peak()
     before = _rss()
-    t0 = time.perf_counter()
+    t0 = clock()
     graph = forward(depth)
-    t1 = time.perf_counter()
+    t1 = clock()
     grad = backward(graph)
-    t2 = time.perf_counter()
+    t2 = clock()
     peak = _peak() if reset else max(_peak(), _rss())
     del graph
-    t3 = time.perf_counter()
+    t3 = clock()
     report.update(forward=t1 - t0, backward=t2 - t1, free=t3 - t2, grad=grad,
                   bytes_per_node=(peak - before) / depth,
                   memory="peak RSS (VmHWM) after clear_refs" if reset else "ru_maxrss (not reset)")

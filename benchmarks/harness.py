@@ -119,6 +119,29 @@ def _cpu_model() -> str:
 
 # -- timing ---------------------------------------------------------------------------
 
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+_CLOCK_VAR = "CHAINRULE_BENCH_CLOCK"
+
+
+def set_clock(name: str) -> None:
+    """Choose what the benchmarks measure: ``"cpu"`` (this process's CPU time, the default:
+    time spent descheduled on a shared machine is not counted) or ``"wall"``. Inherited by
+    subprocesses through the environment."""
+    if name not in CLOCKS:
+        raise ValueError(f"set_clock: unknown clock {name!r}; choose one of {list(CLOCKS)}")
+    os.environ[_CLOCK_VAR] = name
+
+
+def clock_name() -> str:
+    name = os.environ.get(_CLOCK_VAR, "cpu")
+    return name if name in CLOCKS else "cpu"
+
+
+def clock() -> float:
+    """The current reading of the chosen clock, in seconds."""
+    return CLOCKS[clock_name()]()
+
+
 Phases = dict[str, float]
 
 
@@ -128,17 +151,18 @@ def interleaved(engines: Mapping[str, Callable[[], Phases | None]], rounds: int,
     """Time each engine in ``rounds`` interleaved rounds; return medians in seconds.
 
     ``engines`` maps a name to a zero-argument callable doing one unit of work. If it
-    returns None, its wall time is measured here (phase ``"total"``); if it returns a dict
-    ``{phase: seconds}`` (e.g. ``{"forward": ..., "backward": ...}``) those phases are
-    used, and ``"total"`` is their sum. Within a round each engine runs ``repeat`` times
-    and the per-call mean of that round is one sample; the result is, per engine and
-    phase, the median of the ``rounds`` samples. The engine order rotates every round.
-    ``warmup`` untimed calls per engine come first. The garbage collector stays enabled
-    while timing; with ``collect`` it is run between calls.
+    returns None, its time on :func:`clock` is measured here (phase ``"total"``); if it
+    returns a dict ``{phase: seconds}`` such as ``{"forward": f, "backward": b}``, those
+    phases are used and ``"total"`` is their sum. Within a round each engine runs
+    ``repeat`` times and the per-call mean of that round is one sample; the result is,
+    per engine and phase, the median of the ``rounds`` samples. The engine order rotates
+    every round. ``warmup`` untimed calls per engine come first. The garbage collector
+    stays enabled while timing; with ``collect`` it is run between calls.
     """
     if rounds < 1 or repeat < 1:
         raise ValueError(f"interleaved: rounds and repeat must be >= 1, got {rounds}, {repeat}")
     names = list(engines)
+    now = CLOCKS[clock_name()]
     for name in names:
         for _ in range(warmup):
             engines[name]()
@@ -151,9 +175,9 @@ def interleaved(engines: Mapping[str, Callable[[], Phases | None]], rounds: int,
             for _ in range(repeat):
                 if collect:
                     gc.collect()
-                t0 = time.perf_counter()
+                t0 = now()
                 phases = fn()
-                wall = time.perf_counter() - t0
+                wall = now() - t0
                 if phases is None:
                     phases = {"total": wall}
                 elif "total" not in phases:
@@ -167,10 +191,11 @@ def interleaved(engines: Mapping[str, Callable[[], Phases | None]], rounds: int,
 
 
 def time_once(fn: Callable[[], Any]) -> tuple[float, Any]:
-    """Wall time of one call and its result (for workloads too long to repeat)."""
-    t0 = time.perf_counter()
+    """Time of one call on :func:`clock`, and its result (for workloads too long to
+    repeat)."""
+    t0 = clock()
     out = fn()
-    return time.perf_counter() - t0, out
+    return clock() - t0, out
 
 
 # -- agreement ------------------------------------------------------------------------
