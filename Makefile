@@ -33,7 +33,7 @@ graphviz:
 	  else echo "note: graphviz's dot is missing; SVG/PNG tests will be skipped"; fi; }
 
 demo: $(VENV)/.base graphviz
-	$(PY) examples/homework.py
+	$(VENV)/bin/chainrule demo
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check src tests benchmarks examples

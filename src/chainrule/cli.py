@@ -113,21 +113,18 @@ def fmt_shape(a: Any) -> str:
 
 
 def table(rows: Sequence[Sequence[str]], style: Style, header: Sequence[str] = ()) -> str:
-    """Rows of cells as aligned columns; a cell may span several lines (arrays)."""
-    all_rows = [list(header)] + [list(r) for r in rows] if header else [list(r) for r in rows]
+    """Rows of cells as aligned columns; a cell may span several lines (an array)."""
+    all_rows = ([list(header)] if header else []) + [list(r) for r in rows]
     ncol = max(len(r) for r in all_rows)
-    widths = [0] * ncol
-    for r in all_rows:
-        for j, cell in enumerate(r[:-1]):
-            widths[j] = max(widths[j], max(len(s) for s in cell.split("\n")))
+    split = [[c.split("\n") for c in r] + [[""]] * (ncol - len(r)) for r in all_rows]
+    widths = [max(len(line) for r in split for line in r[j]) for j in range(ncol)]
     out = []
-    for k, r in enumerate(all_rows):
-        first = "  ".join(c.split("\n")[0].ljust(widths[j]) if j < len(r) - 1
-                          else c.split("\n")[0] for j, c in enumerate(r))
-        out.append(style(first.rstrip(), "bold") if header and k == 0 else first.rstrip())
-        tail = r[-1].split("\n")[1:]
-        lead = sum(widths[: len(r) - 1]) + 2 * (len(r) - 1)
-        out.extend(" " * lead + t for t in tail)
+    for k, cells in enumerate(split):
+        height = max(len(c) for c in cells)
+        for i in range(height):
+            line = "  ".join((c[i] if i < len(c) else "").ljust(w)
+                             for c, w in zip(cells, widths)).rstrip()
+            out.append(style(line, "bold") if header and k == 0 else line)
     return "\n".join(out)
 
 
