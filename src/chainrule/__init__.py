@@ -12,7 +12,9 @@ from .checks import (
     check_hand_gradients,
     check_local_gradient,
 )
+from .draw import GraphvizNotFound, render, to_dot
 from .errors import GradcheckError, ShapeError
+from .explain import Explanation, explain
 from .functional import grad, hessian, jacobian, value_and_grad
 from .functions import (
     abs,
@@ -59,6 +61,7 @@ from .tensor import Tensor, tensor
 __version__ = "0.1.0"
 
 __all__ = [
+    "Explanation", "GraphvizNotFound", "explain", "render", "to_dot",
     "AnomalyError", "BlameReport", "blame", "detect_anomaly", "find_nonfinite", "source_of",
     "trace_sources", "HandCheckReport", "LocalCheckReport", "check_hand_gradients",
     "check_local_gradient",

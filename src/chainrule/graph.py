@@ -77,6 +77,11 @@ class Node:
     def is_leaf(self) -> bool:
         return self.prim is None
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows a node as the picture of its graph (None without Graphviz)."""
+        from .draw import svg_or_none
+        return svg_or_none(self)
+
 
 def is_node(x: Any) -> bool:
     return isinstance(x, Node)

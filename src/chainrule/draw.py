@@ -1,0 +1,293 @@
+"""Pictures of a computation graph: DOT text (no dependency), SVG and PNG through Graphviz.
+
+Data flows left to right. Each node shows its name, its op, its value and its gradient
+(d output / d node, from a backward pass of its own that changes no ``.grad``); each edge
+its local gradient (Scalars: the rule and its number) or its VJP formula (Tensors). A node
+used twice gets two edges. Colours tell inputs, parameters, constants, gates and the output
+apart, and a legend says which is which. Graphs with more than ``max_nodes`` nodes keep the
+nodes nearest the inputs and nearest the output, and replace the middle by one box that
+counts what was elided. Every walk is a loop, so a 100,000-node chain draws.
+"""
+
+from __future__ import annotations
+
+import html
+import pathlib
+import shutil
+import subprocess
+from typing import Any
+
+import numpy as np
+
+from .explain import (
+    Trace,
+    _node_mapping,
+    fmt,
+    is_input,
+    local_formula,
+    n_inputs,
+    substitute,
+    vjp_formula,
+)
+from .graph import Node
+
+COLOURS = {
+    # kind: (fill, border, what the legend says)
+    "input": ("#dbeafe", "#2563eb", "input (requires grad)"),
+    "parameter": ("#dcfce7", "#16a34a", "parameter"),
+    "constant": ("#f3f4f6", "#9ca3af", "constant (no gradient)"),
+    "gate": ("#ffffff", "#4b5563", "gate (op)"),
+    "output": ("#fef3c7", "#d97706", "output"),
+}
+_INSTALL = ("install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), `brew install "
+            "graphviz` (macOS), `conda install graphviz`, or https://graphviz.org/download/")
+
+
+class GraphvizNotFound(RuntimeError):
+    """Graphviz's ``dot`` program, needed for SVG and PNG pictures, is not installed."""
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, float) and v != 0 and v == v and abs(v) not in (float("inf"),):
+        if v != int(v) or abs(v) >= 1e15:
+            return f"{v:.4g}"
+    return fmt(v)
+
+
+def _param_ids(params: Any) -> set[int]:
+    if params is None:
+        return set()
+    if hasattr(params, "parameters") and callable(params.parameters):
+        params = params.parameters()
+    if isinstance(params, Node):
+        params = (params,)
+    return {id(p) for p in params}
+
+
+def _kind(trace: Trace, node: Node, params: set[int]) -> str:
+    kind = trace.kind(node)
+    if kind == "input" and (id(node) in params or type(node).__name__ == "Parameter"):
+        return "parameter"
+    return kind
+
+
+def _label(trace: Trace, node: Node, kind: str) -> str:
+    esc = html.escape
+    name = esc(trace.name(node))
+    if node.prim is not None:
+        expr = substitute(node.prim.expr, _node_mapping(trace, node))
+        head = (f'<b>{name}</b> = {esc(expr)}  <font color="#6b7280" point-size="9">'
+                f'{esc(node.prim.name)}</font>')
+    else:
+        head = f'<b>{name}</b> <font color="#6b7280">{esc(kind)}</font>'
+    rows = [head]
+    value = node.value
+    if isinstance(value, np.ndarray):
+        rows.append(f"shape {esc(str(value.shape))}")
+    rows.append("value " + _lines(value))
+    grad = trace.grads.get(id(node))
+    if grad is not None:
+        rows.append(f'<font color="#b91c1c">grad {_lines(grad)}</font>')
+    cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{cells}</table>>'
+
+
+def _lines(v: Any) -> str:
+    """A value for an HTML-like label: a small matrix one row per line."""
+    if not isinstance(v, np.ndarray):
+        return html.escape(_short(v))
+    if v.ndim == 0:
+        return html.escape(_short(float(v)))
+    text = fmt(v)
+    if v.ndim == 2 and v.shape[1] > 1 and v.size <= 12:
+        rows = text[1:-1].split("], ")
+        text = "[" + "],<br/>&nbsp;".join(html.escape(r) for r in rows) + "]"
+        return text
+    return html.escape(text)
+
+
+def _edge_label(trace: Trace, node: Node, i: int) -> str:
+    if trace.scalar:
+        formula = local_formula(trace, node, i)
+        value = trace.local(node, i)
+        try:
+            same = float(formula) == value
+        except ValueError:
+            same = False
+        return _short(value) if same else f"{formula} = {_short(value)}"
+    return f"d{trace.name(node.parents[i])} = {vjp_formula(trace, node, i)}"
+
+
+def _quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _legend() -> str:
+    cells = "".join(
+        f'<tr><td bgcolor="{fill}" color="{border}" border="1">{html.escape(text)}</td></tr>'
+        for fill, border, text in COLOURS.values())
+    return ('  legend [shape=plaintext, style=filled, fillcolor=white, margin=0, '
+            'label=<<table border="0" cellspacing="3" '
+            f'cellpadding="4"><tr><td><b>legend</b></td></tr>{cells}'
+            '<tr><td><font point-size="9">edge label: local gradient<br/>'
+            'grad: d output / d node</font></td></tr></table>>];')
+
+
+def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
+           legend: bool = True) -> str:
+    """The graph that computed ``output`` (a Scalar or Tensor) as Graphviz DOT text.
+
+    Args:
+        output: the node to draw the graph of; its gradients are computed for the labels
+            (seed 1, or ones for a Tensor with several elements) without touching ``.grad``.
+        max_nodes: graphs with more nodes are collapsed: the ``max_nodes // 2`` nodes
+            nearest the inputs and nearest the output are kept, the rest become one box
+            saying how many nodes were elided.
+        params: nodes (or a module with ``.parameters()``) to colour as parameters rather
+            than inputs.
+        legend: whether to include the colour legend.
+
+    Returns the DOT source (``digraph``). Raises TypeError if ``output`` is not a node.
+    """
+    if max_nodes < 2:
+        raise ValueError(f"to_dot: max_nodes must be at least 2, got {max_nodes}")
+    trace = Trace(output)
+    order = trace.order
+    pids = _param_ids(params)
+    n = len(order)
+    index = {id(node): k for k, node in enumerate(order)}
+    if n > max_nodes:
+        half = max_nodes // 2
+        kept = set(range(half)) | set(range(n - half, n))
+    else:
+        kept = set(range(n))
+    elided = n - len(kept)
+
+    shown = _short(output.value) if trace.scalar else fmt(output.value)
+    title = f"{trace.name(output)} = {shown}   ({n:,} nodes)"
+    lines = [
+        "digraph chainrule {",
+        f'  graph [rankdir=LR, fontname="Helvetica", fontsize=12, labelloc=t, '
+        f'label={_quote(title)}, nodesep=0.25, ranksep=0.45, bgcolor="white", pad=0.2];',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10, '
+        'penwidth=1.4, margin="0.08,0.04"];',
+        '  edge [fontname="Helvetica", fontsize=9, color="#6b7280", fontcolor="#374151", '
+        'arrowsize=0.7];',
+    ]
+    if legend:
+        lines.append(_legend())
+    if trace.seed_note:
+        lines.append(f"  // {trace.seed_note}")
+    const_count = 0
+    to_elided: set[int] = set()
+    for k in sorted(kept):
+        node = order[k]
+        kind = _kind(trace, node, pids)
+        fill, border, _ = COLOURS[kind]
+        lines.append(f'  n{k} [label={_label(trace, node, kind)}, fillcolor="{fill}", '
+                     f'color="{border}"];')
+        if node.prim is None:
+            continue
+        for i, p in enumerate(node.parents[:n_inputs(node)]):
+            if isinstance(p, Node):
+                pk = index[id(p)]
+                if pk not in kept:
+                    to_elided.add(k)
+                    continue
+                if is_input(p):
+                    label = _edge_label(trace, node, i)
+                    lines.append(f"  n{pk} -> n{k} [label={_quote(' ' + label + ' ')}];")
+                else:
+                    lines.append(f'  n{pk} -> n{k} [style=dashed, color="#9ca3af"];')
+            else:
+                const_count += 1
+                fill, border, _ = COLOURS["constant"]
+                text = fmt(p) if isinstance(p, np.ndarray) else _short(p)
+                lines.append(f'  c{const_count} [label={_quote(text)}, shape=ellipse, '
+                             f'fillcolor="{fill}", color="{border}", fontsize=9, '
+                             f'width=0.3, height=0.25, margin="0.03,0.01"];')
+                lines.append(f'  c{const_count} -> n{k} [style=dashed, color="#9ca3af"];')
+    if elided:
+        from_kept: set[int] = set()
+        for k in range(n):
+            if k in kept:
+                continue
+            for p in order[k].parents:
+                if isinstance(p, Node) and index[id(p)] in kept:
+                    from_kept.add(index[id(p)])
+        lines.append(f'  elided [label={_quote(f"... {elided:,} nodes elided ...")}, '
+                     'shape=box, style="dashed,rounded", color="#6b7280", fontcolor="#374151"];')
+        lines.extend(f'  n{pk} -> elided [style=dashed];' for pk in sorted(from_kept))
+        lines.extend(f'  elided -> n{k} [style=dashed];' for k in sorted(to_elided))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_program() -> str:
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphvizNotFound(f"Graphviz's `dot` program was not found on PATH; it turns DOT "
+                               f"text into SVG/PNG. {_INSTALL}. Without it, cr.to_dot(...) "
+                               f"still gives the DOT text.")
+    return exe
+
+
+def _run_dot(source: str, fmt_: str, timeout: float = 120.0) -> bytes:
+    args = [_dot_program(), f"-T{fmt_}"]
+    if fmt_ == "png":
+        args.append("-Gdpi=144")
+    done = subprocess.run(args, input=source.encode(), capture_output=True, timeout=timeout,
+                          check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"Graphviz's dot failed (exit {done.returncode}) making {fmt_}: "
+                           f"{done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def render(output: Node, path: str | pathlib.Path, *, max_nodes: int = 200,
+           params: Any = None) -> pathlib.Path:
+    """Draw the graph of ``output`` to ``path``.
+
+    The DOT text is always written next to it (``path`` with suffix ``.dot``); a ``.svg``,
+    ``.png`` or ``.pdf`` path is then made by Graphviz's ``dot`` program (no suffix means
+    ``.svg``). Returns the path of the picture (of the ``.dot`` file for a ``.dot`` path).
+
+    Raises GraphvizNotFound (after writing the ``.dot`` file) when ``dot`` is not
+    installed; ValueError for another suffix.
+    """
+    path = pathlib.Path(path)
+    if not path.suffix:
+        path = path.with_suffix(".svg")
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in ("dot", "svg", "png", "pdf"):
+        raise ValueError(f"render: cannot make a {path.suffix!r} file; use .dot, .svg, "
+                         ".png or .pdf")
+    source = to_dot(output, max_nodes=max_nodes, params=params)
+    dot_path = path.with_suffix(".dot")
+    dot_path.write_text(source)
+    if kind == "dot":
+        return dot_path
+    try:
+        data = _run_dot(source, kind)
+    except GraphvizNotFound as exc:
+        raise GraphvizNotFound(f"{exc} (the DOT text was written to {dot_path})") from None
+    path.write_bytes(data)
+    return path
+
+
+def to_svg(output: Node, *, max_nodes: int = 200, params: Any = None) -> str:
+    """The graph of ``output`` as SVG text (needs Graphviz's ``dot``; GraphvizNotFound
+    otherwise)."""
+    return _run_dot(to_dot(output, max_nodes=max_nodes, params=params), "svg").decode()
+
+
+def svg_or_none(output: Node, max_nodes: int = 60) -> str | None:
+    """SVG for Jupyter's ``_repr_svg_``: None (so Jupyter shows the text repr) when
+    Graphviz is missing or fails."""
+    try:
+        return _run_dot(to_dot(output, max_nodes=max_nodes), "svg", timeout=30.0).decode()
+    except (GraphvizNotFound, RuntimeError, subprocess.TimeoutExpired, OSError):
+        return None
+
+
+__all__ = ["GraphvizNotFound", "render", "to_dot", "to_svg"]
