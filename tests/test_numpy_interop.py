@@ -1,0 +1,120 @@
+"""numpy's own functions on Tensors return differentiable Tensors; unsupported ones say so."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import numeric_grad
+
+import chainrule as cr
+
+X = np.array([0.4, -1.3, 0.9])
+W0 = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]])
+
+
+def _check(fn, *arrays, wrt=0):
+    """fn on Tensors is a Tensor equal to fn on arrays, with gradient matching FD."""
+    ts = [cr.tensor(a, requires_grad=True) for a in arrays]
+    y = fn(*ts)
+    assert isinstance(y, cr.Tensor), f"{fn} returned {type(y).__name__}"
+    np.testing.assert_allclose(y.data, fn(*arrays), rtol=1e-14)
+    cr.sum(y).backward()
+    expected = numeric_grad(lambda *a: np.sum(fn(*a)), arrays, wrt)
+    np.testing.assert_allclose(ts[wrt].grad, expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("fn", [np.exp, np.sin, np.cos, np.tanh, np.negative, np.square,
+                                lambda x: np.sqrt(x * x + 1), lambda x: np.log(x * x + 1),
+                                np.abs])
+def test_unary_ufuncs(fn):
+    _check(fn, X)
+
+
+def test_np_dot_matrix_vector():
+    _check(np.dot, W0, X, wrt=0)
+    _check(np.dot, W0, X, wrt=1)
+
+
+def test_np_dot_with_a_plain_array_on_the_left():
+    x = cr.tensor(X, requires_grad=True)
+    y = np.dot(W0, x)
+    assert isinstance(y, cr.Tensor)
+    cr.sum(y).backward()
+    np.testing.assert_allclose(x.grad, W0.sum(axis=0), rtol=1e-15)
+
+
+def test_np_matmul():
+    _check(np.matmul, W0, X, wrt=1)
+    _check(np.matmul, W0.T, W0, wrt=0)
+
+
+@pytest.mark.parametrize("kw", [{}, {"axis": 0}, {"axis": 1, "keepdims": True}])
+def test_np_sum_and_mean(kw):
+    _check(lambda a: np.sum(a, **kw) * np.mean(a, **kw), W0)
+
+
+def test_np_maximum():
+    _check(np.maximum, W0, np.array([0.1, 0.2, 0.3]), wrt=0)
+    _check(np.maximum, W0, np.array([0.1, 0.2, 0.3]), wrt=1)
+
+
+@pytest.mark.parametrize("kw", [{}, {"ord": 2}, {"ord": 1}, {"axis": 0}])
+def test_np_linalg_norm(kw):
+    _check(lambda x: np.linalg.norm(x, **kw), X)
+
+
+def test_the_homework_problem_2_line():
+    # f = ||sigmoid(Wx)||^2 at W = I, x = [1, 2, 3]^T, written exactly as in the homework
+    W = cr.tensor(np.eye(3), requires_grad=True)
+    x = cr.tensor(np.array([[1.0], [2.0], [3.0]]), requires_grad=True)
+    f = np.linalg.norm(1 / (np.exp(-np.dot(W, x)) + 1), ord=2) ** 2
+    assert isinstance(f, cr.Tensor)
+    assert f.item() == pytest.approx(2.2176476050544203, rel=1e-15)
+    f.backward()
+    # closed form: s = sigmoid(Wx), df/d(Wx) = 2 s * s (1 - s); df/dW = that x^T; df/dx = W^T that
+    s = 1 / (1 + np.exp(-np.array([[1.0], [2.0], [3.0]])))
+    delta = 2 * s * s * (1 - s)
+    np.testing.assert_allclose(W.grad, delta @ np.array([[1.0, 2.0, 3.0]]), rtol=1e-14)
+    np.testing.assert_allclose(x.grad, delta, rtol=1e-14)
+
+
+def test_ufunc_with_a_tensor_on_the_right_and_an_array_on_the_left():
+    x = cr.tensor(X, requires_grad=True)
+    y = np.add(np.ones(3), x)
+    assert isinstance(y, cr.Tensor)
+
+
+@pytest.mark.parametrize("fn,name,alternative", [
+    (np.cumsum, "cumsum", "cr.sum"), (np.sort, "sort", "cr.")])
+def test_unsupported_numpy_function_raises_naming_it_and_an_alternative(fn, name, alternative):
+    x = cr.tensor(X, requires_grad=True)
+    with pytest.raises(TypeError, match=name) as info:
+        fn(x)
+    assert alternative in str(info.value)
+
+
+def test_unsupported_ufunc_raises_rather_than_dropping_the_graph():
+    x = cr.tensor(X, requires_grad=True)
+    with pytest.raises(TypeError, match="arctan"):
+        np.arctan(x)
+
+
+def test_ufunc_out_argument_is_refused():
+    x = cr.tensor(X, requires_grad=True)
+    with pytest.raises(TypeError, match="out="):
+        np.exp(x, out=np.empty(3))
+
+
+def test_np_asarray_of_a_tensor_that_requires_grad_is_refused():
+    with pytest.raises(TypeError, match="detach"):
+        np.asarray(cr.tensor(X, requires_grad=True))
+
+
+def test_np_asarray_of_a_plain_tensor_is_its_data():
+    np.testing.assert_array_equal(np.asarray(cr.tensor(X)), X)
+
+
+def test_numpy_functions_under_cr_grad():
+    g = cr.grad(lambda w: np.sum(np.tanh(np.dot(w, X))))(W0)
+    t = np.tanh(W0 @ X)
+    np.testing.assert_allclose(g, np.outer(1 - t ** 2, X), rtol=1e-14)
