@@ -145,15 +145,15 @@ def clock() -> float:
 Phases = dict[str, float]
 
 
-def interleaved(engines: Mapping[str, Callable[[], Phases | None]], rounds: int,
+def interleaved(engines: Mapping[str, Callable[[], Any]], rounds: int,
                 repeat: int = 1, warmup: int = 1,
                 collect: bool = True) -> dict[str, dict[str, float]]:
     """Time each engine in ``rounds`` interleaved rounds; return medians in seconds.
 
-    ``engines`` maps a name to a zero-argument callable doing one unit of work. If it
-    returns None, its time on :func:`clock` is measured here (phase ``"total"``); if it
-    returns a dict ``{phase: seconds}`` such as ``{"forward": f, "backward": b}``, those
-    phases are used and ``"total"`` is their sum. Within a round each engine runs
+    ``engines`` maps a name to a zero-argument callable doing one unit of work. Its time
+    on :func:`clock` is measured here (phase ``"total"``) and its result ignored, unless
+    it returns a dict ``{phase: seconds}`` such as ``{"forward": f, "backward": b}``: then
+    those phases are used and ``"total"`` is their sum. Within a round each engine runs
     ``repeat`` times and the per-call mean of that round is one sample; the result is,
     per engine and phase, the median of the ``rounds`` samples. The engine order rotates
     every round. ``warmup`` untimed calls per engine come first. The garbage collector
@@ -178,7 +178,7 @@ def interleaved(engines: Mapping[str, Callable[[], Phases | None]], rounds: int,
                 t0 = now()
                 phases = fn()
                 wall = now() - t0
-                if phases is None:
+                if not isinstance(phases, dict):
                     phases = {"total": wall}
                 elif "total" not in phases:
                     phases = {**phases, "total": sum(phases.values())}
