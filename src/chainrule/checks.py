@@ -31,7 +31,9 @@ def _fmt(x: Any) -> str:
     if a.size == 1:
         return f"{a.item():.6g}"
     if a.size <= 9:
-        return np.array2string(a.ravel(), precision=4, separator=", ")
+        flat = a.ravel() if a.ndim <= 1 or a.shape[-1] == 1 else a
+        return np.array2string(flat, precision=4, separator=", ", max_line_width=10**6,
+                               suppress_small=True).replace("\n", "")
     return f"shape {a.shape}"
 
 
