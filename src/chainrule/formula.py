@@ -206,7 +206,9 @@ _SUPPORTED = "numbers, variables, + - * / ** @, parentheses, function calls and 
 
 
 def _suggest(name: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    # short names (x1, w2) differ by one character in half their length
+    cutoff = 0.5 if len(name) <= 3 else 0.6
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=cutoff)
     if not close:
         return ""
     return " (did you mean " + " or ".join(close) + "?)"
