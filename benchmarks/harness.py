@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import importlib.util
 import os
 import platform
 import sys
@@ -93,6 +94,7 @@ def machine_notes() -> dict[str, str]:
         "python": platform.python_version(),
         "numpy": np.__version__,
     }
+    notes["chainrule"] = _chainrule_source()
     for var in _OPENBLAS_TUNING_VARS:
         notes[var] = os.environ.get(var, "(not set)")
     try:
@@ -104,6 +106,28 @@ def machine_notes() -> dict[str, str]:
                  for p in threadpool_info()]
         notes["BLAS pools"] = "; ".join(pools) or "(none loaded)"
     return notes
+
+
+def _chainrule_source() -> str:
+    """Which chainrule is measured: its directory, and the git commit of that checkout
+    (with "+ uncommitted changes" when its sources differ from the commit)."""
+    import subprocess
+
+    spec = importlib.util.find_spec("chainrule")
+    if spec is None or spec.origin is None:
+        return "(not importable)"
+    where = os.path.dirname(spec.origin)
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=where,
+                              capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=where,
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return where
+    if head.returncode != 0:
+        return f"{where} (not a git checkout)"
+    state = " + uncommitted changes" if dirty.stdout.strip() else ""
+    return f"{where} at {head.stdout.strip()}{state}"
 
 
 def _cpu_model() -> str:
