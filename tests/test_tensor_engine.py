@@ -332,9 +332,6 @@ def test_python_number_on_the_left():
     np.testing.assert_allclose(x.grad, [1 / 4 + 4 * np.log(2)], rtol=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason="core bug (tensor.py, c099951): Tensor.__matmul__ goes "
-                   "through _binary, whose elementwise broadcast check rejects valid matmul "
-                   "shapes such as (3, 2) @ (2, 3)")
 def test_matmul_operator_accepts_shapes_that_do_not_broadcast_elementwise():
     a = cr.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
     b = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)

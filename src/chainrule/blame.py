@@ -26,8 +26,7 @@ from typing import Any
 import numpy as np
 
 from .backends import ARRAY, sum_to_shape
-from .graph import Node, walk
-from .scalar import Scalar
+from .graph import Node, on_create, walk
 from .tensor import Tensor, as_array
 
 # -- source lines ---------------------------------------------------------------------------
@@ -35,7 +34,6 @@ from .tensor import Tensor, as_array
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
 _sources: dict[int, tuple[weakref.ref, str]] = {}
-_tracing = {"depth": 0, "saved": None}
 
 
 def _caller_line() -> str | None:
@@ -74,32 +72,8 @@ def trace_sources() -> Iterator[None]:
     """Context manager: every graph node created inside remembers the line of user code
     that created it (see :func:`source_of`). Costs a frame walk per node, so it is off
     by default; nesting is allowed."""
-    if _tracing["depth"] == 0:
-        saved = (Scalar.__dict__["_node"], Tensor.__dict__["_node"])
-        _tracing["saved"] = saved
-        scalar_node, tensor_node = saved[0].__func__, saved[1].__func__
-
-        def traced_scalar(cls, value, parents, prim):
-            node = scalar_node(cls, value, parents, prim)
-            _remember(node)
-            return node
-
-        def traced_tensor(cls, value, parents, prim, needs):
-            node = tensor_node(cls, value, parents, prim, needs)
-            if prim is not None:
-                _remember(node)
-            return node
-
-        Scalar._node = classmethod(traced_scalar)
-        Tensor._node = classmethod(traced_tensor)
-    _tracing["depth"] += 1
-    try:
+    with on_create(_remember):
         yield
-    finally:
-        _tracing["depth"] -= 1
-        if _tracing["depth"] == 0:
-            Scalar._node, Tensor._node = _tracing["saved"]
-            _tracing["saved"] = None
 
 
 # -- replaying one gate ----------------------------------------------------------------------

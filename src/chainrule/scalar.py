@@ -42,9 +42,23 @@ def _number(x, op: str) -> float:
 
 
 def _new(value: float, parents: tuple, prim: Primitive) -> Scalar:
-    if _state["grad_enabled"]:
-        return Scalar._node(value, parents, prim)
-    return Scalar(value)
+    """A new op node (the hot path of every Scalar op: one frame, plain slot stores)."""
+    node = _alloc(Scalar)
+    node.value = value
+    node.grad = 0.0
+    node.name = None
+    node._ct = None
+    node._pending = 0
+    record = _state["grad_enabled"]
+    if record:
+        node.parents = parents
+        node.prim = prim
+        if record is not True:
+            record(node)
+    else:
+        node.parents = ()
+        node.prim = None
+    return node
 
 
 class Scalar(Node):
@@ -58,24 +72,24 @@ class Scalar(Node):
 
     __slots__ = ()
     empty_grad = 0.0
+    # Every Scalar takes part in differentiation; as a class attribute this shadows the
+    # slot, so creating a node costs one store less.
+    needs = True
 
     def __init__(self, value: float, name: str | None = None) -> None:
         if isinstance(value, Node):
             raise TypeError("Scalar(value): value must be a number, not a graph node")
-        Node.__init__(self, _number(value, "Scalar"), (), None, True, name)
+        self.value = _number(value, "Scalar")
+        self.grad = 0.0
+        self.parents = ()
+        self.prim = None
+        self.name = name
+        self._ct = None
+        self._pending = 0
 
     @classmethod
     def _node(cls, value: float, parents: tuple, prim: Primitive) -> Scalar:
-        node = _alloc(cls)
-        node.value = value
-        node.grad = 0.0
-        node.parents = parents
-        node.prim = prim
-        node.needs = True
-        node.name = None
-        node._ct = None
-        node._pending = 0
-        return node
+        return _new(value, parents, prim)
 
     @classmethod
     def _apply(cls, prim: Primitive, args: tuple) -> Scalar:
@@ -121,13 +135,23 @@ class Scalar(Node):
         return _new(_number(other, "mul") * self.value, (other, self), MUL)
 
     def __truediv__(self, other):
-        return Scalar._apply(DIV, (self, other))
+        b = other.value if type(other) is Scalar else _number(other, "div")
+        try:
+            return _new(self.value / b, (self, other), DIV)
+        except ZeroDivisionError:
+            return _new(float_forward(DIV, (self.value, b)), (self, other), DIV)
 
     def __rtruediv__(self, other):
-        return Scalar._apply(DIV, (other, self))
+        a = _number(other, "div")
+        try:
+            return _new(a / self.value, (other, self), DIV)
+        except ZeroDivisionError:
+            return _new(float_forward(DIV, (a, self.value)), (other, self), DIV)
 
     def __pow__(self, other):
-        return Scalar._apply(POW, (self, other))
+        if type(other) is Scalar:
+            return Scalar._apply(POW, (self, other))
+        return _new(float_forward(POW, (self.value, _number(other, "pow"))), (self, other), POW)
 
     def __rpow__(self, other):
         return Scalar._apply(POW, (other, self))

@@ -127,7 +127,7 @@ class Tensor(Node):
         if type(out) is not _ndarray:
             out = np.asarray(out)
         if needs and _state["grad_enabled"]:
-            return cls._node(out, args, prim, True)
+            return _recorded(out, args, prim)
         return cls._node(out, (), None, False)
 
     @classmethod
@@ -137,7 +137,7 @@ class Tensor(Node):
         if type(out) is not _ndarray:
             out = np.asarray(out)
         if x.needs and _state["grad_enabled"]:
-            return cls._node(out, (x,), prim, True)
+            return _recorded(out, (x,), prim)
         return cls._node(out, (), None, False)
 
     # -- array-like attributes ----------------------------------------------------------
@@ -382,6 +382,14 @@ class Tensor(Node):
     from .numpy_interop import __array_function__, __array_ufunc__
 
 
+def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
+    node = Tensor._node(out, parents, prim, True)
+    hook = _state["grad_enabled"]
+    if hook is not True:
+        hook(node)
+    return node
+
+
 def _raw(x: Any) -> Any:
     return x.value if isinstance(x, Node) else x
 
@@ -398,8 +406,9 @@ def _clean_index(index: Any) -> Any:
     return index
 
 
-def _binary(prim: Primitive, a: Any, b: Any) -> Tensor:
-    """``a (op) b`` where one side is a Tensor: the hot path of every arithmetic operator."""
+def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor:
+    """``a (op) b`` where one side is a Tensor: the hot path of every arithmetic operator.
+    ``elementwise`` ops must broadcast (checked here); matmul checks its own shapes."""
     ta, tb = type(a), type(b)
     if ta is Tensor:
         av = a.value
@@ -420,7 +429,7 @@ def _binary(prim: Primitive, a: Any, b: Any) -> Tensor:
         if tb is list or tb is tuple:
             b = as_array(b)
         bv = b
-    if type(av) is _ndarray and type(bv) is _ndarray and av.shape != bv.shape:
+    if elementwise and type(av) is _ndarray and type(bv) is _ndarray and av.shape != bv.shape:
         check_broadcast(prim.name, av.shape, bv.shape)
     try:
         out = prim.array_fn(av, bv)
@@ -429,7 +438,7 @@ def _binary(prim: Primitive, a: Any, b: Any) -> Tensor:
     if type(out) is not _ndarray:
         out = np.asarray(out)
     if needs and _state["grad_enabled"]:
-        return Tensor._node(out, (a, b), prim, True)
+        return _recorded(out, (a, b), prim)
     return Tensor._node(out, (), None, False)
 
 
@@ -437,7 +446,7 @@ def _matmul(a: Any, b: Any) -> Tensor:
     av = a.value if isinstance(a, Node) else np.asarray(a)
     bv = b.value if isinstance(b, Node) else np.asarray(b)
     check_matmul(av.shape, bv.shape)
-    return _binary(MATMUL, a, b)
+    return _binary(MATMUL, a, b, elementwise=False)
 
 
 _GRAPH_MODE: list[Mode] = []
