@@ -495,7 +495,8 @@ class _Evaluator:
     def run(self, node: ast.AST, depth: int) -> Any:
         # recursion is bounded: parse() refused formulas nested more than MAX_DEPTH levels
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            # ints stay ints so that explanations read `x ** 2`, not `x ** 2.0`
+            return node.value if isinstance(node.value, int) else float(node.value)
         if isinstance(node, ast.Name):
             if node.id in CONSTANTS:
                 return CONSTANTS[node.id]
