@@ -55,6 +55,39 @@ def test_linear_computes_x_at_weight_plus_bias():
     np.testing.assert_allclose(layer(cr.tensor(x)).data, expected, rtol=1e-14)
 
 
+def test_linear_is_one_gate_with_its_own_rule():
+    y = nn.Linear(3, 2, rng=0)(cr.tensor(_randn(4, 3)))
+    assert y.prim.name == "linear"
+    assert y.prim.rule(1) == "d/dW x @ W + b = x^T (on the left)"
+
+
+def test_functional_linear_on_a_single_example_and_without_bias():
+    x, w, b = _randn(4), _randn(4, 3), _randn(3)
+    np.testing.assert_allclose(nn.functional.linear(x, w, b), x @ w + b, rtol=1e-14)
+    assert cr.gradcheck(nn.functional.linear, x, w, b)
+    assert nn.functional.linear(cr.tensor(x, requires_grad=True), w).prim.name == "matmul"
+
+
+def test_functional_linear_second_derivatives_match_matmul_plus_add():
+    x, w, b = _randn(2, 3), _randn(3, 2), _randn(2)
+
+    def fused(w):
+        return cr.sum(cr.tanh(nn.functional.linear(x, w, b)) ** 2)
+
+    def composed(w):
+        return cr.sum(cr.tanh(cr.matmul(x, w) + b) ** 2)
+
+    np.testing.assert_allclose(cr.hessian(fused)(w), cr.hessian(composed)(w), rtol=1e-12,
+                               atol=1e-14)
+
+
+def test_functional_linear_names_bad_shapes():
+    with pytest.raises(cr.ShapeError, match=r"inner dimensions 4 and 3"):
+        nn.functional.linear(np.zeros((2, 4)), np.zeros((3, 5)), np.zeros(5))
+    with pytest.raises(cr.ShapeError, match=r"linear \(bias\): incompatible shapes"):
+        nn.functional.linear(np.zeros((2, 3)), np.zeros((3, 5)), np.zeros(4))
+
+
 @pytest.mark.parametrize("module", [nn.ReLU(), nn.Tanh(), nn.Sigmoid()],
                          ids=["relu", "tanh", "sigmoid"])
 def test_activation_gradient_matches_finite_differences(module):

@@ -5,13 +5,13 @@
 the losses take logits. Optimizers live in :mod:`chainrule.optim`.
 """
 
-from . import init
+from . import functional, init
 from .layers import MLP, Dropout, Linear, ReLU, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 from .module import Module, load_npz, save_npz
 
 __all__ = [
     "MLP", "Dropout", "Linear", "Module", "ReLU", "Sequential", "Sigmoid", "Tanh",
-    "binary_cross_entropy_with_logits", "cross_entropy", "init", "load_npz", "mse_loss",
-    "save_npz",
+    "binary_cross_entropy_with_logits", "cross_entropy", "functional", "init", "load_npz",
+    "mse_loss", "save_npz",
 ]

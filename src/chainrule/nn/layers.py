@@ -1,7 +1,7 @@
 """Layers: ``Linear``, the activations, ``Dropout``, ``Sequential`` and ``MLP``.
 
-Every layer computes with chainrule's own differentiable ops, so the graph a learner
-draws shows ``matmul``, ``add``, ``relu``... and gradients need no extra code here.
+Every layer computes with chainrule's differentiable ops, so the graph a learner draws
+shows ``linear``, ``relu``, ``cross_entropy``... and gradients need no extra code here.
 Shapes: a batch of ``N`` examples is an ``(N, features)`` Tensor.
 """
 
@@ -15,11 +15,13 @@ import numpy as np
 from .. import functions as F
 from ..tensor import Tensor
 from . import init as initializers
+from .functional import linear
 from .module import Module
 
 
 class Linear(Module):
-    """``y = x @ weight + bias``: (N, in_features) -> (N, out_features).
+    """``y = x @ weight + bias``: (N, in_features) -> (N, out_features), one ``linear``
+    gate in the graph.
 
     ``weight`` has shape (in_features, out_features) (the layout of the formula, the
     transpose of PyTorch's), ``bias`` (out_features,), zeros at start. ``init`` is
@@ -49,8 +51,7 @@ class Linear(Module):
                      if bias else None)
 
     def forward(self, x: Any) -> Tensor:
-        y = F.matmul(x, self.weight)
-        return y + self.bias if self.bias is not None else y
+        return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
