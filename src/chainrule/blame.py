@@ -33,38 +33,42 @@ from .tensor import Tensor, as_array
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
-_sources: dict[int, tuple[weakref.ref, str]] = {}
-
-
-def _caller_line() -> str | None:
-    """``file:line: code`` of the innermost frame outside chainrule and numpy."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        path = frame.f_code.co_filename
-        if not (path.startswith(_PACKAGE_DIR) or path.startswith(_NUMPY_DIR)):
-            code = linecache.getline(path, frame.f_lineno).strip()
-            short = os.path.relpath(path) if not path.startswith("<") else path
-            if short.startswith(".."):
-                short = path
-            return f"{short}:{frame.f_lineno}: {code}" if code else f"{short}:{frame.f_lineno}"
-        frame = frame.f_back
-    return None
+_sources: dict[int, tuple[weakref.ref, str, int]] = {}
+_short_paths: dict[str, str] = {}
 
 
 def _remember(node: Node) -> None:
-    line = _caller_line()
-    if line is not None:
-        key = id(node)
-        _sources[key] = (weakref.ref(node, lambda _r, k=key: _sources.pop(k, None)), line)
+    """Record the innermost frame outside chainrule and numpy; formatted only when asked."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        path = frame.f_code.co_filename
+        if not (path.startswith(_PACKAGE_DIR) or path.startswith(_NUMPY_DIR)):
+            key = id(node)
+            _sources[key] = (weakref.ref(node, lambda _r, k=key: _sources.pop(k, None)),
+                             path, frame.f_lineno)
+            return
+        frame = frame.f_back
+
+
+def _short(path: str) -> str:
+    short = _short_paths.get(path)
+    if short is None:
+        short = path if path.startswith("<") else os.path.relpath(path)
+        if short.startswith(".."):
+            short = path
+        _short_paths[path] = short
+    return short
 
 
 def source_of(node: Node) -> str | None:
     """The source line (``file:line: code``) that created ``node``, if it was created
     inside :func:`trace_sources` (or ``detect_anomaly``); None otherwise."""
     entry = _sources.get(id(node))
-    if entry is not None and entry[0]() is node:
-        return entry[1]
-    return None
+    if entry is None or entry[0]() is not node:
+        return None
+    _, path, line = entry
+    code = linecache.getline(path, line).strip()
+    return f"{_short(path)}:{line}: {code}" if code else f"{_short(path)}:{line}"
 
 
 @contextmanager
@@ -98,7 +102,7 @@ def _f64(v: Any) -> Any:
     return v
 
 
-def _short(x: Any) -> str:
+def _show(x: Any) -> str:
     a = np.asarray(x, dtype=np.float64)
     if a.size == 1:
         return f"{a.item():.10g}"
@@ -229,10 +233,10 @@ class BlameReport:
                  f"input {self.input_name} (edge {self.input_index})",
                  f"  created at {self.source or '(unknown: not traced)'}",
                  f"  its rule:  {self.rule}",
-                 "  at " + ", ".join(f"{k} = {_short(v)}" for k, v in self.at.items()),
-                 f"  {what}: expected {_short(self.expected)} (central difference of "
+                 "  at " + ", ".join(f"{k} = {_show(v)}" for k, v in self.at.items()),
+                 f"  {what}: expected {_show(self.expected)} (central difference of "
                  f"{self.op}'s own forward)",
-                 f"  {' ' * len(what)}  got      {_short(self.got)} (its rule)",
+                 f"  {' ' * len(what)}  got      {_show(self.got)} (its rule)",
                  f"  off by {diff:.3g} ({rel:.3g} relative)",
                  f"  the {self.checked} edge(s) checked before it agree with their forwards"]
         if self.skipped:
@@ -257,7 +261,7 @@ def blame_graph(output: Node, *, eps: float = 1e-6, atol: float = 1e-5, rtol: fl
                               seed=seed + number)
             if gate.kink:
                 skipped.append(f"{node_label(node, number)} at "
-                               + ", ".join(f"{k} = {_short(v)}" for k, v in gate.at.items()))
+                               + ", ".join(f"{k} = {_show(v)}" for k, v in gate.at.items()))
                 continue
             if gate.ok:
                 checked += 1
