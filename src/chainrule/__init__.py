@@ -4,6 +4,7 @@ A Scalar engine and a numpy Tensor engine sharing one reverse-mode core, a funct
 (``grad``, ``value_and_grad``, ``jacobian``, ``hessian``) and gradient checking.
 """
 
+from . import nn, optim
 from .anomaly import AnomalyError, detect_anomaly, find_nonfinite
 from .blame import BlameReport, blame, source_of, trace_sources
 from .checks import (
@@ -71,5 +72,5 @@ __all__ = [
     "max", "maximum", "mean", "min", "minimum", "multiply", "negative", "no_grad", "norm",
     "power", "primitive", "relu", "reshape", "sigmoid", "sin", "softmax", "sqrt", "stack",
     "subtract", "sum", "tan", "tanh", "tensor", "transpose", "value_and_grad", "where",
-    "zero_grad",
+    "zero_grad", "nn", "optim",
 ]
