@@ -147,6 +147,9 @@ def _count_edges(root: Node, stop: set[int] | tuple) -> None:
                 p._pending += 1
 
 
+_FLOAT_MATH: Any = None  # set by chainrule.scalar: the namespace of Python floats
+
+
 class Mode:
     """How a backward pass computes: ``math`` is the namespace the rules call (floats,
     ndarrays or recording Tensors), ``graph`` whether the rules see nodes (so that the
@@ -177,13 +180,16 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     through together (how ``jacobian`` gets every row in one pass). ``on_edge(node, i,
     parent, contribution)`` is called for every edge (explanations record them).
     """
-    stop = {id(w) for w in wanted}
+    stop = {id(w) for w in wanted} if wanted else ()
     found: dict[int, Any] = {}
     if not root.needs:
         return found
     if _state["anomaly"] is not None:
         on_edge = _state["anomaly"](root, seed, mode, on_edge)
     _count_edges(root, stop)
+    if mode.math is _FLOAT_MATH and accumulate and not stop and on_edge is None:
+        _float_pass(root, seed, mode.fallback)
+        return found
     math, graph, sum_to, own = mode.math, mode.graph, mode.sum_to, mode.own
     root._ct = seed
     ready = [root]
@@ -244,6 +250,62 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
         if not finished:
             _reset(root)
     return found
+
+
+def _float_pass(root: Node, seed: float, fallback: Any) -> None:
+    """The loop of ``backprop`` specialised to Python floats (``Scalar.backward``): the
+    same walk and the same rules, without the shape, hook and collection cases that only
+    arrays and tools need. Scalar ops have one or two inputs; others take the general
+    branch."""
+    math = _FLOAT_MATH
+    root._ct = seed
+    ready = [root]
+    pop = ready.pop
+    push = ready.append
+    finished = False
+    try:
+        while ready:
+            node = pop()
+            g = node._ct
+            node._ct = None
+            node.grad += g
+            prim = node.prim
+            if prim is None:
+                continue
+            parents = node.parents
+            vjps = prim.vjps
+            ans = node.value
+            if len(parents) == 1:
+                p = parents[0]
+                try:
+                    c = vjps[0](math, g, ans, p.value)
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    c = fallback(vjps[0], g, ans, (p.value,))
+                ct = p._ct
+                p._ct = c if ct is None else ct + c
+                p._pending -= 1
+                if not p._pending:
+                    push(p)
+                continue
+            args = [p.value if isinstance(p, Node) else p for p in parents]
+            i = -1
+            for p in parents:
+                i += 1
+                if not isinstance(p, Node):
+                    continue
+                try:
+                    c = vjps[i](math, g, ans, *args)
+                except (ZeroDivisionError, ValueError, OverflowError):
+                    c = fallback(vjps[i], g, ans, args)
+                ct = p._ct
+                p._ct = c if ct is None else ct + c
+                p._pending -= 1
+                if not p._pending:
+                    push(p)
+        finished = True
+    finally:
+        if not finished:
+            _reset(root)
 
 
 def _reset(root: Node) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import graph
 from .backends import ARRAY, FLOAT
 from .graph import Mode, Node, _state, backprop
 from .primitive import Primitive
@@ -32,6 +33,7 @@ def _float_vjp_fallback(vjp, g, ans, args) -> float:
 
 
 FLOAT_MODE = Mode(FLOAT, graph=False, sum_to=None, fallback=_float_vjp_fallback)
+graph._FLOAT_MATH = FLOAT
 
 
 def _number(x, op: str) -> float:
