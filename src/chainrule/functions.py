@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from .graph import Node
+from .graph import Node, _state
 from .primitive import Primitive, apply
 from .rules import elementwise as ew
 from .rules import linalg, reductions
 from .rules import shape as shape_mod
 from .scalar import Scalar, _new, float_forward
 from .shapes import check_broadcast, check_matmul
-from .tensor import Tensor
+from .tensor import Tensor, _recorded
 
 Array = Any  # a Tensor, an ndarray, a list or a number
 
@@ -125,9 +125,16 @@ def _tensor_only(op: str, x: Any) -> None:
 def _reduction(prim: Primitive, doc: str) -> Callable[..., Array]:
     def fn(x: Array, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
         if type(x) is Tensor:
-            axes = _ALL_AXES[x.value.ndim] if axis is None else normalize_axes(
-                prim.name, x.value.ndim, axis)
-            return Tensor._apply(prim, (x, axes, bool(keepdims)))
+            xv = x.value
+            axes = _ALL_AXES[xv.ndim] if axis is None else normalize_axes(
+                prim.name, xv.ndim, axis)
+            keepdims = bool(keepdims)
+            out = prim.array_fn(xv, axes, keepdims)
+            if type(out) is not np.ndarray:
+                out = np.asarray(out)
+            if x.needs and _state["grad_enabled"]:
+                return _recorded(out, (x, axes, keepdims), prim)
+            return Tensor._node(out, (), None, False)
         _tensor_only(prim.name, x)
         return apply(prim, x, normalize_axes(prim.name, _ndim(x), axis), bool(keepdims))
 

@@ -284,8 +284,7 @@ class Tensor(Node):
         return self
 
     def __abs__(self):
-        from . import functions
-        return functions.abs(self)
+        return _fn.abs(self)
 
     def __getitem__(self, index: Any) -> Tensor:
         return Tensor._apply(GETITEM, (self, _clean_index(index)))
@@ -348,33 +347,26 @@ class Tensor(Node):
 
     # -- methods mirroring the cr functions ------------------------------------------------
     def sum(self, axis=None, keepdims=False):
-        from . import functions
-        return functions.sum(self, axis, keepdims)
+        return _fn.sum(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        from . import functions
-        return functions.mean(self, axis, keepdims)
+        return _fn.mean(self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
-        from . import functions
-        return functions.max(self, axis, keepdims)
+        return _fn.max(self, axis, keepdims)
 
     def min(self, axis=None, keepdims=False):
-        from . import functions
-        return functions.min(self, axis, keepdims)
+        return _fn.min(self, axis, keepdims)
 
     def reshape(self, *shape):
-        from . import functions
-        return functions.reshape(self, *shape)
+        return _fn.reshape(self, *shape)
 
     def transpose(self, *axes):
-        from . import functions
-        return functions.transpose(self, *axes)
+        return _fn.transpose(self, *axes)
 
     def __getattr__(self, name: str):
         # .exp(), .log(), .tanh(), ... : every elementwise function of cr, as a method
-        from . import functions
-        fn = functions.METHODS.get(name)
+        fn = _fn.METHODS.get(name)
         if fn is None:
             raise AttributeError(f"'Tensor' object has no attribute {name!r}")
         return lambda *a, **k: fn(self, *a, **k)
@@ -383,7 +375,16 @@ class Tensor(Node):
 
 
 def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
-    node = Tensor._node(out, parents, prim, True)
+    """A new op node (the hot path: one frame, plain slot stores, the hook if any)."""
+    node = _alloc(Tensor)
+    node.value = out
+    node.grad = None
+    node.parents = parents
+    node.prim = prim
+    node.needs = True
+    node.name = None
+    node._ct = None
+    node._pending = 0
     hook = _state["grad_enabled"]
     if hook is not True:
         hook(node)
@@ -445,7 +446,9 @@ def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor
 def _matmul(a: Any, b: Any) -> Tensor:
     av = a.value if isinstance(a, Node) else np.asarray(a)
     bv = b.value if isinstance(b, Node) else np.asarray(b)
-    check_matmul(av.shape, bv.shape)
+    sa, sb = av.shape, bv.shape
+    if not sa or not sb or len(sa) + len(sb) > 4 or sa[-1] != sb[0 if len(sb) == 1 else -2]:
+        check_matmul(sa, sb)
     return _binary(MATMUL, a, b, elementwise=False)
 
 
@@ -465,3 +468,6 @@ def tensor(data: Any, requires_grad: bool = False, name: str | None = None,
     """A new leaf Tensor holding a copy of ``data`` (float64 unless a float dtype is given
     or ``data`` is already float32)."""
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+from . import functions as _fn  # noqa: E402  (functions builds on Tensor)

@@ -30,6 +30,9 @@ def _kept_value(M, ans, x, axes, keepdims):
 
 def _spread(M, g, ans, x, axes, keepdims):
     lead = g.ndim - ans.ndim
+    if ans.ndim == 0:                   # everything was summed: g broadcasts as it is
+        return M.broadcast_to(M.reshape(g, g.shape + (1,) * x.ndim) if lead else g,
+                              g.shape[:lead] + x.shape)
     return M.broadcast_to(_kept(M, g, ans, x, axes, keepdims), g.shape[:lead] + x.shape)
 
 
