@@ -202,14 +202,15 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
             g = node._ct
             node._ct = None
             prim = node.prim
-            if accumulate:
+            if accumulate and g is not None:
                 old = node.grad
                 if old is None:
                     node.grad = own(g) if (own is not None and prim is None) else g
                 else:
                     node.grad = old + g
             if stop and id(node) in stop:
-                found[id(node)] = g
+                if g is not None:
+                    found[id(node)] = g
                 continue
             if prim is None:
                 continue
@@ -228,12 +229,18 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                 i += 1
                 if not isinstance(p, Node) or not p.needs:
                     continue
+                vjp = vjps[i]
+                if vjp is None or g is None:    # no gradient flows along this edge
+                    p._pending -= 1
+                    if p._pending == 0:
+                        push(p)
+                    continue
                 try:
-                    c = vjps[i](math, g, ans, *args)
+                    c = vjp(math, g, ans, *args)
                 except (ZeroDivisionError, ValueError, OverflowError):
                     if mode.fallback is None:
                         raise
-                    c = mode.fallback(vjps[i], g, ans, args)
+                    c = mode.fallback(vjp, g, ans, args)
                 if sum_to is not None:
                     c = sum_to(c, p, batch_ndim)
                 if on_edge is not None:
@@ -268,6 +275,13 @@ def _float_pass(root: Node, seed: float, fallback: Any) -> None:
             node = pop()
             g = node._ct
             node._ct = None
+            if g is None:                   # only gradient-free edges led here
+                for p in node.parents:
+                    if isinstance(p, Node):
+                        p._pending -= 1
+                        if not p._pending:
+                            push(p)
+                continue
             node.grad += g
             prim = node.prim
             if prim is None:
@@ -277,12 +291,14 @@ def _float_pass(root: Node, seed: float, fallback: Any) -> None:
             ans = node.value
             if len(parents) == 1:
                 p = parents[0]
-                try:
-                    c = vjps[0](math, g, ans, p.value)
-                except (ZeroDivisionError, ValueError, OverflowError):
-                    c = fallback(vjps[0], g, ans, (p.value,))
-                ct = p._ct
-                p._ct = c if ct is None else ct + c
+                vjp = vjps[0]
+                if vjp is not None:
+                    try:
+                        c = vjp(math, g, ans, p.value)
+                    except (ZeroDivisionError, ValueError, OverflowError):
+                        c = fallback(vjp, g, ans, (p.value,))
+                    ct = p._ct
+                    p._ct = c if ct is None else ct + c
                 p._pending -= 1
                 if not p._pending:
                     push(p)
@@ -293,12 +309,14 @@ def _float_pass(root: Node, seed: float, fallback: Any) -> None:
                 i += 1
                 if not isinstance(p, Node):
                     continue
-                try:
-                    c = vjps[i](math, g, ans, *args)
-                except (ZeroDivisionError, ValueError, OverflowError):
-                    c = fallback(vjps[i], g, ans, args)
-                ct = p._ct
-                p._ct = c if ct is None else ct + c
+                vjp = vjps[i]
+                if vjp is not None:
+                    try:
+                        c = vjp(math, g, ans, *args)
+                    except (ZeroDivisionError, ValueError, OverflowError):
+                        c = fallback(vjp, g, ans, args)
+                    ct = p._ct
+                    p._ct = c if ct is None else ct + c
                 p._pending -= 1
                 if not p._pending:
                     push(p)
