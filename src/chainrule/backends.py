@@ -28,7 +28,7 @@ def _float_sign(x: float) -> float:
 FLOAT = SimpleNamespace(
     sin=math.sin, cos=math.cos, tan=math.tan, exp=math.exp, log=math.log, sqrt=math.sqrt,
     tanh=math.tanh, sign=_float_sign, value=lambda x: x,
-    where=lambda c, a, b: a if c else b, zeros_like=lambda x: 0.0,
+    where=lambda c, a, b: a if c else b,
 )
 
 
@@ -93,5 +93,4 @@ ARRAY = SimpleNamespace(
     reshape=np.reshape, broadcast_to=_broadcast_to, matmul=np.matmul,
     swapaxes=_swapaxes, expand_dims=_expand_dims, transpose=np.transpose,
     sum_to=sum_to_shape, index_add=index_add, getitem=lambda x, i: x[i],
-    zeros_like=np.zeros_like,
 )

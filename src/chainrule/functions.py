@@ -295,7 +295,6 @@ TENSOR = SimpleNamespace(
     sum_to=sum_to, sum_to_node=_sum_to_node,
     index_add=lambda g, s, i: apply(shape_mod.INDEX_ADD, g, tuple(s), i),
     getitem=lambda x, i: apply(shape_mod.GETITEM, x, i),
-    zeros_like=lambda x: Tensor._node(np.zeros_like(_raw(x)), (), None, False),
 )
 """The math namespace of a differentiable backward pass (``create_graph``): every
 function records its own graph node."""
