@@ -373,3 +373,23 @@ def test_demo_walks_through_the_homework_and_writes_pictures(tmp_path):
     if HAS_DOT:
         assert (out / "problem1.png").read_bytes()[:4] == b"\x89PNG"
         assert "<svg" in (out / "problem2.svg").read_text()
+
+
+def test_without_graphviz_svg_is_refused_by_name_and_the_dot_file_is_still_written(
+        capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    status, _, err = run_main(capsys, "grad", "sin(x)", "--at", "x=1", "--graph",
+                              str(tmp_path / "g.svg"))
+    assert status == 1 and "`dot` program was not found" in err
+    assert ".dot file needs no Graphviz" in err
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_demo_without_graphviz_writes_dot_and_says_why_no_pictures(capsys, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    status, out, _ = run_main(capsys, "demo", "--out", str(tmp_path / "d"))
+    assert status == 0
+    assert "Graphviz's dot program is not installed, so problem1.svg was not drawn" in out
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["problem1.dot",
+                                                                  "problem2.dot"]
