@@ -25,13 +25,10 @@ import math
 import os
 import resource
 import statistics
-import subprocess
 import sys
-from pathlib import Path
 
 from benchmarks.harness import clock
 
-ROOT = Path(__file__).resolve().parents[1]
 X0 = 0.5
 ENGINES = ["chainrule", "hand floats", "torch", "autograd", "mygrad", "micrograd"]
 MODULES = {"torch": "torch", "autograd": "autograd", "mygrad": "mygrad",
@@ -226,16 +223,10 @@ def worker(engine: str, depth: int) -> dict:
 # -- the parent side ------------------------------------------------------------------
 
 def run_engine(engine: str, depth: int, timeout: float) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.bench_chain", "--worker", engine, str(depth)]
-    try:
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                              env=os.environ.copy())
-    except subprocess.TimeoutExpired:
-        return {"engine": engine, "error": f"timed out after {timeout:.0f} s"}
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
-        return {"engine": engine, "error": last}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    from benchmarks import harness
+
+    return {"engine": engine, **harness.in_subprocess("benchmarks.bench_chain",
+                                                     [engine, str(depth)], timeout)}
 
 
 def main(quick: bool = False) -> dict[str, dict]:

@@ -9,12 +9,18 @@ by that same node count, so "us per node" compares like with like (micrograd nee
 nodes of its own for the same formula: it wraps constants and divides via ``**-1``).
 
 The garbage collector is in its default state while timing (what users get); it is run
-between calls so every call starts from the same heap.
+between calls so every call starts from the same heap. Because the collector's cost grows
+with everything alive in the process, each engine runs alone in a fresh interpreter that
+has imported only its own library (a process holding torch, autograd and micrograd at once
+has ~8x as many tracked objects, which made chainrule's forward ~1.5x slower).
 """
 
 from __future__ import annotations
 
+import gc
+import json
 import math
+import statistics
 import sys
 
 import numpy as np
@@ -174,43 +180,80 @@ def micrograd_engine(engine, x1s, x2s):
     return run, lambda: (run(), last["grads"])[1]
 
 
+ENGINES = ["chainrule", "hand floats", "torch", "autograd", "micrograd"]
+MODULES = {"torch": "torch", "autograd": "autograd", "micrograd": "micrograd.engine"}
+
+
+def make(engine: str, x1s: list[float], x2s: list[float]):
+    if engine == "chainrule":
+        return chainrule_engine(x1s, x2s)
+    if engine == "hand floats":
+        return hand_engine(x1s, x2s)
+    if engine == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+        return torch_engine(torch, x1s, x2s)
+    if engine == "autograd":
+        import autograd
+
+        return autograd_engine(autograd, x1s, x2s)
+    if engine == "micrograd":
+        import micrograd.engine
+
+        # micrograd's backward sorts recursively, one frame per graph level.
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20 * len(x1s) + 1000))
+        return micrograd_engine(micrograd.engine, x1s, x2s)
+    raise ValueError(f"bench_scalar: unknown engine {engine!r}; known: {ENGINES}")
+
+
+def worker(engine: str, n_points: int, repeat: int) -> dict:
+    """In a fresh interpreter holding only this engine: one warm-up on 10 points, then
+    ``repeat`` timed runs on ``n_points``, ``gc.collect()`` before each."""
+    make(engine, *points(10))[1]()
+    run, grads = make(engine, *points(n_points))
+    samples: dict = {"forward": [], "backward": []}
+    for _ in range(repeat):
+        gc.collect()
+        for phase, sec in run().items():
+            samples[phase].append(sec)
+    samples["grads"] = grads()
+    return samples
+
+
 def main(quick: bool = False) -> dict[str, dict[str, float]]:
     n_points = 1111 if quick else 11111
-    rounds = 3 if quick else 5
-    x1s, x2s = points(n_points)
+    rounds, repeat = (1, 3) if quick else (3, 2)
     nodes = NODES_PER_POINT * n_points
     print(f"Problem-1 formula summed over {n_points} points = {nodes} chainrule nodes; "
-          f"gc default; {rounds} interleaved rounds")
+          f"gc default; each engine alone in a fresh interpreter, {rounds} interleaved "
+          f"round(s) x {repeat} runs")
+    engines = [e for e in ENGINES if e not in MODULES or harness.optional(MODULES[e])]
+    for e in ENGINES:
+        if e not in engines:
+            harness.skip_note(e)
 
-    engines = {"chainrule": chainrule_engine(x1s, x2s), "hand floats": hand_engine(x1s, x2s)}
-    torch = harness.optional("torch")
-    if torch is not None:
-        harness.pin_threads()
-        engines["torch"] = torch_engine(torch, x1s, x2s)
-    else:
-        harness.skip_note("torch")
-    autograd = harness.optional("autograd")
-    if autograd is not None:
-        engines["autograd"] = autograd_engine(autograd, x1s, x2s)
-    else:
-        harness.skip_note("autograd")
-    micro = harness.optional("micrograd.engine")
-    if micro is not None:
-        # micrograd's backward sorts recursively, one frame per graph level (~40k here).
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 200_000))
-        engines["micrograd"] = micrograd_engine(micro, x1s, x2s)
-    else:
-        harness.skip_note("micrograd")
-
-    oracle = closed_form(x1s, x2s)
-    results = {"closed form": oracle}
-    results.update({name: grads() for name, (_, grads) in engines.items()})
-    harness.check_agree(results, "closed form", rtol=1e-9, atol=1e-9)
+    samples: dict[str, dict[str, list[float]]] = {e: {"forward": [], "backward": []}
+                                                  for e in engines}
+    results: dict[str, list[float]] = {"closed form": closed_form(*points(n_points))}
+    for r in range(rounds):
+        k = r % len(engines)
+        for e in engines[k:] + engines[:k]:
+            out = harness.in_subprocess("benchmarks.bench_scalar",
+                                        [e, str(n_points), str(repeat)])
+            if "error" in out:
+                raise RuntimeError(f"bench_scalar: {e} failed: {out['error']}")
+            results[e] = out["grads"]
+            harness.check_agree(results, "closed form", rtol=1e-9, atol=1e-9)
+            for phase in ("forward", "backward"):
+                samples[e][phase] += out[phase]
+    oracle = results["closed form"]
     print(f"  gradients agree with the closed form: dL/dw1 = {oracle[0]:.12g}, "
           f"dL/dw2 = {oracle[1]:.12g}")
-
-    medians = harness.interleaved({name: run for name, (run, _) in engines.items()},
-                                  rounds=rounds, warmup=0)
+    medians = {}
+    for e, per in samples.items():
+        medians[e] = {phase: statistics.median(v) for phase, v in per.items()}
+        medians[e]["total"] = medians[e]["forward"] + medians[e]["backward"]
     harness.table("  us per node (medians)", medians, "chainrule",
                   phases=("forward", "backward", "total"), unit="us", per=nodes)
     cr = medians["chainrule"]
@@ -220,4 +263,7 @@ def main(quick: bool = False) -> dict[str, dict[str, float]]:
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    if len(sys.argv) >= 5 and sys.argv[1] == "--worker":
+        print(json.dumps(worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
+    else:
+        main(quick="--quick" in sys.argv)

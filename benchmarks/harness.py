@@ -222,6 +222,26 @@ def time_once(fn: Callable[[], Any]) -> tuple[float, Any]:
     return clock() - t0, out
 
 
+def in_subprocess(module: str, args: list[str], timeout: float = 600) -> dict:
+    """Run ``python -m module --worker *args`` in a fresh interpreter (same environment,
+    repository root as working directory) and return the JSON object it prints last;
+    on failure, ``{"error": <last line of stderr>}``."""
+    import json
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    cmd = [sys.executable, "-m", module, "--worker", *args]
+    try:
+        done = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
+                              timeout=timeout, env=os.environ.copy())
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [f"exit code {done.returncode}"]
+        return {"error": lines[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 # -- agreement ------------------------------------------------------------------------
 
 def check_agree(results: Mapping[str, Any], baseline: str, rtol: float = 1e-7,
