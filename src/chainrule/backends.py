@@ -73,6 +73,10 @@ def _swapaxes(x: Any) -> Any:
 
 
 def _expand_dims(x: Any, axis: int) -> Any:
+    if axis == -1:
+        return x[..., None]
+    if axis == -2:
+        return x[..., None, :]
     shape = np.shape(x)
     axis = axis % (len(shape) + 1)
     return np.reshape(x, shape[:axis] + (1,) + shape[axis:])

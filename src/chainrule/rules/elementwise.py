@@ -42,6 +42,14 @@ def _pow_exponent_vjp(M, g, ans, x, y):
     return g * ans * M.log(safe)
 
 
+def _pow_base_vjp(M, g, ans, x, y):
+    if y.__class__ is int or y.__class__ is float:
+        if y == 2:                      # the common square: one product fewer
+            return g * (2 * x)
+        return g * (y * x ** (y - 1))
+    return g * y * x ** (y - 1)
+
+
 def _tie_mask(a, b, greater: bool):
     """1 where ``a`` wins, 0.5 at ties, 0 where it loses: ties split the gradient."""
     wins = a > b if greater else a < b
@@ -70,7 +78,7 @@ DIV = defprimitive(
     domain="y != 0", sample=[(-2.0, 2.0), (0.5, 2.0)])
 POW = defprimitive(
     "pow", float_fn=math.pow, array_fn=lambda x, y: x ** y,
-    vjps=[lambda M, g, ans, x, y: g * y * x ** (y - 1), _pow_exponent_vjp],
+    vjps=[_pow_base_vjp, _pow_exponent_vjp],
     inputs=("x", "y"), expr="x ** y", derivs=["y * x**(y-1)", "x**y * log(x)"],
     domain="x > 0 (any x for an integer exponent)",
     kink="d/dy x**y = 0 where x == 0", sample=[(0.5, 2.0), (-2.0, 2.0)])
