@@ -39,9 +39,10 @@ def sum_to_shape(c: np.ndarray, shape: tuple[int, ...], nb: int) -> np.ndarray:
     if cs[nb:] == shape:
         return c
     extra = len(cs) - nb - len(shape)
-    axes = tuple(range(nb, nb + extra)) + tuple(
-        nb + extra + i for i, s in enumerate(shape) if s == 1 and cs[nb + extra + i] != 1)
-    out = c.sum(axis=axes, keepdims=True) if axes else c
+    ones = tuple(nb + extra + i for i, s in enumerate(shape) if s == 1 and cs[nb + extra + i] != 1)
+    if not ones:                        # only leading axes to sum: a fresh array, no reshape
+        return c.sum(axis=tuple(range(nb, nb + extra)))
+    out = c.sum(axis=tuple(range(nb, nb + extra)) + ones, keepdims=True)
     return out.reshape(cs[:nb] + shape)
 
 

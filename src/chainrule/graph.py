@@ -191,6 +191,7 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
         _float_pass(root, seed, mode.fallback)
         return found
     math, graph, sum_to, own = mode.math, mode.graph, mode.sum_to, mode.own
+    c = None
     root._ct = seed
     ready = [root]
     pop = ready.pop
@@ -252,6 +253,8 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                 p._pending -= 1
                 if p._pending == 0:
                     push(p)
+            # drop our reference, so a leaf can tell its gradient array is its own
+            c = None
         finished = True
     finally:
         if not finished:
