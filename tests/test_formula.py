@@ -349,3 +349,11 @@ def test_arbitrary_text_gives_a_formula_or_a_formula_error(text):
 @given(st.lists(st.sampled_from(TOKENS), max_size=25).map("".join))
 def test_token_soup_gives_a_value_or_a_formula_error(text):
     _evaluate_everything(text)
+
+
+def test_a_formula_that_stops_mid_expression_points_at_its_end():
+    with pytest.raises(FormulaUsageError) as info:
+        parse("x ** 2 + 3 *")
+    assert "ends too early" in str(info.value)
+    formula_line, caret_line = info.value.show().splitlines()[-2:]
+    assert caret_line.index("^") == formula_line.index("x ** 2 + 3 *") + len("x ** 2 + 3 *")

@@ -318,6 +318,8 @@ def _syntax_error(text: str, exc: SyntaxError) -> FormulaUsageError:
     col = (exc.offset or 1) - 1
     start = starts[min(lineno, len(starts)) - 1] + max(0, col)
     start = min(start, len(text))
+    if exc.offset == 0:     # Python's way of saying the text ended mid-expression
+        start = len(text)
     msg = exc.msg or "invalid syntax"
     if msg.startswith("invalid syntax") and start < len(text):
         msg = f"invalid syntax at {text[start]!r}"
