@@ -375,16 +375,8 @@ class Tensor(Node):
 
 
 def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
-    """A new op node (the hot path: one frame, plain slot stores, the hook if any)."""
-    node = _alloc(Tensor)
-    node.value = out
-    node.grad = None
-    node.parents = parents
-    node.prim = prim
-    node.needs = True
-    node.name = None
-    node._ct = None
-    node._pending = 0
+    """A new op node, and the recording hook if one is set."""
+    node = Tensor._node(out, parents, prim, True)
     hook = _state["grad_enabled"]
     if hook is not True:
         hook(node)
