@@ -34,7 +34,7 @@ def _elementwise(prim: Primitive) -> Callable[[Array], Array]:
                 value = ffn(x.value)
             except (ZeroDivisionError, ValueError, OverflowError):
                 value = float_forward(prim, (x.value,))
-            return _new(value, (x,), prim)
+            return _new(value, x, prim)
         if type(x) is Tensor:
             return Tensor._unary(prim, x)
         return apply(prim, x)

@@ -82,7 +82,9 @@ class Node:
     pass, empty outside one.
     """
 
-    __slots__ = ("value", "grad", "parents", "prim", "needs", "name", "_ct", "_pending",
+    # _p holds the parents: a tuple, or the parent node itself for a one-input op (no
+    # tuple to allocate, and one object fewer for Python's garbage collector to scan).
+    __slots__ = ("value", "grad", "_p", "prim", "needs", "name", "_ct", "_pending",
                  "__weakref__")
     empty_grad: Any = None
 
@@ -90,12 +92,18 @@ class Node:
                  name: str | None = None) -> None:
         self.value = value
         self.grad = self.empty_grad
-        self.parents = parents
+        self._p = parents
         self.prim = prim
         self.needs = needs
         self.name = name
         self._ct = None
         self._pending = 0
+
+    @property
+    def parents(self) -> tuple:
+        """The op's inputs in order (nodes and constants), then its parameters."""
+        p = self._p
+        return p if p.__class__ is tuple else (p,)
 
     @property
     def is_leaf(self) -> bool:
@@ -123,7 +131,8 @@ def walk(root: Node) -> list[Node]:
         node = ready.pop()
         node._pending = 0
         order.append(node)
-        for p in node.parents:
+        ps = node._p
+        for p in ps if ps.__class__ is tuple else (ps,):
             if isinstance(p, Node) and p.needs:
                 p._pending -= 1
                 if p._pending == 0:
@@ -140,7 +149,8 @@ def _count_edges(root: Node, stop: set[int] | tuple) -> None:
         node = stack.pop()
         if stop and id(node) in stop:
             continue
-        for p in node.parents:
+        ps = node._p
+        for p in ps if ps.__class__ is tuple else (ps,):
             if isinstance(p, Node) and p.needs:
                 if p._pending == 0:
                     stack.append(p)
@@ -215,7 +225,9 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                 continue
             if prim is None:
                 continue
-            parents = node.parents
+            parents = node._p
+            if parents.__class__ is not tuple:
+                parents = (parents,)
             if graph:
                 args = parents
                 ans = node
@@ -289,11 +301,11 @@ def _float_pass(root: Node, seed: float, fallback: Any) -> None:
             prim = node.prim
             if prim is None:
                 continue
-            parents = node.parents
+            parents = node._p
             vjps = prim.vjps
             ans = node.value
-            if len(parents) == 1:
-                p = parents[0]
+            if parents.__class__ is not tuple:
+                p = parents
                 vjp = vjps[0]
                 if vjp is not None:
                     try:
@@ -337,7 +349,8 @@ def _reset(root: Node) -> None:
         node = stack.pop()
         node._ct = None
         node._pending = 0
-        for p in node.parents:
+        ps = node._p
+        for p in ps if ps.__class__ is tuple else (ps,):
             if isinstance(p, Node) and id(p) not in seen:
                 seen.add(id(p))
                 stack.append(p)
@@ -351,7 +364,8 @@ def zero_grad(root: Node) -> None:
     while stack:
         node = stack.pop()
         node.grad = node.empty_grad
-        for p in node.parents:
+        ps = node._p
+        for p in ps if ps.__class__ is tuple else (ps,):
             if isinstance(p, Node) and id(p) not in seen:
                 seen.add(id(p))
                 stack.append(p)

@@ -43,7 +43,7 @@ def _number(x, op: str) -> float:
                     f"not {type(x).__name__}")
 
 
-def _new(value: float, parents: tuple, prim: Primitive) -> Scalar:
+def _new(value: float, parents: tuple | Scalar, prim: Primitive) -> Scalar:
     """A new op node (the hot path of every Scalar op: one frame, plain slot stores)."""
     node = _alloc(Scalar)
     node.value = value
@@ -53,12 +53,12 @@ def _new(value: float, parents: tuple, prim: Primitive) -> Scalar:
     node._pending = 0
     record = _state["grad_enabled"]
     if record:
-        node.parents = parents
+        node._p = parents
         node.prim = prim
         if record is not True:
             record(node)
     else:
-        node.parents = ()
+        node._p = ()
         node.prim = None
     return node
 
@@ -83,7 +83,7 @@ class Scalar(Node):
             raise TypeError("Scalar(value): value must be a number, not a graph node")
         self.value = _number(value, "Scalar")
         self.grad = 0.0
-        self.parents = ()
+        self._p = ()
         self.prim = None
         self.name = name
         self._ct = None
@@ -109,7 +109,8 @@ class Scalar(Node):
                             f"use cr.tensor(...) for vector and matrix work")
         for v in vals[: prim.n_inputs]:
             _number(v, prim.name)
-        return _new(float_forward(prim, vals), tuple(args), prim)
+        parents = args[0] if len(args) == 1 and isinstance(args[0], Node) else tuple(args)
+        return _new(float_forward(prim, vals), parents, prim)
 
     # -- arithmetic -------------------------------------------------------------------
     def __add__(self, other):
@@ -159,7 +160,7 @@ class Scalar(Node):
         return Scalar._apply(POW, (other, self))
 
     def __neg__(self):
-        return _new(-self.value, (self,), NEG)
+        return _new(-self.value, self, NEG)
 
     def __pos__(self):
         return self

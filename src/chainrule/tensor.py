@@ -90,7 +90,7 @@ class Tensor(Node):
         node = _alloc(cls)
         node.value = value
         node.grad = None
-        node.parents = parents
+        node._p = parents
         node.prim = prim
         node.needs = needs
         node.name = None
@@ -137,7 +137,7 @@ class Tensor(Node):
         if type(out) is not _ndarray:
             out = np.asarray(out)
         if x.needs and _state["grad_enabled"]:
-            return _recorded(out, (x,), prim)
+            return _recorded(out, x, prim)
         return cls._node(out, (), None, False)
 
     # -- array-like attributes ----------------------------------------------------------
