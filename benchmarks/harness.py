@@ -166,9 +166,6 @@ def clock() -> float:
     return CLOCKS[clock_name()]()
 
 
-Phases = dict[str, float]
-
-
 def interleaved(engines: Mapping[str, Callable[[], Any]], rounds: int,
                 repeat: int = 1, warmup: int = 1,
                 collect: bool = True) -> dict[str, dict[str, float]]:
