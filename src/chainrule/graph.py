@@ -196,10 +196,11 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
         return found
     if _state["anomaly"] is not None:
         on_edge = _state["anomaly"](root, seed, mode, on_edge)
-    _count_edges(root, stop)
     if mode.math is _FLOAT_MATH and accumulate and not stop and on_edge is None:
+        _count_float_edges(root)
         _float_pass(root, seed, mode.fallback)
         return found
+    _count_edges(root, stop)
     math, graph, sum_to, own = mode.math, mode.graph, mode.sum_to, mode.own
     c = None
     root._ct = seed
@@ -274,6 +275,27 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     return found
 
 
+def _count_float_edges(root: Node) -> None:
+    """``_count_edges`` for a Scalar graph, where every node takes part (no ``needs``
+    flags, no stop set) and most ops have one input."""
+    root._pending = 0
+    stack = [root]
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        ps = pop()._p
+        if ps.__class__ is not tuple:
+            if not ps._pending:
+                push(ps)
+            ps._pending += 1
+            continue
+        for p in ps:
+            if isinstance(p, Node):
+                if not p._pending:
+                    push(p)
+                p._pending += 1
+
+
 def _float_pass(root: Node, seed: float, fallback: Any) -> None:
     """The loop of ``backprop`` specialised to Python floats (``Scalar.backward``): the
     same walk and the same rules, without the shape, hook and collection cases that only
@@ -317,6 +339,37 @@ def _float_pass(root: Node, seed: float, fallback: Any) -> None:
                 p._pending -= 1
                 if not p._pending:
                     push(p)
+                continue
+            if len(parents) == 2:
+                a, b = parents
+                a_node = isinstance(a, Node)
+                b_node = isinstance(b, Node)
+                av = a.value if a_node else a
+                bv = b.value if b_node else b
+                if a_node:
+                    vjp = vjps[0]
+                    if vjp is not None:
+                        try:
+                            c = vjp(math, g, ans, av, bv)
+                        except (ZeroDivisionError, ValueError, OverflowError):
+                            c = fallback(vjp, g, ans, (av, bv))
+                        ct = a._ct
+                        a._ct = c if ct is None else ct + c
+                    a._pending -= 1
+                    if not a._pending:
+                        push(a)
+                if b_node:
+                    vjp = vjps[1]
+                    if vjp is not None:
+                        try:
+                            c = vjp(math, g, ans, av, bv)
+                        except (ZeroDivisionError, ValueError, OverflowError):
+                            c = fallback(vjp, g, ans, (av, bv))
+                        ct = b._ct
+                        b._ct = c if ct is None else ct + c
+                    b._pending -= 1
+                    if not b._pending:
+                        push(b)
                 continue
             args = [p.value if isinstance(p, Node) else p for p in parents]
             i = -1

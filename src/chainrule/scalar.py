@@ -114,27 +114,45 @@ class Scalar(Node):
 
     # -- arithmetic -------------------------------------------------------------------
     def __add__(self, other):
-        if type(other) is Scalar:
+        t = type(other)
+        if t is Scalar:
             return _new(self.value + other.value, (self, other), ADD)
+        if t is float or t is int:
+            return _new(self.value + other, (self, other), ADD)
         return _new(self.value + _number(other, "add"), (self, other), ADD)
 
     def __radd__(self, other):
+        t = type(other)
+        if t is float or t is int:
+            return _new(other + self.value, (other, self), ADD)
         return _new(_number(other, "add") + self.value, (other, self), ADD)
 
     def __sub__(self, other):
-        if type(other) is Scalar:
+        t = type(other)
+        if t is Scalar:
             return _new(self.value - other.value, (self, other), SUB)
+        if t is float or t is int:
+            return _new(self.value - other, (self, other), SUB)
         return _new(self.value - _number(other, "sub"), (self, other), SUB)
 
     def __rsub__(self, other):
+        t = type(other)
+        if t is float or t is int:
+            return _new(other - self.value, (other, self), SUB)
         return _new(_number(other, "sub") - self.value, (other, self), SUB)
 
     def __mul__(self, other):
-        if type(other) is Scalar:
+        t = type(other)
+        if t is Scalar:
             return _new(self.value * other.value, (self, other), MUL)
+        if t is float or t is int:
+            return _new(self.value * other, (self, other), MUL)
         return _new(self.value * _number(other, "mul"), (self, other), MUL)
 
     def __rmul__(self, other):
+        t = type(other)
+        if t is float or t is int:
+            return _new(other * self.value, (other, self), MUL)
         return _new(_number(other, "mul") * self.value, (other, self), MUL)
 
     def __truediv__(self, other):
@@ -145,7 +163,7 @@ class Scalar(Node):
             return _new(float_forward(DIV, (self.value, b)), (self, other), DIV)
 
     def __rtruediv__(self, other):
-        a = _number(other, "div")
+        a = other if type(other) is float or type(other) is int else _number(other, "div")
         try:
             return _new(a / self.value, (other, self), DIV)
         except ZeroDivisionError:
@@ -154,7 +172,8 @@ class Scalar(Node):
     def __pow__(self, other):
         if type(other) is Scalar:
             return Scalar._apply(POW, (self, other))
-        return _new(float_forward(POW, (self.value, _number(other, "pow"))), (self, other), POW)
+        e = other if type(other) is float or type(other) is int else _number(other, "pow")
+        return _new(float_forward(POW, (self.value, e)), (self, other), POW)
 
     def __rpow__(self, other):
         return Scalar._apply(POW, (other, self))
