@@ -340,38 +340,12 @@ def _float_pass(root: Node, seed: float, fallback: Any) -> None:
                 if not p._pending:
                     push(p)
                 continue
-            if len(parents) == 2:
+            if len(parents) == 2:         # most Scalar ops: no list to build
                 a, b = parents
-                a_node = isinstance(a, Node)
-                b_node = isinstance(b, Node)
-                av = a.value if a_node else a
-                bv = b.value if b_node else b
-                if a_node:
-                    vjp = vjps[0]
-                    if vjp is not None:
-                        try:
-                            c = vjp(math, g, ans, av, bv)
-                        except (ZeroDivisionError, ValueError, OverflowError):
-                            c = fallback(vjp, g, ans, (av, bv))
-                        ct = a._ct
-                        a._ct = c if ct is None else ct + c
-                    a._pending -= 1
-                    if not a._pending:
-                        push(a)
-                if b_node:
-                    vjp = vjps[1]
-                    if vjp is not None:
-                        try:
-                            c = vjp(math, g, ans, av, bv)
-                        except (ZeroDivisionError, ValueError, OverflowError):
-                            c = fallback(vjp, g, ans, (av, bv))
-                        ct = b._ct
-                        b._ct = c if ct is None else ct + c
-                    b._pending -= 1
-                    if not b._pending:
-                        push(b)
-                continue
-            args = [p.value if isinstance(p, Node) else p for p in parents]
+                args = (a.value if isinstance(a, Node) else a,
+                        b.value if isinstance(b, Node) else b)
+            else:
+                args = [p.value if isinstance(p, Node) else p for p in parents]
             i = -1
             for p in parents:
                 i += 1
