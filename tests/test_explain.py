@@ -301,3 +301,13 @@ def test_100000_deep_chain_explains_collapsed_without_recursion_error():
     assert e.forward[-1]["step"] == 100_001
     assert [g["gate"] for g in e.gates] == ["f(x) = x * 1.0001", "f(x) = sin(x)"]
     assert len(e.gates[0]["nodes"]) == 50_000
+
+
+def test_forward_table_names_parameters_and_leaves_out_defaults():
+    W = cr.tensor(np.eye(3), requires_grad=True)
+    x = cr.tensor([[1.0], [2.0], [3.0]], requires_grad=True)
+    f = cr.sum(cr.norm(cr.sigmoid(W @ x), ord=2) * cr.sum(W, axis=1))
+    ops = [row["op"] for row in cr.explain(f).forward]
+    assert "norm(ord=2)" in ops
+    assert "sum(axis=(-1,))" in ops
+    assert "sum" in ops

@@ -629,7 +629,9 @@ def explain(output: Scalar | Tensor, *, wrt: Sequence[Node] = (), seed: Any = No
         if op == "output":
             op = "input"
         if params and node.prim.name not in ("sum_to",):
-            op += "(" + ", ".join(_param_text(p) for p in params) + ")"
+            shown = _params_text(node, params)
+            if shown:
+                op += f"({shown})"
         row = {"step": k + 1, "node": trace.name(node), "op": op, "inputs": inputs,
                "value": node.value, "shape": np.shape(node.value)}
         if last and k == last.start:
@@ -703,6 +705,24 @@ def _pattern(p: Any) -> Any:
     if is_input(p):
         return "input"
     return fmt(p) if _scalar_constant(p) else "constant"
+
+
+def _params_text(node: Node, params: tuple) -> str:
+    """``axis=(-1,)``: the parameters a reader needs, by name; defaults (every axis, no
+    keepdims, the default ord) are left out."""
+    names = node.prim.params
+    if len(names) != len(params):
+        return ", ".join(_param_text(p) for p in params)
+    first = node.parents[0]
+    ndim = np.ndim(first.value if isinstance(first, Node) else first)
+    shown = []
+    for name, value in zip(names, params):
+        if value is None or value is False:
+            continue
+        if name == "axis" and isinstance(value, tuple) and len(value) == ndim:
+            continue
+        shown.append(f"{name}={_param_text(value)}")
+    return ", ".join(shown)
 
 
 def _param_text(p: Any) -> str:

@@ -49,11 +49,13 @@ class Primitive:
             ``avoid``: points near which inputs must not fall (kinks, poles).
         differentiable_twice: False where the VJP uses constants derived from the input
             (so it is exact to first order only).
+        params: the names of the parameters that follow the inputs (``("axis",
+            "keepdims")``), for display.
     """
 
     __slots__ = ("name", "float_fn", "array_fn", "vjps", "inputs", "expr", "derivs",
                  "vjp_text", "domain", "kink", "sample", "avoid", "differentiable_twice",
-                 "n_inputs", "variadic", "__dict__")
+                 "n_inputs", "variadic", "params", "__dict__")
 
     def __init__(self, name: str, *, array_fn: Callable[..., Any],
                  vjps: Sequence[Vjp | None] | Callable[[int], Vjp],
@@ -63,7 +65,7 @@ class Primitive:
                  domain: str = "all reals", kink: str | None = None,
                  sample: Sequence[tuple[float, float]] | None = None,
                  avoid: Sequence[float] = (), differentiable_twice: bool = True,
-                 variadic: bool = False) -> None:
+                 variadic: bool = False, params: Sequence[str] = ()) -> None:
         self.name = name
         self.float_fn = float_fn
         self.array_fn = array_fn
@@ -79,6 +81,7 @@ class Primitive:
         self.sample = tuple(sample) if sample else ((-2.0, 2.0),) * max(1, self.n_inputs)
         self.avoid = tuple(avoid)
         self.differentiable_twice = differentiable_twice
+        self.params = tuple(params)
 
     def rule(self, i: int = 0) -> str:
         """The human-readable local derivative of input ``i``: ``d/dx sin(x) = cos(x)``."""

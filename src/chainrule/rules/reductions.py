@@ -62,40 +62,46 @@ def _log_softmax(x, axis):
 SUM = defprimitive(
     "sum", array_fn=lambda x, axes, keepdims: x.sum(axis=axes, keepdims=keepdims),
     vjps=[_spread], expr="sum(x)", derivs=["1 for every element"],
-    vjp_text=["g broadcast back to x's shape"])
+    vjp_text=["g broadcast back to x's shape"],
+    params=("axis", "keepdims"))
 MEAN = defprimitive(
     "mean", array_fn=lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims),
     vjps=[lambda M, g, ans, x, axes, keepdims:
           _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes)],
-    expr="mean(x)", derivs=["1/n for every element"], vjp_text=["g / n, broadcast to x"])
+    expr="mean(x)", derivs=["1/n for every element"], vjp_text=["g / n, broadcast to x"],
+    params=("axis", "keepdims"))
 MAX = defprimitive(
     "max", array_fn=lambda x, axes, keepdims: x.max(axis=axes, keepdims=keepdims),
     vjps=[lambda M, g, ans, x, axes, keepdims:
           _kept(M, g, ans, x, axes, keepdims) * _arg_mask(M, ans, x, axes, keepdims)],
     expr="max(x)", derivs=["1 at the maximum, 0 elsewhere"],
-    vjp_text=["g at the argmax, 0 elsewhere"], kink="ties split the gradient equally")
+    vjp_text=["g at the argmax, 0 elsewhere"], kink="ties split the gradient equally",
+    params=("axis", "keepdims"))
 MIN = defprimitive(
     "min", array_fn=lambda x, axes, keepdims: x.min(axis=axes, keepdims=keepdims),
     vjps=[lambda M, g, ans, x, axes, keepdims:
           _kept(M, g, ans, x, axes, keepdims) * _arg_mask(M, ans, x, axes, keepdims)],
     expr="min(x)", derivs=["1 at the minimum, 0 elsewhere"],
-    vjp_text=["g at the argmin, 0 elsewhere"], kink="ties split the gradient equally")
+    vjp_text=["g at the argmin, 0 elsewhere"], kink="ties split the gradient equally",
+    params=("axis", "keepdims"))
 LOGSUMEXP = defprimitive(
     "logsumexp", array_fn=_lse,
     vjps=[lambda M, g, ans, x, axes, keepdims: _kept(M, g, ans, x, axes, keepdims)
           * M.exp(x - _kept_value(M, ans, x, axes, keepdims))],
     expr="log(sum(exp(x)))", derivs=["softmax(x)"], vjp_text=["g * softmax(x)"],
-    domain="all reals (stable for large |x|)")
+    domain="all reals (stable for large |x|)", params=("axis", "keepdims"))
 SOFTMAX = defprimitive(
     "softmax", array_fn=_softmax,
     vjps=[lambda M, g, ans, x, axis: ans * (g - M.sum(g * ans, axis, True))],
     expr="softmax(x)", derivs=["diag(s) - s s^T, s = softmax(x)"],
-    vjp_text=["s * (g - sum(g * s))"])
+    vjp_text=["s * (g - sum(g * s))"],
+    params=("axis",))
 LOG_SOFTMAX = defprimitive(
     "log_softmax", array_fn=_log_softmax,
     vjps=[lambda M, g, ans, x, axis: g - M.exp(ans) * M.sum(g, axis, True)],
     expr="log_softmax(x)", derivs=["I - softmax(x) (each row)"],
-    vjp_text=["g - softmax(x) * sum(g)"])
+    vjp_text=["g - softmax(x) * sum(g)"],
+    params=("axis",))
 
 
 def norm_kind(ord, axes: tuple[int, ...]) -> str:
@@ -161,4 +167,5 @@ def _spectral_direction(xv, axes, M):
 NORM = defprimitive(
     "norm", array_fn=_norm, vjps=[_norm_vjp], expr="||x||",
     derivs=["x / ||x|| (2-norm)"], vjp_text=["g * x / ||x||"],
-    kink="the gradient of the norm at 0 is 0 (not NaN)", avoid=[0.0])
+    kink="the gradient of the norm at 0 is 0 (not NaN)", avoid=[0.0],
+    params=("ord", "axis", "keepdims"))

@@ -45,34 +45,42 @@ def _stack_vjp(i, M, g, ans, *args):
 RESHAPE = defprimitive(
     "reshape", array_fn=np.reshape,
     vjps=[lambda M, g, ans, x, shape: M.reshape(g, g.shape[:_lead(g, ans)] + x.shape)],
-    expr="reshape(x)", derivs=["1 (elements move back)"], vjp_text=["g reshaped to x's shape"])
+    expr="reshape(x)", derivs=["1 (elements move back)"], vjp_text=["g reshaped to x's shape"],
+    params=("shape",))
 TRANSPOSE = defprimitive(
     "transpose", array_fn=np.transpose, vjps=[_transpose_vjp],
-    expr="transpose(x)", derivs=["1 (elements move back)"], vjp_text=["g transposed back"])
+    expr="transpose(x)", derivs=["1 (elements move back)"], vjp_text=["g transposed back"],
+    params=("axes",))
 BROADCAST_TO = defprimitive(
     "broadcast_to", array_fn=np.broadcast_to,
     vjps=[lambda M, g, ans, x, shape: M.sum_to(g, x.shape, _lead(g, ans))],
-    expr="broadcast(x)", derivs=["1 per copy"], vjp_text=["g summed over the copies"])
+    expr="broadcast(x)", derivs=["1 per copy"], vjp_text=["g summed over the copies"],
+    params=("shape",))
 SUM_TO = defprimitive(
     "sum_to", array_fn=sum_to_shape, vjps=[_sum_to_vjp],
-    expr="sum_to(x)", derivs=["1 for every element"], vjp_text=["g broadcast back"])
+    expr="sum_to(x)", derivs=["1 for every element"], vjp_text=["g broadcast back"],
+    params=("shape", "batch_ndim"))
 GETITEM = defprimitive(
     "getitem", array_fn=lambda x, index: x[index],
     vjps=[lambda M, g, ans, x, index: M.index_add(
         g, g.shape[:_lead(g, ans)] + x.shape, _batched_index(_lead(g, ans), index))],
     expr="x[index]", derivs=["1 at the selected elements (repeats add up)"],
-    vjp_text=["zeros like x, g added at index"])
+    vjp_text=["zeros like x, g added at index"],
+    params=("index",))
 INDEX_ADD = defprimitive(
     "index_add", array_fn=index_add,
     vjps=[lambda M, g, ans, x, shape, index: M.getitem(
         g, _batched_index(_lead(g, ans), index))],
-    expr="scatter(x)", derivs=["1 at the index"], vjp_text=["g[index]"])
+    expr="scatter(x)", derivs=["1 at the index"], vjp_text=["g[index]"],
+    params=("shape", "index"))
 CONCATENATE = defprimitive(
     "concatenate", array_fn=lambda *args: np.concatenate(args[:-1], axis=args[-1]),
     vjps=_concat_vjp, variadic=True, inputs=("xs",), expr="concatenate(xs)",
-    derivs=["1 (each input gets its slice back)"], vjp_text=["g sliced per input"])
+    derivs=["1 (each input gets its slice back)"], vjp_text=["g sliced per input"],
+    params=("axis",))
 STACK = defprimitive(
     "stack", array_fn=lambda *args: np.stack(args[:-1], axis=args[-1]),
     vjps=_stack_vjp, variadic=True, inputs=("xs",), expr="stack(xs)",
-    derivs=["1 (each input gets its slice back)"], vjp_text=["g[..., i, ...] per input"])
+    derivs=["1 (each input gets its slice back)"], vjp_text=["g[..., i, ...] per input"],
+    params=("axis",))
 
