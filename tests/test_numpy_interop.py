@@ -118,3 +118,13 @@ def test_numpy_functions_under_cr_grad():
     g = cr.grad(lambda w: np.sum(np.tanh(np.dot(w, X))))(W0)
     t = np.tanh(W0 @ X)
     np.testing.assert_allclose(g, np.outer(1 - t ** 2, X), rtol=1e-14)
+
+
+def test_questions_about_values_answer_on_the_data_as_plain_arrays():
+    t = cr.tensor([[0.5, 3.0, -1.0], [2.0, np.nan, 0.0]], requires_grad=True)
+    assert np.argmax(t[0]) == 1
+    np.testing.assert_array_equal(np.argmin(t[0]), 2)
+    np.testing.assert_array_equal(np.isnan(t), [[False, False, False], [False, True, False]])
+    np.testing.assert_array_equal(np.sign(t[0]), [1.0, 1.0, -1.0])
+    assert np.count_nonzero(t[0]) == 3
+    assert isinstance(np.isfinite(t), np.ndarray)

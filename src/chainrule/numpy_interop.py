@@ -71,18 +71,51 @@ def _table(kind: str) -> dict[Any, Any]:
     return _TABLES[kind]
 
 
+# numpy functions whose nearest chainrule spelling is not close as a string
+_ALTERNATIVES = {
+    "cumsum": "sum", "sort": "max / cr.min (no sort rule)", "clip": "minimum and cr.maximum",
+    "squeeze": "reshape", "expand_dims": "reshape", "ravel": "reshape",
+    "exp2": "exp", "log10": "log", "log2": "log", "log1p": "log", "expm1": "exp",
+    "amax": "max", "amin": "min", "average": "mean", "einsum": "matmul",
+    "tensordot": "matmul", "outer": "matmul (with reshape)", "vstack": "concatenate",
+    "hstack": "concatenate", "swapaxes": "transpose", "moveaxis": "transpose",
+}
+
+
 def _unsupported(name: str) -> TypeError:
     from . import functions as F
-    names = [n for n in dir(F) if not n.startswith("_") and callable(getattr(F, n))]
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.4)
-    hint = (f"; the nearest chainrule function is cr.{close[0]}" if close else
+    alternative = _ALTERNATIVES.get(name)
+    if alternative is None:
+        names = [n for n in dir(F) if not n.startswith("_") and callable(getattr(F, n))]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        alternative = close[0] if close else None
+    hint = (f"; the nearest chainrule function is cr.{alternative}" if alternative else
             "; define one with cr.primitive")
     return TypeError(f"numpy function np.{name} has no chainrule derivative rule, so it "
                      f"cannot be applied to a Tensor{hint}")
 
 
+# Questions about the values rather than functions of them: they have no derivative to
+# drop, so they answer on the data and return plain arrays (as torch's argmax does).
+_VALUE_UFUNCS = {np.isnan, np.isfinite, np.isinf, np.sign, np.greater, np.greater_equal,
+                 np.less, np.less_equal, np.equal, np.not_equal, np.signbit}
+_VALUE_FUNCTIONS = {np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero,
+                    np.any, np.all, np.allclose, np.isclose, np.array_equal, np.argwhere}
+
+
+def _raw(x: Any) -> Any:
+    from .graph import Node
+    if isinstance(x, Node):
+        return x.value
+    if isinstance(x, (list, tuple)):
+        return type(x)(_raw(v) for v in x)
+    return x
+
+
 def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
     """numpy ufuncs on Tensors (``np.exp(t)``, ``W + t``) return Tensors."""
+    if ufunc in _VALUE_UFUNCS and method == "__call__":
+        return ufunc(*(_raw(x) for x in inputs), **kwargs)
     fn = _table("ufunc").get(ufunc)
     if method != "__call__" or fn is None:
         name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
@@ -97,6 +130,8 @@ def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
 
 def __array_function__(self, func, types, args, kwargs):
     """numpy functions on Tensors (``np.dot``, ``np.sum``, ``np.linalg.norm``...)."""
+    if func in _VALUE_FUNCTIONS:
+        return func(*(_raw(a) for a in args), **kwargs)
     fn = _table("function").get(func)
     if fn is None:
         raise _unsupported(func.__name__)
