@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import Node, _state
+from .graph import ONE_PARENT, Node, _state
 from .primitive import Primitive, apply
 from .rules import elementwise as ew
 from .rules import linalg, reductions
@@ -34,7 +34,7 @@ def _elementwise(prim: Primitive) -> Callable[[Array], Array]:
                 value = ffn(x.value)
             except (ZeroDivisionError, ValueError, OverflowError):
                 value = float_forward(prim, (x.value,))
-            return _new(value, x, prim)
+            return _new(value, x, ONE_PARENT, prim)
         if type(x) is Tensor:
             return Tensor._unary(prim, x)
         return apply(prim, x)

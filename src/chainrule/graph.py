@@ -82,9 +82,10 @@ class Node:
     pass, empty outside one.
     """
 
-    # _p holds the parents: a tuple, or the parent node itself for a one-input op (no
-    # tuple to allocate, and one object fewer for Python's garbage collector to scan).
-    __slots__ = ("value", "grad", "_p", "prim", "needs", "name", "_ct", "_pending",
+    # The parents are stored without a tuple where possible, so that a node is one object
+    # for Python's garbage collector to scan, not two: _p is either the tuple of all
+    # parents (_q unused), or the first parent with _q the second (or ONE_PARENT).
+    __slots__ = ("value", "grad", "_p", "_q", "prim", "needs", "name", "_ct", "_pending",
                  "__weakref__")
     empty_grad: Any = None
 
@@ -93,6 +94,7 @@ class Node:
         self.value = value
         self.grad = self.empty_grad
         self._p = parents
+        self._q = ONE_PARENT
         self.prim = prim
         self.needs = needs
         self.name = name
@@ -103,7 +105,10 @@ class Node:
     def parents(self) -> tuple:
         """The op's inputs in order (nodes and constants), then its parameters."""
         p = self._p
-        return p if p.__class__ is tuple else (p,)
+        if p.__class__ is tuple:
+            return p
+        q = self._q
+        return (p,) if q is ONE_PARENT else (p, q)
 
     @property
     def is_leaf(self) -> bool:
@@ -113,6 +118,10 @@ class Node:
         """Jupyter shows a node as the picture of its graph (None without Graphviz)."""
         from .draw import svg_or_none
         return svg_or_none(self)
+
+
+ONE_PARENT: Any = type("OneParent", (), {"__repr__": lambda self: "ONE_PARENT"})()
+"""The ``_q`` of a node whose only parent is ``_p``."""
 
 
 def is_node(x: Any) -> bool:
@@ -131,8 +140,7 @@ def walk(root: Node) -> list[Node]:
         node = ready.pop()
         node._pending = 0
         order.append(node)
-        ps = node._p
-        for p in ps if ps.__class__ is tuple else (ps,):
+        for p in node.parents:
             if isinstance(p, Node) and p.needs:
                 p._pending -= 1
                 if p._pending == 0:
@@ -149,8 +157,7 @@ def _count_edges(root: Node, stop: set[int] | tuple) -> None:
         node = stack.pop()
         if stop and id(node) in stop:
             continue
-        ps = node._p
-        for p in ps if ps.__class__ is tuple else (ps,):
+        for p in node.parents:
             if isinstance(p, Node) and p.needs:
                 if p._pending == 0:
                     stack.append(p)
@@ -228,7 +235,8 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                 continue
             parents = node._p
             if parents.__class__ is not tuple:
-                parents = (parents,)
+                q = node._q
+                parents = (parents,) if q is ONE_PARENT else (parents, q)
             if graph:
                 args = parents
                 ans = node
@@ -283,12 +291,16 @@ def _count_float_edges(root: Node) -> None:
     pop = stack.pop
     push = stack.append
     while stack:
-        ps = pop()._p
+        node = pop()
+        ps = node._p
         if ps.__class__ is not tuple:
-            if not ps._pending:
-                push(ps)
-            ps._pending += 1
-            continue
+            q = node._q
+            if q is ONE_PARENT:
+                if not ps._pending:
+                    push(ps)
+                ps._pending += 1
+                continue
+            ps = (ps, q)
         for p in ps:
             if isinstance(p, Node):
                 if not p._pending:
@@ -326,6 +338,10 @@ def _float_pass(root: Node, seed: float, fallback: Any) -> None:
             parents = node._p
             vjps = prim.vjps
             ans = node.value
+            if parents.__class__ is not tuple:
+                q = node._q
+                if q is not ONE_PARENT:
+                    parents = (parents, q)
             if parents.__class__ is not tuple:
                 p = parents
                 vjp = vjps[0]
@@ -376,8 +392,7 @@ def _reset(root: Node) -> None:
         node = stack.pop()
         node._ct = None
         node._pending = 0
-        ps = node._p
-        for p in ps if ps.__class__ is tuple else (ps,):
+        for p in node.parents:
             if isinstance(p, Node) and id(p) not in seen:
                 seen.add(id(p))
                 stack.append(p)
@@ -391,8 +406,7 @@ def zero_grad(root: Node) -> None:
     while stack:
         node = stack.pop()
         node.grad = node.empty_grad
-        ps = node._p
-        for p in ps if ps.__class__ is tuple else (ps,):
+        for p in node.parents:
             if isinstance(p, Node) and id(p) not in seen:
                 seen.add(id(p))
                 stack.append(p)

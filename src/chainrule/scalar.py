@@ -7,11 +7,13 @@ zero, log of a negative, overflow) the op falls back to numpy's float64 semantic
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import graph
 from .backends import ARRAY, FLOAT
-from .graph import Mode, Node, _state, backprop
+from .graph import ONE_PARENT, Mode, Node, _state, backprop
 from .primitive import Primitive
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 
@@ -43,8 +45,9 @@ def _number(x, op: str) -> float:
                     f"not {type(x).__name__}")
 
 
-def _new(value: float, parents: tuple | Scalar, prim: Primitive) -> Scalar:
-    """A new op node (the hot path of every Scalar op: one frame, plain slot stores)."""
+def _new(value: float, a: Any, b: Any, prim: Primitive) -> Scalar:
+    """A new op node with inputs ``a`` and ``b`` (``b`` is ONE_PARENT for a one-input op):
+    the hot path of every Scalar op, one frame, plain slot stores, no tuple."""
     node = _alloc(Scalar)
     node.value = value
     node.grad = 0.0
@@ -53,12 +56,14 @@ def _new(value: float, parents: tuple | Scalar, prim: Primitive) -> Scalar:
     node._pending = 0
     record = _state["grad_enabled"]
     if record:
-        node._p = parents
+        node._p = a
+        node._q = b
         node.prim = prim
         if record is not True:
             record(node)
     else:
         node._p = ()
+        node._q = ONE_PARENT
         node.prim = None
     return node
 
@@ -84,6 +89,7 @@ class Scalar(Node):
         self.value = _number(value, "Scalar")
         self.grad = 0.0
         self._p = ()
+        self._q = ONE_PARENT
         self.prim = None
         self.name = name
         self._ct = None
@@ -91,7 +97,7 @@ class Scalar(Node):
 
     @classmethod
     def _node(cls, value: float, parents: tuple, prim: Primitive) -> Scalar:
-        return _new(value, parents, prim)
+        return _new(value, parents, ONE_PARENT, prim)
 
     @classmethod
     def _apply(cls, prim: Primitive, args: tuple) -> Scalar:
@@ -109,77 +115,81 @@ class Scalar(Node):
                             f"use cr.tensor(...) for vector and matrix work")
         for v in vals[: prim.n_inputs]:
             _number(v, prim.name)
-        parents = args[0] if len(args) == 1 and isinstance(args[0], Node) else tuple(args)
-        return _new(float_forward(prim, vals), parents, prim)
+        value = float_forward(prim, vals)
+        if len(args) == 1:
+            return _new(value, args[0], ONE_PARENT, prim)
+        if len(args) == 2:
+            return _new(value, args[0], args[1], prim)
+        return _new(value, tuple(args), ONE_PARENT, prim)
 
     # -- arithmetic -------------------------------------------------------------------
     def __add__(self, other):
         t = type(other)
         if t is Scalar:
-            return _new(self.value + other.value, (self, other), ADD)
+            return _new(self.value + other.value, self, other, ADD)
         if t is float or t is int:
-            return _new(self.value + other, (self, other), ADD)
-        return _new(self.value + _number(other, "add"), (self, other), ADD)
+            return _new(self.value + other, self, other, ADD)
+        return _new(self.value + _number(other, "add"), self, other, ADD)
 
     def __radd__(self, other):
         t = type(other)
         if t is float or t is int:
-            return _new(other + self.value, (other, self), ADD)
-        return _new(_number(other, "add") + self.value, (other, self), ADD)
+            return _new(other + self.value, other, self, ADD)
+        return _new(_number(other, "add") + self.value, other, self, ADD)
 
     def __sub__(self, other):
         t = type(other)
         if t is Scalar:
-            return _new(self.value - other.value, (self, other), SUB)
+            return _new(self.value - other.value, self, other, SUB)
         if t is float or t is int:
-            return _new(self.value - other, (self, other), SUB)
-        return _new(self.value - _number(other, "sub"), (self, other), SUB)
+            return _new(self.value - other, self, other, SUB)
+        return _new(self.value - _number(other, "sub"), self, other, SUB)
 
     def __rsub__(self, other):
         t = type(other)
         if t is float or t is int:
-            return _new(other - self.value, (other, self), SUB)
-        return _new(_number(other, "sub") - self.value, (other, self), SUB)
+            return _new(other - self.value, other, self, SUB)
+        return _new(_number(other, "sub") - self.value, other, self, SUB)
 
     def __mul__(self, other):
         t = type(other)
         if t is Scalar:
-            return _new(self.value * other.value, (self, other), MUL)
+            return _new(self.value * other.value, self, other, MUL)
         if t is float or t is int:
-            return _new(self.value * other, (self, other), MUL)
-        return _new(self.value * _number(other, "mul"), (self, other), MUL)
+            return _new(self.value * other, self, other, MUL)
+        return _new(self.value * _number(other, "mul"), self, other, MUL)
 
     def __rmul__(self, other):
         t = type(other)
         if t is float or t is int:
-            return _new(other * self.value, (other, self), MUL)
-        return _new(_number(other, "mul") * self.value, (other, self), MUL)
+            return _new(other * self.value, other, self, MUL)
+        return _new(_number(other, "mul") * self.value, other, self, MUL)
 
     def __truediv__(self, other):
         b = other.value if type(other) is Scalar else _number(other, "div")
         try:
-            return _new(self.value / b, (self, other), DIV)
+            return _new(self.value / b, self, other, DIV)
         except ZeroDivisionError:
-            return _new(float_forward(DIV, (self.value, b)), (self, other), DIV)
+            return _new(float_forward(DIV, (self.value, b)), self, other, DIV)
 
     def __rtruediv__(self, other):
         a = other if type(other) is float or type(other) is int else _number(other, "div")
         try:
-            return _new(a / self.value, (other, self), DIV)
+            return _new(a / self.value, other, self, DIV)
         except ZeroDivisionError:
-            return _new(float_forward(DIV, (a, self.value)), (other, self), DIV)
+            return _new(float_forward(DIV, (a, self.value)), other, self, DIV)
 
     def __pow__(self, other):
         if type(other) is Scalar:
             return Scalar._apply(POW, (self, other))
         e = other if type(other) is float or type(other) is int else _number(other, "pow")
-        return _new(float_forward(POW, (self.value, e)), (self, other), POW)
+        return _new(float_forward(POW, (self.value, e)), self, other, POW)
 
     def __rpow__(self, other):
         return Scalar._apply(POW, (other, self))
 
     def __neg__(self):
-        return _new(-self.value, self, NEG)
+        return _new(-self.value, self, ONE_PARENT, NEG)
 
     def __pos__(self):
         return self

@@ -14,7 +14,7 @@ import numpy as np
 
 from .backends import ARRAY, sum_to_shape
 from .errors import ShapeError
-from .graph import Mode, Node, _state, backprop
+from .graph import ONE_PARENT, Mode, Node, _state, backprop
 from .primitive import Primitive
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 from .rules.linalg import MATMUL
@@ -91,6 +91,7 @@ class Tensor(Node):
         node.value = value
         node.grad = None
         node._p = parents
+        node._q = ONE_PARENT
         node.prim = prim
         node.needs = needs
         node.name = None
