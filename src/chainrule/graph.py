@@ -293,14 +293,17 @@ def _count_float_edges(root: Node) -> None:
     while stack:
         node = pop()
         ps = node._p
-        if ps.__class__ is not tuple:
+        if ps.__class__ is not tuple:       # one or two parents in slots
             q = node._q
-            if q is ONE_PARENT:
+            if q is not ONE_PARENT and isinstance(q, Node):
+                if not q._pending:
+                    push(q)
+                q._pending += 1
+            if isinstance(ps, Node):
                 if not ps._pending:
                     push(ps)
                 ps._pending += 1
-                continue
-            ps = (ps, q)
+            continue
         for p in ps:
             if isinstance(p, Node):
                 if not p._pending:
@@ -335,15 +338,18 @@ def _float_pass(root: Node, seed: float, fallback: Any) -> None:
             prim = node.prim
             if prim is None:
                 continue
-            parents = node._p
             vjps = prim.vjps
             ans = node.value
-            if parents.__class__ is not tuple:
+            p = node._p
+            if p.__class__ is tuple:
+                parents = p
+                args = [p.value if isinstance(p, Node) else p for p in parents]
+            elif node._q is not ONE_PARENT:     # two inputs, kept in slots
                 q = node._q
-                if q is not ONE_PARENT:
-                    parents = (parents, q)
-            if parents.__class__ is not tuple:
-                p = parents
+                parents = (p, q)
+                args = (p.value if isinstance(p, Node) else p,
+                        q.value if isinstance(q, Node) else q)
+            else:                               # one input: the most common gate
                 vjp = vjps[0]
                 if vjp is not None:
                     try:
@@ -356,12 +362,6 @@ def _float_pass(root: Node, seed: float, fallback: Any) -> None:
                 if not p._pending:
                     push(p)
                 continue
-            if len(parents) == 2:         # most Scalar ops: no list to build
-                a, b = parents
-                args = (a.value if isinstance(a, Node) else a,
-                        b.value if isinstance(b, Node) else b)
-            else:
-                args = [p.value if isinstance(p, Node) else p for p in parents]
             i = -1
             for p in parents:
                 i += 1
