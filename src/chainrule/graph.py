@@ -124,10 +124,6 @@ ONE_PARENT: Any = type("OneParent", (), {"__repr__": lambda self: "ONE_PARENT"})
 """The ``_q`` of a node whose only parent is ``_p``."""
 
 
-def is_node(x: Any) -> bool:
-    return isinstance(x, Node)
-
-
 def walk(root: Node) -> list[Node]:
     """Every node reachable from ``root`` that needs a gradient, in reverse topological
     order (root first), each once; iterative and deterministic."""

@@ -47,14 +47,12 @@ class Primitive:
         kink: the convention at points where the derivative does not exist, or None.
         sample: for the test matrix, (low, high) ranges to draw each input from, and
             ``avoid``: points near which inputs must not fall (kinks, poles).
-        differentiable_twice: False where the VJP uses constants derived from the input
-            (so it is exact to first order only).
         params: the names of the parameters that follow the inputs (``("axis",
             "keepdims")``), for display.
     """
 
     __slots__ = ("name", "float_fn", "array_fn", "vjps", "inputs", "expr", "derivs",
-                 "vjp_text", "domain", "kink", "sample", "avoid", "differentiable_twice",
+                 "vjp_text", "domain", "kink", "sample", "avoid",
                  "n_inputs", "variadic", "params", "__dict__")
 
     def __init__(self, name: str, *, array_fn: Callable[..., Any],
@@ -64,8 +62,8 @@ class Primitive:
                  derivs: Sequence[str] = (), vjp_text: Sequence[str] = (),
                  domain: str = "all reals", kink: str | None = None,
                  sample: Sequence[tuple[float, float]] | None = None,
-                 avoid: Sequence[float] = (), differentiable_twice: bool = True,
-                 variadic: bool = False, params: Sequence[str] = ()) -> None:
+                 avoid: Sequence[float] = (), variadic: bool = False,
+                 params: Sequence[str] = ()) -> None:
         self.name = name
         self.float_fn = float_fn
         self.array_fn = array_fn
@@ -80,7 +78,6 @@ class Primitive:
         self.kink = kink
         self.sample = tuple(sample) if sample else ((-2.0, 2.0),) * max(1, self.n_inputs)
         self.avoid = tuple(avoid)
-        self.differentiable_twice = differentiable_twice
         self.params = tuple(params)
 
     def rule(self, i: int = 0) -> str:
