@@ -27,6 +27,7 @@ import resource
 import statistics
 import sys
 
+from benchmarks import harness
 from benchmarks.harness import clock
 
 X0 = 0.5
@@ -165,13 +166,7 @@ def make_mygrad():
 def make_micrograd():
     from micrograd.engine import Value
 
-    def sin(v):
-        out = Value(math.sin(v.data), (v,), "sin")
-
-        def _backward():
-            v.grad += math.cos(v.data) * out.grad
-        out._backward = _backward
-        return out
+    sin, _ = harness.micrograd_trig(Value)
 
     def forward(depth):
         x0 = Value(X0)

@@ -146,22 +146,7 @@ def autograd_engine(autograd, x1s, x2s):
 def micrograd_engine(engine, x1s, x2s):
     """micrograd has no sin/cos: they are added here the way its own ops are written."""
     Value = engine.Value
-
-    def sin(v):
-        out = Value(math.sin(v.data), (v,), "sin")
-
-        def _backward():
-            v.grad += math.cos(v.data) * out.grad
-        out._backward = _backward
-        return out
-
-    def cos(v):
-        out = Value(math.cos(v.data), (v,), "cos")
-
-        def _backward():
-            v.grad += -math.sin(v.data) * out.grad
-        out._backward = _backward
-        return out
+    sin, cos = harness.micrograd_trig(Value)
 
     last = {}
 

@@ -320,3 +320,27 @@ def verdict(name: str, value: float, target: float, unit: str) -> str:
     line = f"  target {name}: {value:.4g} {unit} (target <= {target:g} {unit}) -> {ok}"
     print(line)
     return line
+
+
+def micrograd_trig(Value: Any) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """``sin`` and ``cos`` for micrograd, which has neither: written the way its own ops are
+    (a closure per node), so that it is measured as a user would extend it."""
+    import math
+
+    def sin(v: Any) -> Any:
+        out = Value(math.sin(v.data), (v,), "sin")
+
+        def _backward() -> None:
+            v.grad += math.cos(v.data) * out.grad
+        out._backward = _backward
+        return out
+
+    def cos(v: Any) -> Any:
+        out = Value(math.cos(v.data), (v,), "cos")
+
+        def _backward() -> None:
+            v.grad += -math.sin(v.data) * out.grad
+        out._backward = _backward
+        return out
+
+    return sin, cos
