@@ -136,7 +136,11 @@ def walk(root: Node) -> list[Node]:
         node = ready.pop()
         node._pending = 0
         order.append(node)
-        for p in node.parents:
+        ps = node._p
+        if ps.__class__ is not tuple:       # the parents property, inlined: hot loop
+            q = node._q
+            ps = (ps,) if q is ONE_PARENT else (ps, q)
+        for p in ps:
             if isinstance(p, Node) and p.needs:
                 p._pending -= 1
                 if p._pending == 0:
@@ -153,7 +157,11 @@ def _count_edges(root: Node, stop: set[int] | tuple) -> None:
         node = stack.pop()
         if stop and id(node) in stop:
             continue
-        for p in node.parents:
+        ps = node._p
+        if ps.__class__ is not tuple:       # the parents property, inlined: hot loop
+            q = node._q
+            ps = (ps,) if q is ONE_PARENT else (ps, q)
+        for p in ps:
             if isinstance(p, Node) and p.needs:
                 if p._pending == 0:
                     stack.append(p)
@@ -397,12 +405,6 @@ def _reset(root: Node) -> None:
 def zero_grad(root: Node) -> None:
     """Clear ``.grad`` of every node of the graph below ``root`` (None for Tensors, 0.0
     for Scalars). Iterative, so it works on graphs of any depth."""
-    stack = [root]
-    seen = {id(root)}
-    while stack:
-        node = stack.pop()
+    root.grad = root.empty_grad
+    for node in walk(root):
         node.grad = node.empty_grad
-        for p in node.parents:
-            if isinstance(p, Node) and id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
