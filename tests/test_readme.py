@@ -36,3 +36,15 @@ def test_readme_python_examples_run_and_match_their_comments():
                                [[0.19661193, -0.19661193], [-0.19661193, 0.19661193]], rtol=1e-7)
     np.testing.assert_allclose(cr.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 3.0])),
                                [[6.0, 2.0], [2.0, 0.0]])
+
+
+def test_extending_doc_example_runs_as_written():
+    doc = (README.parent / "docs" / "extending.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    namespace: dict = {}
+    exec(blocks[-1], namespace)  # noqa: S102 - the doc's own code
+    cr, cube = namespace["cr"], namespace["cube"]
+    assert cr.grad(lambda x: cube(x))(2.0) == pytest.approx(12.0)
+    assert float(cr.hessian(lambda x: cube(x))(2.0)) == pytest.approx(12.0)
+    assert cube.rule(0) == "d/dx cube(x) = 3*x**2"
+    assert cr.check_local_gradient(cube, lambda x: 3 * x**2).ok
