@@ -553,24 +553,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _precision(text: str) -> int:
-    try:
-        p = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= p <= 17:
-        raise argparse.ArgumentTypeError(f"{p} is outside 1..17 significant digits")
-    return p
+def _whole_number(lo: int, hi: int, what: str):
+    """An argparse type: a whole number in ``lo..hi``, refused with a message otherwise."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"{n} is outside {lo}..{hi}{what}")
+        return n
+    return parse
 
 
-def _count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= n <= 1000:
-        raise argparse.ArgumentTypeError(f"{n} is outside 0..1000")
-    return n
+_precision = _whole_number(1, 17, " significant digits")
+_count = _whole_number(0, 1000, "")
 
 
 def _version() -> str:
