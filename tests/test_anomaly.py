@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.graph import _state
+from chainrule.core.recording import _state
 
 
 def test_sqrt_at_zero_under_where_is_named_with_its_reason():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.blame import trace_sources
+from chainrule.checking.blame import trace_sources
 
 
 def _sigmoid(x):

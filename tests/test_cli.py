@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrule.cli import Style, fmt_array, main, table
+from chainrule.cli.main import main
+from chainrule.cli.terminal import Style, fmt_array, table
 
 SCRIPT = pathlib.Path(sys.executable).with_name("chainrule")
 HAS_DOT = shutil.which("dot") is not None
@@ -219,7 +220,7 @@ def test_syntax_error_shows_the_formula_and_a_caret(capsys):
 
 
 def test_an_internal_error_is_reported_without_a_traceback(capsys, monkeypatch):
-    import chainrule.cli as cli
+    import chainrule.cli.main as cli
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule.formula import (
+from chainrule.cli.formula import (
     FUNCTIONS,
     MAX_CHARS,
     MAX_DEPTH,

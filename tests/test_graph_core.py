@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.backends import FLOAT
-from chainrule.graph import Node, backprop, walk
+from chainrule.core import Node, backprop, walk
+from chainrule.math_namespaces import FLOAT
 from chainrule.primitive import REGISTRY
 from chainrule.scalar import FLOAT_MODE
 from chainrule.tensor import ARRAY_MODE

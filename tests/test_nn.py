@@ -12,7 +12,7 @@ from conftest import numeric_grad
 
 import chainrule as cr
 from chainrule import nn, optim
-from chainrule.graph import walk
+from chainrule.core import walk
 
 RNG = np.random.default_rng(1234)
 

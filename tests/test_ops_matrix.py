@@ -20,7 +20,7 @@ import pytest
 from conftest import numeric_grad, numeric_jacobian, sample_away
 
 import chainrule as cr
-from chainrule import functions as F
+from chainrule.ops import functions as F
 from chainrule.primitive import REGISTRY
 
 SHAPES = [(), (3,), (2, 3), (1, 3)]

@@ -4,20 +4,12 @@ A Scalar engine and a numpy Tensor engine sharing one reverse-mode core, a funct
 (``grad``, ``value_and_grad``, ``jacobian``, ``hessian``) and gradient checking.
 """
 
-from . import nn, optim
-from .anomaly import AnomalyError, detect_anomaly, find_nonfinite
-from .blame import BlameReport, blame, source_of, trace_sources
-from .checks import (
-    HandCheckReport,
-    LocalCheckReport,
-    check_hand_gradients,
-    check_local_gradient,
-)
-from .draw import GraphvizNotFound, render, to_dot
+from importlib import import_module
+from typing import Any
+
+from .core import Node, enable_grad, no_grad, zero_grad
 from .errors import GradcheckError, ShapeError
-from .explain import Explanation, explain
-from .functional import grad, hessian, jacobian, value_and_grad
-from .functions import (
+from .ops.functions import (
     abs,
     add,
     broadcast_to,
@@ -53,11 +45,44 @@ from .functions import (
     transpose,
     where,
 )
-from .gradcheck import gradcheck
-from .graph import enable_grad, no_grad, zero_grad
 from .primitive import REGISTRY, Primitive, primitive
 from .scalar import Scalar
 from .tensor import Tensor, tensor
+from .transforms import grad, hessian, jacobian, value_and_grad
+
+# The tools above the engines load on first use, so ``import chainrule`` stays quick.
+_LAZY = {
+    "AnomalyError": "checking.anomaly", "detect_anomaly": "checking.anomaly",
+    "find_nonfinite": "checking.anomaly",
+    "BlameReport": "checking.blame", "blame": "checking.blame", "source_of": "checking.blame",
+    "trace_sources": "checking.blame",
+    "HandCheckReport": "checking.hand", "LocalCheckReport": "checking.hand",
+    "check_hand_gradients": "checking.hand", "check_local_gradient": "checking.hand",
+    "gradcheck": "checking.gradcheck",
+    "Explanation": "explanation.steps", "explain": "explanation.steps",
+    "GraphvizNotFound": "explanation.draw", "render": "explanation.draw",
+    "to_dot": "explanation.draw",
+    "nn": None, "optim": None,
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    where = _LAZY[name]
+    module = import_module(f".{where or name}", __name__)
+    value = module if where is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def _repr_svg_(node: Node) -> str | None:
+    """Jupyter shows a node as the picture of its graph (None without Graphviz)."""
+    from .explanation.draw import svg_or_none
+    return svg_or_none(node)
+
+
+Node._repr_svg_ = _repr_svg_  # type: ignore[attr-defined]
 
 __version__ = "0.1.0"
 

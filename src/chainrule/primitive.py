@@ -24,7 +24,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .graph import Node
+import numpy as np
+
+from .core import Node
+from .shape_checks import shape_error
 
 Vjp = Callable[..., Any]
 
@@ -165,7 +168,27 @@ def apply(prim: Primitive, *args: Any) -> Any:
             return type(a)._apply(prim, args)
     if prim.float_fn is not None and all(isinstance(a, (int, float)) and not isinstance(a, bool)
                                          for a in args[: prim.n_inputs]):
-        from .scalar import float_forward
         return float_forward(prim, args)
-    from .tensor import array_forward
     return array_forward(prim, args)
+
+
+_FLOAT_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
+
+
+def float_forward(prim: Primitive, vals: Sequence[Any]) -> float:
+    """``prim`` on Python floats, with numpy float64 semantics where math would raise."""
+    try:
+        return prim.float_fn(*vals)
+    except _FLOAT_ERRORS:
+        return float(prim.array_fn(*[np.float64(v) if isinstance(v, (int, float)) else v
+                                     for v in vals]))
+
+
+def array_forward(prim: Primitive, args: tuple) -> Any:
+    """``prim`` on plain numbers and arrays (no graph), with chainrule's shape errors."""
+    args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) and i < prim.n_inputs
+                 and not prim.variadic else a for i, a in enumerate(args))
+    try:
+        return prim.array_fn(*args)
+    except ValueError as exc:
+        raise shape_error(prim, args, exc) from None

@@ -11,22 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from . import graph
-from .backends import ARRAY, FLOAT
-from .graph import ONE_PARENT, Mode, Node, _state, backprop
-from .primitive import Primitive
+from .core import ONE_PARENT, Mode, Node, backprop
+from .core.recording import _state
+from .math_namespaces import ARRAY, FLOAT
+from .primitive import Primitive, float_forward
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 
 _FALLBACK_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
-
-
-def float_forward(prim: Primitive, vals) -> float:
-    """``prim`` on Python floats, with numpy float64 semantics where math would raise."""
-    try:
-        return prim.float_fn(*vals)
-    except _FALLBACK_ERRORS:
-        return float(prim.array_fn(*[np.float64(v) if isinstance(v, (int, float)) else v
-                                     for v in vals]))
 
 
 def _float_vjp_fallback(vjp, g, ans, args) -> float:
@@ -34,8 +25,7 @@ def _float_vjp_fallback(vjp, g, ans, args) -> float:
     return float(vjp(ARRAY, np.float64(g), np.float64(ans), *f64))
 
 
-FLOAT_MODE = Mode(FLOAT, graph=False, sum_to=None, fallback=_float_vjp_fallback)
-graph._FLOAT_MATH = FLOAT
+FLOAT_MODE = Mode(FLOAT, graph=False, sum_to=None, fallback=_float_vjp_fallback, floats=True)
 
 
 def _number(x, op: str) -> float:

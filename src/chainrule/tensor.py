@@ -12,14 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from .backends import ARRAY, sum_to_shape
+from .core import ONE_PARENT, Mode, Node, backprop
+from .core.recording import _state
 from .errors import ShapeError
-from .graph import ONE_PARENT, Mode, Node, _state, backprop
+from .math_namespaces import ARRAY, sum_to_shape
 from .primitive import Primitive
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 from .rules.linalg import MATMUL
-from .rules.shape import GETITEM
-from .shapes import check_broadcast, check_matmul, shape_error
+from .rules.structural import GETITEM
+from .shape_checks import check_broadcast, check_matmul, shape_error
+from .tensor_math import TENSOR_MATH
 
 _alloc = object.__new__
 _ndarray = np.ndarray
@@ -34,16 +36,6 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
         raise TypeError(f"tensor: data of dtype {arr.dtype} cannot be differentiated; "
                         "give numbers")
     return arr
-
-
-def array_forward(prim: Primitive, args: tuple) -> Any:
-    """``prim`` on plain numbers and arrays (no graph), with chainrule's shape errors."""
-    args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) and i < prim.n_inputs
-                 and not prim.variadic else a for i, a in enumerate(args))
-    try:
-        return prim.array_fn(*args)
-    except ValueError as exc:
-        raise shape_error(prim, args, exc) from None
 
 
 def _array_sum_to(c: Any, p: Node, nb: int) -> np.ndarray:
@@ -284,9 +276,6 @@ class Tensor(Node):
     def __pos__(self):
         return self
 
-    def __abs__(self):
-        return _fn.abs(self)
-
     def __getitem__(self, index: Any) -> Tensor:
         return Tensor._apply(GETITEM, (self, _clean_index(index)))
 
@@ -345,34 +334,6 @@ class Tensor(Node):
             backprop(self, Tensor._node(seed, (), None, False), graph_mode())
         else:
             backprop(self, seed, ARRAY_MODE)
-
-    # -- methods mirroring the cr functions ------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return _fn.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _fn.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _fn.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _fn.min(self, axis, keepdims)
-
-    def reshape(self, *shape):
-        return _fn.reshape(self, *shape)
-
-    def transpose(self, *axes):
-        return _fn.transpose(self, *axes)
-
-    def __getattr__(self, name: str):
-        # .exp(), .log(), .tanh(), ... : every elementwise function of cr, as a method
-        fn = _fn.METHODS.get(name)
-        if fn is None:
-            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
-        return lambda *a, **k: fn(self, *a, **k)
-
-    from .numpy_interop import __array_function__, __array_ufunc__
 
 
 def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
@@ -445,15 +406,13 @@ def _matmul(a: Any, b: Any) -> Tensor:
     return _binary(MATMUL, a, b, elementwise=False)
 
 
-_GRAPH_MODE: list[Mode] = []
+GRAPH_MODE = Mode(TENSOR_MATH, graph=True, sum_to=TENSOR_MATH.sum_to_node)
+"""The mode whose rules record Tensors: the gradient is itself differentiable."""
 
 
 def graph_mode() -> Mode:
-    """The mode whose rules record Tensors (built on first use: it needs the functions)."""
-    if not _GRAPH_MODE:
-        from .functions import TENSOR
-        _GRAPH_MODE.append(Mode(TENSOR, graph=True, sum_to=TENSOR.sum_to_node))
-    return _GRAPH_MODE[0]
+    """The mode of a differentiable backward pass (``create_graph``)."""
+    return GRAPH_MODE
 
 
 def tensor(data: Any, requires_grad: bool = False, name: str | None = None,
@@ -462,5 +421,3 @@ def tensor(data: Any, requires_grad: bool = False, name: str | None = None,
     or ``data`` is already float32)."""
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
-
-from . import functions as _fn  # noqa: E402  (functions builds on Tensor)

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import functions as F
-from ..graph import Node
+from ..core import Node
+from ..ops import functions as F
 from ..primitive import Primitive
 from ..rules.linalg import _matmul_vjp_a, _matmul_vjp_b
-from ..shapes import check_broadcast, check_matmul
+from ..shape_checks import check_broadcast, check_matmul
 
 
 def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import functions as F
+from ..ops import functions as F
 from ..tensor import Tensor
 from . import init as initializers
 from .functional import linear

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import functions as F
+from ..core import Node
 from ..errors import ShapeError
-from ..graph import Node
+from ..ops import functions as F
 from ..primitive import Primitive
 from ..tensor import Tensor
 

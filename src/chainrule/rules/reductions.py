@@ -11,7 +11,7 @@ from math import prod
 
 import numpy as np
 
-from ..backends import kept_shape
+from ..math_namespaces import kept_shape
 from ..primitive import defprimitive
 
 

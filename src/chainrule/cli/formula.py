@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from . import functions as F
-from .graph import Node
-from .tensor import Tensor
+from ..core import Node
+from ..ops import functions as F
+from ..tensor import Tensor
 
 MAX_CHARS = 5_000
 MAX_NODES = 2_000

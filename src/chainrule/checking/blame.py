@@ -25,13 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from .backends import ARRAY, sum_to_shape
-from .graph import Node, on_create, walk
-from .tensor import Tensor, as_array
+from ..core import Node, on_create, walk
+from ..math_namespaces import ARRAY, sum_to_shape
+from ..tensor import Tensor, as_array
 
 # -- source lines ---------------------------------------------------------------------------
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
 _sources: dict[int, tuple[weakref.ref, str, int]] = {}
 _short_paths: dict[str, str] = {}

@@ -104,7 +104,7 @@ _VALUE_FUNCTIONS = {np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonze
 
 
 def _raw(x: Any) -> Any:
-    from .graph import Node
+    from ..core import Node
     if isinstance(x, Node):
         return x.value
     if isinstance(x, (list, tuple)):

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .explain import (
+from ..core import Node
+from .steps import (
     Trace,
     _node_mapping,
     fmt,
@@ -29,7 +30,6 @@ from .explain import (
     substitute,
     vjp_formula,
 )
-from .graph import Node
 
 COLOURS = {
     # kind: (fill, border, what the legend says)

@@ -18,14 +18,14 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from . import functions as F
-from .checks import check_hand_gradients, check_local_gradient
-from .draw import GraphvizNotFound, render
-from .explain import explain
-from .gradcheck import gradcheck
-from .graph import Node
-from .scalar import Scalar
-from .tensor import Tensor
+from ..checking.gradcheck import gradcheck
+from ..checking.hand import check_hand_gradients, check_local_gradient
+from ..core import Node
+from ..explanation.draw import GraphvizNotFound, render
+from ..explanation.steps import explain
+from ..ops import functions as F
+from ..scalar import Scalar
+from ..tensor import Tensor
 
 HALF_PI = 0.5 * math.pi
 P1_POINT = {"x1": HALF_PI, "w1": 1.0, "x2": HALF_PI, "w2": 1.0}
@@ -153,7 +153,7 @@ def run(out_dir: str | pathlib.Path = "chainrule-demo", out: TextIO | None = Non
     """Print the walk-through to ``out`` (default stdout) and write the graph pictures
     (problem1/problem2 .dot always; .svg and .png where Graphviz is installed) into
     ``out_dir``. Returns 0, the exit status of ``chainrule demo``."""
-    from .cli import Style, UsageError, fmt_array, fmt_number, table
+    from .terminal import Style, UsageError, fmt_array, fmt_number, table
 
     out = out or sys.stdout
     style = style or Style.for_stream(out)

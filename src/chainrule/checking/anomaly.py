@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from .backends import ARRAY
+from ..core import Node
+from ..core.recording import _state
+from ..math_namespaces import ARRAY
 from .blame import n_inputs, node_label, source_of, trace_sources
-from .graph import Node, _state
 
 
 class AnomalyError(FloatingPointError):

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import GradcheckError
-from .graph import Node, backprop, no_grad
-from .tensor import ARRAY_MODE, Tensor, as_array
+from ..core import Node, backprop, no_grad
+from ..errors import GradcheckError
+from ..tensor import ARRAY_MODE, Tensor, as_array
 
 
 def _call(f: Callable[..., Any], arrays: list[np.ndarray], grad: bool):

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from .backends import ARRAY
-from .graph import Node
-from .primitive import REGISTRY, Primitive
-from .scalar import Scalar
-from .tensor import Tensor
+from ..core import Node
+from ..math_namespaces import ARRAY
+from ..primitive import REGISTRY, Primitive
+from ..scalar import Scalar
+from ..tensor import Tensor
 
 
 def _fmt(x: Any) -> str:

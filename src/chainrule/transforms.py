@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import Node, backprop
+from .core import Node, backprop
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, Tensor, as_array, graph_mode
 

@@ -1,9 +1,4 @@
-"""The reverse-mode core shared by the Scalar and the Tensor engine.
-
-A graph node records the primitive that made it and its ``parents``: the op's inputs in
-order, nodes and plain constants alike (``x * 2`` has parents ``(x, 2)``; ``x * x`` has
-parents ``(x, x)``, so both edges are kept). Nothing else is stored on the hot path: the
-local gradient of an edge is recomputed on demand from the primitive's rule.
+"""The backward pass shared by the Scalar and the Tensor engine.
 
 The backward pass is the iterative child-count walk of HIPS autograd: a first loop counts,
 for every node reached, how many edges lead into it; a second loop pops a node once all of
@@ -13,115 +8,10 @@ cotangent is released as soon as it has been passed on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-# "grad_enabled" is False inside no_grad, True while recording, or a callable while
-# recording with a per-node hook (``on_create``): one lookup serves the hot path.
-# "anomaly": None, or the hook of chainrule.anomaly.detect_anomaly (read once per pass)
-_state: dict[str, Any] = {"grad_enabled": True, "anomaly": None}
-
-
-def grad_enabled() -> bool:
-    """Whether operations are being recorded (False inside ``no_grad``)."""
-    return bool(_state["grad_enabled"])
-
-
-@contextmanager
-def on_create(hook: Any) -> Iterator[None]:
-    """Context manager: call ``hook(node)`` for every op node recorded inside (tools such
-    as source tracing use it; ordinary recording pays nothing for it)."""
-    previous = _state["grad_enabled"]
-    if previous is False:
-        yield
-        return
-    outer = None if previous is True else previous
-
-    def both(node: Node) -> None:
-        if outer is not None:
-            outer(node)
-        hook(node)
-
-    _state["grad_enabled"] = both
-    try:
-        yield
-    finally:
-        _state["grad_enabled"] = previous
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager: nothing computed inside is recorded for differentiation."""
-    previous = _state["grad_enabled"]
-    _state["grad_enabled"] = False
-    try:
-        yield
-    finally:
-        _state["grad_enabled"] = previous
-
-
-@contextmanager
-def enable_grad() -> Iterator[None]:
-    """Context manager: re-enable recording inside a ``no_grad`` block."""
-    previous = _state["grad_enabled"]
-    _state["grad_enabled"] = previous or True
-    try:
-        yield
-    finally:
-        _state["grad_enabled"] = previous
-
-
-class Node:
-    """One value in a computation graph.
-
-    ``value`` is the forward result (a float for Scalars, an ndarray for Tensors), ``grad``
-    the accumulated gradient, ``parents`` the op's inputs (nodes or constants) in order,
-    ``prim`` the primitive that produced it (None for a leaf), ``needs`` whether any
-    gradient must flow into it. ``_ct`` and ``_pending`` are scratch space of a backward
-    pass, empty outside one.
-    """
-
-    # The parents are stored without a tuple where possible, so that a node is one object
-    # for Python's garbage collector to scan, not two: _p is either the tuple of all
-    # parents (_q unused), or the first parent with _q the second (or ONE_PARENT).
-    __slots__ = ("value", "grad", "_p", "_q", "prim", "needs", "name", "_ct", "_pending",
-                 "__weakref__")
-    empty_grad: Any = None
-
-    def __init__(self, value: Any, parents: tuple = (), prim: Any = None, needs: bool = False,
-                 name: str | None = None) -> None:
-        self.value = value
-        self.grad = self.empty_grad
-        self._p = parents
-        self._q = ONE_PARENT
-        self.prim = prim
-        self.needs = needs
-        self.name = name
-        self._ct = None
-        self._pending = 0
-
-    @property
-    def parents(self) -> tuple:
-        """The op's inputs in order (nodes and constants), then its parameters."""
-        p = self._p
-        if p.__class__ is tuple:
-            return p
-        q = self._q
-        return (p,) if q is ONE_PARENT else (p, q)
-
-    @property
-    def is_leaf(self) -> bool:
-        return self.prim is None
-
-    def _repr_svg_(self) -> str | None:
-        """Jupyter shows a node as the picture of its graph (None without Graphviz)."""
-        from .draw import svg_or_none
-        return svg_or_none(self)
-
-
-ONE_PARENT: Any = type("OneParent", (), {"__repr__": lambda self: "ONE_PARENT"})()
-"""The ``_q`` of a node whose only parent is ``_p``."""
+from .node import ONE_PARENT, Node
+from .recording import _state
 
 
 def walk(root: Node) -> list[Node]:
@@ -168,26 +58,26 @@ def _count_edges(root: Node, stop: set[int] | tuple) -> None:
                 p._pending += 1
 
 
-_FLOAT_MATH: Any = None  # set by chainrule.scalar: the namespace of Python floats
-
-
 class Mode:
     """How a backward pass computes: ``math`` is the namespace the rules call (floats,
     ndarrays or recording Tensors), ``graph`` whether the rules see nodes (so that the
     gradient is itself differentiable), ``sum_to`` the one place where a cotangent is
     summed back to the shape of the input it flows into (None for Python floats),
     ``own`` makes a leaf's first gradient its own (not an array a rule passed through),
-    ``fallback`` recomputes a rule that raised on Python floats with numpy semantics."""
+    ``fallback`` recomputes a rule that raised on Python floats with numpy semantics,
+    ``floats`` says every value is a Python float, which lets a plain ``backward()`` take
+    the float-specialised loop."""
 
-    __slots__ = ("math", "graph", "sum_to", "own", "fallback")
+    __slots__ = ("math", "graph", "sum_to", "own", "fallback", "floats")
 
     def __init__(self, math: Any, graph: bool, sum_to: Any = None, own: Any = None,
-                 fallback: Any = None) -> None:
+                 fallback: Any = None, floats: bool = False) -> None:
         self.math = math
         self.graph = graph
         self.sum_to = sum_to
         self.own = own
         self.fallback = fallback
+        self.floats = floats
 
 
 def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
@@ -207,9 +97,9 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
         return found
     if _state["anomaly"] is not None:
         on_edge = _state["anomaly"](root, seed, mode, on_edge)
-    if mode.math is _FLOAT_MATH and accumulate and not stop and on_edge is None:
+    if mode.floats and accumulate and not stop and on_edge is None:
         _count_float_edges(root)
-        _float_pass(root, seed, mode.fallback)
+        _float_pass(root, seed, mode)
         return found
     _count_edges(root, stop)
     math, graph, sum_to, own = mode.math, mode.graph, mode.sum_to, mode.own
@@ -315,12 +205,13 @@ def _count_float_edges(root: Node) -> None:
                 p._pending += 1
 
 
-def _float_pass(root: Node, seed: float, fallback: Any) -> None:
+def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     """The loop of ``backprop`` specialised to Python floats (``Scalar.backward``): the
     same walk and the same rules, without the shape, hook and collection cases that only
     arrays and tools need. Scalar ops have one or two inputs; others take the general
     branch."""
-    math = _FLOAT_MATH
+    math = mode.math
+    fallback = mode.fallback
     root._ct = seed
     ready = [root]
     pop = ready.pop

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import index_add, sum_to_shape
+from ..math_namespaces import index_add, sum_to_shape
 from ..primitive import defprimitive
 
 

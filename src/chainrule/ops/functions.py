@@ -8,19 +8,19 @@ Tensor a Tensor, on plain numbers or arrays a plain result. Axis arguments follo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from .graph import ONE_PARENT, Node, _state
-from .primitive import Primitive, apply
-from .rules import elementwise as ew
-from .rules import linalg, reductions
-from .rules import shape as shape_mod
-from .scalar import Scalar, _new, float_forward
-from .shapes import check_broadcast, check_matmul
-from .tensor import Tensor, _recorded
+from ..core import ONE_PARENT, Node
+from ..core.recording import _state
+from ..primitive import Primitive, apply
+from ..rules import elementwise as ew
+from ..rules import linalg, reductions
+from ..rules import structural as shape_mod
+from ..scalar import Scalar, _new, float_forward
+from ..shape_checks import check_broadcast, check_matmul
+from ..tensor import Tensor, _recorded
 
 Array = Any  # a Tensor, an ndarray, a list or a number
 
@@ -265,39 +265,6 @@ def sum_to(x: Array, shape: tuple[int, ...], nb: int = 0) -> Array:
     return apply(shape_mod.SUM_TO, x, tuple(shape), nb)
 
 
-
-def _swapaxes(x: Array) -> Array:
-    nd = _ndim(x)
-    axes = tuple(range(nd - 2)) + (nd - 1, nd - 2)
-    return apply(shape_mod.TRANSPOSE, x, axes)
-
-
-def _expand_dims(x: Array, axis: int) -> Array:
-    s = _shape_of(x)
-    axis = axis % (len(s) + 1)
-    return apply(shape_mod.RESHAPE, x, s[:axis] + (1,) + s[axis:])
-
-
-def _sum_to_node(c: Any, p: Node, nb: int) -> Any:
-    if _shape_of(c)[nb:] != p.value.shape:
-        return apply(shape_mod.SUM_TO, c, p.value.shape, nb)
-    return c
-
-
-TENSOR = SimpleNamespace(
-    graph=True, sin=sin, cos=cos, tan=tan, exp=exp, log=log, sqrt=sqrt, tanh=tanh, abs=abs,
-    sign=lambda x: np.sign(_raw(x)), value=_raw, where=where,
-    sum=lambda x, axis=None, keepdims=False: sum(x, axis, keepdims),
-    reshape=lambda x, s: apply(shape_mod.RESHAPE, x, tuple(s)),
-    broadcast_to=lambda x, s: apply(shape_mod.BROADCAST_TO, x, tuple(s)),
-    matmul=lambda a, b: apply(linalg.MATMUL, a, b), swapaxes=_swapaxes,
-    expand_dims=_expand_dims, transpose=lambda x, axes: apply(shape_mod.TRANSPOSE, x, axes),
-    sum_to=sum_to, sum_to_node=_sum_to_node,
-    index_add=lambda g, s, i: apply(shape_mod.INDEX_ADD, g, tuple(s), i),
-    getitem=lambda x, i: apply(shape_mod.GETITEM, x, i),
-)
-"""The math namespace of a differentiable backward pass (``create_graph``): every
-function records its own graph node."""
 
 METHODS: dict[str, Callable[..., Any]] = {
     f.__name__: f for f in (sin, cos, tan, exp, log, sqrt, tanh, sigmoid, relu, abs, norm,

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .graph import Node, backprop
-from .scalar import FLOAT_MODE, Scalar
-from .tensor import ARRAY_MODE, Tensor
+from ..core import Node, backprop
+from ..scalar import FLOAT_MODE, Scalar
+from ..tensor import ARRAY_MODE, Tensor
 
 SMALL = 12
 """Arrays with at most this many elements are printed in full; larger ones summarized."""

@@ -1,0 +1,1 @@
+"""The ``chainrule`` command: the formula language, the commands and the demo."""

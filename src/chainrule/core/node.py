@@ -1,0 +1,60 @@
+"""Graph nodes: one value in a computation graph, its inputs and the primitive that made it.
+
+A node records the primitive that made it and its ``parents``: the op's inputs in order,
+nodes and plain constants alike (``x * 2`` has parents ``(x, 2)``; ``x * x`` has parents
+``(x, x)``, so both edges are kept). Nothing else is stored on the hot path: the local
+gradient of an edge is recomputed on demand from the primitive's rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Node:
+    """One value in a computation graph.
+
+    ``value`` is the forward result (a float for Scalars, an ndarray for Tensors), ``grad``
+    the accumulated gradient, ``parents`` the op's inputs (nodes or constants) in order,
+    ``prim`` the primitive that produced it (None for a leaf), ``needs`` whether any
+    gradient must flow into it. ``_ct`` and ``_pending`` are scratch space of a backward
+    pass, empty outside one.
+    """
+
+    # The parents are stored without a tuple where possible, so that a node is one object
+    # for Python's garbage collector to scan, not two: _p is either the tuple of all
+    # parents (_q unused), or the first parent with _q the second (or ONE_PARENT).
+    __slots__ = ("value", "grad", "_p", "_q", "prim", "needs", "name", "_ct", "_pending",
+                 "__weakref__")
+    empty_grad: Any = None
+
+    def __init__(self, value: Any, parents: tuple = (), prim: Any = None, needs: bool = False,
+                 name: str | None = None) -> None:
+        self.value = value
+        self.grad = self.empty_grad
+        self._p = parents
+        self._q = ONE_PARENT
+        self.prim = prim
+        self.needs = needs
+        self.name = name
+        self._ct = None
+        self._pending = 0
+
+    @property
+    def parents(self) -> tuple:
+        """The op's inputs in order (nodes and constants), then its parameters."""
+        p = self._p
+        if p.__class__ is tuple:
+            return p
+        q = self._q
+        return (p,) if q is ONE_PARENT else (p, q)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.prim is None
+
+
+ONE_PARENT: Any = type("OneParent", (), {"__repr__": lambda self: "ONE_PARENT"})()
+"""The ``_q`` of a node whose only parent is ``_p``."""
+
+

@@ -1,0 +1,78 @@
+"""The math namespace of a differentiable backward pass (``create_graph``, ``hessian``).
+
+It offers the names of :mod:`chainrule.math_namespaces` with numpy's signatures, but every
+function applies a primitive, so a rule run on Tensors records its own graph and the
+gradient it returns can be differentiated again.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from .core import Node
+from .primitive import apply
+from .rules import elementwise as ew
+from .rules import linalg, reductions, structural
+
+
+def _raw(x: Any) -> Any:
+    return x.value if isinstance(x, Node) else x
+
+
+def _axes(x: Any, axis: Any) -> tuple[int, ...]:
+    nd = np.ndim(_raw(x))
+    if axis is None:
+        return tuple(range(-nd, 0))
+    items = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(int(a) - nd if a >= 0 else int(a) for a in items)
+
+
+def _sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return apply(reductions.SUM, x, _axes(x, axis), bool(keepdims))
+
+
+def _where(c: Any, x: Any, y: Any) -> Any:
+    return apply(ew.WHERE, np.asarray(_raw(c), dtype=bool), x, y)
+
+
+def _swapaxes(x: Any) -> Any:
+    nd = np.ndim(_raw(x))
+    return apply(structural.TRANSPOSE, x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+def _expand_dims(x: Any, axis: int) -> Any:
+    s = np.shape(_raw(x))
+    axis = axis % (len(s) + 1)
+    return apply(structural.RESHAPE, x, s[:axis] + (1,) + s[axis:])
+
+
+def _sum_to(c: Any, shape: tuple[int, ...], nb: int = 0) -> Any:
+    return apply(structural.SUM_TO, c, tuple(shape), nb)
+
+
+def _sum_to_node(c: Any, p: Node, nb: int) -> Any:
+    """The graph mode's ``sum_to``: ``c`` summed back to the shape of input ``p``."""
+    if np.shape(_raw(c))[nb:] != p.value.shape:
+        return apply(structural.SUM_TO, c, p.value.shape, nb)
+    return c
+
+
+TENSOR_MATH = SimpleNamespace(
+    graph=True,
+    sin=lambda x: apply(ew.SIN, x), cos=lambda x: apply(ew.COS, x),
+    tan=lambda x: apply(ew.TAN, x), exp=lambda x: apply(ew.EXP, x),
+    log=lambda x: apply(ew.LOG, x), sqrt=lambda x: apply(ew.SQRT, x),
+    tanh=lambda x: apply(ew.TANH, x), abs=lambda x: apply(ew.ABS, x),
+    sign=lambda x: np.sign(_raw(x)), value=_raw, where=_where, sum=_sum,
+    reshape=lambda x, s: apply(structural.RESHAPE, x, tuple(s)),
+    broadcast_to=lambda x, s: apply(structural.BROADCAST_TO, x, tuple(s)),
+    matmul=lambda a, b: apply(linalg.MATMUL, a, b), swapaxes=_swapaxes,
+    expand_dims=_expand_dims,
+    transpose=lambda x, axes: apply(structural.TRANSPOSE, x, axes),
+    sum_to=_sum_to, sum_to_node=_sum_to_node,
+    index_add=lambda g, s, i: apply(structural.INDEX_ADD, g, tuple(s), i),
+    getitem=lambda x, i: apply(structural.GETITEM, x, i),
+)
