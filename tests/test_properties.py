@@ -1,7 +1,11 @@
 """Property tests (hypothesis): random shapes, broadcasting pairs and upstream gradients.
 
-Invariants: inputs (and the upstream gradient) are never mutated, every gradient has its
-input's shape and dtype, and the backward pass is linear in its seed.
+Invariants: the caller's own objects are never mutated (an ndarray passed straight to an op,
+a Tensor's data, the upstream gradient given to ``backward``), every gradient has its input's
+shape and dtype, and the backward pass is linear in its seed.
+
+``cr.tensor`` copies its data, so a check on the array a Tensor was built from could never
+fail; the checks below look at the objects an op really receives.
 """
 
 from __future__ import annotations
@@ -36,28 +40,45 @@ def _inputs(name, shapes, seed):
 
 def _grads(fn, arrays, seed_grad):
     ts = [cr.tensor(a, requires_grad=True) for a in arrays]
+    held = [(t.data, t.data.copy()) for t in ts]
+    seed_before = np.array(seed_grad, copy=True)
     fn(*ts).backward(grad=seed_grad)
-    for k, (t, a) in enumerate(zip(ts, arrays)):
-        np.testing.assert_array_equal(t.data, a, err_msg=f"Tensor input {k} was mutated")
+    for k, (t, (data, before)) in enumerate(zip(ts, held)):
+        assert t.data is data, f"Tensor input {k} had its data replaced"
+        np.testing.assert_array_equal(data, before, err_msg=f"Tensor input {k} was mutated")
+    np.testing.assert_array_equal(seed_grad, seed_before,
+                                  err_msg="the upstream gradient given to backward was mutated")
     return [t.grad for t in ts]
 
 
+def _check_plain_arrays_untouched(fn, arrays, seed_grad):
+    """Each argument in turn is the caller's own ndarray (the others are Tensors): the op
+    receives that very object, and must leave it as it was through forward and backward."""
+    for k in range(len(arrays)):
+        own = arrays[k].copy()
+        before = own.copy()
+        args = [own if i == k else cr.tensor(a, requires_grad=True)
+                for i, a in enumerate(arrays)]
+        out = fn(*args)
+        if getattr(out, "requires_grad", False):
+            out.backward(grad=seed_grad)
+        np.testing.assert_array_equal(own, before,
+                                      err_msg=f"the ndarray passed as argument {k} was mutated")
+
+
 def _check_invariants(fn, arrays, rng):
-    copies = [a.copy() for a in arrays]
     out_shape = fn(*[cr.tensor(a) for a in arrays]).shape
     g1, g2 = rng.standard_normal(out_shape), rng.standard_normal(out_shape)
-    g1_copy = g1.copy()
     grads1 = _grads(fn, arrays, g1)
     grads2 = _grads(fn, arrays, g2)
     a, b = rng.standard_normal(2)
     combined = _grads(fn, arrays, a * g1 + b * g2)
-    for k, (x, before) in enumerate(zip(arrays, copies)):
-        np.testing.assert_array_equal(x, before, err_msg=f"input {k} was mutated")
+    for k, x in enumerate(arrays):
         assert grads1[k].shape == x.shape, f"grad {k} has shape {grads1[k].shape}, not {x.shape}"
         assert grads1[k].dtype == x.dtype
         np.testing.assert_allclose(combined[k], a * grads1[k] + b * grads2[k], rtol=1e-10,
                                    atol=1e-10, err_msg=f"backward is not linear in the seed ({k})")
-    np.testing.assert_array_equal(g1, g1_copy, err_msg="the upstream gradient was mutated")
+    _check_plain_arrays_untouched(fn, arrays, g1)
 
 
 @SETTINGS
@@ -122,8 +143,10 @@ def test_functional_grad_never_mutates_its_argument(shape, seed):
     x = np.random.default_rng(seed).uniform(-2, 2, shape)
     before = x.copy()
     g = cr.grad(lambda x: cr.sum(cr.tanh(x) * x))(x)
-    np.testing.assert_array_equal(x, before)
-    assert g.shape == x.shape
+    np.testing.assert_array_equal(x, before, err_msg="grad mutated its argument")
+    assert g is not x and not np.shares_memory(g, x), "the gradient reuses the argument"
+    t = np.tanh(before)
+    np.testing.assert_allclose(g, t + before * (1 - t ** 2), rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
