@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from formula_reference import FORMULAS, VALUES, Unknown, reference_value
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
@@ -324,19 +325,53 @@ TOKENS = ["x", "y", "W", "1", "2.5", "pi", "e", "+", "-", "*", "/", "**", "@", "
           "keepdims=", "True", "0", "-1", " ", "softmax(", "log(", "__", ".", "'", "=", ":"]
 
 
-def _evaluate_everything(text: str) -> None:
+def _assert_refusal_is_clean(exc: FormulaError) -> None:
+    shown = exc.show()
+    assert shown.strip(), "a FormulaError with nothing to show"
+    assert "Traceback" not in shown and "internal error" not in shown.lower(), shown
+
+
+def _evaluate_everything(text: str) -> str:
+    """Parse and evaluate ``text``; a value must equal the numpy reference's, and a refusal
+    must be a FormulaError that says something. Returns what happened, for the counts."""
     try:
         formula = parse(text)
     except FormulaError as exc:
-        assert exc.show()
-        return
-    values = {"x": cr.tensor([1.0, -2.0], requires_grad=True), "W": cr.tensor(np.eye(2)),
-              "y": cr.tensor(0.5, requires_grad=True)}
-    try:
-        with np.errstate(all="ignore"):
-            formula.evaluate(values)
-    except FormulaError as exc:
-        assert exc.show()
+        _assert_refusal_is_clean(exc)
+        return "refused"
+    tensors = {"x": cr.tensor(VALUES["x"], requires_grad=True), "W": cr.tensor(VALUES["W"]),
+               "y": cr.tensor(VALUES["y"], requires_grad=True)}
+    with np.errstate(all="ignore"):
+        try:
+            got = formula.evaluate(tensors)
+        except FormulaError as exc:
+            _assert_refusal_is_clean(exc)
+            try:
+                expected = reference_value(formula.tree.body, VALUES)
+            except (Unknown, KeyError, ValueError, TypeError, IndexError, ZeroDivisionError):
+                return "refused"
+            raise AssertionError(f"{text!r} was refused ({exc}), "
+                                 f"numpy gives {expected!r}") from None
+        try:
+            expected = reference_value(formula.tree.body, VALUES)
+        except Unknown:
+            return "unchecked"
+        except (ValueError, TypeError, IndexError, ZeroDivisionError) as exc:
+            raise AssertionError(f"{text!r} evaluated to {got!r}, numpy refuses: {exc}") from None
+    got = np.asarray(getattr(got, "data", got), dtype=float)
+    assert got.shape == np.shape(expected), f"{text!r}: shape {got.shape}"
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-300, equal_nan=True,
+                               err_msg=text)
+    return "checked"
+
+
+def test_the_reference_evaluator_agrees_with_hand_computed_values():
+    for text, value in [("sin(x) @ x", np.sin(1) - 2 * np.sin(-2)), ("max(x, y) ** 2", [1, .25]),
+                        ("norm([3, 4]) / 5", 1.0), ("sum(reshape(x, 2, 1) * W, axis=0)", [1, -2]),
+                        ("-log(e) + pi", np.pi - 1)]:
+        np.testing.assert_allclose(reference_value(parse(text).tree.body, VALUES), value,
+                                   rtol=1e-15)
+    assert _evaluate_everything("sin(x) @ x") == "checked"
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -347,8 +382,15 @@ def test_arbitrary_text_gives_a_formula_or_a_formula_error(text):
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(TOKENS), max_size=25).map("".join))
-def test_token_soup_gives_a_value_or_a_formula_error(text):
-    _evaluate_everything(text)
+def test_token_soup_gives_the_numpy_value_or_a_formula_error(text):
+    outcome = _evaluate_everything(text)
+    event(outcome)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(FORMULAS)
+def test_well_formed_formulas_give_the_numpy_value_or_a_formula_error(text):
+    event(_evaluate_everything(text))
 
 
 def test_a_formula_that_stops_mid_expression_points_at_its_end():
