@@ -1,18 +1,22 @@
 """The chainrule command: in-process through ``main`` and end to end through the installed
 console script."""
 
+import ast
+import contextlib
 import io
 import json
 import math
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from formula_reference import FORMULAS, VALUES, Unknown, reference_value
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from chainrule.cli.main import main
@@ -348,12 +352,85 @@ def test_python_dash_m_is_the_same_command():
     assert json.loads(r.stdout)["gradient"] == {"x": 5.0, "y": 2.0}
 
 
+def _assert_clean_outcome(status: int, out: str, err: str) -> None:
+    """What any command line must give: 0, 1 or 2; no traceback; no internal error; an
+    error on stderr exactly when the status says so."""
+    assert status in (0, 1, 2), status
+    for stream in (out, err):
+        assert "Traceback" not in stream and "internal error" not in stream, stream
+    if status:
+        assert err.startswith("chainrule: "), (out, err)
+
+
 @settings(max_examples=4, deadline=None)
 @given(st.text(alphabet="xy+-*/()[]@.,=_ab1sin'\"\\", min_size=1, max_size=20))
 def test_console_script_never_shows_a_traceback_for_garbage(text):
     r = script("grad", text, "--at", "x=1", "y=2")
-    assert r.returncode in (0, 1, 2)
-    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
+    _assert_clean_outcome(r.returncode, r.stdout, r.stderr)
+
+
+def _json_numbers(v) -> np.ndarray:
+    """A JSON value or array as floats; non-finite numbers are written as strings."""
+    return np.array(v if v is not None else np.nan, dtype=float)
+
+
+AT = {"x": "[1, -2]", "y": "0.5", "W": "eye(2)"}
+
+
+def _one_sided_partials(body: ast.AST, name: str, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward differences of the numpy reference of ``body`` in ``name``."""
+    base = {k: np.array(v, dtype=float) for k, v in VALUES.items()}
+    at = reference_value(body, base)
+    forward, backward = np.zeros_like(base[name]), np.zeros_like(base[name])
+    for idx in np.ndindex(forward.shape):
+        moved = dict(base)
+        for sign, out in ((1, forward), (-1, backward)):
+            moved[name] = base[name].copy()
+            moved[name][idx] += sign * h
+            out[idx] = sign * (reference_value(body, moved) - at) / h
+    return forward, backward
+
+
+@settings(max_examples=60, deadline=None)
+@given(FORMULAS)
+def test_grad_command_gives_numpys_value_and_gradient_or_a_clean_error(body):
+    text = f"sum({body})"
+    names = [n for n in AT if re.search(rf"\b{n}\b", text)]
+    argv = ["grad", text, "--json"] + (["--at", *[f"{n}={AT[n]}" for n in names]] if names else [])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+            np.errstate(all="ignore"):
+        status = main(argv)
+    _assert_clean_outcome(status, out.getvalue(), err.getvalue())
+    if not out.getvalue():
+        assert status and err.getvalue().startswith("chainrule: error: ")
+        event("refused")
+        return
+    data = json.loads(out.getvalue())     # also printed, with status 1, when not finite
+    tree = ast.parse(text, mode="eval").body
+    with np.errstate(all="ignore"):
+        try:
+            expected = reference_value(tree, VALUES)
+        except Unknown:
+            return
+        value = _json_numbers(data["value"])
+        grads = {n: _json_numbers(g) for n, g in data["gradient"].items()}
+        finite = np.all(np.isfinite(value)) and all(np.all(np.isfinite(g)) for g in grads.values())
+        assert status == (0 if finite else 1), (status, value, grads)
+        np.testing.assert_allclose(value, expected, rtol=1e-12, equal_nan=True, err_msg=text)
+        event("value compared")
+        for name in names:
+            forward, backward = _one_sided_partials(tree, name, 1e-6)
+            if not (np.all(np.isfinite(forward + backward))
+                    and np.allclose(forward, backward, rtol=1e-3, atol=1e-5)):
+                continue        # a kink, a tie, a pole or a NaN here: no derivative to compare
+            fine = (forward + backward) / 2
+            event("gradient compared")
+            got = grads[name]
+            if not np.all(np.isfinite(got)):
+                continue        # reported with status 1 (checked above), as torch gives NaN
+            np.testing.assert_allclose(got, fine, rtol=1e-5, atol=1e-6,
+                                       err_msg=f"d/d{name} {text}")
 
 
 def test_demo_walks_through_the_homework_and_writes_pictures(tmp_path):
