@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test lint bench example clean
+.PHONY: demo test lint docs bench example clean
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,16 @@ demo: $(VENV)/.base graphviz
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check src tests benchmarks examples
 
+# The suite with branch coverage (report: modules below 100%), the 100% gate on the
+# modules pyproject.toml's [tool.chainrule.coverage-gate] lists, and the docs build.
 test: $(VENV)/.test graphviz lint
-	$(PY) -m pytest
+	$(PY) -m pytest --cov=chainrule --cov-branch --cov-report=term-missing:skip-covered
+	$(PY) tests/coverage_gate.py
+	$(MAKE) --no-print-directory docs
+
+# The site (guides + API reference from the docstrings) into site/; warnings are errors.
+docs: $(VENV)/.test
+	$(VENV)/bin/mkdocs build --strict --quiet
 
 bench: $(VENV)/.bench
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m benchmarks
@@ -48,4 +56,4 @@ example: $(VENV)/.examples
 	$(PY) examples/digits.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info site .coverage

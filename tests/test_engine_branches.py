@@ -39,6 +39,21 @@ def test_a_scalar_and_a_tensor_do_not_mix_in_one_op():
         cr.tensor([1.0, 2.0]) + cr.Scalar(1.0)
 
 
+def test_reflected_tensor_operators_refuse_a_scalar_by_name():
+    # what Python calls when the left operand's own operator gives up (NotImplemented)
+    with pytest.raises(TypeError, match="sub: cannot mix a Scalar and a Tensor in one op"):
+        cr.tensor([1.0, 2.0]).__rsub__(cr.Scalar(1.0))
+
+
+@pytest.mark.xfail(strict=True, raises=AttributeError,
+                   reason="Scalar @ Tensor reaches matmul's shape check with a float and "
+                          "fails with AttributeError ('float' object has no attribute "
+                          "'shape') instead of naming the op")
+def test_a_scalar_matmul_a_tensor_is_refused_by_name():
+    with pytest.raises(TypeError, match="matmul: cannot mix a Scalar and a Tensor"):
+        cr.Scalar(2.0) @ cr.tensor([[1.0]])
+
+
 def test_tensor_only_ops_refuse_scalars_and_say_what_to_use():
     with pytest.raises(TypeError, match=r"where is defined for Tensors only; use cr.tensor"):
         cr.where(True, cr.Scalar(1.0), cr.Scalar(2.0))
