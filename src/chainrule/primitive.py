@@ -16,7 +16,16 @@ Cotangents may carry extra *leading* axes (a batch of cotangents pushed through 
 as ``jacobian`` does): rules address axes from the end (negative axes) and never assume
 ``g.ndim == ans.ndim``. Broadcasting is undone by the core, never inside a rule.
 
-Users add their own ops with :func:`primitive`, the same mechanism the built-in ops use.
+Each entry also says where the op shows up: its ``cr.`` function (``function``), its Tensor
+methods, the numpy functions it answers for, whether the formula language of the
+``chainrule`` command offers it, why its gradient can be zero (for explanations) and whether
+its rule can be differentiated again. The layers above (``chainrule.ops``, the command
+line, the docs) generate their lists from :data:`REGISTRY`; nothing else lists ops.
+
+Makers keep the common shapes one readable row each: :func:`unary` (elementwise, one input),
+:func:`binary` (elementwise, broadcasting), :func:`reduction` (over axes, with
+``keepdims``). Users add their own ops with :func:`primitive` (a standalone op) or
+:func:`register` (an entry that appears everywhere a built-in op does).
 """
 
 from __future__ import annotations
@@ -32,6 +41,12 @@ from .shape_checks import shape_error
 Vjp = Callable[..., Any]
 
 REGISTRY: dict[str, Primitive] = {}
+"""Every registered primitive by name: the one table the op lists are generated from."""
+
+_LISTENERS: list[Callable[[Primitive, bool], None]] = []
+
+KINDS = ("unary", "binary", "reduction", "custom")
+"""The shapes of op the makers know; ``custom`` ops bring their own ``cr.`` wrapper."""
 
 
 class Primitive:
@@ -52,11 +67,27 @@ class Primitive:
             ``avoid``: points near which inputs must not fall (kinks, poles).
         params: the names of the parameters that follow the inputs (``("axis",
             "keepdims")``), for display.
+        kind: the shape of the op, one of :data:`KINDS`; it decides how the ``cr.``
+            function is generated (``custom``: written by hand in ``chainrule.ops``).
+        function: the op's name in ``cr.`` (``"subtract"`` for ``sub``), or None if the op
+            is internal.
+        methods: the Tensor methods it is (``("abs", "__abs__")``).
+        numpy: the numpy functions and ufuncs it answers for on Tensors (``np.absolute``,
+            ``np.linalg.norm``); an item may be a pair ``(np_fn, adapt)`` where
+            ``adapt(fn, *args, **kwargs)`` calls the ``cr.`` function ``fn`` for numpy's
+            signature (``(np.square, lambda power, x: power(x, 2))``).
+        formula: the op's usage in the ``chainrule`` command's formula language
+            (``"reshape(x, *shape)"``), True for the usage its kind implies, or False.
+        zero_reason: why a gradient through this op can be 0, for explanations; may use
+            ``{where}`` ("here", "at v3") and ``{x}`` (the input's value).
+        second_order: whether the rule can be differentiated again (``hessian``).
+        doc: one line saying what the op computes, for its ``cr.`` docstring.
     """
 
     __slots__ = ("name", "float_fn", "array_fn", "vjps", "inputs", "expr", "derivs",
                  "vjp_text", "domain", "kink", "sample", "avoid",
-                 "n_inputs", "variadic", "params", "__dict__")
+                 "n_inputs", "variadic", "params", "kind", "function", "methods", "numpy",
+                 "formula", "zero_reason", "second_order", "doc", "__dict__")
 
     def __init__(self, name: str, *, array_fn: Callable[..., Any],
                  vjps: Sequence[Vjp | None] | Callable[[int], Vjp],
@@ -66,7 +97,13 @@ class Primitive:
                  domain: str = "all reals", kink: str | None = None,
                  sample: Sequence[tuple[float, float]] | None = None,
                  avoid: Sequence[float] = (), variadic: bool = False,
-                 params: Sequence[str] = ()) -> None:
+                 params: Sequence[str] = (), kind: str = "custom",
+                 function: str | None = None, methods: Sequence[str] = (),
+                 numpy: Sequence[Any] = (), formula: str | bool = False,
+                 zero_reason: str | None = None, second_order: bool = True,
+                 doc: str = "") -> None:
+        if kind not in KINDS:
+            raise ValueError(f"primitive {name!r}: kind {kind!r} is not one of {KINDS}")
         self.name = name
         self.float_fn = float_fn
         self.array_fn = array_fn
@@ -82,6 +119,23 @@ class Primitive:
         self.sample = tuple(sample) if sample else ((-2.0, 2.0),) * max(1, self.n_inputs)
         self.avoid = tuple(avoid)
         self.params = tuple(params)
+        self.kind = kind
+        self.function = function
+        self.methods = tuple(methods)
+        self.numpy = tuple(numpy)
+        self.formula = formula
+        self.zero_reason = zero_reason
+        self.second_order = second_order
+        self.doc = doc
+
+    @property
+    def usage(self) -> str:
+        """How the formula language calls the op (``"sum(x, axis=..., keepdims=...)"``)."""
+        if isinstance(self.formula, str):
+            return self.formula
+        name = self.function or self.name
+        args = list(self.inputs) + [f"{p}=..." for p in self.params]
+        return f"{name}({', '.join(args)})"
 
     def rule(self, i: int = 0) -> str:
         """The human-readable local derivative of input ``i``: ``d/dx sin(x) = cos(x)``."""
@@ -119,9 +173,82 @@ class _EachInput:
 
 def defprimitive(name: str, **spec: Any) -> Primitive:
     """Declare a built-in primitive and register it under ``name``."""
-    prim = Primitive(name, **spec)
-    REGISTRY[name] = prim
+    return register(Primitive(name, **spec))
+
+
+def register(prim: Primitive) -> Primitive:
+    """Enter ``prim`` in :data:`REGISTRY`; the layers that listen (``cr.`` functions, Tensor
+    methods, numpy interop, the formula language) expose it at once. Raises ValueError if
+    the name is taken."""
+    if prim.name in REGISTRY:
+        raise ValueError(f"a primitive named {prim.name!r} is already registered")
+    REGISTRY[prim.name] = prim
+    for listener in _LISTENERS:
+        listener(prim, True)
     return prim
+
+
+def unregister(name: str) -> Primitive:
+    """Remove the primitive ``name`` from :data:`REGISTRY` and from every generated list.
+    Raises KeyError if there is none."""
+    prim = REGISTRY.pop(name)
+    for listener in reversed(_LISTENERS):
+        listener(prim, False)
+    return prim
+
+
+def on_register(listener: Callable[[Primitive, bool], None]) -> None:
+    """Call ``listener(prim, added)`` for every primitive registered so far and for every
+    later :func:`register` (added True) and :func:`unregister` (added False)."""
+    _LISTENERS.append(listener)
+    for prim in list(REGISTRY.values()):
+        listener(prim, True)
+
+
+def unary(name: str, float_fn: Callable[[float], float] | None,
+          array_fn: Callable[[Any], Any], vjp: Vjp, deriv: str, **spec: Any) -> Primitive:
+    """Register an elementwise op of one input: a ``cr.`` function, a Tensor method, the
+    numpy ufunc of the same name and a formula function unless ``spec`` says otherwise."""
+    spec.setdefault("function", name)
+    spec.setdefault("methods", (spec["function"],) if spec["function"] else ())
+    spec.setdefault("numpy", _numpy_named(spec["function"]))
+    spec.setdefault("formula", spec["function"] is not None)
+    spec.setdefault("doc", "Elementwise")
+    return defprimitive(name, kind="unary", float_fn=float_fn or _float_via(array_fn),
+                        array_fn=array_fn,
+                        vjps=[vjp], derivs=[deriv], **spec)
+
+
+def binary(name: str, float_fn: Callable[[float, float], float] | None,
+           array_fn: Callable[[Any, Any], Any], vjps: Sequence[Vjp],
+           derivs: Sequence[str], **spec: Any) -> Primitive:
+    """Register an elementwise op of two inputs ``x``, ``y`` that broadcast like numpy."""
+    spec.setdefault("function", name)
+    spec.setdefault("numpy", _numpy_named(spec["function"]))
+    spec.setdefault("inputs", ("x", "y"))
+    spec.setdefault("doc", "Elementwise")
+    return defprimitive(name, kind="binary", float_fn=float_fn, array_fn=array_fn,
+                        vjps=vjps, derivs=derivs, **spec)
+
+
+def reduction(name: str, array_fn: Callable[[Any, tuple[int, ...], bool], Any], vjp: Vjp,
+              deriv: str, vjp_text: str, **spec: Any) -> Primitive:
+    """Register a reduction ``f(x, axis=None, keepdims=False)``: ``array_fn(x, axes,
+    keepdims)`` and ``vjp(M, g, ans, x, axes, keepdims)`` get ``axes`` as a tuple of
+    negative axes (normalised once, by the generated ``cr.`` function)."""
+    spec.setdefault("function", name)
+    spec.setdefault("methods", (name,))
+    spec.setdefault("numpy", _numpy_named(name))
+    spec.setdefault("formula", True)
+    spec.setdefault("expr", f"{name}(x)")
+    return defprimitive(name, kind="reduction", array_fn=array_fn, vjps=[vjp],
+                        derivs=[deriv], vjp_text=[vjp_text], params=("axis", "keepdims"),
+                        **spec)
+
+
+def _numpy_named(name: str | None) -> tuple[Any, ...]:
+    fn = getattr(np, name, None) if name else None
+    return (fn,) if callable(fn) else ()
 
 
 def primitive(name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None], *,

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..core import Node
 from ..ops import functions as F
+from ..primitive import on_register
 from ..tensor import Tensor
 
 MAX_CHARS = 5_000
@@ -146,41 +147,48 @@ def _eye(shape: tuple[int, ...]) -> np.ndarray:
     return np.eye(shape[0])
 
 
-def _table() -> dict[str, Function]:
-    table: dict[str, Function] = {}
-    for name in ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs"):
-        table[name] = Function(name, getattr(F, name), 1, scalar=True,
-                               help="elementwise")
-    for name in ("maximum", "minimum"):
-        table[name] = Function(name, getattr(F, name), 2, scalar=True,
-                               help="elementwise, broadcasting")
-    for name in ("sum", "mean", "logsumexp"):
-        table[name] = Function(name, getattr(F, name), 1, ("axis", "keepdims"),
-                               help="reduction over axis (default: all)")
-    for name in ("max", "min"):
-        table[name] = Function(name, getattr(F, name), 1, ("axis", "keepdims"),
-                               help=f"reduction; {name}(a, b) is the elementwise {name}imum")
-    table["norm"] = Function("norm", F.norm, 1, ("ord", "axis", "keepdims"),
-                             help="2-norm of all elements by default")
-    for name in ("softmax", "log_softmax"):
-        table[name] = Function(name, getattr(F, name), 1, ("axis",),
-                               help="along axis (default: last)")
-    table["matmul"] = Function("matmul", F.matmul, 2, help="same as a @ b")
-    table["dot"] = Function("dot", F.dot, 2, help="np.dot for 0-, 1- and 2-D operands")
-    table["transpose"] = Function("transpose", F.transpose, 1, star=True,
-                                  help="reverse (or permute) the axes", star_name="axes")
-    table["reshape"] = Function("reshape", F.reshape, 1, star=True, help="new shape, same size")
-    table["eye"] = Function("eye", _array_maker("eye", _eye), 0, star=True, makes_array=True,
-                            help="the n x n identity", star_name="n")
-    table["zeros"] = Function("zeros", _array_maker("zeros", np.zeros), 0, star=True,
-                              makes_array=True, help="an array of zeros")
-    table["ones"] = Function("ones", _array_maker("ones", np.ones), 0, star=True,
-                             makes_array=True, help="an array of ones")
-    return table
+def _function(entry: Any, fn: Callable[..., Any]) -> Function:
+    """The formula function of a rule-table entry (or composite), read from its usage
+    (``"reshape(x, *shape)"``: one value, then any number of constant ints)."""
+    name, _, rest = entry.usage.partition("(")
+    args = [a.strip() for a in rest.rstrip(")").split(",") if a.strip()]
+    star = next((a[1:] for a in args if a.startswith("*")), None)
+    params = tuple(a.split("=")[0] for a in args if "=" in a)
+    values = sum(1 for a in args if "=" not in a and not a.startswith("*"))
+    kind = getattr(entry, "kind", "")
+    help = {"unary": "elementwise", "binary": "elementwise, broadcasting",
+            "reduction": "reduction over axis (default: all)"}.get(kind, entry.doc)
+    if name in ("max", "min"):
+        help = f"reduction; {name}(a, b) is the elementwise {name}imum"
+    return Function(name, fn, values, params, star=star is not None,
+                    scalar=getattr(entry, "float_fn", None) is not None, help=help,
+                    star_name=star or "shape")
 
 
-FUNCTIONS: dict[str, Function] = _table()
-"""Every function a formula may call, by name."""
+def _expose(prim: Any, added: bool) -> None:
+    if not prim.formula or prim.function is None:
+        return
+    if added:
+        fn = _function(prim, F.FUNCTIONS[prim.function])
+        FUNCTIONS[fn.name] = fn
+    else:
+        del FUNCTIONS[prim.usage.partition("(")[0]]
+
+
+FUNCTIONS: dict[str, Function] = {
+    "eye": Function("eye", _array_maker("eye", _eye), 0, star=True, makes_array=True,
+                    help="the n x n identity", star_name="n"),
+    "zeros": Function("zeros", _array_maker("zeros", np.zeros), 0, star=True,
+                      makes_array=True, help="an array of zeros"),
+    "ones": Function("ones", _array_maker("ones", np.ones), 0, star=True, makes_array=True,
+                     help="an array of ones"),
+}
+"""Every function a formula may call, by name: the rule table's entries whose ``formula``
+is set (kept in sync with the registry), the composites such as ``dot``, and the array
+makers."""
+
+FUNCTIONS.update((c.function, _function(c, c.fn)) for c in F.COMPOSITES.values() if c.formula)
+on_register(_expose)
 
 _BINOPS: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Add: ("+", F.add), ast.Sub: ("-", F.subtract), ast.Mult: ("*", F.multiply),

@@ -379,10 +379,11 @@ def _render(y: Node, path: str) -> Any:
 def cmd_functions(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     from ..primitive import REGISTRY
 
+    by_function = {p.function: p for p in REGISTRY.values() if p.function}
     rows = []
     for name in sorted(FUNCTIONS):
         fn = FUNCTIONS[name]
-        prim = REGISTRY.get(name)
+        prim = by_function.get(name)
         rule = prim.rule(0) if prim is not None and prim.derivs else fn.help
         rows.append([fn.usage, rule])
     out.write(table(rows, style, header=("function", "derivative / notes")) + "\n\n")

@@ -3,21 +3,27 @@
 Each applies a primitive from :mod:`chainrule.rules`: on a Scalar it returns a Scalar, on a
 Tensor a Tensor, on plain numbers or arrays a plain result. Axis arguments follow numpy
 (an int, a tuple or None, negative counting from the end).
+
+The functions are generated from the rule table (:data:`chainrule.primitive.REGISTRY`):
+each entry's ``kind`` picks a maker (unary, binary, reduction) and its ``function`` names
+the result. Ops whose arguments need more than a maker gives (``norm``, ``reshape``...)
+are written here by hand and marked with :func:`custom`; ``dot``, built from other ops, is
+a :func:`composite`. :data:`FUNCTIONS` holds them all, in sync with the registry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..core import ONE_PARENT, Node
 from ..core.recording import _state
-from ..primitive import Primitive, apply
+from ..primitive import REGISTRY, Primitive, apply, on_register
 from ..rules import elementwise as ew
-from ..rules import linalg, reductions
-from ..rules import structural as shape_mod
+from ..rules import linalg, reductions, structural
 from ..scalar import Scalar, _new, float_forward
 from ..shape_checks import check_broadcast, check_matmul
 from ..tensor import Tensor, _recorded
@@ -39,24 +45,12 @@ def _elementwise(prim: Primitive) -> Callable[[Array], Array]:
             return Tensor._unary(prim, x)
         return apply(prim, x)
 
-    fn.__name__ = fn.__qualname__ = prim.name
-    fn.__doc__ = (f"Elementwise {prim.expr}: a Scalar, Tensor (same shape), number or array."
+    fn.__doc__ = (f"{prim.doc} {prim.expr}: a Scalar, Tensor (same shape), number or array."
                   f"\n\nDerivative: {prim.rule(0)}. Domain: {prim.domain}."
                   + (f" Convention: {prim.kink}." if prim.kink else ""))
     return fn
 
 
-sin = _elementwise(ew.SIN)
-cos = _elementwise(ew.COS)
-tan = _elementwise(ew.TAN)
-exp = _elementwise(ew.EXP)
-log = _elementwise(ew.LOG)
-sqrt = _elementwise(ew.SQRT)
-tanh = _elementwise(ew.TANH)
-sigmoid = _elementwise(ew.SIGMOID)
-relu = _elementwise(ew.RELU)
-abs = _elementwise(ew.ABS)
-negative = _elementwise(ew.NEG)
 
 
 def _broadcasting(prim: Primitive) -> Callable[[Array, Array], Array]:
@@ -66,20 +60,12 @@ def _broadcasting(prim: Primitive) -> Callable[[Array, Array], Array]:
             check_broadcast(prim.name, xs, ys)
         return apply(prim, x, y)
 
-    fn.__name__ = fn.__qualname__ = prim.name
-    fn.__doc__ = (f"Elementwise {prim.expr} with numpy broadcasting; shapes must broadcast "
+    fn.__doc__ = (f"{prim.doc} {prim.expr} with numpy broadcasting; shapes must broadcast "
                   f"(ShapeError otherwise).\n\nDerivatives: {prim.rule(0)}; {prim.rule(1)}."
                   + (f" Convention: {prim.kink}." if prim.kink else ""))
     return fn
 
 
-add = _broadcasting(ew.ADD)
-subtract = _broadcasting(ew.SUB)
-multiply = _broadcasting(ew.MUL)
-divide = _broadcasting(ew.DIV)
-power = _broadcasting(ew.POW)
-maximum = _broadcasting(ew.MAXIMUM)
-minimum = _broadcasting(ew.MINIMUM)
 
 
 def _shape_of(x: Any) -> tuple[int, ...]:
@@ -122,7 +108,7 @@ def _tensor_only(op: str, x: Any) -> None:
         raise TypeError(f"{op} is defined for Tensors only; a Scalar is already one number")
 
 
-def _reduction(prim: Primitive, doc: str) -> Callable[..., Array]:
+def _reduction(prim: Primitive) -> Callable[..., Array]:
     def fn(x: Array, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
         if type(x) is Tensor:
             xv = x.value
@@ -138,21 +124,72 @@ def _reduction(prim: Primitive, doc: str) -> Callable[..., Array]:
         _tensor_only(prim.name, x)
         return apply(prim, x, normalize_axes(prim.name, _ndim(x), axis), bool(keepdims))
 
-    fn.__name__ = fn.__qualname__ = prim.name
-    fn.__doc__ = (f"{doc} over ``axis`` (int, tuple or None for all); the result has the "
+    fn.__doc__ = (f"{prim.doc} over ``axis`` (int, tuple or None for all); the result has the "
                   f"input's shape without those axes (kept as size 1 with keepdims).\n\n"
                   f"Derivative: {prim.rule(0)}." + (f" Convention: {prim.kink}."
                                                     if prim.kink else ""))
     return fn
 
 
-sum = _reduction(reductions.SUM, "Sum")
-mean = _reduction(reductions.MEAN, "Mean")
-max = _reduction(reductions.MAX, "Maximum")
-min = _reduction(reductions.MIN, "Minimum")
-logsumexp = _reduction(reductions.LOGSUMEXP, "log(sum(exp(x))), computed stably,")
 
 
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+"""Every ``cr.`` function by name, generated from the rule table (plus the composites)."""
+
+NumpyCall = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Composite:
+    """A ``cr.`` function built from other ops (no primitive of its own), with the same
+    exposure fields a rule-table entry has."""
+
+    function: str
+    fn: Callable[..., Any]
+    methods: tuple[str, ...] = ()
+    numpy: tuple[Any, ...] = ()
+    formula: str | bool = False
+    doc: str = ""
+
+    @property
+    def usage(self) -> str:
+        return self.formula if isinstance(self.formula, str) else f"{self.function}(...)"
+
+
+COMPOSITES: dict[str, Composite] = {}
+_CUSTOM: dict[str, Callable[..., Any]] = {}
+
+
+def custom(prim: Primitive, numpy: NumpyCall | None = None) -> Callable[[Callable], Callable]:
+    """Mark ``fn`` as the hand-written ``cr.`` function of the custom-kind ``prim``;
+    ``numpy(fn, *args, **kwargs)`` adapts numpy's signature when it differs from ``fn``'s."""
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.numpy_call = numpy  # type: ignore[attr-defined]
+        _CUSTOM[prim.name] = fn
+        return fn
+    return mark
+
+
+def composite(*, methods: Sequence[str] = (), numpy: Sequence[Any] = (),
+              formula: str | bool = False, doc: str = "") -> Callable[[Callable], Callable]:
+    """Declare ``fn`` a ``cr.`` function made of other ops, exposed like a table entry."""
+    def declare(fn: Callable[..., Any]) -> Callable[..., Any]:
+        COMPOSITES[fn.__name__] = Composite(fn.__name__, fn, tuple(methods), tuple(numpy),
+                                            formula, doc)
+        FUNCTIONS[fn.__name__] = fn
+        return fn
+    return declare
+
+
+def _no_out(name: str, out: Any) -> bool:
+    if out is not None:
+        raise TypeError(f"np.{name}(..., out=...) writes in place, which is not "
+                        "differentiable; drop out=")
+    return True
+
+
+
+@custom(reductions.SOFTMAX)
 def softmax(x: Array, axis: int = -1) -> Array:
     """exp(x) / sum(exp(x)) along ``axis`` (default: last); same shape as ``x``; stable for
     inputs around +-1000."""
@@ -160,12 +197,14 @@ def softmax(x: Array, axis: int = -1) -> Array:
     return apply(reductions.SOFTMAX, x, normalize_axes("softmax", _ndim(x), axis))
 
 
+@custom(reductions.LOG_SOFTMAX)
 def log_softmax(x: Array, axis: int = -1) -> Array:
     """x - logsumexp(x) along ``axis`` (default: last); same shape as ``x``; stable."""
     _tensor_only("log_softmax", x)
     return apply(reductions.LOG_SOFTMAX, x, normalize_axes("log_softmax", _ndim(x), axis))
 
 
+@custom(reductions.NORM)
 def norm(x: Array, ord: Any = None, axis: int | Sequence[int] | None = None,
          keepdims: bool = False) -> Array:
     """``np.linalg.norm``: the 2-norm of all elements by default; ``ord`` 1, 2, inf or p > 1
@@ -179,6 +218,7 @@ def norm(x: Array, ord: Any = None, axis: int | Sequence[int] | None = None,
     return apply(reductions.NORM, x, ord, axes, bool(keepdims))
 
 
+@custom(linalg.MATMUL)
 def matmul(a: Array, b: Array) -> Array:
     """``a @ b`` with numpy's rules: (..., m, n) @ (..., n, k) -> (..., m, k); a 1-D operand
     acts as a row (left) or column (right) vector. ShapeError if inner dimensions differ."""
@@ -186,25 +226,31 @@ def matmul(a: Array, b: Array) -> Array:
     return apply(linalg.MATMUL, a, b)
 
 
+@composite(methods=("dot",), formula="dot(x, y)", doc="np.dot for 0-, 1- and 2-D operands",
+           numpy=((np.dot, lambda dot, a, b, out=None: dot(a, b) if _no_out("dot", out)
+                   else None),))
 def dot(a: Array, b: Array) -> Array:
     """``np.dot`` for 0-, 1- and 2-D operands (a product, an inner product or ``matmul``)."""
     na, nb = _ndim(a), _ndim(b)
     if na == 0 or nb == 0:
-        return multiply(a, b)
+        return FUNCTIONS["multiply"](a, b)
     if na > 2 or nb > 2:
         raise TypeError(f"dot: operands with {na} and {nb} dimensions are not supported; "
                         "use cr.matmul (batched) instead")
     return matmul(a, b)
 
 
+@custom(structural.RESHAPE, numpy=lambda reshape, a, shape=None, order="C", **kw:
+        reshape(a, kw.get("newshape", shape)))
 def reshape(x: Array, *shape: int | Sequence[int]) -> Array:
     """``x`` with a new shape of the same size (one entry may be -1)."""
     _tensor_only("reshape", x)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return apply(shape_mod.RESHAPE, x, tuple(int(s) for s in shape))
+    return apply(structural.RESHAPE, x, tuple(int(s) for s in shape))
 
 
+@custom(structural.TRANSPOSE)
 def transpose(x: Array, *axes: int | Sequence[int]) -> Array:
     """Permute the axes of ``x`` (reverse them when no axes are given)."""
     _tensor_only("transpose", x)
@@ -218,20 +264,24 @@ def transpose(x: Array, *axes: int | Sequence[int]) -> Array:
             raise ValueError(f"transpose: axes {axes} are not a permutation of {nd} axes")
     else:
         axes = None
-    return apply(shape_mod.TRANSPOSE, x, axes)
+    return apply(structural.TRANSPOSE, x, axes)
 
 
 def _axis_error(op: str, a: int, nd: int) -> int:
     raise np.exceptions.AxisError(f"{op}: axis {a} is out of bounds for {nd} dimension(s)")
 
 
+@custom(structural.BROADCAST_TO,
+        numpy=lambda broadcast_to, a, shape, subok=False: broadcast_to(a, shape))
 def broadcast_to(x: Array, shape: Sequence[int]) -> Array:
     """``x`` repeated to ``shape`` (numpy broadcasting rules)."""
     shape = tuple(shape)
     check_broadcast("broadcast_to", _shape_of(x), shape)
-    return apply(shape_mod.BROADCAST_TO, x, shape)
+    return apply(structural.BROADCAST_TO, x, shape)
 
 
+@custom(structural.CONCATENATE, numpy=lambda concatenate, arrays, axis=0, out=None, **kw:
+        concatenate(arrays, axis) if _no_out("concatenate", out) else None)
 def concatenate(xs: Sequence[Array], axis: int = 0) -> Array:
     """Join a sequence of arrays along an existing ``axis`` (default 0)."""
     xs = list(xs)
@@ -239,18 +289,21 @@ def concatenate(xs: Sequence[Array], axis: int = 0) -> Array:
         raise ValueError("concatenate: needs at least one array")
     nd = _ndim(xs[0])
     (ax,) = normalize_axes("concatenate", nd, axis)
-    return apply(shape_mod.CONCATENATE, *xs, ax)
+    return apply(structural.CONCATENATE, *xs, ax)
 
 
+@custom(structural.STACK, numpy=lambda stack, arrays, axis=0, out=None, **kw:
+        stack(arrays, axis) if _no_out("stack", out) else None)
 def stack(xs: Sequence[Array], axis: int = 0) -> Array:
     """Join a sequence of same-shape arrays along a new ``axis`` (default 0)."""
     xs = list(xs)
     if not xs:
         raise ValueError("stack: needs at least one array")
     (ax,) = normalize_axes("stack", _ndim(xs[0]) + 1, axis)
-    return apply(shape_mod.STACK, *xs, ax)
+    return apply(structural.STACK, *xs, ax)
 
 
+@custom(ew.WHERE)
 def where(cond: Array, x: Array, y: Array) -> Array:
     """``x`` where ``cond`` is true, else ``y`` (all three broadcast together). The
     condition carries no gradient."""
@@ -260,14 +313,48 @@ def where(cond: Array, x: Array, y: Array) -> Array:
     return apply(ew.WHERE, c, x, y)
 
 
-def sum_to(x: Array, shape: tuple[int, ...], nb: int = 0) -> Array:
-    """Sum ``x`` down to ``x.shape[:nb] + shape`` (undoes broadcasting)."""
-    return apply(shape_mod.SUM_TO, x, tuple(shape), nb)
-
-
-
-METHODS: dict[str, Callable[..., Any]] = {
-    f.__name__: f for f in (sin, cos, tan, exp, log, sqrt, tanh, sigmoid, relu, abs, norm,
-                            logsumexp, softmax, log_softmax, matmul, dot, maximum, minimum)
+_MAKERS: dict[str, Callable[[Primitive], Callable[..., Any]]] = {
+    "unary": _elementwise, "binary": _broadcasting, "reduction": _reduction,
 }
 
+
+def make_function(prim: Primitive) -> Callable[..., Any]:
+    """The ``cr.`` function of ``prim``: made by its kind's maker, or its custom wrapper.
+    Raises TypeError for a custom-kind primitive without one."""
+    if prim.kind == "custom":
+        if prim.name not in _CUSTOM:
+            raise TypeError(f"primitive {prim.name!r} is of kind 'custom' but no cr. function "
+                            "is marked @custom for it; use a maker's kind or write one")
+        return _CUSTOM[prim.name]
+    fn = _MAKERS[prim.kind](prim)
+    fn.__name__ = fn.__qualname__ = prim.function or prim.name
+    return fn
+
+
+def _expose(prim: Primitive, added: bool) -> None:
+    name = prim.function
+    if name is None:
+        return
+    if added:
+        FUNCTIONS[name] = globals()[name] = make_function(prim)
+    else:
+        del FUNCTIONS[name]
+        globals().pop(name, None)
+
+
+def function_of(name: str) -> Primitive | Composite:
+    """The table entry (primitive or composite) behind ``cr.<name>``. Raises KeyError."""
+    for prim in REGISTRY.values():
+        if prim.function == name:
+            return prim
+    return COMPOSITES[name]
+
+
+def __getattr__(name: str) -> Callable[..., Any]:
+    try:
+        return FUNCTIONS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+on_register(_expose)

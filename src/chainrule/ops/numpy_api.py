@@ -1,27 +1,23 @@
 """numpy's own functions on Tensors: ``np.exp(t)``, ``np.dot(W, t)``, ``np.linalg.norm(t)``
 return differentiable Tensors (numpy's ``__array_ufunc__`` / ``__array_function__``
-protocols). A numpy function with no rule raises a TypeError naming it and the nearest
-``cr.`` function; it never silently drops the graph."""
+protocols). The tables are generated from the rule table's ``numpy`` fields. A numpy
+function with no rule raises a TypeError naming it by its real path (``np.linalg.inv``)
+and, where one is known, the chainrule function to use instead; it never silently drops
+the graph."""
 
 from __future__ import annotations
 
-import difflib
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from ..core import Node
+from ..primitive import Primitive, on_register
+from . import functions as F
 
-def _ufuncs() -> dict[Any, Any]:
-    from . import functions as F
-    return {
-        np.add: F.add, np.subtract: F.subtract, np.multiply: F.multiply,
-        np.true_divide: F.divide, np.power: F.power, np.negative: F.negative,
-        np.positive: lambda x: x, np.exp: F.exp, np.log: F.log, np.sin: F.sin,
-        np.cos: F.cos, np.tan: F.tan, np.sqrt: F.sqrt, np.tanh: F.tanh,
-        np.absolute: F.abs, np.maximum: F.maximum, np.minimum: F.minimum,
-        np.matmul: F.matmul, np.square: lambda x: F.power(x, 2),
-        np.reciprocal: lambda x: F.divide(1.0, x),
-    }
+_UFUNCS: dict[Any, Any] = {}
+_FUNCTIONS: dict[Any, Any] = {}
 
 
 def _no_out(name: str, out: Any, dtype: Any = None) -> None:
@@ -33,65 +29,80 @@ def _no_out(name: str, out: Any, dtype: Any = None) -> None:
                         "cast the data first")
 
 
-def _functions() -> dict[Any, Any]:
-    from . import functions as F
-
-    def reduction(fn, name):
-        def call(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
-            _no_out(name, out, dtype)
-            if kw:
-                raise TypeError(f"np.{name}: options {sorted(kw)} are not supported on Tensors")
-            return fn(a, axis, keepdims)
-        return call
-
-    return {
-        np.sum: reduction(F.sum, "sum"), np.mean: reduction(F.mean, "mean"),
-        np.max: reduction(F.max, "max"), np.amax: reduction(F.max, "amax"),
-        np.min: reduction(F.min, "min"), np.amin: reduction(F.min, "amin"),
-        np.dot: lambda a, b, out=None: (_no_out("dot", out), F.dot(a, b))[1],
-        np.reshape: lambda a, shape=None, order="C", **kw: F.reshape(a, kw.get("newshape",
-                                                                              shape)),
-        np.transpose: lambda a, axes=None: F.transpose(a, axes),
-        np.concatenate: lambda arrays, axis=0, out=None, **kw: F.concatenate(arrays, axis),
-        np.stack: lambda arrays, axis=0, out=None, **kw: F.stack(arrays, axis),
-        np.where: lambda c, x, y: F.where(c, x, y),
-        np.linalg.norm: lambda x, ord=None, axis=None, keepdims=False: F.norm(
-            x, ord, axis, keepdims),
-        np.broadcast_to: lambda a, shape, subok=False: F.broadcast_to(a, shape),
-        np.shape: lambda a: a.shape, np.ndim: lambda a: a.ndim, np.size: lambda a: a.size,
-    }
+def _reduction_call(fn: Any, name: str) -> Any:
+    def call(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+        _no_out(name, out, dtype)
+        if kw:
+            raise TypeError(f"np.{name}: options {sorted(kw)} are not supported on Tensors")
+        return fn(a, axis, keepdims)
+    return call
 
 
-_TABLES: dict[str, dict[Any, Any]] = {}
+def _calls(entry: Any, fn: Any) -> list[tuple[Any, Any]]:
+    """``(numpy function, how to call it on Tensors)`` for each numpy item of ``entry``."""
+    calls = []
+    for item in entry.numpy:
+        if isinstance(item, tuple):
+            np_fn, adapt = item
+            calls.append((np_fn, partial(adapt, fn)))
+        elif isinstance(item, np.ufunc):
+            calls.append((item, fn))
+        elif getattr(entry, "kind", None) == "reduction":
+            calls.append((item, _reduction_call(fn, item.__name__)))
+        elif getattr(fn, "numpy_call", None) is not None:
+            calls.append((item, partial(fn.numpy_call, fn)))
+        else:
+            calls.append((item, fn))
+    return calls
 
 
-def _table(kind: str) -> dict[Any, Any]:
-    if kind not in _TABLES:
-        _TABLES[kind] = _ufuncs() if kind == "ufunc" else _functions()
-    return _TABLES[kind]
+def _install(entry: Any, fn: Any, added: bool) -> None:
+    for np_fn, call in _calls(entry, fn):
+        table = _UFUNCS if isinstance(np_fn, np.ufunc) else _FUNCTIONS
+        if added:
+            table[np_fn] = call
+        else:
+            del table[np_fn]
 
 
-# numpy functions whose nearest chainrule spelling is not close as a string
+def _expose(prim: Primitive, added: bool) -> None:
+    fn = F.FUNCTIONS[prim.function] if prim.function else prim
+    _install(prim, fn, added)
+
+
+for _entry in F.COMPOSITES.values():
+    _install(_entry, _entry.fn, True)
+on_register(_expose)
+
+
+def numpy_path(fn: Any) -> str:
+    """numpy's public spelling of ``fn``: ``np.exp``, ``np.linalg.inv``, ``np.fft.fft``."""
+    module = getattr(fn, "__module__", None) or "numpy"
+    parts = [p for p in module.split(".")[1:] if not p.startswith("_")]
+    return ".".join(["np", *parts, fn.__name__])
+
+
+# numpy functions whose chainrule spelling differs: a curated list, never a string guess
 _ALTERNATIVES = {
-    "cumsum": "sum", "sort": "max / cr.min (no sort rule)", "clip": "minimum and cr.maximum",
-    "squeeze": "reshape", "expand_dims": "reshape", "ravel": "reshape",
-    "exp2": "exp", "log10": "log", "log2": "log", "log1p": "log", "expm1": "exp",
-    "amax": "max", "amin": "min", "average": "mean", "einsum": "matmul",
-    "tensordot": "matmul", "outer": "matmul (with reshape)", "vstack": "concatenate",
-    "hstack": "concatenate", "swapaxes": "transpose", "moveaxis": "transpose",
+    "np.cumsum": "cr.sum", "np.sort": "cr.max / cr.min (no sort rule)",
+    "np.clip": "cr.minimum and cr.maximum", "np.squeeze": "cr.reshape",
+    "np.expand_dims": "cr.reshape", "np.ravel": "cr.reshape", "np.exp2": "cr.exp",
+    "np.log10": "cr.log", "np.log2": "cr.log", "np.log1p": "cr.log", "np.expm1": "cr.exp",
+    "np.average": "cr.mean", "np.einsum": "cr.matmul", "np.tensordot": "cr.matmul",
+    "np.outer": "cr.matmul (with reshape)", "np.vstack": "cr.concatenate",
+    "np.hstack": "cr.concatenate", "np.swapaxes": "cr.transpose",
+    "np.moveaxis": "cr.transpose", "np.inner": "cr.dot", "np.vdot": "cr.dot",
+    "np.linalg.matrix_norm": "cr.norm", "np.linalg.vector_norm": "cr.norm",
+    "np.nansum": "cr.sum", "np.nanmean": "cr.mean", "np.nanmax": "cr.max",
+    "np.nanmin": "cr.min", "np.fmax": "cr.maximum", "np.fmin": "cr.minimum",
 }
 
 
-def _unsupported(name: str) -> TypeError:
-    from . import functions as F
-    alternative = _ALTERNATIVES.get(name)
-    if alternative is None:
-        names = [n for n in dir(F) if not n.startswith("_") and callable(getattr(F, n))]
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        alternative = close[0] if close else None
-    hint = (f"; the nearest chainrule function is cr.{alternative}" if alternative else
+def _unsupported(path: str) -> TypeError:
+    alternative = _ALTERNATIVES.get(path)
+    hint = (f"; the nearest chainrule function is {alternative}" if alternative else
             "; define one with cr.primitive")
-    return TypeError(f"numpy function np.{name} has no chainrule derivative rule, so it "
+    return TypeError(f"numpy function {path} has no chainrule derivative rule, so it "
                      f"cannot be applied to a Tensor{hint}")
 
 
@@ -100,11 +111,11 @@ def _unsupported(name: str) -> TypeError:
 _VALUE_UFUNCS = {np.isnan, np.isfinite, np.isinf, np.sign, np.greater, np.greater_equal,
                  np.less, np.less_equal, np.equal, np.not_equal, np.signbit}
 _VALUE_FUNCTIONS = {np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero,
-                    np.any, np.all, np.allclose, np.isclose, np.array_equal, np.argwhere}
+                    np.any, np.all, np.allclose, np.isclose, np.array_equal, np.argwhere,
+                    np.shape, np.ndim, np.size}
 
 
 def _raw(x: Any) -> Any:
-    from ..core import Node
     if isinstance(x, Node):
         return x.value
     if isinstance(x, (list, tuple)):
@@ -116,10 +127,10 @@ def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
     """numpy ufuncs on Tensors (``np.exp(t)``, ``W + t``) return Tensors."""
     if ufunc in _VALUE_UFUNCS and method == "__call__":
         return ufunc(*(_raw(x) for x in inputs), **kwargs)
-    fn = _table("ufunc").get(ufunc)
+    fn = _UFUNCS.get(ufunc)
     if method != "__call__" or fn is None:
-        name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
-        raise _unsupported(name)
+        path = numpy_path(ufunc)
+        raise _unsupported(path if method == "__call__" else f"{path}.{method}")
     if kwargs:
         _no_out(ufunc.__name__, kwargs.pop("out", None), kwargs.pop("dtype", None))
         if kwargs:
@@ -132,7 +143,7 @@ def __array_function__(self, func, types, args, kwargs):
     """numpy functions on Tensors (``np.dot``, ``np.sum``, ``np.linalg.norm``...)."""
     if func in _VALUE_FUNCTIONS:
         return func(*(_raw(a) for a in args), **kwargs)
-    fn = _table("function").get(func)
+    fn = _FUNCTIONS.get(func)
     if fn is None:
-        raise _unsupported(func.__name__)
+        raise _unsupported(numpy_path(func))
     return fn(*args, **kwargs)

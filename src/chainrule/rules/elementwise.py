@@ -1,7 +1,9 @@
 """Elementwise primitives: arithmetic and the unary math functions.
 
 Each entry is the whole truth about one op: forward on floats and on arrays, the VJP of
-each input, the local derivative as text, the domain and the kink convention. Binary ops
+each input, the local derivative as text (a formula in the inputs wherever one exists: a
+test evaluates it against the VJP), the domain, the kink convention and where the op
+shows up (``cr.`` function, Tensor method, numpy ufunc, formula language). Binary ops
 broadcast like numpy; their VJPs return full-shape contributions that the core sums back
 to each input's shape.
 """
@@ -12,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..primitive import defprimitive
+from ..primitive import binary, defprimitive, unary
 
 
 def _fsigmoid(x: float) -> float:
@@ -56,87 +58,69 @@ def _tie_mask(a, b, greater: bool):
     return wins * 1.0 + (a == b) * 0.5
 
 
-NEG = defprimitive(
-    "neg", float_fn=lambda x: -x, array_fn=np.negative,
-    vjps=[lambda M, g, ans, x: -g], expr="-x", derivs=["-1"])
-ADD = defprimitive(
-    "add", float_fn=lambda x, y: x + y, array_fn=lambda x, y: x + y,
-    vjps=[lambda M, g, ans, x, y: g, lambda M, g, ans, x, y: g],
-    inputs=("x", "y"), expr="x + y", derivs=["1", "1"], vjp_text=["g", "g"])
-SUB = defprimitive(
-    "sub", float_fn=lambda x, y: x - y, array_fn=lambda x, y: x - y,
-    vjps=[lambda M, g, ans, x, y: g, lambda M, g, ans, x, y: -g],
-    inputs=("x", "y"), expr="x - y", derivs=["1", "-1"], vjp_text=["g", "-g"])
-MUL = defprimitive(
-    "mul", float_fn=lambda x, y: x * y, array_fn=lambda x, y: x * y,
-    vjps=[lambda M, g, ans, x, y: g * y, lambda M, g, ans, x, y: g * x],
-    inputs=("x", "y"), expr="x * y", derivs=["y", "x"])
-DIV = defprimitive(
-    "div", float_fn=lambda x, y: x / y, array_fn=lambda x, y: x / y,
-    vjps=[lambda M, g, ans, x, y: g / y, lambda M, g, ans, x, y: -g * x / (y * y)],
-    inputs=("x", "y"), expr="x / y", derivs=["1/y", "-x/y**2"],
-    domain="y != 0", sample=[(-2.0, 2.0), (0.5, 2.0)])
-POW = defprimitive(
-    "pow", float_fn=math.pow, array_fn=lambda x, y: x ** y,
-    vjps=[_pow_base_vjp, _pow_exponent_vjp],
-    inputs=("x", "y"), expr="x ** y", derivs=["y * x**(y-1)", "x**y * log(x)"],
-    domain="x > 0 (any x for an integer exponent)",
-    kink="d/dy x**y = 0 where x == 0", sample=[(0.5, 2.0), (-2.0, 2.0)])
-SIN = defprimitive(
-    "sin", float_fn=math.sin, array_fn=np.sin,
-    vjps=[lambda M, g, ans, x: g * M.cos(x)], derivs=["cos(x)"])
-COS = defprimitive(
-    "cos", float_fn=math.cos, array_fn=np.cos,
-    vjps=[lambda M, g, ans, x: -g * M.sin(x)], derivs=["-sin(x)"])
-TAN = defprimitive(
-    "tan", float_fn=math.tan, array_fn=np.tan,
-    vjps=[lambda M, g, ans, x: g * (1 + ans * ans)], derivs=["1 + tan(x)**2"],
-    domain="x != pi/2 + k*pi", sample=[(-1.2, 1.2)])
-EXP = defprimitive(
-    "exp", float_fn=math.exp, array_fn=np.exp,
-    vjps=[lambda M, g, ans, x: g * ans], derivs=["exp(x)"])
-LOG = defprimitive(
-    "log", float_fn=math.log, array_fn=np.log,
-    vjps=[lambda M, g, ans, x: g / x], derivs=["1/x"],
-    domain="x > 0 (NaN with numpy's warning below 0, -inf at 0)", sample=[(0.2, 3.0)])
-SQRT = defprimitive(
-    "sqrt", float_fn=math.sqrt, array_fn=np.sqrt,
-    vjps=[lambda M, g, ans, x: g * 0.5 / ans], derivs=["1/(2*sqrt(x))"],
-    domain="x >= 0", kink="sqrt'(0) = +inf", sample=[(0.2, 3.0)], avoid=[0.0])
-TANH = defprimitive(
-    "tanh", float_fn=math.tanh, array_fn=np.tanh,
-    vjps=[lambda M, g, ans, x: g * (1 - ans * ans)], derivs=["1 - tanh(x)**2"])
-SIGMOID = defprimitive(
-    "sigmoid", float_fn=_fsigmoid, array_fn=_asigmoid,
-    vjps=[lambda M, g, ans, x: g * ans * (1 - ans)],
-    derivs=["s*(1-s), s = sigmoid(x)"], vjp_text=["g * s*(1-s)"])
-RELU = defprimitive(
-    "relu", float_fn=_frelu, array_fn=_arelu,
-    vjps=[lambda M, g, ans, x: g * (M.value(x) > 0)], derivs=["1 if x > 0 else 0"],
-    vjp_text=["g * (x > 0)"], kink="relu'(0) = 0", avoid=[0.0])
-ABS = defprimitive(
-    "abs", float_fn=abs, array_fn=np.abs,
-    vjps=[lambda M, g, ans, x: g * M.sign(M.value(x))], derivs=["sign(x)"],
-    kink="|x|'(0) = 0", avoid=[0.0])
-MAXIMUM = defprimitive(
-    "maximum", float_fn=max, array_fn=np.maximum,
-    vjps=[lambda M, g, ans, x, y: g * _tie_mask(M.value(x), M.value(y), True),
-          lambda M, g, ans, x, y: g * _tie_mask(M.value(y), M.value(x), True)],
-    inputs=("x", "y"), derivs=["1 if x > y else 0", "1 if y > x else 0"],
-    kink="ties split the gradient equally (1/2 each)")
-MINIMUM = defprimitive(
-    "minimum", float_fn=min, array_fn=np.minimum,
-    vjps=[lambda M, g, ans, x, y: g * _tie_mask(M.value(x), M.value(y), False),
-          lambda M, g, ans, x, y: g * _tie_mask(M.value(y), M.value(x), False)],
-    inputs=("x", "y"), derivs=["1 if x < y else 0", "1 if y < x else 0"],
-    kink="ties split the gradient equally (1/2 each)")
+def _extremum(name: str, greater: bool, float_fn, array_fn):
+    """maximum / minimum, written once: ties split the gradient equally."""
+    op = ">" if greater else "<"
+    return binary(
+        name, float_fn, array_fn,
+        [lambda M, g, ans, x, y: g * _tie_mask(M.value(x), M.value(y), greater),
+         lambda M, g, ans, x, y: g * _tie_mask(M.value(y), M.value(x), greater)],
+        [f"1 if x {op} y else 0", f"1 if y {op} x else 0"], methods=(name,), formula=True,
+        kink="ties split the gradient equally (1/2 each)",
+        zero_reason=f"the other input of {name} wins {{where}}")
+
+
+NEG = unary("neg", lambda x: -x, np.negative, lambda M, g, ans, x: -g, "-1",
+            function="negative", methods=(), formula=False, expr="-x")
+ADD = binary("add", lambda x, y: x + y, lambda x, y: x + y,
+             [lambda M, g, ans, x, y: g, lambda M, g, ans, x, y: g], ["1", "1"],
+             expr="x + y", vjp_text=["g", "g"])
+SUB = binary("sub", lambda x, y: x - y, lambda x, y: x - y,
+             [lambda M, g, ans, x, y: g, lambda M, g, ans, x, y: -g], ["1", "-1"],
+             function="subtract", expr="x - y", vjp_text=["g", "-g"])
+MUL = binary("mul", lambda x, y: x * y, lambda x, y: x * y,
+             [lambda M, g, ans, x, y: g * y, lambda M, g, ans, x, y: g * x], ["y", "x"],
+             function="multiply", expr="x * y")
+DIV = binary("div", lambda x, y: x / y, lambda x, y: x / y,
+             [lambda M, g, ans, x, y: g / y, lambda M, g, ans, x, y: -g * x / (y * y)],
+             ["1/y", "-x/y**2"], function="divide", expr="x / y",
+             numpy=(np.divide, (np.reciprocal, lambda divide, x: divide(1.0, x))),
+             domain="y != 0", sample=[(-2.0, 2.0), (0.5, 2.0)])
+POW = binary("pow", math.pow, lambda x, y: x ** y, [_pow_base_vjp, _pow_exponent_vjp],
+             ["y * x**(y-1)", "x**y * log(x)"], function="power", expr="x ** y",
+             numpy=(np.power, (np.square, lambda power, x: power(x, 2))),
+             domain="x > 0 (any x for an integer exponent)",
+             kink="d/dy x**y = 0 where x == 0", sample=[(0.5, 2.0), (-2.0, 2.0)])
+SIN = unary("sin", math.sin, np.sin, lambda M, g, ans, x: g * M.cos(x), "cos(x)")
+COS = unary("cos", math.cos, np.cos, lambda M, g, ans, x: -g * M.sin(x), "-sin(x)")
+TAN = unary("tan", math.tan, np.tan, lambda M, g, ans, x: g * (1 + ans * ans),
+            "1 + tan(x)**2", domain="x != pi/2 + k*pi", sample=[(-1.2, 1.2)])
+EXP = unary("exp", math.exp, np.exp, lambda M, g, ans, x: g * ans, "exp(x)")
+LOG = unary("log", math.log, np.log, lambda M, g, ans, x: g / x, "1/x",
+            domain="x > 0 (NaN with numpy's warning below 0, -inf at 0)", sample=[(0.2, 3.0)])
+SQRT = unary("sqrt", math.sqrt, np.sqrt, lambda M, g, ans, x: g * 0.5 / ans,
+             "1/(2*sqrt(x))", domain="x >= 0", kink="sqrt'(0) = +inf", sample=[(0.2, 3.0)],
+             avoid=[0.0])
+TANH = unary("tanh", math.tanh, np.tanh, lambda M, g, ans, x: g * (1 - ans * ans),
+             "1 - tanh(x)**2")
+SIGMOID = unary("sigmoid", _fsigmoid, _asigmoid, lambda M, g, ans, x: g * ans * (1 - ans),
+                "s*(1-s), s = sigmoid(x)", vjp_text=["g * s*(1-s)"])
+RELU = unary("relu", _frelu, _arelu, lambda M, g, ans, x: g * (M.value(x) > 0),
+             "1 if x > 0 else 0", vjp_text=["g * (x > 0)"], kink="relu'(0) = 0",
+             avoid=[0.0], zero_reason="relu is off {where} (its input is {x} <= 0)")
+ABS = unary("abs", abs, np.abs, lambda M, g, ans, x: g * M.sign(M.value(x)), "sign(x)",
+            methods=("abs", "__abs__"), kink="|x|'(0) = 0", avoid=[0.0])
+MAXIMUM = _extremum("maximum", True, max, np.maximum)
+MINIMUM = _extremum("minimum", False, min, np.minimum)
 WHERE = defprimitive(
     "where", array_fn=np.where,
     vjps=[None, lambda M, g, ans, c, x, y: M.where(c, g, 0),
           lambda M, g, ans, c, x, y: M.where(c, 0, g)],
     inputs=("cond", "x", "y"), expr="where(cond, x, y)",
     derivs=["(none: a condition)", "1 where cond else 0", "0 where cond else 1"],
-    vjp_text=["", "where(cond, g, 0)", "where(cond, 0, g)"])
-IDENTITY = defprimitive(
-    "identity", float_fn=lambda x: x, array_fn=lambda x: x,
-    vjps=[lambda M, g, ans, x: g], expr="x", derivs=["1"], vjp_text=["g"])
+    vjp_text=["", "where(cond, g, 0)", "where(cond, 0, g)"],
+    function="where", numpy=(np.where,), zero_reason="where() picks the other branch {where}",
+    doc="Elementwise choice")
+IDENTITY = unary("identity", lambda x: x, lambda x: x, lambda M, g, ans, x: g, "1",
+                 function=None, numpy=((np.positive, lambda _, x: x),), expr="x",
+                 vjp_text=["g"])

@@ -39,4 +39,5 @@ def _matmul_vjp_b(M, g, ans, a, b):
 MATMUL = defprimitive(
     "matmul", array_fn=np.matmul, vjps=[_matmul_vjp_a, _matmul_vjp_b],
     inputs=("A", "B"), expr="A @ B", derivs=["B^T (on the right)", "A^T (on the left)"],
-    vjp_text=["g @ B.T", "A.T @ g"])
+    vjp_text=["g @ B.T", "A.T @ g"], function="matmul", methods=("matmul",),
+    numpy=(np.matmul,), formula="matmul(x, y)", doc="same as a @ b")

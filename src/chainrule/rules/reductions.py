@@ -12,7 +12,7 @@ from math import prod
 import numpy as np
 
 from ..math_namespaces import kept_shape
-from ..primitive import defprimitive
+from ..primitive import defprimitive, reduction
 
 
 def _kept(M, g, ans, x, axes, keepdims):
@@ -59,49 +59,47 @@ def _log_softmax(x, axis):
     return x - _lse(x, axis, True)
 
 
-SUM = defprimitive(
-    "sum", array_fn=lambda x, axes, keepdims: x.sum(axis=axes, keepdims=keepdims),
-    vjps=[_spread], expr="sum(x)", derivs=["1 for every element"],
-    vjp_text=["g broadcast back to x's shape"],
-    params=("axis", "keepdims"))
-MEAN = defprimitive(
-    "mean", array_fn=lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims),
-    vjps=[lambda M, g, ans, x, axes, keepdims:
-          _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes)],
-    expr="mean(x)", derivs=["1/n for every element"], vjp_text=["g / n, broadcast to x"],
-    params=("axis", "keepdims"))
-MAX = defprimitive(
-    "max", array_fn=lambda x, axes, keepdims: x.max(axis=axes, keepdims=keepdims),
-    vjps=[lambda M, g, ans, x, axes, keepdims:
-          _kept(M, g, ans, x, axes, keepdims) * _arg_mask(M, ans, x, axes, keepdims)],
-    expr="max(x)", derivs=["1 at the maximum, 0 elsewhere"],
-    vjp_text=["g at the argmax, 0 elsewhere"], kink="ties split the gradient equally",
-    params=("axis", "keepdims"))
-MIN = defprimitive(
-    "min", array_fn=lambda x, axes, keepdims: x.min(axis=axes, keepdims=keepdims),
-    vjps=[lambda M, g, ans, x, axes, keepdims:
-          _kept(M, g, ans, x, axes, keepdims) * _arg_mask(M, ans, x, axes, keepdims)],
-    expr="min(x)", derivs=["1 at the minimum, 0 elsewhere"],
-    vjp_text=["g at the argmin, 0 elsewhere"], kink="ties split the gradient equally",
-    params=("axis", "keepdims"))
-LOGSUMEXP = defprimitive(
-    "logsumexp", array_fn=_lse,
-    vjps=[lambda M, g, ans, x, axes, keepdims: _kept(M, g, ans, x, axes, keepdims)
-          * M.exp(x - _kept_value(M, ans, x, axes, keepdims))],
-    expr="log(sum(exp(x)))", derivs=["softmax(x)"], vjp_text=["g * softmax(x)"],
-    domain="all reals (stable for large |x|)", params=("axis", "keepdims"))
+def _extreme(name: str, word: str):
+    """max / min over axes, written once: ties split the gradient equally."""
+    return reduction(
+        name, lambda x, axes, keepdims: getattr(x, name)(axis=axes, keepdims=keepdims),
+        lambda M, g, ans, x, axes, keepdims:
+            _kept(M, g, ans, x, axes, keepdims) * _arg_mask(M, ans, x, axes, keepdims),
+        f"1 at the {word}, 0 elsewhere", f"g at the arg{name}, 0 elsewhere",
+        numpy=(getattr(np, name), getattr(np, "a" + name)),
+        kink="ties split the gradient equally", doc=word.capitalize(),
+        formula=f"{name}(x, axis=..., keepdims=...)")
+
+
+SUM = reduction("sum", lambda x, axes, keepdims: x.sum(axis=axes, keepdims=keepdims),
+                _spread, "1 for every element", "g broadcast back to x's shape", doc="Sum")
+MEAN = reduction(
+    "mean", lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims),
+    lambda M, g, ans, x, axes, keepdims:
+        _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes),
+    "1/n for every element", "g / n, broadcast to x", doc="Mean")
+MAX = _extreme("max", "maximum")
+MIN = _extreme("min", "minimum")
+LOGSUMEXP = reduction(
+    "logsumexp", _lse,
+    lambda M, g, ans, x, axes, keepdims: _kept(M, g, ans, x, axes, keepdims)
+    * M.exp(x - _kept_value(M, ans, x, axes, keepdims)),
+    "softmax(x)", "g * softmax(x)", expr="log(sum(exp(x)))",
+    domain="all reals (stable for large |x|)", doc="log(sum(exp(x))), computed stably,")
 SOFTMAX = defprimitive(
     "softmax", array_fn=_softmax,
     vjps=[lambda M, g, ans, x, axis: ans * (g - M.sum(g * ans, axis, True))],
     expr="softmax(x)", derivs=["diag(s) - s s^T, s = softmax(x)"],
-    vjp_text=["s * (g - sum(g * s))"],
-    params=("axis",))
+    vjp_text=["s * (g - sum(g * s))"], params=("axis",),
+    function="softmax", methods=("softmax",), formula=True,
+    doc="along axis (default: last)")
 LOG_SOFTMAX = defprimitive(
     "log_softmax", array_fn=_log_softmax,
     vjps=[lambda M, g, ans, x, axis: g - M.exp(ans) * M.sum(g, axis, True)],
     expr="log_softmax(x)", derivs=["I - softmax(x) (each row)"],
-    vjp_text=["g - softmax(x) * sum(g)"],
-    params=("axis",))
+    vjp_text=["g - softmax(x) * sum(g)"], params=("axis",),
+    function="log_softmax", methods=("log_softmax",), formula=True,
+    doc="along axis (default: last)")
 
 
 def norm_kind(ord, axes: tuple[int, ...]) -> str:
@@ -168,4 +166,6 @@ NORM = defprimitive(
     "norm", array_fn=_norm, vjps=[_norm_vjp], expr="||x||",
     derivs=["x / ||x|| (2-norm)"], vjp_text=["g * x / ||x||"],
     kink="the gradient of the norm at 0 is 0 (not NaN)", avoid=[0.0],
-    params=("ord", "axis", "keepdims"))
+    params=("ord", "axis", "keepdims"), function="norm", methods=("norm",),
+    numpy=(np.linalg.norm,), formula=True, doc="2-norm of all elements by default",
+    second_order=True)  # except ord=2 over two axes: that rule raises NotImplementedError

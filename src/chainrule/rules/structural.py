@@ -46,16 +46,18 @@ RESHAPE = defprimitive(
     "reshape", array_fn=np.reshape,
     vjps=[lambda M, g, ans, x, shape: M.reshape(g, g.shape[:_lead(g, ans)] + x.shape)],
     expr="reshape(x)", derivs=["1 (elements move back)"], vjp_text=["g reshaped to x's shape"],
-    params=("shape",))
+    params=("shape",), function="reshape", methods=("reshape",), numpy=(np.reshape,),
+    formula="reshape(x, *shape)", doc="new shape, same size")
 TRANSPOSE = defprimitive(
     "transpose", array_fn=np.transpose, vjps=[_transpose_vjp],
     expr="transpose(x)", derivs=["1 (elements move back)"], vjp_text=["g transposed back"],
-    params=("axes",))
+    params=("axes",), function="transpose", methods=("transpose",), numpy=(np.transpose,),
+    formula="transpose(x, *axes)", doc="reverse (or permute) the axes")
 BROADCAST_TO = defprimitive(
     "broadcast_to", array_fn=np.broadcast_to,
     vjps=[lambda M, g, ans, x, shape: M.sum_to(g, x.shape, _lead(g, ans))],
     expr="broadcast(x)", derivs=["1 per copy"], vjp_text=["g summed over the copies"],
-    params=("shape",))
+    params=("shape",), function="broadcast_to", numpy=(np.broadcast_to,))
 SUM_TO = defprimitive(
     "sum_to", array_fn=sum_to_shape, vjps=[_sum_to_vjp],
     expr="sum_to(x)", derivs=["1 for every element"], vjp_text=["g broadcast back"],
@@ -77,10 +79,10 @@ CONCATENATE = defprimitive(
     "concatenate", array_fn=lambda *args: np.concatenate(args[:-1], axis=args[-1]),
     vjps=_concat_vjp, variadic=True, inputs=("xs",), expr="concatenate(xs)",
     derivs=["1 (each input gets its slice back)"], vjp_text=["g sliced per input"],
-    params=("axis",))
+    params=("axis",), function="concatenate", numpy=(np.concatenate,))
 STACK = defprimitive(
     "stack", array_fn=lambda *args: np.stack(args[:-1], axis=args[-1]),
     vjps=_stack_vjp, variadic=True, inputs=("xs",), expr="stack(xs)",
     derivs=["1 (each input gets its slice back)"], vjp_text=["g[..., i, ...] per input"],
-    params=("axis",))
+    params=("axis",), function="stack", numpy=(np.stack,))
 
