@@ -1,6 +1,7 @@
 """Conventions at awkward points, one test each, and the docs table that states them.
 
-The table in docs/conventions.md is generated from REGISTRY's ``domain`` and ``kink`` text;
+The table in docs/conventions.md is generated from the rule table (REGISTRY): each op's
+``cr.`` function, Tensor methods, numpy functions, derivative, domain and kink text;
 ``test_docs_table_matches_registry`` fails when they drift apart. Regenerate it with
 ``.venv/bin/python tests/test_conventions.py``.
 """
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.ops.numpy_api import numpy_path
 from chainrule.primitive import REGISTRY
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "conventions.md"
@@ -25,15 +27,21 @@ END = "<!-- end of generated table -->"
 
 
 def conventions_table() -> str:
-    """One row per primitive with a restricted domain or a kink convention."""
-    rows = ["| op | local derivative | domain | convention at kinks |",
-            "|---|---|---|---|"]
+    """One row per primitive in the rule table: where it shows up, its local derivative,
+    domain, convention at kinks and whether it has second-order rules."""
+    rows = ["| op | `cr.` | Tensor method | numpy | local derivative | domain "
+            "| convention at kinks | 2nd order |",
+            "|---|---|---|---|---|---|---|---|"]
     for name in sorted(REGISTRY):
         prim = REGISTRY[name]
-        if prim.kink is None and prim.domain == "all reals":
-            continue
         rule = "; ".join(f"`{prim.rule(i)}`" for i in range(len(prim.derivs)))
-        cells = [f"`{name}`", rule or "", prim.domain, prim.kink or "—"]
+        numpy = ", ".join(f"`{numpy_path(item[0] if isinstance(item, tuple) else item)}`"
+                          for item in prim.numpy)
+        cells = [f"`{name}`", f"`cr.{prim.function}`" if prim.function else "—",
+                 ", ".join(f"`{m}`" for m in prim.methods) or "—", numpy or "—",
+                 rule or "", prim.domain, prim.kink or "—",
+                 prim.second_order if isinstance(prim.second_order, str)
+                 else "yes" if prim.second_order else "no"]
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows)
 

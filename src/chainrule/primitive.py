@@ -80,7 +80,8 @@ class Primitive:
             (``"reshape(x, *shape)"``), True for the usage its kind implies, or False.
         zero_reason: why a gradient through this op can be 0, for explanations; may use
             ``{where}`` ("here", "at v3") and ``{x}`` (the input's value).
-        second_order: whether the rule can be differentiated again (``hessian``).
+        second_order: whether the rule can be differentiated again (``hessian``): True,
+            False, or the exception in words.
         doc: one line saying what the op computes, for its ``cr.`` docstring.
     """
 
@@ -100,7 +101,7 @@ class Primitive:
                  params: Sequence[str] = (), kind: str = "custom",
                  function: str | None = None, methods: Sequence[str] = (),
                  numpy: Sequence[Any] = (), formula: str | bool = False,
-                 zero_reason: str | None = None, second_order: bool = True,
+                 zero_reason: str | None = None, second_order: bool | str = True,
                  doc: str = "") -> None:
         if kind not in KINDS:
             raise ValueError(f"primitive {name!r}: kind {kind!r} is not one of {KINDS}")

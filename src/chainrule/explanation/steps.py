@@ -348,12 +348,8 @@ def _gate_zero_reason(trace: Trace, node: Node, i: int, here: bool) -> str:
     where = "here" if here else f"at {trace.name(node)}"
     x = node.parents[i]
     xv = x.value if isinstance(x, Node) else x
-    if prim.name == "relu":
-        return f"relu is off {where} (its input is {fmt(xv)} <= 0)"
-    if prim.name in ("maximum", "minimum"):
-        return f"the other input of {prim.name} wins {where}"
-    if prim.name == "where":
-        return f"where() picks the other branch {where}"
+    if prim.zero_reason:
+        return prim.zero_reason.format(where=where, x=fmt(xv))
     formula = local_formula(trace, node, i)
     return f"the local gradient of {prim.name} {where} is 0 ({formula} = 0.0)"
 

@@ -168,4 +168,4 @@ NORM = defprimitive(
     kink="the gradient of the norm at 0 is 0 (not NaN)", avoid=[0.0],
     params=("ord", "axis", "keepdims"), function="norm", methods=("norm",),
     numpy=(np.linalg.norm,), formula=True, doc="2-norm of all elements by default",
-    second_order=True)  # except ord=2 over two axes: that rule raises NotImplementedError
+    second_order="except ord=2 over two axes (the singular vectors are held constant)")
