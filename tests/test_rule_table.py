@@ -7,7 +7,9 @@ import ast
 import json
 import math
 import operator
+import re
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,3 +254,24 @@ def test_a_wrong_derivative_text_is_caught():
 def test_prose_is_recognised(text):
     with pytest.raises(Prose):
         derivative_formula(text, {"x": np.ones(2), "y": np.ones(2)})
+
+
+# -- the docs' one-entry example -------------------------------------------------------------
+
+def test_the_one_entry_example_of_the_extending_doc_runs_as_written(capsys):
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "extending.md").read_text()
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", doc, flags=re.S) if "unary(" in b
+                and "import" in b]
+    lines = block.splitlines()
+    namespace: dict = {}
+    exec("\n".join(lines[:-1]), namespace)  # noqa: S102 - the doc's own code, but unregister
+    try:
+        for line in lines[:-1]:
+            code, _, shown = line.partition("# ")
+            if shown and "(" in code and "unary" not in code:
+                assert repr(eval(code, namespace)) == shown.strip()  # noqa: S307 - the doc
+        assert "cube" in FORMULA_FUNCTIONS and "cube" in conventions_table()
+        assert main(["functions"]) == 0 and "d/dx cube(x) = 3*x**2" in capsys.readouterr().out
+    finally:
+        exec(lines[-1].partition("#")[0], namespace)  # noqa: S102 - the doc's unregister
+    assert "cube" not in REGISTRY and not hasattr(cr.Tensor, "cube")
