@@ -91,3 +91,8 @@ def test_a_primitive_shows_its_name_and_formula():
 def test_the_recording_sum_over_all_axes():
     y = TENSOR_MATH.sum(cr.tensor(M23, requires_grad=True))
     assert y.shape == () and float(y.data) == 15.0
+
+
+def test_numpy_out_none_and_dtype_none_are_the_defaults_and_accepted():
+    t = cr.tensor([0.0, 1.0], requires_grad=True)
+    np.testing.assert_allclose(np.exp(t, out=None, dtype=None).data, np.exp([0.0, 1.0]))
