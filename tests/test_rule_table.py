@@ -99,6 +99,22 @@ def test_a_name_can_be_registered_once():
         register(Primitive("sin", array_fn=np.sin, vjps=[None]))
 
 
+@pytest.mark.parametrize("spec,message", [
+    ({"function": "sin"}, "cr.sin already exists"),
+    ({"methods": ("sum",)}, "Tensor already has \\['sum'\\]"),
+    ({"numpy": (np.sin,)}, "np.sin already answered by another op"),
+    ({"formula": "zeros(x)"}, "the formula language has zeros"),
+])
+def test_an_entry_that_would_take_another_ops_place_is_refused_and_leaves_no_trace(spec, message):
+    before = (dict(REGISTRY), dict(F.FUNCTIONS), dict(FORMULA_FUNCTIONS))
+    with pytest.raises(ValueError, match=message):
+        unary("clash_toy", math.sin, np.sin, lambda M, g, ans, x: g * M.cos(x), "cos(x)",
+              **{"numpy": (), **spec})
+    assert (dict(REGISTRY), dict(F.FUNCTIONS), dict(FORMULA_FUNCTIONS)) == before
+    assert not hasattr(cr.Tensor, "clash_toy")
+    assert np.sin(cr.tensor([0.0], requires_grad=True)).prim.name == "sin"
+
+
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="kind 'ternary'"):
         Primitive("t", array_fn=np.sin, vjps=[None], kind="ternary")
@@ -108,7 +124,7 @@ def test_a_custom_kind_entry_needs_a_hand_written_function():
     prim = Primitive("hand_made", array_fn=np.sin, vjps=[None], function="hand_made")
     with pytest.raises(TypeError, match="no cr. function is marked @custom"):
         register(prim)
-    REGISTRY.pop("hand_made")
+    assert "hand_made" not in REGISTRY
 
 
 def test_an_entry_of_a_maker_without_a_float_forward_still_works_on_scalars():
@@ -275,3 +291,22 @@ def test_the_one_entry_example_of_the_extending_doc_runs_as_written(capsys):
     finally:
         exec(lines[-1].partition("#")[0], namespace)  # noqa: S102 - the doc's unregister
     assert "cube" not in REGISTRY and not hasattr(cr.Tensor, "cube")
+
+
+def test_a_binary_entry_broadcasts_and_sums_gradients_back():
+    from chainrule.primitive import binary
+    binary("hypot_toy", math.hypot, np.hypot,
+           [lambda M, g, ans, x, y: g * x / ans, lambda M, g, ans, x, y: g * y / ans],
+           ["x/hypot(x, y)", "y/hypot(x, y)"], numpy=(np.hypot,))
+    try:
+        x = cr.tensor([[3.0], [6.0]], requires_grad=True)
+        y = cr.tensor([4.0, 8.0], requires_grad=True)
+        np.hypot(x, y).sum().backward()
+        h = np.hypot([[3.0], [6.0]], [4.0, 8.0])
+        np.testing.assert_allclose(x.grad, (np.array([[3.0], [6.0]]) / h).sum(1, keepdims=True))
+        np.testing.assert_allclose(y.grad, (np.array([4.0, 8.0]) / h).sum(0))
+        with pytest.raises(cr.ShapeError, match="hypot_toy"):
+            cr.hypot_toy(cr.tensor([1.0, 2.0]), cr.tensor([1.0, 2.0, 3.0]))
+        assert not hasattr(cr.Tensor, "hypot_toy")  # binary ops are no methods by default
+    finally:
+        unregister("hypot_toy")

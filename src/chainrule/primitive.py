@@ -180,12 +180,21 @@ def defprimitive(name: str, **spec: Any) -> Primitive:
 def register(prim: Primitive) -> Primitive:
     """Enter ``prim`` in :data:`REGISTRY`; the layers that listen (``cr.`` functions, Tensor
     methods, numpy interop, the formula language) expose it at once. Raises ValueError if
-    the name is taken."""
+    the name, its ``cr.`` function, a method or a numpy function is taken (and then leaves
+    every list as it was)."""
     if prim.name in REGISTRY:
         raise ValueError(f"a primitive named {prim.name!r} is already registered")
     REGISTRY[prim.name] = prim
-    for listener in _LISTENERS:
-        listener(prim, True)
+    done: list[Callable[[Primitive, bool], None]] = []
+    try:
+        for listener in _LISTENERS:
+            listener(prim, True)
+            done.append(listener)
+    except Exception:
+        for listener in reversed(done):
+            listener(prim, False)
+        del REGISTRY[prim.name]
+        raise
     return prim
 
 

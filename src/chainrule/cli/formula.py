@@ -170,6 +170,8 @@ def _expose(prim: Any, added: bool) -> None:
         return
     if added:
         fn = _function(prim, F.FUNCTIONS[prim.function])
+        if fn.name in FUNCTIONS:
+            raise ValueError(f"primitive {prim.name!r}: the formula language has {fn.name}")
         FUNCTIONS[fn.name] = fn
     else:
         del FUNCTIONS[prim.usage.partition("(")[0]]

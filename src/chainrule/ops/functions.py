@@ -336,6 +336,8 @@ def _expose(prim: Primitive, added: bool) -> None:
     if name is None:
         return
     if added:
+        if name in FUNCTIONS:
+            raise ValueError(f"primitive {prim.name!r}: cr.{name} already exists")
         FUNCTIONS[name] = globals()[name] = make_function(prim)
     else:
         del FUNCTIONS[name]

@@ -24,6 +24,10 @@ def _method(fn: Any, name: str) -> Any:
 def _expose(prim: Primitive, added: bool) -> None:
     if prim.function is None:
         return
+    if added:
+        taken = [name for name in prim.methods if hasattr(Tensor, name)]
+        if taken:
+            raise ValueError(f"primitive {prim.name!r}: Tensor already has {taken}")
     for name in prim.methods:
         if added:
             setattr(Tensor, name, _method(F.FUNCTIONS[prim.function], name))

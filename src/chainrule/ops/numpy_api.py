@@ -57,7 +57,12 @@ def _calls(entry: Any, fn: Any) -> list[tuple[Any, Any]]:
 
 
 def _install(entry: Any, fn: Any, added: bool) -> None:
-    for np_fn, call in _calls(entry, fn):
+    calls = _calls(entry, fn)
+    taken = [numpy_path(f) for f, _ in calls if added and f in {**_UFUNCS, **_FUNCTIONS}]
+    if taken:
+        raise ValueError(f"{entry.function or entry.name}: {', '.join(taken)} already answered "
+                         "by another op")
+    for np_fn, call in calls:
         table = _UFUNCS if isinstance(np_fn, np.ufunc) else _FUNCTIONS
         if added:
             table[np_fn] = call
