@@ -96,3 +96,10 @@ def test_the_recording_sum_over_all_axes():
 def test_numpy_out_none_and_dtype_none_are_the_defaults_and_accepted():
     t = cr.tensor([0.0, 1.0], requires_grad=True)
     np.testing.assert_allclose(np.exp(t, out=None, dtype=None).data, np.exp([0.0, 1.0]))
+
+
+def test_the_recording_namespace_offers_every_function_of_the_array_namespace():
+    from chainrule.math_namespaces import ARRAY, FLOAT
+    assert set(vars(ARRAY)) | set(vars(FLOAT)) <= set(vars(TENSOR_MATH))
+    x = cr.tensor([0.5, 1.0], requires_grad=True)
+    assert TENSOR_MATH.cos(x).prim is REGISTRY["cos"]

@@ -7,13 +7,15 @@ gradient it returns can be differentiated again.
 
 from __future__ import annotations
 
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from .core import Node
-from .primitive import apply
+from .math_namespaces import ARRAY
+from .primitive import REGISTRY, apply
 from .rules import elementwise as ew
 from .rules import linalg, reductions, structural
 
@@ -60,12 +62,13 @@ def _sum_to_node(c: Any, p: Node, nb: int) -> Any:
     return c
 
 
+# The elementwise functions that rules may call (the ones the array namespace offers),
+# taken from the rule table: M.cos(x) applies the ``cos`` primitive.
+_ELEMENTWISE = {prim.function: partial(apply, prim) for prim in REGISTRY.values()
+                if prim.kind == "unary" and prim.function and hasattr(ARRAY, prim.function)}
+
 TENSOR_MATH = SimpleNamespace(
-    graph=True,
-    sin=lambda x: apply(ew.SIN, x), cos=lambda x: apply(ew.COS, x),
-    tan=lambda x: apply(ew.TAN, x), exp=lambda x: apply(ew.EXP, x),
-    log=lambda x: apply(ew.LOG, x), sqrt=lambda x: apply(ew.SQRT, x),
-    tanh=lambda x: apply(ew.TANH, x), abs=lambda x: apply(ew.ABS, x),
+    graph=True, **_ELEMENTWISE,
     sign=lambda x: np.sign(_raw(x)), value=_raw, where=_where, sum=_sum,
     reshape=lambda x, s: apply(structural.RESHAPE, x, tuple(s)),
     broadcast_to=lambda x, s: apply(structural.BROADCAST_TO, x, tuple(s)),
