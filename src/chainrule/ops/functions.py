@@ -51,8 +51,6 @@ def _elementwise(prim: Primitive) -> Callable[[Array], Array]:
     return fn
 
 
-
-
 def _broadcasting(prim: Primitive) -> Callable[[Array, Array], Array]:
     def fn(x: Array, y: Array) -> Array:
         xs, ys = _shape_of(x), _shape_of(y)
@@ -64,8 +62,6 @@ def _broadcasting(prim: Primitive) -> Callable[[Array, Array], Array]:
                   f"(ShapeError otherwise).\n\nDerivatives: {prim.rule(0)}; {prim.rule(1)}."
                   + (f" Convention: {prim.kink}." if prim.kink else ""))
     return fn
-
-
 
 
 def _shape_of(x: Any) -> tuple[int, ...]:
@@ -131,8 +127,6 @@ def _reduction(prim: Primitive) -> Callable[..., Array]:
     return fn
 
 
-
-
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 """Every ``cr.`` function by name, generated from the rule table (plus the composites)."""
 
@@ -181,12 +175,16 @@ def composite(*, methods: Sequence[str] = (), numpy: Sequence[Any] = (),
     return declare
 
 
-def _no_out(name: str, out: Any) -> bool:
+def refuse_out(name: str, out: Any, dtype: Any = None) -> bool:
+    """Raise TypeError for numpy's ``out=`` (in place: not differentiable) or ``dtype=``
+    arguments of ``np.<name>``; True when neither is given."""
     if out is not None:
         raise TypeError(f"np.{name}(..., out=...) writes in place, which is not "
                         "differentiable; drop out=")
+    if dtype is not None:
+        raise TypeError(f"np.{name}(..., dtype=...) is not supported on Tensors; "
+                        "cast the data first")
     return True
-
 
 
 @custom(reductions.SOFTMAX)
@@ -227,7 +225,7 @@ def matmul(a: Array, b: Array) -> Array:
 
 
 @composite(methods=("dot",), formula="dot(x, y)", doc="np.dot for 0-, 1- and 2-D operands",
-           numpy=((np.dot, lambda dot, a, b, out=None: dot(a, b) if _no_out("dot", out)
+           numpy=((np.dot, lambda dot, a, b, out=None: dot(a, b) if refuse_out("dot", out)
                    else None),))
 def dot(a: Array, b: Array) -> Array:
     """``np.dot`` for 0-, 1- and 2-D operands (a product, an inner product or ``matmul``)."""
@@ -281,7 +279,7 @@ def broadcast_to(x: Array, shape: Sequence[int]) -> Array:
 
 
 @custom(structural.CONCATENATE, numpy=lambda concatenate, arrays, axis=0, out=None, **kw:
-        concatenate(arrays, axis) if _no_out("concatenate", out) else None)
+        concatenate(arrays, axis) if refuse_out("concatenate", out) else None)
 def concatenate(xs: Sequence[Array], axis: int = 0) -> Array:
     """Join a sequence of arrays along an existing ``axis`` (default 0)."""
     xs = list(xs)
@@ -293,7 +291,7 @@ def concatenate(xs: Sequence[Array], axis: int = 0) -> Array:
 
 
 @custom(structural.STACK, numpy=lambda stack, arrays, axis=0, out=None, **kw:
-        stack(arrays, axis) if _no_out("stack", out) else None)
+        stack(arrays, axis) if refuse_out("stack", out) else None)
 def stack(xs: Sequence[Array], axis: int = 0) -> Array:
     """Join a sequence of same-shape arrays along a new ``axis`` (default 0)."""
     xs = list(xs)

@@ -15,23 +15,15 @@ import numpy as np
 from ..core import Node
 from ..primitive import Primitive, on_register
 from . import functions as F
+from .functions import refuse_out
 
 _UFUNCS: dict[Any, Any] = {}
 _FUNCTIONS: dict[Any, Any] = {}
 
 
-def _no_out(name: str, out: Any, dtype: Any = None) -> None:
-    if out is not None:
-        raise TypeError(f"np.{name}(..., out=...) writes in place, which is not "
-                        "differentiable; drop out=")
-    if dtype is not None:
-        raise TypeError(f"np.{name}(..., dtype=...) is not supported on Tensors; "
-                        "cast the data first")
-
-
 def _reduction_call(fn: Any, name: str) -> Any:
     def call(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
-        _no_out(name, out, dtype)
+        refuse_out(name, out, dtype)
         if kw:
             raise TypeError(f"np.{name}: options {sorted(kw)} are not supported on Tensors")
         return fn(a, axis, keepdims)
@@ -137,7 +129,7 @@ def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         path = numpy_path(ufunc)
         raise _unsupported(path if method == "__call__" else f"{path}.{method}")
     if kwargs:
-        _no_out(ufunc.__name__, kwargs.pop("out", None), kwargs.pop("dtype", None))
+        refuse_out(ufunc.__name__, kwargs.pop("out", None), kwargs.pop("dtype", None))
         if kwargs:
             raise TypeError(f"np.{ufunc.__name__}: options {sorted(kwargs)} are not "
                             "supported on Tensors")
