@@ -94,6 +94,16 @@ def test_removing_the_toy_op_removes_it_from_every_list(toy_op):
         register(toy_op)  # the fixture removes it again
 
 
+def test_chainrule_functions_lists_every_formula_function_with_each_inputs_rule(capsys):
+    assert main(["functions"]) == 0
+    out = capsys.readouterr().out
+    for fn in FORMULA_FUNCTIONS.values():
+        assert fn.usage in out
+    assert ("d/dx maximum(x, y) = 1 if x > y else 0; d/dy maximum(x, y) = 1 if y > x else 0"
+            in out)
+    assert "d/dx sum(x) = 1 for every element" in out and "np.dot for 0-, 1- and 2-D" in out
+
+
 def test_a_name_can_be_registered_once():
     with pytest.raises(ValueError, match="'sin' is already registered"):
         register(Primitive("sin", array_fn=np.sin, vjps=[None]))

@@ -384,7 +384,8 @@ def cmd_functions(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     for name in sorted(FUNCTIONS):
         fn = FUNCTIONS[name]
         prim = by_function.get(name)
-        rule = prim.rule(0) if prim is not None and prim.derivs else fn.help
+        rule = ("; ".join(prim.rule(i) for i in range(len(prim.derivs)))
+                if prim is not None and prim.derivs else fn.help)
         rows.append([fn.usage, rule])
     out.write(table(rows, style, header=("function", "derivative / notes")) + "\n\n")
     out.write("operators: + - * / ** @ and unary -;  constants: "

@@ -40,4 +40,4 @@ MATMUL = defprimitive(
     "matmul", array_fn=np.matmul, vjps=[_matmul_vjp_a, _matmul_vjp_b],
     inputs=("A", "B"), expr="A @ B", derivs=["B^T (on the right)", "A^T (on the left)"],
     vjp_text=["g @ B.T", "A.T @ g"], function="matmul", methods=("matmul",),
-    numpy=(np.matmul,), formula="matmul(x, y)", doc="same as a @ b")
+    numpy=(np.matmul,), formula=True, doc="same as a @ b")
