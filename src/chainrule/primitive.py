@@ -109,7 +109,7 @@ class Primitive:
         self.float_fn = float_fn
         self.array_fn = array_fn
         self.variadic = variadic
-        self.vjps = _EachInput(vjps) if variadic else tuple(vjps)
+        self.vjps: Any = _EachInput(vjps) if variadic else tuple(vjps)  # type: ignore[arg-type]
         self.inputs = tuple(inputs)
         self.n_inputs = len(self.inputs)
         self.expr = expr or f"{name}({', '.join(self.inputs)})"
@@ -302,7 +302,7 @@ def apply(prim: Primitive, *args: Any) -> Any:
     arrays it just computes. The first graph node among ``args`` picks the engine."""
     for a in args:
         if isinstance(a, Node):
-            return type(a)._apply(prim, args)
+            return type(a)._apply(prim, args)  # type: ignore[attr-defined]  # each engine has one
     if prim.float_fn is not None and all(isinstance(a, (int, float)) and not isinstance(a, bool)
                                          for a in args[: prim.n_inputs]):
         return float_forward(prim, args)
@@ -315,7 +315,7 @@ _FLOAT_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
 def float_forward(prim: Primitive, vals: Sequence[Any]) -> float:
     """``prim`` on Python floats, with numpy float64 semantics where math would raise."""
     try:
-        return prim.float_fn(*vals)
+        return prim.float_fn(*vals)  # type: ignore[misc]  # callers check float_fn
     except _FLOAT_ERRORS:
         return float(prim.array_fn(*[np.float64(v) if isinstance(v, (int, float)) else v
                                      for v in vals]))

@@ -130,7 +130,7 @@ class Tensor(Node):
         if type(out) is not _ndarray:
             out = np.asarray(out)
         if x.needs and _state["grad_enabled"]:
-            return _recorded(out, x, prim)
+            return _recorded(out, x, prim)  # type: ignore[arg-type]  # one parent, unboxed
         return cls._node(out, (), None, False)
 
     # -- array-like attributes ----------------------------------------------------------
@@ -171,7 +171,7 @@ class Tensor(Node):
 
     @property
     def T(self) -> Tensor:
-        return self.transpose()
+        return self.transpose()  # type: ignore[attr-defined]  # attached by chainrule.ops
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (refused while the Tensor requires grad, as in torch)."""

@@ -50,7 +50,7 @@ def homework_hand1(x1: float, w1: float, x2: float, w2: float) -> dict[str, floa
 
 def homework_comp_graph1(x1: float, w1: float, x2: float, w2: float, key: str) -> float:
     """Problem 1's ``compGraph``: local gradients hard-coded at x1 = x2 = pi/2."""
-    upstream_grad = 1
+    upstream_grad: float = 1
     f_xw = homework_f1(x1, w1, x2, w2)
     local_grad = upstream_grad * (f_xw**2) * (-1)
     upstream_grad = local_grad

@@ -458,7 +458,7 @@ class _Checker:
             seen.add(kw.arg)
         if fn.makes_array or not (fn.scalar or pairwise):
             self.needs_tensors = True
-        children = [(a, "value") for a in values]
+        children: list[tuple[ast.AST, str]] = [(a, "value") for a in values]
         children += [(a, "param") for a in params]
         children += [(kw.value, "param") for kw in node.keywords]
         return children
@@ -508,7 +508,7 @@ class _Evaluator:
         # recursion is bounded: parse() refused formulas nested more than MAX_DEPTH levels
         if isinstance(node, ast.Constant):
             # ints stay ints so that explanations read `x ** 2`, not `x ** 2.0`
-            return node.value if isinstance(node.value, int) else float(node.value)
+            return node.value if isinstance(node.value, int) else float(node.value)  # type: ignore[arg-type]  # the parser admits only numbers
         if isinstance(node, ast.Name):
             if node.id in CONSTANTS:
                 return CONSTANTS[node.id]

@@ -60,8 +60,8 @@ def fmt_array(a: Any, precision: int, indent: int = 0) -> str:
     if a.ndim == 0:
         return fmt_number(a.item(), precision)
     if a.ndim > 2 or a.size > 400:
-        body = np.array2string(a, precision=precision, threshold=100,
-                               formatter={"float_kind": lambda v: fmt_number(v, precision)})
+        fmt: Any = {"float_kind": lambda v: fmt_number(v, precision)}
+        body = np.array2string(a, precision=precision, threshold=100, formatter=fmt)
         return body.replace("\n", "\n" + " " * indent)
     rows = a.reshape(1, -1) if a.ndim == 1 else a
     cells = [[fmt_number(v, precision) for v in row] for row in rows]

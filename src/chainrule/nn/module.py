@@ -153,7 +153,8 @@ def _is_parameter(value: Any) -> bool:
 
 def save_npz(state: Mapping[str, np.ndarray], path: str | os.PathLike) -> None:
     """Write a state dict (name -> array) to ``path`` with ``np.savez``."""
-    np.savez(path, **{name: np.asarray(a) for name, a in state.items()})
+    arrays: dict[str, Any] = {name: np.asarray(a) for name, a in state.items()}
+    np.savez(path, **arrays)
 
 
 def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:

@@ -32,7 +32,7 @@ Array = Any  # a Tensor, an ndarray, a list or a number
 
 
 def _elementwise(prim: Primitive) -> Callable[[Array], Array]:
-    ffn = prim.float_fn
+    ffn: Any = prim.float_fn
 
     def fn(x: Array) -> Array:
         if type(x) is Scalar:
@@ -240,29 +240,30 @@ def dot(a: Array, b: Array) -> Array:
 
 @custom(structural.RESHAPE, numpy=lambda reshape, a, shape=None, order="C", **kw:
         reshape(a, kw.get("newshape", shape)))
-def reshape(x: Array, *shape: int | Sequence[int]) -> Array:
+def reshape(x: Array, *shape: Any) -> Array:
     """``x`` with a new shape of the same size (one entry may be -1)."""
     _tensor_only("reshape", x)
+    sizes: Any = shape
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return apply(structural.RESHAPE, x, tuple(int(s) for s in shape))
+        sizes = tuple(shape[0])
+    return apply(structural.RESHAPE, x, tuple(int(s) for s in sizes))
 
 
 @custom(structural.TRANSPOSE)
-def transpose(x: Array, *axes: int | Sequence[int]) -> Array:
+def transpose(x: Array, *axes: Any) -> Array:
     """Permute the axes of ``x`` (reverse them when no axes are given)."""
     _tensor_only("transpose", x)
+    given: Any = axes
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-        axes = axes[0]
+        given = axes[0]
     nd = _ndim(x)
-    if axes:
-        axes = tuple(a % nd if -nd <= a < nd else _axis_error("transpose", a, nd)
-                     for a in axes)
-        if sorted(axes) != list(range(nd)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of {nd} axes")
-    else:
-        axes = None
-    return apply(structural.TRANSPOSE, x, axes)
+    perm = None
+    if given:
+        perm = tuple(a % nd if -nd <= a < nd else _axis_error("transpose", a, nd)
+                     for a in given)
+        if sorted(perm) != list(range(nd)):
+            raise ValueError(f"transpose: axes {perm} are not a permutation of {nd} axes")
+    return apply(structural.TRANSPOSE, x, perm)
 
 
 def _axis_error(op: str, a: int, nd: int) -> int:

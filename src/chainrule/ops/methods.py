@@ -41,5 +41,5 @@ def install() -> None:
         for name in entry.methods:
             setattr(Tensor, name, _method(entry.fn, name))
     on_register(_expose)
-    Tensor.__array_ufunc__ = __array_ufunc__
-    Tensor.__array_function__ = __array_function__
+    Tensor.__array_ufunc__ = __array_ufunc__  # type: ignore[attr-defined]
+    Tensor.__array_function__ = __array_function__  # type: ignore[attr-defined]
