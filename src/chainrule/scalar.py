@@ -43,7 +43,7 @@ def _new(value: float, a: Any, b: Any, prim: Primitive) -> Scalar:
     node.grad = 0.0
     node.name = None
     node._ct = None
-    node._pending = 0
+    node._mark = None
     record = _state["grad_enabled"]
     if record:
         node._p = a
@@ -72,6 +72,7 @@ class Scalar(Node):
     # Every Scalar takes part in differentiation; as a class attribute this shadows the
     # slot, so creating a node costs one store less.
     needs = True
+    backward_mode = FLOAT_MODE
 
     def __init__(self, value: float, name: str | None = None) -> None:
         if isinstance(value, Node):
@@ -83,7 +84,7 @@ class Scalar(Node):
         self.prim = None
         self.name = name
         self._ct = None
-        self._pending = 0
+        self._mark = None
 
     @classmethod
     def _node(cls, value: float, parents: tuple, prim: Primitive) -> Scalar:
@@ -212,6 +213,10 @@ class Scalar(Node):
         """Run the reverse pass from this node with seed 1.0; gradients add into ``.grad``
         of every node reached (a second call doubles them)."""
         backprop(self, 1.0, FLOAT_MODE)
+
+    def backward_seed(self, seed: Any = None) -> float:
+        """1.0, or ``seed`` as a float."""
+        return 1.0 if seed is None else float(seed.value if isinstance(seed, Node) else seed)
 
 
 def _value(x):

@@ -69,6 +69,7 @@ class Tensor(Node):
 
     __slots__ = ()
     __array_priority__ = 1000
+    backward_mode = ARRAY_MODE
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
                  dtype: Any = None) -> None:
@@ -88,7 +89,7 @@ class Tensor(Node):
         node.needs = needs
         node.name = None
         node._ct = None
-        node._pending = 0
+        node._mark = None
         return node
 
     @classmethod
@@ -308,6 +309,18 @@ class Tensor(Node):
     __hash__ = Node.__hash__
 
     # -- backward -----------------------------------------------------------------------
+    def backward_seed(self, seed: Any = None) -> np.ndarray:
+        """Ones of this Tensor's shape and dtype, or ``seed`` (a Tensor, an array or
+        anything np.asarray takes) in its dtype; ShapeError if ``seed`` has another
+        shape."""
+        if seed is None:
+            return np.ones(self.value.shape, self.value.dtype)
+        arr = seed.value if isinstance(seed, Node) else np.asarray(seed, dtype=self.dtype)
+        if arr.shape != self.shape:
+            raise ShapeError(f"backward(): grad has shape {arr.shape} but the output "
+                             f"has shape {self.shape}")
+        return arr
+
     def backward(self, grad: Any = None, create_graph: bool = False) -> None:
         """Reverse pass from this Tensor; gradients add into ``.grad`` of every node reached.
 
@@ -319,17 +332,10 @@ class Tensor(Node):
             raise RuntimeError("backward(): this Tensor does not require grad: no input "
                                "was created with requires_grad=True (or it was computed "
                                "under no_grad)")
-        if grad is None:
-            if self.value.size != 1:
-                raise ShapeError(f"backward(): the output has shape {self.shape}; pass "
-                                 "grad= (an array of that shape) for a non-scalar output")
-            seed = np.ones(self.value.shape, self.value.dtype)
-        else:
-            seed = grad.value if isinstance(grad, Node) else np.asarray(grad,
-                                                                       dtype=self.dtype)
-            if seed.shape != self.shape:
-                raise ShapeError(f"backward(): grad has shape {seed.shape} but the output "
-                                 f"has shape {self.shape}")
+        if grad is None and self.value.size != 1:
+            raise ShapeError(f"backward(): the output has shape {self.shape}; pass "
+                             "grad= (an array of that shape) for a non-scalar output")
+        seed = self.backward_seed(grad)
         if create_graph:
             backprop(self, Tensor._node(seed, (), None, False), graph_mode())
         else:

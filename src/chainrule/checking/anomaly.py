@@ -6,9 +6,10 @@ in a traceback is rarely the one to fix. Here the culprit is the first node whos
 computed from was finite, and the report says why: for ``where(x > 0, sqrt(x), 0)`` at
 ``x = 0``, "sqrt'(x) at x = 0 is inf, multiplied by upstream gradient 0 from where -> nan".
 
-:func:`detect_anomaly` switches the check on for backward passes (through a flag the core
-reads once per pass, so it costs nothing when off); :func:`find_nonfinite` checks the
-forward values of a graph already built.
+:func:`detect_anomaly` makes every backward pass report to an observer that checks each
+node's upstream gradient and each edge's contribution (the core reads the flag once per
+pass, so it costs nothing when off); :func:`find_nonfinite` checks the forward values of a
+graph already built.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Node
-from ..core.recording import _state
-from ..math_namespaces import ARRAY
+from ..core import Node, Observer, observe_passes, vjp, walk
+from ..formatting import number
+from ..tensor import ARRAY_MODE
 from .blame import n_inputs, node_label, source_of, trace_sources
 
 
@@ -60,8 +61,7 @@ def _finite(x: Any) -> bool:
         return True
 
 
-def _num(x: Any) -> str:
-    return f"{float(x):.6g}"
+_num = number
 
 
 def _first_bad(a: np.ndarray) -> tuple:
@@ -119,25 +119,6 @@ class NonFiniteReport:
     __str__ = text
 
 
-def _forward_order(output: Node) -> list[Node]:
-    """Every node below ``output`` (needing a gradient or not), inputs before the nodes
-    computed from them, parents in order; iterative."""
-    order: list[Node] = []
-    seen = {id(output)}
-    stack: list[tuple[Node, bool]] = [(output, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        stack.append((node, True))
-        for p in reversed(node.parents):
-            if isinstance(p, Node) and id(p) not in seen:
-                seen.add(id(p))
-                stack.append((p, False))
-    return order
-
-
 def find_nonfinite(output: Node) -> NonFiniteReport | None:
     """Check the forward values of the graph below ``output`` (a Scalar or Tensor).
 
@@ -147,7 +128,7 @@ def find_nonfinite(output: Node) -> NonFiniteReport | None:
     the op's domain; the source line is known if the graph was built inside
     ``detect_anomaly`` or ``trace_sources``.
     """
-    for node in _forward_order(output):
+    for node in walk(output, every=True):
         value = np.asarray(node.value, dtype=np.float64)
         if np.all(np.isfinite(value)):
             continue
@@ -180,7 +161,7 @@ def _backward_reason(node: Node, i: int, g: Any, senders: list[Node]) -> str:
     ans = np.asarray(_raw(node.value), dtype=np.float64)
     g = np.asarray(_raw(g), dtype=np.float64)
     with np.errstate(all="ignore"):
-        raw = np.asarray(prim.vjps[i](ARRAY, g, ans, *args), dtype=np.float64)
+        raw = np.asarray(vjp(prim, i, g, ans, args, ARRAY_MODE), dtype=np.float64)
         idx = _first_bad(raw) if not np.all(np.isfinite(raw)) else ()
         sender = ", ".join(dict.fromkeys(node_label(s) for s in senders)) or "the seed"
         name = prim.inputs[i] if i < len(prim.inputs) else f"x{i}"
@@ -188,7 +169,7 @@ def _backward_reason(node: Node, i: int, g: Any, senders: list[Node]) -> str:
         at = ", ".join(f"{k} = {_num(v)}" for k, v in inputs.items())
         where = f" (element {idx})" if idx else ""
         if raw.shape == g.shape:
-            local = np.asarray(prim.vjps[i](ARRAY, np.ones_like(g), ans, *args),
+            local = np.asarray(vjp(prim, i, np.ones_like(g), ans, args, ARRAY_MODE),
                                dtype=np.float64)[idx]
             up = g[idx]
             return (f"{prim.name}'({name}) at {at}{where} is {_num(local)} "
@@ -202,26 +183,40 @@ def _backward_reason(node: Node, i: int, g: Any, senders: list[Node]) -> str:
                 f"upstream gradient (from {sender}) and finite inputs{value_note}")
 
 
-def _watch(root: Node, seed: Any, mode: Any, on_edge: Any) -> Any:
-    """The core's anomaly hook: check the root's value, then return the ``on_edge``
-    callback that checks every contribution as the backward pass goes."""
-    if not _finite(root.value):
-        report = find_nonfinite(root)
-        detail = report.text() if report is not None else "the output is non-finite"
-        raise AnomalyError(f"detect_anomaly: backward() from a non-finite output; {detail}",
-                           node=report.node if report is not None else root, phase="forward")
-    cts: dict[int, Any] = {id(root): _raw(seed)}
-    senders: dict[int, list[Node]] = {}
+class _Watch(Observer):
+    """The observer ``detect_anomaly`` puts on every backward pass: it refuses a
+    non-finite output and raises at the first node whose contribution, or whose sum of
+    finite contributions, is non-finite while everything it came from was finite."""
 
-    def edge(node: Node, i: int, parent: Node, c: Any) -> None:
-        if on_edge is not None:
-            on_edge(node, i, parent, c)
+    def __init__(self, root: Node) -> None:
+        if not _finite(root.value):
+            report = find_nonfinite(root)
+            detail = report.text() if report is not None else "the output is non-finite"
+            raise AnomalyError(f"detect_anomaly: backward() from a non-finite output; "
+                               f"{detail}", node=report.node if report is not None else root,
+                               phase="forward")
+        self.g: Any = None
+        # per receiving node: the nodes that sent to it, and its contributions while all
+        # are finite (to name the addition that overflowed); dropped when it is reached
+        self.senders: dict[int, list[Node]] = {}
+        self.parts: dict[int, list[Any] | None] = {}
+
+    def node(self, node: Node, g: Any) -> None:
+        self.g = g = _raw(g)
+        parts = self.parts.pop(id(node), None)
+        if parts and len(parts) > 1 and not _finite(g):
+            raise AnomalyError(
+                f"detect_anomaly: the gradient of {node_label(node)}{_where(node)} became "
+                f"non-finite when its contributions were added: "
+                + " + ".join(_num(np.ravel(c)[0]) for c in parts)
+                + " overflow or cancel (inf - inf)", node=node, phase="backward",
+                input_index=None)
+
+    def edge(self, node: Node, i: int, parent: Node, c: Any) -> None:
         c = _raw(c)
-        g = cts.get(id(node))
-        if not _finite(c) and _finite(g):
-            inputs_ok = all(_finite(p) for p in node.parents[: n_inputs(node)])
-            if inputs_ok:
-                why = _backward_reason(node, i, g, senders.get(id(node), []))
+        if not _finite(c) and _finite(self.g):
+            if all(_finite(p) for p in node.parents[: n_inputs(node)]):
+                why = _backward_reason(node, i, self.g, self.senders.get(id(node), []))
                 raise AnomalyError(
                     f"detect_anomaly: the gradient became non-finite at "
                     f"{node_label(node)}, input {_input_name(node, i)}{_where(node)}\n"
@@ -235,22 +230,13 @@ def _watch(root: Node, seed: Any, mode: Any, on_edge: Any) -> Any:
                     f"because a value it uses was already non-finite in the forward pass; "
                     f"{report.text()}", node=report.node, phase="forward")
         k = id(parent)
-        old = cts.get(k)
-        if old is None:
-            cts[k] = c
-        else:
-            with np.errstate(all="ignore"):
-                total = old + c
-            if _finite(old) and _finite(c) and not _finite(total):
-                raise AnomalyError(
-                    f"detect_anomaly: the gradient of {node_label(parent)}{_where(parent)} "
-                    f"became non-finite when its contributions were added: "
-                    f"{_num(np.ravel(old)[0])} + {_num(np.ravel(c)[0])} overflow or cancel "
-                    "(inf - inf)", node=parent, phase="backward", input_index=None)
-            cts[k] = total
-        senders.setdefault(k, []).append(node)
-
-    return edge
+        self.senders.setdefault(k, []).append(node)
+        parts = self.parts.setdefault(k, [])
+        if parts is not None:
+            if _finite(c):
+                parts.append(c)
+            else:
+                self.parts[k] = None
 
 
 @contextmanager
@@ -262,10 +248,5 @@ def detect_anomaly() -> Iterator[None]:
     pass from a non-finite output is refused with the forward culprit
     (see :func:`find_nonfinite`). Nodes created inside remember their source line.
     Slower than a normal pass (one finiteness check per edge); off by default."""
-    previous = _state.get("anomaly")
-    _state["anomaly"] = _watch
-    try:
-        with trace_sources():
-            yield
-    finally:
-        _state["anomaly"] = previous
+    with observe_passes(_Watch), trace_sources():
+        yield

@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Node, on_create, walk
-from ..math_namespaces import ARRAY, sum_to_shape
-from ..tensor import Tensor, as_array
+from ..core import Node, has_rule, on_create, vjp, walk
+from ..formatting import number as fmt_number
+from ..math_namespaces import sum_to_shape
+from ..tensor import ARRAY_MODE, Tensor, as_array
+from .numeric import Slopes, slopes
 
 # -- source lines ---------------------------------------------------------------------------
 
@@ -105,11 +107,12 @@ def _f64(v: Any) -> Any:
 def _show(x: Any) -> str:
     a = np.asarray(x, dtype=np.float64)
     if a.size == 1:
-        return f"{a.item():.10g}"
+        return fmt_number(a.item(), 10)
     if a.size <= 12:
         return np.array2string(a.ravel() if a.ndim > 2 else a, precision=6,
                                separator=", ").replace("\n", "")
-    return f"array of shape {a.shape} (min {a.min():.4g}, mean {a.mean():.4g}, max {a.max():.4g})"
+    return (f"array of shape {a.shape} (min {fmt_number(a.min(), 4)}, "
+            f"mean {fmt_number(a.mean(), 4)}, max {fmt_number(a.max(), 4)})")
 
 
 @dataclass
@@ -142,17 +145,16 @@ def check_gate(node: Node, i: int, *, number: int = 0, eps: float = 1e-6,
     x = args[i]
     rng = np.random.default_rng(seed)
     u = np.ones(ans.shape) if ones or ans.size == 1 else rng.standard_normal(ans.shape)
-    raw = prim.vjps[i](ARRAY, u, ans, *args)
+    raw = vjp(prim, i, u, ans, args, ARRAY_MODE)
     got = sum_to_shape(np.asarray(raw, dtype=np.float64), np.shape(x), 0) \
         if np.shape(raw) != np.shape(x) else np.asarray(raw, dtype=np.float64)
 
-    def directional(v: np.ndarray, h: float) -> tuple[float, float, float]:
+    def directional(v: np.ndarray, h: float) -> Slopes:
         def at(t: float) -> float:
             bumped = list(args)
             bumped[i] = x + t * v
             return float(np.vdot(u, np.asarray(prim.array_fn(*bumped), dtype=np.float64)))
-        f0, fp, fm = at(0.0), at(h), at(-h)
-        return (fp - fm) / (2 * h), (fp - f0) / h, (f0 - fm) / h
+        return slopes(at, h)
 
     size = int(np.size(x))
     if size <= 16:
@@ -162,18 +164,18 @@ def check_gate(node: Node, i: int, *, number: int = 0, eps: float = 1e-6,
         for idx in np.ndindex(np.shape(x)):
             e = np.zeros(np.shape(x))
             e[idx] = 1.0
-            central, fwd, bwd = directional(e, eps)
-            expected[idx] = central
-            kink = kink or _is_kink(directional, e, fwd, bwd, eps)
+            s = directional(e, eps)
+            expected[idx] = s.central
+            kink = kink or _is_kink(directional, e, s, eps)
         bad = np.abs(got - expected) > atol + rtol * np.abs(expected)
         ok = not bool(np.any(bad))
     else:
         v = rng.standard_normal(np.shape(x))
-        central, fwd, bwd = directional(v, eps)
-        expected = np.asarray(central)
+        s = directional(v, eps)
+        expected = np.asarray(s.central)
         analytic = float(np.vdot(got, v))
-        ok = abs(analytic - central) <= atol + rtol * abs(central)
-        kink = _is_kink(directional, v, fwd, bwd, eps)
+        ok = abs(analytic - s.central) <= atol + rtol * abs(s.central)
+        kink = _is_kink(directional, v, s, eps)
         got = np.asarray(analytic)
     names = prim.inputs if not prim.variadic else tuple(f"xs[{k}]" for k in range(len(args) - 1))
     at = {names[k] if k < len(names) else f"x{k}": args[k] for k in range(n_inputs(node))}
@@ -181,15 +183,14 @@ def check_gate(node: Node, i: int, *, number: int = 0, eps: float = 1e-6,
                      kink and not ok, ones or ans.size == 1)
 
 
-def _is_kink(directional: Callable, v: np.ndarray, fwd: float, bwd: float,
-             eps: float) -> bool:
+def _is_kink(directional: Callable, v: np.ndarray, s: Slopes, eps: float) -> bool:
     """One-sided slopes that differ by a jump that does not shrink with the step: the
     op is not differentiable here, so any convention (relu'(0) = 0...) is acceptable."""
-    jump = abs(fwd - bwd)
-    if jump <= max(1e-3, 1e-3 * (abs(fwd) + abs(bwd))):
+    jump = abs(s.forward - s.backward)
+    if jump <= max(1e-3, 1e-3 * (abs(s.forward) + abs(s.backward))):
         return False
-    _, fwd2, bwd2 = directional(v, eps / 100)
-    return abs(fwd2 - bwd2) > 0.5 * jump
+    finer = directional(v, eps / 100)
+    return abs(finer.forward - finer.backward) > 0.5 * jump
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -250,12 +251,12 @@ def blame_graph(output: Node, *, eps: float = 1e-6, atol: float = 1e-5, rtol: fl
                 seed: int = 0) -> BlameReport | None:
     """Replay the graph below ``output`` (a Scalar or Tensor) gate by gate in forward
     order; the first edge whose rule disagrees with its op's own forward, or None."""
-    order = [n for n in reversed(walk(output)) if n.prim is not None]
+    order = [n for n in walk(output) if n.prim is not None]
     checked = 0
     skipped: list[str] = []
     for number, node in enumerate(order, 1):
         for i, p in enumerate(node.parents[: n_inputs(node)]):
-            if not (isinstance(p, Node) and p.needs) or node.prim.vjps[i] is None:
+            if not (isinstance(p, Node) and p.needs) or not has_rule(node.prim, i):
                 continue
             gate = check_gate(node, i, number=number, eps=eps, atol=atol, rtol=rtol,
                               seed=seed + number)

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..core import Node, backprop, no_grad
 from ..errors import GradcheckError
-from ..tensor import ARRAY_MODE, Tensor, as_array
+from ..tensor import Tensor, as_array
+from .numeric import directional, partials
 
 
 def _call(f: Callable[..., Any], arrays: list[np.ndarray], grad: bool):
@@ -42,8 +43,8 @@ def _analytic(f, arrays, u) -> list[np.ndarray]:
     leaves, y = _call(f, arrays, True)
     if y.shape != u.shape:
         raise ValueError("gradcheck: f's output shape changed between calls")
-    found = backprop(y, u.astype(y.dtype), ARRAY_MODE, accumulate=False,
-                     wanted=tuple(leaves)) if y.needs else {}
+    found = backprop(y, y.backward_seed(u.astype(y.dtype)), y.backward_mode,
+                     accumulate=False, wanted=tuple(leaves)) if y.needs else {}
     return [np.asarray(found.get(id(leaf), np.zeros_like(leaf.value)), dtype=np.float64)
             for leaf in leaves]
 
@@ -101,9 +102,8 @@ def _gradcheck(f, args, eps, atol, rtol, fast, seed) -> bool:
         vs = [rng.standard_normal(a.shape) for a in arrays]
         grads = _analytic(f, arrays, u)
         analytic = float(np.sum([np.vdot(g, v) for g, v in zip(grads, vs)]))
-        plus = _numeric_value(f, [a + eps * v for a, v in zip(arrays, vs)])
-        minus = _numeric_value(f, [a - eps * v for a, v in zip(arrays, vs)])
-        numeric = float(np.vdot(u, plus - minus) / (2 * eps))
+        numeric = float(np.vdot(u, directional(lambda *a: _numeric_value(f, list(a)),
+                                               arrays, vs, eps)))
         if abs(analytic - numeric) <= atol + rtol * abs(numeric):
             return True
     _elementwise(f, arrays, u, eps, atol, rtol)
@@ -120,13 +120,9 @@ def _elementwise(f, arrays, u, eps, atol, rtol) -> None:
     grads = _analytic(f, arrays, u)
     worst = None
     for k, (a, g) in enumerate(zip(arrays, grads)):
+        numerics = partials(lambda *b: np.vdot(u, _numeric_value(f, list(b))), arrays, k, eps)
         for idx in np.ndindex(a.shape):
-            bumped = [b.copy() for b in arrays]
-            bumped[k][idx] += eps
-            plus = np.vdot(u, _numeric_value(f, bumped))
-            bumped[k][idx] -= 2 * eps
-            minus = np.vdot(u, _numeric_value(f, bumped))
-            numeric = float((plus - minus) / (2 * eps))
+            numeric = float(numerics[idx])
             analytic = float(g[idx])
             excess = abs(analytic - numeric) - (atol + rtol * abs(numeric))
             if excess > 0 and (worst is None or excess > worst[0]):

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core import Node
-from ..math_namespaces import ARRAY
+from ..core import Node, vjp
 from ..primitive import REGISTRY, Primitive
 from ..scalar import Scalar
-from ..tensor import Tensor
+from ..tensor import ARRAY_MODE, Tensor
+from .numeric import central_difference
 
 
 def _fmt(x: Any) -> str:
@@ -296,6 +296,11 @@ def _sample_points(prim: Primitive, n: int, rng: np.random.Generator) -> list[tu
     return points
 
 
+def _along(prim: Primitive, point: tuple, i: int) -> Callable[[float], float]:
+    """``t -> prim(point with input i moved by t)``, on floats."""
+    return lambda t: prim.float_fn(*(v + t if j == i else v for j, v in enumerate(point)))
+
+
 def check_local_gradient(op: str | Primitive, hand: Callable[..., Any], *,
                          points: Sequence[Any] | None = None, n: int = 20,
                          seed: int = 0, rtol: float = 1e-6,
@@ -332,16 +337,11 @@ def check_local_gradient(op: str | Primitive, hand: Callable[..., Any], *,
                              f"the point {p} has {len(p)}")
         ans = np.float64(prim.float_fn(*p))
         args = [np.float64(v) for v in p]
-        engine = tuple(float(prim.vjps[i](ARRAY, np.float64(1.0), ans, *args))
-                       if prim.vjps[i] is not None else 0.0 for i in range(k))
-        numeric = []
-        for i in range(k):
-            h = 1e-6 * max(1.0, abs(p[i]))
-            up = list(p)
-            dn = list(p)
-            up[i] += h
-            dn[i] -= h
-            numeric.append((prim.float_fn(*up) - prim.float_fn(*dn)) / (2 * h))
+        engine = tuple(float(c) if (c := vjp(prim, i, np.float64(1.0), ans, args,
+                                                ARRAY_MODE)) is not None else 0.0
+                       for i in range(k))
+        numeric = [float(central_difference(_along(prim, p, i), 1e-6 * max(1.0, abs(p[i]))))
+                   for i in range(k)]
         yours = hand(*p)
         yours = tuple(float(v) for v in (yours if isinstance(yours, (tuple, list))
                                          else (yours,)))

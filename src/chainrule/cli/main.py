@@ -25,8 +25,8 @@ import numpy as np
 from ..checking.gradcheck import gradcheck
 from ..core import Node, backprop
 from ..errors import GradcheckError
-from ..scalar import FLOAT_MODE, Scalar
-from ..tensor import ARRAY_MODE, Tensor
+from ..scalar import Scalar
+from ..tensor import Tensor
 from .formula import (
     CONSTANTS,
     FUNCTIONS,
@@ -145,13 +145,8 @@ def gradients(problem: Problem) -> tuple[Node, dict[str, Node], dict[str, Any]]:
     out = _evaluate(problem, leaves)
     wanted = tuple(leaves[n] for n in problem.wrt)
     with np.errstate(all="ignore"):
-        if isinstance(out, Scalar):
-            found = backprop(out, 1.0, FLOAT_MODE, accumulate=False, wanted=wanted)
-        elif out.needs:
-            found = backprop(out, np.ones_like(out.value), ARRAY_MODE, accumulate=False,
-                             wanted=wanted)
-        else:
-            found = {}
+        found = backprop(out, out.backward_seed(), out.backward_mode, accumulate=False,
+                         wanted=wanted)
     grads: dict[str, Any] = {}
     for name in problem.wrt:
         leaf = leaves[name]

@@ -1,61 +1,70 @@
-"""The backward pass shared by the Scalar and the Tensor engine.
+"""The backward pass shared by the Scalar and the Tensor engine: one walk, one rule call,
+one loop (and its float specialisation).
 
-The backward pass is the iterative child-count walk of HIPS autograd: a first loop counts,
-for every node reached, how many edges lead into it; a second loop pops a node once all of
-its cotangent has arrived, so the order is deterministic, no recursion is used and each
-cotangent is released as soon as it has been passed on.
+:func:`walk` is the one graph traversal of the package: an iterative depth-first
+post-order, so inputs come before the nodes computed from them, parents are visited in
+order and every node appears once. :func:`backprop` runs it and then goes through the
+order backwards: by then every cotangent reaching a node has arrived, no recursion is used
+and each cotangent is released as soon as it has been passed on. :func:`vjp` is the one
+place that calls a primitive's rule and applies the mode's fallback.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .node import ONE_PARENT, Node
 from .recording import _state
 
+_FALLBACK_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
 
-def walk(root: Node) -> list[Node]:
-    """Every node reachable from ``root`` that needs a gradient, in reverse topological
-    order (root first), each once; iterative and deterministic."""
-    order: list[Node] = []
-    if not root.needs:
+
+def walk(root: Node, *, every: bool = False, stop: Any = ()) -> list[Node]:
+    """The nodes below ``root`` in forward (topological) order: inputs first, ``root``
+    last, each node once, parents visited in order; iterative and deterministic.
+
+    Only nodes that need a gradient are followed unless ``every`` (then constant nodes
+    too); the walk does not go past the nodes whose ``id`` is in ``stop``.
+    """
+    if not (every or root.needs):
         return [root]
-    _count_edges(root, ())
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        node._pending = 0
-        order.append(node)
-        ps = node._p
-        if ps.__class__ is not tuple:       # the parents property, inlined: hot loop
-            q = node._q
-            ps = (ps,) if q is ONE_PARENT else (ps, q)
-        for p in ps:
-            if isinstance(p, Node) and p.needs:
-                p._pending -= 1
-                if p._pending == 0:
-                    ready.append(p)
-    return order
-
-
-def _count_edges(root: Node, stop: set[int] | tuple) -> None:
-    """Set ``_pending`` of each node below root to the number of edges leading into it;
-    the walk does not go past the nodes whose ids are in ``stop``."""
-    root._pending = 0
+    # Fresh marks per walk: a walk or pass that stopped half-way leaves nothing to clean.
+    entered = object()
+    done = object()
+    order: list[Node] = []
+    emit = order.append
     stack = [root]
+    pop = stack.pop
+    push = stack.append
     while stack:
-        node = stack.pop()
+        node = stack[-1]
+        mark = node._mark
+        if mark is entered:                 # its parents are all emitted
+            pop()
+            node._mark = done
+            emit(node)
+            continue
+        if mark is done:                    # reached twice before it was expanded
+            pop()
+            continue
+        node._mark = entered
         if stop and id(node) in stop:
             continue
         ps = node._p
         if ps.__class__ is not tuple:       # the parents property, inlined: hot loop
             q = node._q
-            ps = (ps,) if q is ONE_PARENT else (ps, q)
-        for p in ps:
-            if isinstance(p, Node) and p.needs:
-                if p._pending == 0:
-                    stack.append(p)
-                p._pending += 1
+            if q is not ONE_PARENT and isinstance(q, Node) and (every or q.needs) \
+                    and q._mark is not done:
+                push(q)
+            if isinstance(ps, Node) and (every or ps.needs) and ps._mark is not done:
+                push(ps)
+            continue
+        for p in reversed(ps):              # pushed last, the first parent is expanded first
+            if isinstance(p, Node) and (every or p.needs) and p._mark is not done:
+                push(p)
+    return order
 
 
 class Mode:
@@ -65,8 +74,8 @@ class Mode:
     summed back to the shape of the input it flows into (None for Python floats),
     ``own`` makes a leaf's first gradient its own (not an array a rule passed through),
     ``fallback`` recomputes a rule that raised on Python floats with numpy semantics,
-    ``floats`` says every value is a Python float, which lets a plain ``backward()`` take
-    the float-specialised loop."""
+    ``floats`` says every value is a Python float, which lets a plain pass (no observer,
+    no stop set) take the float-specialised loop."""
 
     __slots__ = ("math", "graph", "sum_to", "own", "fallback", "floats")
 
@@ -80,50 +89,122 @@ class Mode:
         self.floats = floats
 
 
+def vjp(prim: Any, i: int, g: Any, ans: Any, args: Any, mode: Mode) -> Any:
+    """The contribution ``prim``'s rule for input ``i`` sends back for upstream ``g``
+    (``ans`` the op's output, ``args`` its inputs and parameters), or None where the rule
+    table says no gradient flows. Where the rule raises on Python floats (division by zero,
+    a domain error, overflow) the mode's fallback recomputes it with numpy semantics."""
+    rule = prim.vjps[i]
+    if rule is None:
+        return None
+    try:
+        return rule(mode.math, g, ans, *args)
+    except _FALLBACK_ERRORS:
+        if mode.fallback is None:
+            raise
+        return mode.fallback(rule, g, ans, args)
+
+
+def has_rule(prim: Any, i: int) -> bool:
+    """Whether any gradient flows into input ``i`` of ``prim`` (its rule is not None)."""
+    return prim.vjps[i] is not None
+
+
+class Observer:
+    """What a backward pass reports, for tools that explain or diagnose it.
+
+    ``node(node, g)`` is called once per node reached, when its cotangent ``g`` (the sum
+    of everything sent to it) is complete, before its own edges; ``edge(node, i, parent,
+    c)`` for every edge, with the contribution ``c`` sent into ``parent`` (input ``i`` of
+    ``node``), already summed to the parent's shape. Raising stops the pass (its scratch
+    space is cleared). Subclass and override what you need.
+    """
+
+    def node(self, node: Node, g: Any) -> None:
+        """The complete upstream cotangent ``g`` of ``node``."""
+
+    def edge(self, node: Node, i: int, parent: Node, c: Any) -> None:
+        """The contribution ``c`` that input ``i`` (``parent``) of ``node`` receives."""
+
+
+class _Both(Observer):
+    def __init__(self, first: Observer, second: Observer) -> None:
+        self.first = first
+        self.second = second
+
+    def node(self, node: Node, g: Any) -> None:
+        self.first.node(node, g)
+        self.second.node(node, g)
+
+    def edge(self, node: Node, i: int, parent: Node, c: Any) -> None:
+        self.first.edge(node, i, parent, c)
+        self.second.edge(node, i, parent, c)
+
+
+@contextmanager
+def observe_passes(start: Any) -> Iterator[None]:
+    """Context manager: every backward pass run inside calls ``start(root)`` and reports
+    to the :class:`Observer` it returns (besides the pass's own observer). This is how
+    ``detect_anomaly`` watches ``y.backward()``; the flag is read once per pass."""
+    previous = _state["observer"]
+    if previous is None:
+        both = start
+    else:
+        def both(root: Node) -> Observer:
+            return _Both(previous(root), start(root))
+    _state["observer"] = both
+    try:
+        yield
+    finally:
+        _state["observer"] = previous
+
+
 def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
              accumulate: bool = True, wanted: tuple[Node, ...] = (),
-             on_edge: Any = None) -> dict[int, Any]:
+             observer: Observer | None = None) -> dict[int, Any]:
     """Run one reverse pass from ``root`` with cotangent ``seed``.
 
     With ``accumulate`` the cotangent reaching each node is added to its ``.grad``.
     The cotangents of the nodes in ``wanted`` are returned by ``id``; the walk does not go
     past them. ``batch_ndim`` leading axes of ``seed`` are independent cotangents pushed
-    through together (how ``jacobian`` gets every row in one pass). ``on_edge(node, i,
-    parent, contribution)`` is called for every edge (explanations record them).
+    through together (how ``jacobian`` gets every row in one pass). ``observer`` (an
+    :class:`Observer`) sees every node's cotangent and every edge's contribution.
+    A plain accumulating pass of a ``floats`` mode runs the float-specialised loop, which
+    computes the same numbers in the same order.
     """
-    stop = {id(w) for w in wanted} if wanted else ()
     found: dict[int, Any] = {}
     if not root.needs:
         return found
-    if _state["anomaly"] is not None:
-        on_edge = _state["anomaly"](root, seed, mode, on_edge)
-    if mode.floats and accumulate and not stop and on_edge is None:
-        _count_float_edges(root)
+    start = _state["observer"]
+    if start is not None:
+        watch = start(root)
+        observer = watch if observer is None else _Both(observer, watch)
+    stop = {id(w) for w in wanted} if wanted else ()
+    if mode.floats and accumulate and not stop and observer is None:
         _float_pass(root, seed, mode)
         return found
-    _count_edges(root, stop)
-    math, graph, sum_to, own = mode.math, mode.graph, mode.sum_to, mode.own
+    order = walk(root, stop=stop)
+    sum_to, own, graph = mode.sum_to, mode.own, mode.graph
     c = None
     root._ct = seed
-    ready = [root]
-    pop = ready.pop
-    push = ready.append
     finished = False
     try:
-        while ready:
-            node = pop()
+        for node in reversed(order):
             g = node._ct
+            if g is None:                   # only gradient-free edges led here
+                continue
             node._ct = None
+            if observer is not None:
+                observer.node(node, g)
             prim = node.prim
-            if accumulate and g is not None:
+            if accumulate:
                 old = node.grad
                 if old is None:
                     node.grad = own(g) if (own is not None and prim is None) else g
                 else:
                     node.grad = old + g
             if stop and id(node) in stop:
-                if g is not None:
-                    found[id(node)] = g
+                found[id(node)] = g
                 continue
             if prim is None:
                 continue
@@ -135,108 +216,53 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                 args = parents
                 ans = node
             else:
-                args = []
-                for p in parents:
-                    args.append(p.value if isinstance(p, Node) else p)
+                args = [p.value if isinstance(p, Node) else p for p in parents]
                 ans = node.value
-            vjps = prim.vjps
             i = -1
             for p in parents:
                 i += 1
                 if not isinstance(p, Node) or not p.needs:
                     continue
-                vjp = vjps[i]
-                if vjp is None or g is None:    # no gradient flows along this edge
-                    p._pending -= 1
-                    if p._pending == 0:
-                        push(p)
+                c = vjp(prim, i, g, ans, args, mode)
+                if c is None:               # no gradient flows along this edge
                     continue
-                try:
-                    c = vjp(math, g, ans, *args)
-                except (ZeroDivisionError, ValueError, OverflowError):
-                    if mode.fallback is None:
-                        raise
-                    c = mode.fallback(vjp, g, ans, args)
                 if sum_to is not None:
                     c = sum_to(c, p, batch_ndim)
-                if on_edge is not None:
-                    on_edge(node, i, p, c)
-                if p._ct is None:
-                    p._ct = c
-                else:
-                    p._ct = p._ct + c
-                p._pending -= 1
-                if p._pending == 0:
-                    push(p)
-            # drop our reference, so a leaf can tell its gradient array is its own
-            c = None
+                if observer is not None:
+                    observer.edge(node, i, p, c)
+                ct = p._ct
+                p._ct = c if ct is None else ct + c
+            # drop our references, so a leaf can tell its gradient array is its own
+            c = ct = None
         finished = True
     finally:
         if not finished:
-            _reset(root)
+            _clear(order)
     return found
-
-
-def _count_float_edges(root: Node) -> None:
-    """``_count_edges`` for a Scalar graph, where every node takes part (no ``needs``
-    flags, no stop set) and most ops have one input."""
-    root._pending = 0
-    stack = [root]
-    pop = stack.pop
-    push = stack.append
-    while stack:
-        node = pop()
-        ps = node._p
-        if ps.__class__ is not tuple:       # one or two parents in slots
-            q = node._q
-            if q is not ONE_PARENT and isinstance(q, Node):
-                if not q._pending:
-                    push(q)
-                q._pending += 1
-            if isinstance(ps, Node):
-                if not ps._pending:
-                    push(ps)
-                ps._pending += 1
-            continue
-        for p in ps:
-            if isinstance(p, Node):
-                if not p._pending:
-                    push(p)
-                p._pending += 1
 
 
 def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     """The loop of ``backprop`` specialised to Python floats (``Scalar.backward``): the
-    same walk and the same rules, without the shape, hook and collection cases that only
-    arrays and tools need. Scalar ops have one or two inputs; others take the general
-    branch."""
+    same walk, the same rules through the same order and the same additions, without the
+    shape, observer and stop cases that only arrays and tools need. A rule that raises is
+    handed to :func:`vjp`, which applies the fallback."""
     math = mode.math
-    fallback = mode.fallback
+    order = walk(root)
     root._ct = seed
-    ready = [root]
-    pop = ready.pop
-    push = ready.append
     finished = False
     try:
-        while ready:
-            node = pop()
+        for node in reversed(order):
             g = node._ct
-            node._ct = None
             if g is None:                   # only gradient-free edges led here
-                for p in node.parents:
-                    if isinstance(p, Node):
-                        p._pending -= 1
-                        if not p._pending:
-                            push(p)
                 continue
+            node._ct = None
             node.grad += g
             prim = node.prim
             if prim is None:
                 continue
-            vjps = prim.vjps
             ans = node.value
             p = node._p
-            if p.__class__ is tuple:
+            if p.__class__ is tuple:            # three or more inputs
                 parents = p
                 args = [p.value if isinstance(p, Node) else p for p in parents]
             elif node._q is not ONE_PARENT:     # two inputs, kept in slots
@@ -245,52 +271,41 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
                 args = (p.value if isinstance(p, Node) else p,
                         q.value if isinstance(q, Node) else q)
             else:                               # one input: the most common gate
-                vjp = vjps[0]
-                if vjp is not None:
+                rule = prim.vjps[0]
+                if rule is not None:
+                    x = p.value
                     try:
-                        c = vjp(math, g, ans, p.value)
-                    except (ZeroDivisionError, ValueError, OverflowError):
-                        c = fallback(vjp, g, ans, (p.value,))
+                        c = rule(math, g, ans, x)
+                    except _FALLBACK_ERRORS:
+                        c = vjp(prim, 0, g, ans, (x,), mode)
                     ct = p._ct
                     p._ct = c if ct is None else ct + c
-                p._pending -= 1
-                if not p._pending:
-                    push(p)
                 continue
+            vjps = prim.vjps
             i = -1
             for p in parents:
                 i += 1
                 if not isinstance(p, Node):
                     continue
-                vjp = vjps[i]
-                if vjp is not None:
+                rule = vjps[i]
+                if rule is not None:
                     try:
-                        c = vjp(math, g, ans, *args)
-                    except (ZeroDivisionError, ValueError, OverflowError):
-                        c = fallback(vjp, g, ans, args)
+                        c = rule(math, g, ans, *args)
+                    except _FALLBACK_ERRORS:
+                        c = vjp(prim, i, g, ans, args, mode)
                     ct = p._ct
                     p._ct = c if ct is None else ct + c
-                p._pending -= 1
-                if not p._pending:
-                    push(p)
         finished = True
     finally:
         if not finished:
-            _reset(root)
+            _clear(order)
 
 
-def _reset(root: Node) -> None:
-    """Clear scratch space left by a pass that stopped half-way (an exception in a rule)."""
-    stack = [root]
-    seen = {id(root)}
-    while stack:
-        node = stack.pop()
+def _clear(order: list[Node]) -> None:
+    """Drop the cotangents a pass that stopped half-way (an exception in a rule or an
+    observer, KeyboardInterrupt) left on the nodes of its walk."""
+    for node in order:
         node._ct = None
-        node._pending = 0
-        for p in node.parents:
-            if isinstance(p, Node) and id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
 
 
 def zero_grad(root: Node) -> None:

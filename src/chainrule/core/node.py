@@ -17,14 +17,14 @@ class Node:
     ``value`` is the forward result (a float for Scalars, an ndarray for Tensors), ``grad``
     the accumulated gradient, ``parents`` the op's inputs (nodes or constants) in order,
     ``prim`` the primitive that produced it (None for a leaf), ``needs`` whether any
-    gradient must flow into it. ``_ct`` and ``_pending`` are scratch space of a backward
-    pass, empty outside one.
+    gradient must flow into it. ``_ct`` is scratch space of a backward pass (empty outside
+    one), ``_mark`` the mark of the last walk that reached the node.
     """
 
     # The parents are stored without a tuple where possible, so that a node is one object
     # for Python's garbage collector to scan, not two: _p is either the tuple of all
     # parents (_q unused), or the first parent with _q the second (or ONE_PARENT).
-    __slots__ = ("value", "grad", "_p", "_q", "prim", "needs", "name", "_ct", "_pending",
+    __slots__ = ("value", "grad", "_p", "_q", "prim", "needs", "name", "_ct", "_mark",
                  "__weakref__")
     empty_grad: Any = None
 
@@ -38,7 +38,7 @@ class Node:
         self.needs = needs
         self.name = name
         self._ct = None
-        self._pending = 0
+        self._mark = None
 
     @property
     def parents(self) -> tuple:
@@ -52,6 +52,16 @@ class Node:
     @property
     def is_leaf(self) -> bool:
         return self.prim is None
+
+    # Each engine says how a backward pass from one of its nodes computes (a core Mode)
+    # and what cotangent it starts from: the one place tools such as explain, the
+    # command line and detect_anomaly learn it, without the core importing the engines.
+    backward_mode: Any = None
+
+    def backward_seed(self, seed: Any = None) -> Any:
+        """The cotangent a backward pass from this node starts with: ``seed`` checked
+        and converted, or the engine's default (1 for a Scalar, ones for a Tensor)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no backward pass")
 
 
 ONE_PARENT: Any = type("OneParent", (), {"__repr__": lambda self: "ONE_PARENT"})()

@@ -8,8 +8,9 @@ from typing import Any
 
 # "grad_enabled" is False inside no_grad, True while recording, or a callable while
 # recording with a per-node hook (``on_create``): one lookup serves the hot path.
-# "anomaly": None, or the hook of chainrule.anomaly.detect_anomaly (read once per pass)
-_state: dict[str, Any] = {"grad_enabled": True, "anomaly": None}
+# "observer": None, or a function root -> Observer that every backward pass reports to
+# (core.backward.observe_passes; detect_anomaly uses it); read once per pass.
+_state: dict[str, Any] = {"grad_enabled": True, "observer": None}
 
 
 def grad_enabled() -> bool:

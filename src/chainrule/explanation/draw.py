@@ -20,16 +20,9 @@ from typing import Any
 import numpy as np
 
 from ..core import Node
-from .steps import (
-    Trace,
-    _node_mapping,
-    fmt,
-    is_input,
-    local_formula,
-    n_inputs,
-    substitute,
-    vjp_formula,
-)
+from ..formatting import fmt, number
+from .formulas import _node_mapping, local_formula, substitute, vjp_formula
+from .trace import Trace, is_input, n_inputs
 
 COLOURS = {
     # kind: (fill, border, what the legend says)
@@ -48,9 +41,10 @@ class GraphvizNotFound(RuntimeError):
 
 
 def _short(v: Any) -> str:
+    """A number in a picture: 4 significant digits, whole numbers as ``2.0``."""
     if isinstance(v, float) and v != 0 and v == v and abs(v) not in (float("inf"),):
         if v != int(v) or abs(v) >= 1e15:
-            return f"{v:.4g}"
+            return number(v, 4)
     return fmt(v)
 
 

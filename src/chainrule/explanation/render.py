@@ -1,0 +1,187 @@
+"""An explanation's tables and how they are rendered: plain text for a terminal, Markdown,
+HTML for a notebook, and JSON-ready data."""
+
+from __future__ import annotations
+
+import html
+
+from ..formatting import fmt, jsonable
+
+
+class Explanation:
+    """One forward and backward pass, step by step.
+
+    Structured rows (lists of dicts, values kept as numbers or ndarrays):
+
+    - ``gates``: ``{"op", "gate", "derivatives": {symbol: formula}, "vjps": {symbol:
+      formula}, "nodes": [names]}`` for each distinct gate;
+    - ``forward``: ``{"step", "node", "op", "inputs": [names or constants], "value",
+      "shape"}`` (``op`` is ``"input"``/``"constant"`` for leaves);
+    - ``backward``: one per edge: ``{"step", "node", "op", "upstream", "input",
+      "input_index", "local_formula", "local", "vjp", "contribution", "accumulated"}``
+      (``local`` is a number for Scalars, None for Tensors; ``accumulated`` is the input's
+      gradient after this contribution);
+    - ``gradients``: ``{"node", "value", "grad", "contributions", "how"}`` for each input.
+
+    ``text()`` (``str(e)``), ``markdown()`` and ``_repr_html_()`` render the same tables;
+    ``to_dict()`` is JSON-serializable.
+    """
+
+    def __init__(self, *, title: str, scalar: bool, gates: list[dict], forward: list[dict],
+                 backward: list[dict], gradients: list[dict], notes: list[str],
+                 elided: dict[str, int]) -> None:
+        self.title = title
+        self.scalar = scalar
+        self.gates = gates
+        self.forward = forward
+        self.backward = backward
+        self.gradients = gradients
+        self.notes = notes
+        self.elided = elided
+
+    # the tables as header + rows of strings, shared by every rendering
+    def tables(self) -> list[tuple[str, list[str], list[list[str]]]]:
+        """``[(caption, header, rows)]`` for the gate, forward, backward and gradient tables;
+        a row ``["...", "..."]`` marks elided steps."""
+        gates = [[g["gate"], g["derivative_text"], ", ".join(_cap(g["nodes"]))]
+                 for g in self.gates]
+        gate_header = ["gate", "local derivative", "used at"]
+        if not self.scalar:
+            gate_header.insert(2, "VJP (g: upstream)")
+            for row, g in zip(gates, self.gates):
+                row.insert(2, ", ".join(f"d{s} = {v}" for s, v in g["vjps"].items()))
+        fwd = [[str(r["step"]), r["node"], r["op"], ", ".join(r["inputs"]), fmt(r["value"])]
+               for r in self.forward]
+        fwd_header = ["step", "node", "op", "inputs", "value"]
+        if not self.scalar:
+            fwd_header.insert(4, "shape")
+            for row, r in zip(fwd, self.forward):
+                row.insert(4, str(r["shape"]))
+        _mark_elided(fwd, self.forward, self.elided.get("forward", 0), "steps")
+        if self.scalar:
+            bwd_header = ["step", "node", "upstream", "input", "local gradient",
+                          "contribution", "input's grad so far"]
+            bwd = [[str(r["step"]), r["node"], fmt(r["upstream"]), r["input"],
+                    _formula_value(r["local_formula"], r["local"]),
+                    f"{fmt(r['upstream'])} x {fmt(r['local'])} = {fmt(r['contribution'])}",
+                    fmt(r["accumulated"])] for r in self.backward]
+        else:
+            bwd_header = ["step", "node", "upstream g", "input", "VJP", "contribution",
+                          "input's grad so far"]
+            bwd = [[str(r["step"]), r["node"], fmt(r["upstream"]), r["input"],
+                    f"d{r['input']} = {r['vjp']}", fmt(r["contribution"]),
+                    fmt(r["accumulated"])] for r in self.backward]
+        _mark_elided(bwd, self.backward, self.elided.get("backward", 0), "edges")
+        grads = [[r["node"], fmt(r["value"]), fmt(r["grad"]), r["how"]]
+                 for r in self.gradients]
+        return [
+            ("Gates (local derivatives, from the rule table)",
+             gate_header, gates),
+            ("Forward pass", fwd_header, fwd),
+            ("Backward pass (upstream x local = contribution, added into the input's grad)",
+             bwd_header, bwd),
+            ("Gradients", ["input", "value", "gradient", "how"], grads),
+        ]
+
+    def text(self) -> str:
+        """Aligned plain-text tables, for a terminal."""
+        out = [self.title, ""]
+        for caption, header, rows in self.tables():
+            out.append(caption)
+            out.extend(_aligned(header, rows))
+            out.append("")
+        if self.notes:
+            out.append("Notes")
+            out.extend(f"  - {n}" for n in self.notes)
+        return "\n".join(out).rstrip() + "\n"
+
+    def markdown(self) -> str:
+        """The same tables as Markdown (pipe tables)."""
+        out = [f"**{_md(self.title)}**", ""]
+        for caption, header, rows in self.tables():
+            out.append(f"*{_md(caption)}*")
+            out.append("")
+            out.append("| " + " | ".join(_md(h) for h in header) + " |")
+            out.append("|" + "|".join("---" for _ in header) + "|")
+            out.extend("| " + " | ".join(f"`{_md(c)}`" if c else "" for c in row) + " |"
+                       for row in rows)
+            out.append("")
+        if self.notes:
+            out.extend(f"- {_md(n)}" for n in self.notes)
+        return "\n".join(out).rstrip() + "\n"
+
+    def _repr_html_(self) -> str:
+        """HTML tables, so that ``cr.explain(f)`` as the last line of a notebook cell
+        shows them."""
+        esc = html.escape
+        out = [f"<div class='chainrule-explain'><p><b>{esc(self.title)}</b></p>"]
+        for caption, header, rows in self.tables():
+            out.append("<table style='font-family:monospace;border-collapse:collapse'>")
+            out.append(f"<caption style='text-align:left'><i>{esc(caption)}</i></caption>")
+            out.append("<tr>" + "".join(f"<th style='text-align:left;padding:0 8px'>"
+                                        f"{esc(h)}</th>" for h in header) + "</tr>")
+            for row in rows:
+                out.append("<tr>" + "".join(f"<td style='text-align:left;padding:0 8px'>"
+                                            f"{esc(c)}</td>" for c in row) + "</tr>")
+            out.append("</table><br/>")
+        if self.notes:
+            out.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in self.notes) + "</ul>")
+        out.append("</div>")
+        return "\n".join(out)
+
+    def to_dict(self) -> dict:
+        """Everything as JSON-serializable data (arrays: shape and values, or shape and
+        min/mean/max when large)."""
+        return {
+            "title": self.title, "engine": "scalar" if self.scalar else "tensor",
+            "gates": jsonable(self.gates), "forward": jsonable(self.forward),
+            "backward": jsonable(self.backward), "gradients": jsonable(self.gradients),
+            "notes": list(self.notes), "elided": dict(self.elided),
+        }
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return f"<Explanation: {self.title}>"
+
+
+def _formula_value(formula: str, value: float) -> str:
+    """``cos(v1) = 0.540302``; just the number when the formula is one (``1``)."""
+    try:
+        if float(formula) == value:
+            return fmt(value)
+    except ValueError:
+        pass
+    return f"{formula} = {fmt(value)}"
+
+
+def _cap(names: list[str], n: int = 6) -> list[str]:
+    return names if len(names) <= n else names[:n] + [f"... ({len(names) - n} more)"]
+
+
+def _mark_elided(rows: list[list[str]], data: list[dict], count: int, what: str) -> None:
+    if not count:
+        return
+    for k, r in enumerate(data):
+        if r.get("elided_before"):
+            gap = ["..."] * len(rows[k])
+            gap[1] = f"... {count:,} {what} elided ..."
+            rows.insert(k, gap)
+            return
+
+
+def _aligned(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [len(h) for h in header]
+    for row in rows:
+        for k, c in enumerate(row):
+            widths[k] = max(widths[k], len(c))
+
+    def line(cells: list[str]) -> str:
+        return ("  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths))).rstrip()
+
+    return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+
+
+def _md(s: str) -> str:
+    return s.replace("|", "\\|")
