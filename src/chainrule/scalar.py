@@ -43,7 +43,7 @@ def _new(value: float, a: Any, b: Any, prim: Primitive) -> Scalar:
     node.grad = 0.0
     node.name = None
     node._ct = None
-    node._mark = None
+    node._pending = 0
     record = _state["grad_enabled"]
     if record:
         node._p = a
@@ -84,7 +84,7 @@ class Scalar(Node):
         self.prim = None
         self.name = name
         self._ct = None
-        self._mark = None
+        self._pending = 0
 
     @classmethod
     def _node(cls, value: float, parents: tuple, prim: Primitive) -> Scalar:

@@ -89,7 +89,7 @@ class Tensor(Node):
         node.needs = needs
         node.name = None
         node._ct = None
-        node._mark = None
+        node._pending = 0
         return node
 
     @classmethod

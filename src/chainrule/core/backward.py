@@ -1,12 +1,14 @@
 """The backward pass shared by the Scalar and the Tensor engine: one walk, one rule call,
 one loop (and its float specialisation).
 
-:func:`walk` is the one graph traversal of the package: an iterative depth-first
-post-order, so inputs come before the nodes computed from them, parents are visited in
-order and every node appears once. :func:`backprop` runs it and then goes through the
-order backwards: by then every cotangent reaching a node has arrived, no recursion is used
-and each cotangent is released as soon as it has been passed on. :func:`vjp` is the one
-place that calls a primitive's rule and applies the mode's fallback.
+The walk is the iterative child-count walk of HIPS autograd: :func:`_discover`, the one
+traversal of a graph in the package, counts for every node reached how many edges lead
+into it; the nodes are then released from the root down, a node once all of its
+consumers are done, so the order is deterministic and no recursion is used. :func:`walk`
+gives that order (reversed: inputs first) to the tools; :func:`backprop` releases the
+nodes itself as it calls their rules, so each cotangent is complete when its node is
+reached and is dropped as soon as it has been passed on. :func:`vjp` is the one place
+that calls a primitive's rule and applies the mode's fallback.
 """
 
 from __future__ import annotations
@@ -21,49 +23,69 @@ from .recording import _state
 _FALLBACK_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
 
 
-def walk(root: Node, *, every: bool = False, stop: Any = ()) -> list[Node]:
-    """The nodes below ``root`` in forward (topological) order: inputs first, ``root``
-    last, each node once, parents visited in order; iterative and deterministic.
+def _discover(root: Node, every: bool, stop: Any) -> list[Node]:
+    """The one traversal of a graph: every node below ``root`` once, in the order found
+    (``root`` first), each node's ``_pending`` set to the number of edges leading into it
+    from the nodes found. Follows the nodes that need a gradient (all nodes with
+    ``every``) and does not go past those whose ``id`` is in ``stop``. The caller releases
+    the counts (:func:`walk`, or a backward pass as it goes); if the walk itself is
+    interrupted it zeroes them."""
+    root._pending = 0
+    found = [root]
+    push = found.append
+    finished = False
+    try:
+        for node in found:                  # breadth first: the list is its own queue
+            if stop and id(node) in stop:
+                continue
+            ps = node._p
+            if ps.__class__ is not tuple:       # one or two parents in slots: hot loop
+                q = node._q
+                if q is not ONE_PARENT and isinstance(q, Node) and (every or q.needs):
+                    if not q._pending:
+                        push(q)
+                    q._pending += 1
+                if isinstance(ps, Node) and (every or ps.needs):
+                    if not ps._pending:
+                        push(ps)
+                    ps._pending += 1
+                continue
+            for p in ps:
+                if isinstance(p, Node) and (every or p.needs):
+                    if not p._pending:
+                        push(p)
+                    p._pending += 1
+        finished = True
+    finally:
+        if not finished:
+            for node in found:
+                node._pending = 0
+    return found
 
-    Only nodes that need a gradient are followed unless ``every`` (then constant nodes
-    too); the walk does not go past the nodes whose ``id`` is in ``stop``.
+
+def walk(root: Node, *, every: bool = False) -> list[Node]:
+    """The nodes below ``root`` in forward (topological) order: inputs first, ``root``
+    last, each node once; iterative and deterministic. Only nodes that need a gradient
+    are followed unless ``every`` (then constant nodes too).
+
+    It releases the edge counts of :func:`_discover` from the root down, a node once all
+    of its consumers are out (HIPS autograd's child-count order); a backward pass does
+    the same release inline, calling each rule as it goes.
     """
     if not (every or root.needs):
         return [root]
-    # Fresh marks per walk: a walk or pass that stopped half-way leaves nothing to clean.
-    entered = object()
-    done = object()
+    _discover(root, every, ())
     order: list[Node] = []
-    emit = order.append
-    stack = [root]
-    pop = stack.pop
-    push = stack.append
-    while stack:
-        node = stack[-1]
-        mark = node._mark
-        if mark is entered:                 # its parents are all emitted
-            pop()
-            node._mark = done
-            emit(node)
-            continue
-        if mark is done:                    # reached twice before it was expanded
-            pop()
-            continue
-        node._mark = entered
-        if stop and id(node) in stop:
-            continue
-        ps = node._p
-        if ps.__class__ is not tuple:       # the parents property, inlined: hot loop
-            q = node._q
-            if q is not ONE_PARENT and isinstance(q, Node) and (every or q.needs) \
-                    and q._mark is not done:
-                push(q)
-            if isinstance(ps, Node) and (every or ps.needs) and ps._mark is not done:
-                push(ps)
-            continue
-        for p in reversed(ps):              # pushed last, the first parent is expanded first
-            if isinstance(p, Node) and (every or p.needs) and p._mark is not done:
-                push(p)
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for p in node.parents:
+            if isinstance(p, Node) and (every or p.needs):
+                p._pending -= 1
+                if not p._pending:
+                    ready.append(p)
+    order.reverse()
     return order
 
 
@@ -183,28 +205,32 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     if mode.floats and accumulate and not stop and observer is None:
         _float_pass(root, seed, mode)
         return found
-    order = walk(root, stop=stop)
+    nodes = _discover(root, False, stop)
     sum_to, own, graph = mode.sum_to, mode.own, mode.graph
-    c = None
+    c = ct = None
     root._ct = seed
+    ready = [root]
+    pop = ready.pop
+    push = ready.append
     finished = False
     try:
-        for node in reversed(order):
+        while ready:
+            node = pop()
             g = node._ct
-            if g is None:                   # only gradient-free edges led here
-                continue
             node._ct = None
-            if observer is not None:
-                observer.node(node, g)
             prim = node.prim
-            if accumulate:
-                old = node.grad
-                if old is None:
-                    node.grad = own(g) if (own is not None and prim is None) else g
-                else:
-                    node.grad = old + g
+            if g is not None:
+                if observer is not None:
+                    observer.node(node, g)
+                if accumulate:
+                    old = node.grad
+                    if old is None:
+                        node.grad = own(g) if (own is not None and prim is None) else g
+                    else:
+                        node.grad = old + g
             if stop and id(node) in stop:
-                found[id(node)] = g
+                if g is not None:
+                    found[id(node)] = g
                 continue
             if prim is None:
                 continue
@@ -212,6 +238,13 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
             if parents.__class__ is not tuple:
                 q = node._q
                 parents = (parents,) if q is ONE_PARENT else (parents, q)
+            if g is None:                   # only gradient-free edges led here
+                for p in parents:
+                    if isinstance(p, Node) and p.needs:
+                        p._pending -= 1
+                        if not p._pending:
+                            push(p)
+                continue
             if graph:
                 args = parents
                 ans = node
@@ -224,88 +257,99 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                 if not isinstance(p, Node) or not p.needs:
                     continue
                 c = vjp(prim, i, g, ans, args, mode)
-                if c is None:               # no gradient flows along this edge
-                    continue
-                if sum_to is not None:
-                    c = sum_to(c, p, batch_ndim)
-                if observer is not None:
-                    observer.edge(node, i, p, c)
-                ct = p._ct
-                p._ct = c if ct is None else ct + c
+                if c is not None:           # None: no gradient flows along this edge
+                    if sum_to is not None:
+                        c = sum_to(c, p, batch_ndim)
+                    if observer is not None:
+                        observer.edge(node, i, p, c)
+                    ct = p._ct
+                    p._ct = c if ct is None else ct + c
+                p._pending -= 1
+                if not p._pending:
+                    push(p)
             # drop our references, so a leaf can tell its gradient array is its own
             c = ct = None
         finished = True
     finally:
         if not finished:
-            _clear(order)
+            _clear(nodes)
     return found
 
 
 def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     """The loop of ``backprop`` specialised to Python floats (``Scalar.backward``): the
-    same walk, the same rules through the same order and the same additions, without the
-    shape, observer and stop cases that only arrays and tools need. A rule that raises is
-    handed to :func:`vjp`, which applies the fallback."""
+    same walk, the same rules in the same order and the same additions, without the
+    shape, observer and stop cases that only arrays and tools need. A rule that raises
+    is handed to :func:`vjp`, which applies the fallback."""
     math = mode.math
-    order = walk(root)
+    nodes = _discover(root, True, ())      # every Scalar needs a gradient
     root._ct = seed
+    ready = [root]
+    pop = ready.pop
+    push = ready.append
     finished = False
     try:
-        for node in reversed(order):
+        while ready:
+            node = pop()
             g = node._ct
-            if g is None:                   # only gradient-free edges led here
-                continue
             node._ct = None
-            node.grad += g
             prim = node.prim
+            if g is not None:
+                node.grad += g
             if prim is None:
                 continue
-            ans = node.value
             p = node._p
             if p.__class__ is tuple:            # three or more inputs
                 parents = p
-                args = [p.value if isinstance(p, Node) else p for p in parents]
             elif node._q is not ONE_PARENT:     # two inputs, kept in slots
-                q = node._q
-                parents = (p, q)
-                args = (p.value if isinstance(p, Node) else p,
-                        q.value if isinstance(q, Node) else q)
+                parents = (p, node._q)
             else:                               # one input: the most common gate
                 rule = prim.vjps[0]
-                if rule is not None:
+                if rule is not None and g is not None:
                     x = p.value
                     try:
-                        c = rule(math, g, ans, x)
+                        c = rule(math, g, node.value, x)
                     except _FALLBACK_ERRORS:
-                        c = vjp(prim, 0, g, ans, (x,), mode)
+                        c = vjp(prim, 0, g, node.value, (x,), mode)
                     ct = p._ct
                     p._ct = c if ct is None else ct + c
+                p._pending -= 1
+                if not p._pending:
+                    push(p)
                 continue
-            vjps = prim.vjps
+            if g is not None:
+                args = [p.value if isinstance(p, Node) else p for p in parents]
+                ans = node.value
+                vjps = prim.vjps
             i = -1
             for p in parents:
                 i += 1
                 if not isinstance(p, Node):
                     continue
-                rule = vjps[i]
-                if rule is not None:
-                    try:
-                        c = rule(math, g, ans, *args)
-                    except _FALLBACK_ERRORS:
-                        c = vjp(prim, i, g, ans, args, mode)
-                    ct = p._ct
-                    p._ct = c if ct is None else ct + c
+                if g is not None:
+                    rule = vjps[i]
+                    if rule is not None:
+                        try:
+                            c = rule(math, g, ans, *args)
+                        except _FALLBACK_ERRORS:
+                            c = vjp(prim, i, g, ans, args, mode)
+                        ct = p._ct
+                        p._ct = c if ct is None else ct + c
+                p._pending -= 1
+                if not p._pending:
+                    push(p)
         finished = True
     finally:
         if not finished:
-            _clear(order)
+            _clear(nodes)
 
 
-def _clear(order: list[Node]) -> None:
-    """Drop the cotangents a pass that stopped half-way (an exception in a rule or an
+def _clear(nodes: list[Node]) -> None:
+    """Clear the scratch space a pass that stopped half-way (an exception in a rule or an
     observer, KeyboardInterrupt) left on the nodes of its walk."""
-    for node in order:
+    for node in nodes:
         node._ct = None
+        node._pending = 0
 
 
 def zero_grad(root: Node) -> None:

@@ -17,14 +17,14 @@ class Node:
     ``value`` is the forward result (a float for Scalars, an ndarray for Tensors), ``grad``
     the accumulated gradient, ``parents`` the op's inputs (nodes or constants) in order,
     ``prim`` the primitive that produced it (None for a leaf), ``needs`` whether any
-    gradient must flow into it. ``_ct`` is scratch space of a backward pass (empty outside
-    one), ``_mark`` the mark of the last walk that reached the node.
+    gradient must flow into it. ``_ct`` and ``_pending`` are scratch space of a walk or a
+    backward pass (None and 0 outside one).
     """
 
     # The parents are stored without a tuple where possible, so that a node is one object
     # for Python's garbage collector to scan, not two: _p is either the tuple of all
     # parents (_q unused), or the first parent with _q the second (or ONE_PARENT).
-    __slots__ = ("value", "grad", "_p", "_q", "prim", "needs", "name", "_ct", "_mark",
+    __slots__ = ("value", "grad", "_p", "_q", "prim", "needs", "name", "_ct", "_pending",
                  "__weakref__")
     empty_grad: Any = None
 
@@ -38,7 +38,7 @@ class Node:
         self.needs = needs
         self.name = name
         self._ct = None
-        self._mark = None
+        self._pending = 0
 
     @property
     def parents(self) -> tuple:
