@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import pytest
 
 EPS = 1e-6
 
@@ -54,3 +55,48 @@ def sample_away(rng: np.random.Generator, low: float, high: float, shape: tuple[
             return x
         x = np.where(bad, rng.uniform(low, high, size=shape), x)
     raise AssertionError(f"could not sample [{low}, {high}) away from {avoid}")
+
+
+# -- the Scalar engine's two backward loops --------------------------------------------------
+
+@pytest.fixture(params=["float loop", "both loops"])
+def scalar_loops(request, monkeypatch):
+    """Run a Scalar test as it is (``backward()`` takes the float-specialised loop), and
+    again with every ``backward()`` run through both loops from the same starting
+    gradients: the general loop's gradients must equal the float loop's bit for bit
+    (same numbers, same sign of zero, same NaNs), and an error in one must be an error of
+    the same type in the other."""
+    if request.param == "float loop":
+        yield
+        return
+    import chainrule.scalar as scalar_module
+    from chainrule.core import Mode, walk
+    from chainrule.core.backward import backprop as real
+
+    def both(root, seed, mode, **options):
+        if not mode.floats or options:
+            return real(root, seed, mode, **options)
+        nodes = walk(root)
+        before = [n.grad for n in nodes]
+        fast_error = None
+        try:
+            real(root, seed, mode)
+        except Exception as exc:  # compared with the general loop's below
+            fast_error = exc
+        fast = [repr(n.grad) for n in nodes]
+        for n, g in zip(nodes, before):
+            n.grad = g
+        general = Mode(mode.math, mode.graph, mode.sum_to, mode.own, mode.fallback,
+                       floats=False)
+        try:
+            real(root, seed, general)
+        except Exception as exc:
+            assert fast_error is not None and type(exc) is type(fast_error), (
+                f"only the general loop raised {exc!r}")
+            raise
+        assert fast_error is None, f"only the float loop raised {fast_error!r}"
+        assert [repr(n.grad) for n in nodes] == fast, "the two loops disagree"
+        return {}
+
+    monkeypatch.setattr(scalar_module, "backprop", both)
+    yield

@@ -9,6 +9,9 @@ import pytest
 
 import chainrule as cr
 
+# every test here runs with the float loop alone, then with both loops compared
+pytestmark = pytest.mark.usefixtures("scalar_loops")
+
 # (operator, d/da, d/db) at a = 1.5, b = -0.75 (b as exponent: a**b is defined for a > 0)
 A, B = 1.5, -0.75
 BINARY = [

@@ -96,9 +96,11 @@ class Trace(Observer):
 
     def local(self, node: Node, i: int) -> float:
         """The local derivative d node / d input i, a number (Scalar graphs): the rule
-        with upstream 1, as the backward pass computes it."""
+        with upstream 1, as the backward pass computes it (0.0 where the rule table says
+        no gradient flows)."""
         args = [p.value if isinstance(p, Node) else p for p in node.parents]
-        return float(vjp(node.prim, i, 1.0, node.value, args, self.mode))
+        c = vjp(node.prim, i, 1.0, node.value, args, self.mode)
+        return 0.0 if c is None else float(c)
 
 
 def _names(order: Sequence[Node]) -> dict[int, str]:
