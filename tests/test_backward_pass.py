@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.core import Mode, Observer, backprop, observe_passes, vjp, walk
+from chainrule.core import Mode, Node, Observer, backprop, observe_passes, vjp, walk
 from chainrule.primitive import REGISTRY
 from chainrule.scalar import FLOAT_MODE
 
@@ -82,14 +82,17 @@ def test_a_none_rule_sends_nothing_along_its_edge():
     assert (a.grad, c.grad) == (5.0, 0.0)
 
 
-def test_a_node_reached_only_by_none_rules_passes_nothing_on_in_both_loops():
-    a, c = cr.Scalar(3.0), cr.Scalar(5.0)
-    inner = FMA(c, c, c)                   # reached only through stop_b's None edge
+def test_nodes_reached_only_by_none_rules_pass_nothing_on_in_both_loops():
+    a, c = cr.Scalar(3.0), cr.Scalar(0.5)
+    inner = FMA(c, 2.0, c)                 # reached only through stop_b's None edge
+    low = cr.sin(inner)                    # a one-input gate with no cotangent
     for mode in (FLOAT_MODE, GENERAL):
-        y = STOP_B(a, inner)
+        y = STOP_B(a, low)
         backprop(y, 1.0, mode)
-        assert (a.grad, c.grad, inner.grad) == (30.0, 0.0, 0.0)
+        assert (a.grad, c.grad, inner.grad, low.grad) == (math.sin(1.5), 0.0, 0.0, 0.0)
         cr.zero_grad(y)
+    found = backprop(STOP_B(a, low), 1.0, FLOAT_MODE, accumulate=False, wanted=(low, a))
+    assert found == {id(a): math.sin(1.5)}   # nothing reached low
 
 
 def test_explain_and_the_picture_show_the_numbers_backward_gives():
@@ -225,3 +228,42 @@ def test_each_engine_names_its_mode_and_seed():
     assert seed.dtype == np.float32 and seed.shape == (1, 2) and np.all(seed == 1)
     with pytest.raises(cr.ShapeError, match=r"grad has shape \(2,\)"):
         t.backward_seed([1.0, 2.0])
+
+
+def test_a_walk_stopped_half_way_leaves_no_counts_behind():
+    class Trap(Node):
+        __slots__ = ()
+
+        @property
+        def needs(self):
+            raise KeyboardInterrupt
+
+        @needs.setter
+        def needs(self, value):
+            pass
+
+    x = cr.Scalar(1.5)
+    first = x * 2.0
+    y = Node(0.0, (first, Trap(1.0)), REGISTRY["mul"], needs=True)
+    with pytest.raises(KeyboardInterrupt):
+        walk(y)
+    assert x._pending == 0 and first._pending == 0 and y._pending == 0
+    first.backward()
+    assert x.grad == 2.0
+
+
+def test_a_plain_node_has_no_backward_pass():
+    with pytest.raises(NotImplementedError, match="Node defines no backward pass"):
+        Node(1.0).backward_seed()
+    assert Node.backward_mode is None
+
+
+def test_recording_state_inside_no_grad():
+    from chainrule.core import grad_enabled, on_create
+
+    seen = []
+    with cr.no_grad():
+        assert not grad_enabled()
+        with on_create(seen.append):
+            cr.Scalar(1.0) * 2.0
+    assert grad_enabled() and seen == []

@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from ..formatting import number
+
 
 class UsageError(Exception):
     """A command line that cannot be carried out as written (exit status 2)."""
@@ -48,10 +50,7 @@ class Style:
 
 def fmt_number(x: float, precision: int) -> str:
     """``x`` with ``precision`` significant digits; -0 shown as 0."""
-    x = float(x)
-    if x == 0:
-        return "0"
-    return f"{x:.{precision}g}"
+    return number(x, precision)
 
 
 def fmt_array(a: Any, precision: int, indent: int = 0) -> str:

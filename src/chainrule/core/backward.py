@@ -58,7 +58,7 @@ def _discover(root: Node, every: bool, stop: Any) -> list[Node]:
         finished = True
     finally:
         if not finished:
-            for node in found:
+            for node in found:  # pragma: no branch (the interrupted walk re-raises after it)
                 node._pending = 0
     return found
 
