@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core import Node, backprop, no_grad
 from ..errors import GradcheckError
+from ..formatting import number
 from ..tensor import Tensor, as_array
 from .numeric import directional, partials
 
@@ -109,8 +110,8 @@ def _gradcheck(f, args, eps, atol, rtol, fast, seed) -> bool:
     _elementwise(f, arrays, u, eps, atol, rtol)
     if fast:
         raise GradcheckError(
-            f"gradcheck: the directional derivative disagrees (analytic {analytic:.10g}, "
-            f"numeric {numeric:.10g}) but no single element exceeds the tolerance; the "
+            f"gradcheck: the directional derivative disagrees (analytic {number(analytic, 10)}, "
+            f"numeric {number(numeric, 10)}) but no single element exceeds the tolerance; the "
             "errors are spread over many elements", analytic=analytic, numeric=numeric)
     return True
 
@@ -132,6 +133,6 @@ def _elementwise(f, arrays, u, eps, atol, rtol) -> None:
         where = f"element {idx}" if idx else "its value"
         raise GradcheckError(
             f"gradcheck: gradient of argument {k} at {where} is wrong: analytic "
-            f"{analytic:.10g}, numeric {numeric:.10g} (difference "
+            f"{number(analytic, 10)}, numeric {number(numeric, 10)} (difference "
             f"{abs(analytic - numeric):.3g}, tolerance atol={atol:g} + rtol={rtol:g}*|numeric|)",
             argnum=k, index=idx, analytic=analytic, numeric=numeric)

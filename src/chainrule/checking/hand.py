@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Node, vjp
+from ..formatting import fmt, number
 from ..primitive import REGISTRY, Primitive
 from ..scalar import Scalar
 from ..tensor import ARRAY_MODE, Tensor
@@ -29,12 +30,8 @@ from .numeric import central_difference
 def _fmt(x: Any) -> str:
     a = np.asarray(x, dtype=np.float64)
     if a.size == 1:
-        return f"{a.item():.6g}"
-    if a.size <= 9:
-        flat = a.ravel() if a.ndim <= 1 or a.shape[-1] == 1 else a
-        return np.array2string(flat, precision=4, separator=", ", max_line_width=10**6,
-                               suppress_small=True).replace("\n", "")
-    return f"shape {a.shape}"
+        return number(a.item())
+    return fmt(a.ravel() if a.ndim <= 1 or a.shape[-1] == 1 else a)
 
 
 def _point_text(point: Mapping[str, Any]) -> str:
@@ -278,9 +275,9 @@ class LocalCheckReport:
                      f"{'numeric' + suffix:>14}"]
         lines = [head, "  " + " ".join(cols)]
         for r in self.rows:
-            cells = [f"{v:>10.4g}" for v in r.at]
+            cells = [number(v, 4).rjust(10) for v in r.at]
             for h, e, d in zip(r.hand, r.engine, r.numeric):
-                cells += [f"{h:>14.6g}", f"{e:>14.6g}", f"{d:>14.6g}"]
+                cells += [number(h).rjust(14), number(e).rjust(14), number(d).rjust(14)]
             lines.append("  " + " ".join(cells) + ("   ok" if r.ok else "   WRONG"))
         return "\n".join(lines)
 
