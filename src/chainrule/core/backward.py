@@ -293,48 +293,55 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
             node = pop()
             g = node._ct
             node._ct = None
+            if g is None:                   # only gradient-free edges led here
+                for p in node.parents:
+                    if isinstance(p, Node):
+                        p._pending -= 1
+                        if not p._pending:
+                            push(p)
+                continue
+            node.grad += g
             prim = node.prim
-            if g is not None:
-                node.grad += g
             if prim is None:
                 continue
+            ans = node.value
             p = node._p
             if p.__class__ is tuple:            # three or more inputs
                 parents = p
+                args = [p.value if isinstance(p, Node) else p for p in parents]
             elif node._q is not ONE_PARENT:     # two inputs, kept in slots
-                parents = (p, node._q)
+                q = node._q
+                parents = (p, q)
+                args = (p.value if isinstance(p, Node) else p,
+                        q.value if isinstance(q, Node) else q)
             else:                               # one input: the most common gate
                 rule = prim.vjps[0]
-                if rule is not None and g is not None:
+                if rule is not None:
                     x = p.value
                     try:
-                        c = rule(math, g, node.value, x)
+                        c = rule(math, g, ans, x)
                     except _FALLBACK_ERRORS:
-                        c = vjp(prim, 0, g, node.value, (x,), mode)
+                        c = vjp(prim, 0, g, ans, (x,), mode)
                     ct = p._ct
                     p._ct = c if ct is None else ct + c
                 p._pending -= 1
                 if not p._pending:
                     push(p)
                 continue
-            if g is not None:
-                args = [p.value if isinstance(p, Node) else p for p in parents]
-                ans = node.value
-                vjps = prim.vjps
+            vjps = prim.vjps
             i = -1
             for p in parents:
                 i += 1
                 if not isinstance(p, Node):
                     continue
-                if g is not None:
-                    rule = vjps[i]
-                    if rule is not None:
-                        try:
-                            c = rule(math, g, ans, *args)
-                        except _FALLBACK_ERRORS:
-                            c = vjp(prim, i, g, ans, args, mode)
-                        ct = p._ct
-                        p._ct = c if ct is None else ct + c
+                rule = vjps[i]
+                if rule is not None:
+                    try:
+                        c = rule(math, g, ans, *args)
+                    except _FALLBACK_ERRORS:
+                        c = vjp(prim, i, g, ans, args, mode)
+                    ct = p._ct
+                    p._ct = c if ct is None else ct + c
                 p._pending -= 1
                 if not p._pending:
                     push(p)
