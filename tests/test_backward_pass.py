@@ -82,6 +82,15 @@ def test_a_none_rule_sends_nothing_along_its_edge():
     assert (a.grad, c.grad) == (5.0, 0.0)
 
 
+def test_a_one_input_gate_with_a_none_rule_stops_the_gradient_in_both_loops():
+    detach = cr.primitive("detach_", lambda x: x, [None])
+    for mode in (FLOAT_MODE, GENERAL):
+        x = cr.Scalar(2.0)
+        y = detach(x * 3.0) * x
+        backprop(y, 1.0, mode)
+        assert x.grad == 6.0                 # only the direct edge: d/dx of (6) * x
+
+
 def test_nodes_reached_only_by_none_rules_pass_nothing_on_in_both_loops():
     a, c = cr.Scalar(3.0), cr.Scalar(0.5)
     inner = FMA(c, 2.0, c)                 # reached only through stop_b's None edge

@@ -7,8 +7,10 @@ into it; the nodes are then released from the root down, a node once all of its
 consumers are done, so the order is deterministic and no recursion is used. :func:`walk`
 gives that order (reversed: inputs first) to the tools; :func:`backprop` releases the
 nodes itself as it calls their rules, so each cotangent is complete when its node is
-reached and is dropped as soon as it has been passed on. :func:`vjp` is the one place
-that calls a primitive's rule and applies the mode's fallback.
+reached and is dropped as soon as it has been passed on. :func:`vjp` calls a primitive's
+rule and is the one place the mode's fallback is applied: tools call it, and the two loops
+call a rule directly (one call less per edge) and hand it to :func:`vjp` only when it
+raises.
 """
 
 from __future__ import annotations
@@ -206,7 +208,7 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
         _float_pass(root, seed, mode)
         return found
     nodes = _discover(root, False, stop)
-    sum_to, own, graph = mode.sum_to, mode.own, mode.graph
+    math, sum_to, own, graph = mode.math, mode.sum_to, mode.own, mode.graph
     c = ct = None
     root._ct = seed
     ready = [root]
@@ -249,15 +251,25 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                 args = parents
                 ans = node
             else:
-                args = [p.value if isinstance(p, Node) else p for p in parents]
+                args = []
+                for p in parents:
+                    args.append(p.value if isinstance(p, Node) else p)
                 ans = node.value
+            vjps = prim.vjps
             i = -1
             for p in parents:
                 i += 1
                 if not isinstance(p, Node) or not p.needs:
                     continue
-                c = vjp(prim, i, g, ans, args, mode)
-                if c is not None:           # None: no gradient flows along this edge
+                rule = vjps[i]
+                if rule is None:            # no gradient flows along this edge
+                    c = None
+                else:
+                    try:
+                        c = rule(math, g, ans, *args)
+                    except _FALLBACK_ERRORS:
+                        c = vjp(prim, i, g, ans, args, mode)
+                if c is not None:
                     if sum_to is not None:
                         c = sum_to(c, p, batch_ndim)
                     if observer is not None:
