@@ -295,7 +295,9 @@ def _sample_points(prim: Primitive, n: int, rng: np.random.Generator) -> list[tu
 
 def _along(prim: Primitive, point: tuple, i: int) -> Callable[[float], float]:
     """``t -> prim(point with input i moved by t)``, on floats."""
-    return lambda t: prim.float_fn(*(v + t if j == i else v for j, v in enumerate(point)))
+    forward = prim.float_fn
+    assert forward is not None  # check_local_gradient refuses Tensor-only ops first
+    return lambda t: forward(*(v + t if j == i else v for j, v in enumerate(point)))
 
 
 def check_local_gradient(op: str | Primitive, hand: Callable[..., Any], *,

@@ -209,7 +209,8 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
         return found
     nodes = _discover(root, False, stop)
     math, sum_to, own, graph = mode.math, mode.sum_to, mode.own, mode.graph
-    c = ct = None
+    c: Any = None
+    ct: Any = None
     root._ct = seed
     ready = [root]
     pop = ready.pop
@@ -294,6 +295,7 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     shape, observer and stop cases that only arrays and tools need. A rule that raises
     is handed to :func:`vjp`, which applies the fallback."""
     math = mode.math
+    c: Any = None
     nodes = _discover(root, True, ())      # every Scalar needs a gradient
     root._ct = seed
     ready = [root]

@@ -37,7 +37,7 @@ class Node:
         self.prim = prim
         self.needs = needs
         self.name = name
-        self._ct = None
+        self._ct: Any = None
         self._pending = 0
 
     @property

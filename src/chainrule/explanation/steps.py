@@ -63,12 +63,12 @@ def explain(output: Scalar | Tensor, *, wrt: Sequence[Node] = (), seed: Any = No
         if node.prim is None or not node.needs:
             continue
         # gates with the same op and the same constants are one gate: render it once
-        key = (node.prim, tuple(_pattern(p) for p in node.parents[:n_inputs(node)]))
-        entry = gates.get(key)
+        pattern = (node.prim, tuple(_pattern(p) for p in node.parents[:n_inputs(node)]))
+        entry = gates.get(pattern)
         if entry is None:
             expr, derivs = gate(node)
             head, dtext = gate_text(expr, derivs)
-            entry = gates[key] = {
+            entry = gates[pattern] = {
                 "op": node.prim.name, "gate": head, "derivative_text": dtext,
                 "derivatives": {d[1]: d[2] for d in derivs},
                 "vjps": {d[1]: d[3] for d in derivs}, "nodes": []}
