@@ -211,6 +211,7 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     math, sum_to, own, graph = mode.math, mode.sum_to, mode.own, mode.graph
     c: Any = None
     ct: Any = None
+    args: Any
     root._ct = seed
     ready = [root]
     pop = ready.pop
@@ -296,6 +297,8 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     is handed to :func:`vjp`, which applies the fallback."""
     math = mode.math
     c: Any = None
+    parents: Any
+    args: Any
     nodes = _discover(root, True, ())      # every Scalar needs a gradient
     root._ct = seed
     ready = [root]

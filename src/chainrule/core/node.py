@@ -32,8 +32,8 @@ class Node:
                  name: str | None = None) -> None:
         self.value = value
         self.grad = self.empty_grad
-        self._p = parents
-        self._q = ONE_PARENT
+        self._p: Any = parents
+        self._q: Any = ONE_PARENT
         self.prim = prim
         self.needs = needs
         self.name = name
