@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test lint docs bench example clean
+.PHONY: demo test lint typecheck docs bench example clean
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,10 @@ lint: $(VENV)/.test
 
 # The suite with branch coverage (report: modules below 100%), the 100% gate on the
 # modules pyproject.toml's [tool.chainrule.coverage-gate] lists, and the docs build.
-test: $(VENV)/.test graphviz lint
+typecheck: $(VENV)/.test
+	$(VENV)/bin/mypy
+
+test: $(VENV)/.test graphviz lint typecheck
 	$(PY) -m pytest --cov=chainrule --cov-branch --cov-report=term-missing:skip-covered
 	$(PY) tests/coverage_gate.py
 	$(MAKE) --no-print-directory docs

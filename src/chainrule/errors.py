@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ShapeError(ValueError):
     """Operands with incompatible shapes; the message names the op and the shapes."""
@@ -20,4 +22,5 @@ class GradcheckError(RuntimeError):
         self.argnum = argnum
         self.index = index
         self.analytic = analytic
+        self.blame: Any = None
         self.numeric = numeric

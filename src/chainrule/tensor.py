@@ -8,7 +8,7 @@ Tensor (see :mod:`chainrule.numpy_interop`), so numpy code differentiates unchan
 from __future__ import annotations
 
 from sys import getrefcount
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,6 +69,11 @@ class Tensor(Node):
 
     __slots__ = ()
     __array_priority__ = 1000
+
+    if TYPE_CHECKING:
+        # The methods that mirror the cr.* functions (t.sum(), t.exp(), ...) are attached
+        # by chainrule.ops from the rule table; the type checker learns of them here.
+        def __getattr__(self, name: str) -> Any: ...
     backward_mode = ARRAY_MODE
 
     def __init__(self, data: Any, requires_grad: bool = False, name: str | None = None,
@@ -172,7 +177,7 @@ class Tensor(Node):
 
     @property
     def T(self) -> Tensor:
-        return self.transpose()  # type: ignore[attr-defined]  # attached by chainrule.ops
+        return self.transpose()
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (refused while the Tensor requires grad, as in torch)."""
@@ -300,10 +305,10 @@ class Tensor(Node):
     def __ge__(self, other):
         return self.value >= _raw(other)
 
-    def __eq__(self, other):  # type: ignore[override]
+    def __eq__(self, other):
         return self.value == _raw(other)
 
-    def __ne__(self, other):  # type: ignore[override]
+    def __ne__(self, other):
         return self.value != _raw(other)
 
     __hash__ = Node.__hash__

@@ -23,7 +23,7 @@ ArgNums = int | Sequence[int]
 
 def _argnums(argnums: ArgNums, nargs: int) -> tuple[tuple[int, ...], bool]:
     single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
+    nums: tuple[int, ...] = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for i in nums:
         if not -nargs <= i < nargs:
             raise ValueError(f"argnums {i} is out of range for {nargs} positional argument(s)")

@@ -41,12 +41,13 @@ _short_paths: dict[str, str] = {}
 
 def _remember(node: Node) -> None:
     """Record the innermost frame outside chainrule and numpy; formatted only when asked."""
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     while frame is not None:
         path = frame.f_code.co_filename
         if not (path.startswith(_PACKAGE_DIR) or path.startswith(_NUMPY_DIR)):
             key = id(node)
-            _sources[key] = (weakref.ref(node, lambda _r, k=key: _sources.pop(k, None)),
+            forget: Any = lambda _r, k=key: _sources.pop(k, None)
+            _sources[key] = (weakref.ref(node, forget),
                              path, frame.f_lineno)
             return
         frame = frame.f_back

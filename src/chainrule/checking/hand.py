@@ -120,6 +120,7 @@ class HandCheckReport:
 def _engine_gradient(f: Callable[..., Any],
                      point: dict[str, Any]) -> tuple[dict[str, Any], float]:
     scalars = all(np.ndim(v) == 0 for v in point.values())
+    leaves: dict[str, Any]
     if scalars:
         leaves = {k: Scalar(float(v), k) for k, v in point.items()}
     else:
@@ -132,7 +133,7 @@ def _engine_gradient(f: Callable[..., Any],
     if np.size(y.value) != 1:
         raise TypeError(f"check_hand_gradients: f must return one number, got shape "
                         f"{np.shape(y.value)}")
-    y.backward()
+    y.backward()  # type: ignore[attr-defined]  # Scalar or Tensor
     out = {}
     for k, leaf in leaves.items():
         g = leaf.grad
@@ -285,7 +286,7 @@ class LocalCheckReport:
 
 
 def _sample_points(prim: Primitive, n: int, rng: np.random.Generator) -> list[tuple]:
-    points = []
+    points: list[tuple] = []
     while len(points) < n:
         p = tuple(float(rng.uniform(lo, hi)) for lo, hi in prim.sample[: prim.n_inputs])
         if all(abs(v - a) > 1e-3 for v in p for a in prim.avoid):

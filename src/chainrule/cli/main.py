@@ -155,7 +155,7 @@ def gradients(problem: Problem) -> tuple[Node, dict[str, Node], dict[str, Any]]:
             grads[name] = float(g) if g is not None else 0.0
         else:
             grads[name] = (np.zeros_like(leaf.value) if g is None
-                           else np.asarray(g, dtype=float).reshape(leaf.shape))
+                           else np.asarray(g, dtype=float).reshape(np.shape(leaf.value)))
             if grads[name].ndim == 0:
                 grads[name] = float(grads[name])
     return out, leaves, grads
@@ -344,7 +344,7 @@ def _check_line(check: CheckResult, n_random: int, style: Style) -> str:
     return style("check FAILED", "red", "bold") + f" {check.failure}"
 
 
-def _explain(y: Node) -> Any:
+def _explain(y: Any) -> Any:
     try:
         from ..explanation.steps import explain
     except ImportError:
@@ -520,7 +520,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
         report = check_hand_gradients(f, {n: hand_fn(h) for n, h in hand.items()},
                                       problem.values, n_random=args.random, seed=args.seed)
     if args.json:
-        rows = [{"partial": r.name, "point": r.point, "given_point": r.given,
+        rows: Any = [{"partial": r.name, "point": r.point, "given_point": r.given,
                  "engine": r.expected, "hand": r.got, "error": r.error, "ok": r.ok}
                 for r in report.rows]
         data = {"formula": formula.text, "ok": report.ok, "wrong": report.wrong,
