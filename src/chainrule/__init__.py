@@ -9,11 +9,13 @@ from typing import Any
 
 from .core import Node, enable_grad, no_grad, zero_grad
 from .errors import GradcheckError, ShapeError
+from .forward import hessian, hvp, jacfwd, jvp, make_jvp
 from .ops.functions import FUNCTIONS as _FUNCTIONS
 from .primitive import REGISTRY, Primitive, primitive
+from .pytree import flatten
 from .scalar import Scalar
 from .tensor import Tensor, tensor
-from .transforms import grad, hessian, jacobian, value_and_grad
+from .transforms import grad, jacobian, value_and_grad
 
 # cr.sin, cr.sum, cr.matmul...: generated from the rule table (chainrule.primitive.REGISTRY).
 # An op registered later is found by __getattr__ below.
@@ -63,6 +65,7 @@ __all__ = [
     "trace_sources", "HandCheckReport", "LocalCheckReport", "check_hand_gradients",
     "check_local_gradient",
     "GradcheckError", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor",
-    "enable_grad", "grad", "gradcheck", "hessian", "jacobian", "no_grad", "primitive",
+    "enable_grad", "flatten", "grad", "gradcheck", "hessian", "hvp", "jacfwd", "jacobian",
+    "jvp", "make_jvp", "no_grad", "primitive",
     "tensor", "value_and_grad", "zero_grad", "nn", "optim", *sorted(_FUNCTIONS),
 ]

@@ -12,6 +12,15 @@ cotangent, ``ans`` the op's output and ``args`` the op's inputs followed by its
 parameters. Because rules only use ``M`` and operators, the same rule gives first-order
 gradients on raw numbers and higher-order gradients on Tensors.
 
+Next to each VJP sits a Jacobian-vector product (JVP), ``jvp(M, t, ans, *args) ->
+contribution``: the tangent ``t`` of input ``i`` pushed forward to the output (forward
+mode); the output's tangent is the sum of the contributions of its inputs (a contribution
+may be broadcastable to the output's shape). Tangents too may carry leading batch axes
+(``jacfwd`` pushes a batch of them). Where an entry gives no JVPs (``jvps=None``), forward
+mode derives each exactly from the VJP by transposition (see ``chainrule.forward``); the
+elementwise makers :func:`unary` and :func:`binary` use the VJP rule itself, which is exact
+because an elementwise op's Jacobian is diagonal, hence symmetric.
+
 Cotangents may carry extra *leading* axes (a batch of cotangents pushed through together,
 as ``jacobian`` does): rules address axes from the end (negative axes) and never assume
 ``g.ndim == ans.ndim``. Broadcasting is undone by the core, never inside a rule.
@@ -39,6 +48,7 @@ from .core import Node
 from .shape_checks import shape_error
 
 Vjp = Callable[..., Any]
+Jvp = Callable[..., Any]
 
 REGISTRY: dict[str, Primitive] = {}
 """Every registered primitive by name: the one table the op lists are generated from."""
@@ -57,6 +67,9 @@ class Primitive:
         float_fn: forward on Python floats, or None if the op is Tensor-only.
         array_fn: forward on ndarrays (inputs first, then parameters).
         vjps: one rule per differentiable input (None: no gradient flows there).
+        jvps: one forward rule per input, ``jvp(M, t, ans, *args)`` (None for an input: no
+            tangent flows from there), a function of ``i`` for a variadic op, or None (the
+            default): forward mode derives them from ``vjps`` by transposition.
         inputs: the names of the differentiable inputs, for formulas (``("x",)``).
         expr: the op written with those names (``"sin(x)"``).
         derivs: per input, the local derivative d(expr)/d(input) as text (``"cos(x)"``).
@@ -67,6 +80,9 @@ class Primitive:
             ``avoid``: points near which inputs must not fall (kinks, poles).
         params: the names of the parameters that follow the inputs (``("axis",
             "keepdims")``), for display.
+        elementwise: whether the op works element by element with broadcasting (default:
+            its kind is ``unary`` or ``binary``); batched tangents reach such an op's JVPs
+            lined up with the output's axes.
         kind: the shape of the op, one of :data:`KINDS`; it decides how the ``cr.``
             function is generated (``custom``: written by hand in ``chainrule.ops``).
         function: the op's name in ``cr.`` (``"subtract"`` for ``sub``), or None if the op
@@ -85,19 +101,21 @@ class Primitive:
         doc: one line saying what the op computes, for its ``cr.`` docstring.
     """
 
-    __slots__ = ("name", "float_fn", "array_fn", "vjps", "inputs", "expr", "derivs",
-                 "vjp_text", "domain", "kink", "sample", "avoid",
-                 "n_inputs", "variadic", "params", "kind", "function", "methods", "numpy",
+    __slots__ = ("name", "float_fn", "array_fn", "vjps", "jvps", "inputs", "expr", "derivs",
+                 "vjp_text", "domain", "kink", "sample", "avoid", "n_inputs", "variadic",
+                 "elementwise", "params", "kind", "function", "methods", "numpy",
                  "formula", "zero_reason", "second_order", "doc", "__dict__")
 
     def __init__(self, name: str, *, array_fn: Callable[..., Any],
                  vjps: Sequence[Vjp | None] | Callable[[int], Vjp],
                  float_fn: Callable[..., Any] | None = None,
+                 jvps: Sequence[Jvp | None] | Callable[[int], Jvp] | None = None,
                  inputs: Sequence[str] = ("x",), expr: str | None = None,
                  derivs: Sequence[str] = (), vjp_text: Sequence[str] = (),
                  domain: str = "all reals", kink: str | None = None,
                  sample: Sequence[tuple[float, float]] | None = None,
                  avoid: Sequence[float] = (), variadic: bool = False,
+                 elementwise: bool | None = None,
                  params: Sequence[str] = (), kind: str = "custom",
                  function: str | None = None, methods: Sequence[str] = (),
                  numpy: Sequence[Any] = (), formula: str | bool = False,
@@ -109,7 +127,11 @@ class Primitive:
         self.float_fn = float_fn
         self.array_fn = array_fn
         self.variadic = variadic
+        self.elementwise = kind in ("unary", "binary") if elementwise is None else elementwise
         self.vjps: Any = _EachInput(vjps) if variadic else tuple(vjps)  # type: ignore[arg-type]
+        self.jvps: Any = (None if jvps is None
+                          else _EachInput(jvps) if variadic  # type: ignore[arg-type]
+                          else tuple(jvps))  # type: ignore[arg-type]
         self.inputs = tuple(inputs)
         self.n_inputs = len(self.inputs)
         self.expr = expr or f"{name}({', '.join(self.inputs)})"
@@ -224,6 +246,7 @@ def unary(name: str, float_fn: Callable[[float], float] | None,
     spec.setdefault("numpy", _numpy_named(spec["function"]))
     spec.setdefault("formula", spec["function"] is not None)
     spec.setdefault("doc", "Elementwise")
+    spec.setdefault("jvps", [vjp])      # a diagonal Jacobian: the VJP rule is the JVP rule
     return defprimitive(name, kind="unary", float_fn=float_fn or _float_via(array_fn),
                         array_fn=array_fn,
                         vjps=[vjp], derivs=[deriv], **spec)
@@ -237,21 +260,24 @@ def binary(name: str, float_fn: Callable[[float, float], float] | None,
     spec.setdefault("numpy", _numpy_named(spec["function"]))
     spec.setdefault("inputs", ("x", "y"))
     spec.setdefault("doc", "Elementwise")
+    spec.setdefault("jvps", vjps)       # a diagonal Jacobian: the VJP rule is the JVP rule
     return defprimitive(name, kind="binary", float_fn=float_fn, array_fn=array_fn,
                         vjps=vjps, derivs=derivs, **spec)
 
 
 def reduction(name: str, array_fn: Callable[[Any, tuple[int, ...], bool], Any], vjp: Vjp,
-              deriv: str, vjp_text: str, **spec: Any) -> Primitive:
+              deriv: str, vjp_text: str, jvp: Jvp | None = None, **spec: Any) -> Primitive:
     """Register a reduction ``f(x, axis=None, keepdims=False)``: ``array_fn(x, axes,
-    keepdims)`` and ``vjp(M, g, ans, x, axes, keepdims)`` get ``axes`` as a tuple of
-    negative axes (normalised once, by the generated ``cr.`` function)."""
+    keepdims)``, ``vjp(M, g, ans, x, axes, keepdims)`` and ``jvp(M, t, ans, x, axes,
+    keepdims)`` get ``axes`` as a tuple of negative axes (normalised once, by the generated
+    ``cr.`` function)."""
     spec.setdefault("function", name)
     spec.setdefault("methods", (name,))
     spec.setdefault("numpy", _numpy_named(name))
     spec.setdefault("formula", True)
     spec.setdefault("expr", f"{name}(x)")
     return defprimitive(name, kind="reduction", array_fn=array_fn, vjps=[vjp],
+                        jvps=None if jvp is None else [jvp],
                         derivs=[deriv], vjp_text=[vjp_text], params=("axis", "keepdims"),
                         **spec)
 
@@ -263,6 +289,7 @@ def _numpy_named(name: str | None) -> tuple[Any, ...]:
 
 def primitive(name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None], *,
               float_forward: Callable[..., Any] | None = None,
+              jvps: Sequence[Jvp | None] | None = None,
               inputs: Sequence[str] | None = None, derivs: Sequence[str] = (),
               expr: str | None = None, domain: str = "all reals",
               kink: str | None = None) -> Primitive:
@@ -274,6 +301,9 @@ def primitive(name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None]
     (``M.cos``, ``M.exp``, ``M.sum``...) and operators so they also work on Tensors, which
     makes second derivatives (``hessian``) work too. ``float_forward`` is an optional fast
     forward for Python floats (the Scalar engine falls back to ``forward`` otherwise).
+    ``jvps[i](M, t, ans, *inputs)`` are optional forward-mode rules (the tangent ``t`` of
+    input ``i`` pushed to the output); without them forward mode (``cr.jvp``) derives them
+    exactly from the VJPs.
 
     Example::
 
@@ -288,7 +318,7 @@ def primitive(name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None]
     names = tuple(inputs) if inputs else (("x",) if n == 1 else tuple(f"x{i}" for i in range(n)))
     if len(names) != n:
         raise ValueError(f"primitive {name!r}: {len(names)} input names for {n} vjps")
-    return Primitive(name, array_fn=forward, vjps=vjps,
+    return Primitive(name, array_fn=forward, vjps=vjps, jvps=jvps,
                      float_fn=float_forward or _float_via(forward), inputs=names,
                      derivs=derivs, expr=expr, domain=domain, kink=kink)
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .core import ONE_PARENT, Mode, Node, backprop
+from .core import ONE_PARENT, Mode, Node, backprop, walk
+from .core.forward import push_forward
 from .core.recording import _state
 from .math_namespaces import ARRAY, FLOAT
 from .primitive import Primitive, float_forward
@@ -63,18 +64,21 @@ class Scalar(Node):
 
     ``value`` is the number, ``grad`` the gradient accumulated by ``backward()`` (0.0 until
     a backward pass reaches it), ``name`` an optional label shown in explanations.
+    ``tangent`` makes it a dual number: ``Scalar(2.0, tangent=1.0)`` seeds forward mode, and
+    every Scalar computed from it has a ``.tangent``, its derivative along that seed.
     Operators ``+ - * / **`` and unary ``-`` work with Scalars, ints and floats on either
     side; ``cr.sin`` etc. accept Scalars.
     """
 
-    __slots__ = ()
+    __slots__ = ("_seed",)          # a leaf's tangent (forward mode); unset on op nodes
     empty_grad = 0.0
     # Every Scalar takes part in differentiation; as a class attribute this shadows the
     # slot, so creating a node costs one store less.
     needs = True
     backward_mode = FLOAT_MODE
 
-    def __init__(self, value: float, name: str | None = None) -> None:
+    def __init__(self, value: float, name: str | None = None,
+                 tangent: float | None = None) -> None:
         if isinstance(value, Node):
             raise TypeError("Scalar(value): value must be a number, not a graph node")
         self.value = _number(value, "Scalar")
@@ -85,6 +89,26 @@ class Scalar(Node):
         self.name = name
         self._ct = None
         self._pending = 0
+        if tangent is not None:
+            self._seed = _number(tangent, "Scalar tangent")
+
+    @property
+    def tangent(self) -> float:
+        """The derivative of this value along the seeded tangents (forward mode): a leaf's
+        own ``tangent`` (0.0 if none was given); for a computed Scalar, the sum over the
+        graph of local derivative x input tangent, pushed forward from the seeded leaves."""
+        if self.prim is None:
+            return getattr(self, "_seed", 0.0)
+        order = walk(self)
+        seeds = {id(n): n._seed for n in order if n.prim is None and hasattr(n, "_seed")}
+        return float(push_forward(order, seeds, FLOAT_MODE).get(id(self), 0.0))
+
+    @tangent.setter
+    def tangent(self, value: float) -> None:
+        if self.prim is not None:
+            raise AttributeError("only a leaf Scalar's tangent can be set; a computed "
+                                 "Scalar's tangent follows from its inputs'")
+        self._seed = _number(value, "Scalar tangent")
 
     @classmethod
     def _node(cls, value: float, parents: tuple, prim: Primitive) -> Scalar:

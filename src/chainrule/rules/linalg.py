@@ -36,8 +36,33 @@ def _matmul_vjp_b(M, g, ans, a, b):
     return M.matmul(M.swapaxes(a), g)
 
 
+def _matmul_jvp_a(M, t, ans, a, b):
+    """``t @ b`` for a tangent ``t`` of ``a`` with leading batch axes."""
+    lead = t.ndim - a.ndim
+    if b.ndim == 1:                     # a stack of rows times one vector
+        return M.matmul(t, b)
+    if a.ndim == 1:                     # t[..., n] as rows of b's batch: (..., 1, n) @ b
+        row = M.reshape(t, t.shape[:lead] + (1,) * (b.ndim - 2) + (1, a.shape[0]))
+        return _drop_axis(M, M.matmul(row, b), -2)
+    pad = (1,) * (ans.ndim - a.ndim)    # line a's batch axes up with ans's
+    return M.matmul(M.reshape(t, t.shape[:lead] + pad + a.shape), b)
+
+
+def _matmul_jvp_b(M, t, ans, a, b):
+    """``a @ t`` for a tangent ``t`` of ``b`` with leading batch axes."""
+    lead = t.ndim - b.ndim
+    if a.ndim == 1:                     # numpy promotes a to one row of t's matrices
+        return M.matmul(a, t) if b.ndim > 1 else M.sum(t * a, -1)
+    if b.ndim == 1:                     # t[..., n] as a column per batch entry
+        col = M.reshape(t, t.shape[:lead] + (1,) * (a.ndim - 2) + (b.shape[0], 1))
+        return _drop_axis(M, M.matmul(a, col), -1)
+    pad = (1,) * (ans.ndim - b.ndim)
+    return M.matmul(a, M.reshape(t, t.shape[:lead] + pad + b.shape))
+
+
 MATMUL = defprimitive(
     "matmul", array_fn=np.matmul, vjps=[_matmul_vjp_a, _matmul_vjp_b],
+    jvps=[_matmul_jvp_a, _matmul_jvp_b],
     inputs=("A", "B"), expr="A @ B", derivs=["B^T (on the right)", "A^T (on the left)"],
     vjp_text=["g @ B.T", "A.T @ g"], function="matmul", methods=("matmul",),
     numpy=(np.matmul,), formula=True, doc="same as a @ b")

@@ -66,18 +66,23 @@ def _extreme(name: str, word: str):
         lambda M, g, ans, x, axes, keepdims:
             _kept(M, g, ans, x, axes, keepdims) * _arg_mask(M, ans, x, axes, keepdims),
         f"1 at the {word}, 0 elsewhere", f"g at the arg{name}, 0 elsewhere",
+        jvp=lambda M, t, ans, x, axes, keepdims:
+            M.sum(t * _arg_mask(M, ans, x, axes, keepdims), axes, keepdims),
         numpy=(getattr(np, name), getattr(np, "a" + name)),
         kink="ties split the gradient equally", doc=word.capitalize(),
         formula=f"{name}(x, axis=..., keepdims=...)")
 
 
 SUM = reduction("sum", lambda x, axes, keepdims: x.sum(axis=axes, keepdims=keepdims),
-                _spread, "1 for every element", "g broadcast back to x's shape", doc="Sum")
+                _spread, "1 for every element", "g broadcast back to x's shape", doc="Sum",
+                jvp=lambda M, t, ans, x, axes, keepdims: M.sum(t, axes, keepdims))
 MEAN = reduction(
     "mean", lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims),
     lambda M, g, ans, x, axes, keepdims:
         _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes),
-    "1/n for every element", "g / n, broadcast to x", doc="Mean")
+    "1/n for every element", "g / n, broadcast to x", doc="Mean",
+    jvp=lambda M, t, ans, x, axes, keepdims:
+        M.sum(t, axes, keepdims) / prod(x.shape[a] for a in axes))
 MAX = _extreme("max", "maximum")
 MIN = _extreme("min", "minimum")
 LOGSUMEXP = reduction(
@@ -85,10 +90,13 @@ LOGSUMEXP = reduction(
     lambda M, g, ans, x, axes, keepdims: _kept(M, g, ans, x, axes, keepdims)
     * M.exp(x - _kept_value(M, ans, x, axes, keepdims)),
     "softmax(x)", "g * softmax(x)", expr="log(sum(exp(x)))",
+    jvp=lambda M, t, ans, x, axes, keepdims:
+        M.sum(t * M.exp(x - _kept_value(M, ans, x, axes, keepdims)), axes, keepdims),
     domain="all reals (stable for large |x|)", doc="log(sum(exp(x))), computed stably,")
 SOFTMAX = defprimitive(
     "softmax", array_fn=_softmax,
     vjps=[lambda M, g, ans, x, axis: ans * (g - M.sum(g * ans, axis, True))],
+    jvps=[lambda M, t, ans, x, axis: ans * (t - M.sum(t * ans, axis, True))],  # symmetric
     expr="softmax(x)", derivs=["diag(s) - s s^T, s = softmax(x)"],
     vjp_text=["s * (g - sum(g * s))"], params=("axis",),
     function="softmax", methods=("softmax",), formula=True,
@@ -96,6 +104,7 @@ SOFTMAX = defprimitive(
 LOG_SOFTMAX = defprimitive(
     "log_softmax", array_fn=_log_softmax,
     vjps=[lambda M, g, ans, x, axis: g - M.exp(ans) * M.sum(g, axis, True)],
+    jvps=[lambda M, t, ans, x, axis: t - M.sum(M.exp(ans) * t, axis, True)],
     expr="log_softmax(x)", derivs=["I - softmax(x) (each row)"],
     vjp_text=["g - softmax(x) * sum(g)"], params=("axis",),
     function="log_softmax", methods=("log_softmax",), formula=True,
@@ -129,26 +138,35 @@ def _norm(x, ord, axes, keepdims):
     return np.linalg.norm(x, ord, axis=axis, keepdims=keepdims)
 
 
-def _norm_vjp(M, g, ans, x, ord, axes, keepdims):
+def _norm_direction(M, ans, x, ord, axes, keepdims):
+    """d||x||/dx, shaped like ``x``: the VJP scales it by ``g``, the JVP sums it against
+    ``t``."""
     kind = norm_kind(ord, axes)
-    gk = _kept(M, g, ans, x, axes, keepdims)
     xv = M.value(x)
     if kind == "spectral" and 1 not in (xv.shape[axes[0]], xv.shape[axes[1]]):
-        return gk * _spectral_direction(xv, axes, M)
+        return _spectral_direction(xv, axes, M)
     if kind in ("euclid", "spectral"):
         nk = _kept_value(M, ans, x, axes, keepdims)
         safe = M.where(M.value(nk) == 0, 1.0, nk)  # gradient of the norm at 0 is 0
-        return gk * x / safe
+        return x / safe
     sign = np.sign(xv)
     if kind == "l1":
-        return gk * sign
+        return sign
     if kind == "linf":
         a = np.abs(xv)
         hit = a == np.max(a, axis=axes, keepdims=True)
-        return gk * (sign * hit / np.sum(hit, axis=axes, keepdims=True))
+        return sign * hit / np.sum(hit, axis=axes, keepdims=True)
     nk = _kept_value(M, ans, x, axes, keepdims)
     safe = M.where(M.value(nk) == 0, 1.0, nk)
-    return gk * M.sign(xv) * M.abs(x) ** (ord - 1) / safe ** (ord - 1)
+    return M.sign(xv) * M.abs(x) ** (ord - 1) / safe ** (ord - 1)
+
+
+def _norm_vjp(M, g, ans, x, ord, axes, keepdims):
+    return _kept(M, g, ans, x, axes, keepdims) * _norm_direction(M, ans, x, ord, axes, keepdims)
+
+
+def _norm_jvp(M, t, ans, x, ord, axes, keepdims):
+    return M.sum(t * _norm_direction(M, ans, x, ord, axes, keepdims), axes, keepdims)
 
 
 def _spectral_direction(xv, axes, M):
@@ -163,7 +181,7 @@ def _spectral_direction(xv, axes, M):
 
 
 NORM = defprimitive(
-    "norm", array_fn=_norm, vjps=[_norm_vjp], expr="||x||",
+    "norm", array_fn=_norm, vjps=[_norm_vjp], jvps=[_norm_jvp], expr="||x||",
     derivs=["x / ||x|| (2-norm)"], vjp_text=["g * x / ||x||"],
     kink="the gradient of the norm at 0 is 0 (not NaN)", avoid=[0.0],
     params=("ord", "axis", "keepdims"), function="norm", methods=("norm",),

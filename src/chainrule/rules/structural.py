@@ -30,6 +30,31 @@ def _batched_index(lead, index):
     return (slice(None),) * lead + (index if isinstance(index, tuple) else (index,))
 
 
+def _transpose_jvp(M, t, ans, x, axes):
+    lead = t.ndim - x.ndim
+    order = tuple(range(x.ndim))[::-1] if axes is None else tuple(int(a) % x.ndim for a in axes)
+    return M.transpose(t, tuple(range(lead)) + tuple(lead + a for a in order))
+
+
+def _broadcast_jvp(M, t, ans, x, shape):
+    lead = t.ndim - x.ndim
+    padded = t.shape[:lead] + (1,) * (ans.ndim - x.ndim) + x.shape
+    return M.broadcast_to(M.reshape(t, padded), t.shape[:lead] + ans.shape)
+
+
+def _concat_jvp(i, M, t, ans, *args):
+    *xs, axis = args
+    start = sum(x.shape[axis] for x in xs[:i])
+    where = (Ellipsis, slice(start, start + xs[i].shape[axis])) + (slice(None),) * (-axis - 1)
+    return M.index_add(t, t.shape[:t.ndim - xs[i].ndim] + ans.shape, where)
+
+
+def _stack_jvp(i, M, t, ans, *args):
+    *xs, axis = args
+    where = (Ellipsis, i) + (slice(None),) * (-axis - 1)
+    return M.index_add(t, t.shape[:t.ndim - xs[i].ndim] + ans.shape, where)
+
+
 def _concat_vjp(i, M, g, ans, *args):
     *xs, axis = args
     start = sum(x.shape[axis] for x in xs[:i])
@@ -45,27 +70,32 @@ def _stack_vjp(i, M, g, ans, *args):
 RESHAPE = defprimitive(
     "reshape", array_fn=np.reshape,
     vjps=[lambda M, g, ans, x, shape: M.reshape(g, g.shape[:_lead(g, ans)] + x.shape)],
+    jvps=[lambda M, t, ans, x, shape: M.reshape(t, t.shape[:t.ndim - x.ndim] + ans.shape)],
     expr="reshape(x)", derivs=["1 (elements move back)"], vjp_text=["g reshaped to x's shape"],
     params=("shape",), function="reshape", methods=("reshape",), numpy=(np.reshape,),
     formula="reshape(x, *shape)", doc="new shape, same size")
 TRANSPOSE = defprimitive(
     "transpose", array_fn=np.transpose, vjps=[_transpose_vjp],
+    jvps=[_transpose_jvp],
     expr="transpose(x)", derivs=["1 (elements move back)"], vjp_text=["g transposed back"],
     params=("axes",), function="transpose", methods=("transpose",), numpy=(np.transpose,),
     formula="transpose(x, *axes)", doc="reverse (or permute) the axes")
 BROADCAST_TO = defprimitive(
     "broadcast_to", array_fn=np.broadcast_to,
     vjps=[lambda M, g, ans, x, shape: M.sum_to(g, x.shape, _lead(g, ans))],
+    jvps=[_broadcast_jvp],
     expr="broadcast(x)", derivs=["1 per copy"], vjp_text=["g summed over the copies"],
     params=("shape",), function="broadcast_to", numpy=(np.broadcast_to,))
 SUM_TO = defprimitive(
     "sum_to", array_fn=sum_to_shape, vjps=[_sum_to_vjp],
+    jvps=[lambda M, t, ans, x, shape, nb: M.sum_to(t, ans.shape, t.ndim - x.ndim)],
     expr="sum_to(x)", derivs=["1 for every element"], vjp_text=["g broadcast back"],
     params=("shape", "batch_ndim"))
 GETITEM = defprimitive(
     "getitem", array_fn=lambda x, index: x[index],
     vjps=[lambda M, g, ans, x, index: M.index_add(
         g, g.shape[:_lead(g, ans)] + x.shape, _batched_index(_lead(g, ans), index))],
+    jvps=[lambda M, t, ans, x, index: M.getitem(t, _batched_index(t.ndim - x.ndim, index))],
     expr="x[index]", derivs=["1 at the selected elements (repeats add up)"],
     vjp_text=["zeros like x, g added at index"],
     params=("index",))
@@ -73,16 +103,20 @@ INDEX_ADD = defprimitive(
     "index_add", array_fn=index_add,
     vjps=[lambda M, g, ans, x, shape, index: M.getitem(
         g, _batched_index(_lead(g, ans), index))],
+    jvps=[lambda M, t, ans, x, shape, index: M.index_add(
+        t, t.shape[:t.ndim - x.ndim] + ans.shape, _batched_index(t.ndim - x.ndim, index))],
     expr="scatter(x)", derivs=["1 at the index"], vjp_text=["g[index]"],
     params=("shape", "index"))
 CONCATENATE = defprimitive(
     "concatenate", array_fn=lambda *args: np.concatenate(args[:-1], axis=args[-1]),
     vjps=_concat_vjp, variadic=True, inputs=("xs",), expr="concatenate(xs)",
+    jvps=_concat_jvp,
     derivs=["1 (each input gets its slice back)"], vjp_text=["g sliced per input"],
     params=("axis",), function="concatenate", numpy=(np.concatenate,))
 STACK = defprimitive(
     "stack", array_fn=lambda *args: np.stack(args[:-1], axis=args[-1]),
     vjps=_stack_vjp, variadic=True, inputs=("xs",), expr="stack(xs)",
+    jvps=_stack_jvp,
     derivs=["1 (each input gets its slice back)"], vjp_text=["g[..., i, ...] per input"],
     params=("axis",), function="stack", numpy=(np.stack,))
 

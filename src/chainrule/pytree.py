@@ -1,0 +1,143 @@
+"""Containers of arrays (pytrees): nested tuples, lists and dicts of numbers and arrays.
+
+``tree_flatten(tree)`` lists the leaves (anything that is not a tuple, list or dict) in a
+fixed order (dicts by sorted key, as JAX does) with a ``TreeDef`` that rebuilds the same
+structure around new leaves. ``flatten(tree)`` goes one step further: one float64 vector of
+every number, and the function that turns such a vector back into the tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+class TreeDef:
+    """The structure of a tree without its leaves; equal structures compare equal."""
+
+    __slots__ = ("kind", "keys", "children")
+
+    def __init__(self, kind: str, keys: tuple = (), children: tuple = ()) -> None:
+        self.kind = kind                # "leaf", "tuple", "list" or "dict"
+        self.keys = keys
+        self.children = children
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, TreeDef) and self.kind == other.kind
+                and self.keys == other.keys and self.children == other.children)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.keys, self.children))
+
+    @property
+    def num_leaves(self) -> int:
+        return 1 if self.kind == "leaf" else sum(c.num_leaves for c in self.children)
+
+    def __repr__(self) -> str:
+        if self.kind == "leaf":
+            return "*"
+        if self.kind == "dict":
+            return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.keys, self.children)) + "}"
+        inner = ", ".join(repr(c) for c in self.children)
+        return f"({inner}{',' if len(self.children) == 1 else ''})" if self.kind == "tuple" \
+            else f"[{inner}]"
+
+
+LEAF = TreeDef("leaf")
+
+
+def is_container(x: Any) -> bool:
+    """Whether ``x`` is a tuple, list or dict (a tree node, not a leaf)."""
+    return isinstance(x, (tuple, list, dict))
+
+
+def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
+    """``(leaves, treedef)``: the leaves of ``tree`` in order and its structure."""
+    leaves: list[Any] = []
+    return leaves, _flatten(tree, leaves)
+
+
+def _flatten(tree: Any, leaves: list[Any]) -> TreeDef:
+    if isinstance(tree, dict):
+        keys = tuple(sorted(tree, key=repr))
+        return TreeDef("dict", keys, tuple(_flatten(tree[k], leaves) for k in keys))
+    if isinstance(tree, (tuple, list)):
+        kind = "list" if isinstance(tree, list) else "tuple"
+        return TreeDef(kind, (), tuple(_flatten(c, leaves) for c in tree))
+    leaves.append(tree)
+    return LEAF
+
+
+def tree_unflatten(treedef: TreeDef, leaves: Any) -> Any:
+    """The tree of structure ``treedef`` holding ``leaves`` (in :func:`tree_flatten`'s
+    order). Raises ValueError if their number differs from the structure's."""
+    leaves = list(leaves)
+    if len(leaves) != treedef.num_leaves:
+        raise ValueError(f"tree_unflatten: {len(leaves)} leaves for a structure of "
+                         f"{treedef.num_leaves}")
+    it = iter(leaves)
+    return _build(treedef, it)
+
+
+def _build(d: TreeDef, it: Any) -> Any:
+    if d.kind == "leaf":
+        return next(it)
+    children = [_build(c, it) for c in d.children]
+    if d.kind == "dict":
+        return dict(zip(d.keys, children))
+    return children if d.kind == "list" else tuple(children)
+
+
+def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
+    """``fn`` applied leaf by leaf to ``tree`` (and the same-structured trees ``rest``)."""
+    leaves, d = tree_flatten(tree)
+    others = []
+    for r in rest:
+        lr, dr = tree_flatten(r)
+        if dr != d:
+            raise ValueError(f"tree_map: structures differ: {d} and {dr}")
+        others.append(lr)
+    return tree_unflatten(d, [fn(*xs) for xs in zip(leaves, *others)])
+
+
+def flatten(tree: Any) -> tuple[np.ndarray, Callable[[Any], Any]]:
+    """``(vector, unflatten)``: every number of ``tree`` (numbers, arrays, Tensors, in
+    :func:`tree_flatten`'s order) as one float64 vector, and the function that rebuilds a
+    tree of the same structure and shapes from such a vector (numbers come back as floats,
+    arrays as arrays). Raises TypeError for a leaf that is not a number or an array.
+
+    Example::
+
+        vec, unflatten = cr.flatten({"w": np.ones((2, 2)), "b": 0.5})
+        vec                     # array([0.5, 1., 1., 1., 1.])  ("b" sorts first)
+        unflatten(vec * 2)      # {'b': 1.0, 'w': array([[2., 2.], [2., 2.]])}
+    """
+    leaves, d = tree_flatten(tree)
+    arrays = []
+    for x in leaves:
+        raw = getattr(x, "value", x)
+        if isinstance(raw, (bool, str)) or raw is None:
+            raise TypeError(f"flatten: a leaf must be a number or an array, got "
+                            f"{type(x).__name__} {x!r}")
+        arrays.append(np.asarray(raw, dtype=np.float64))
+    shapes = [a.shape for a in arrays]
+    numbers = [isinstance(x, (int, float)) for x in leaves]
+    sizes = [a.size for a in arrays]
+    vec = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
+    total = int(sum(sizes))
+
+    def unflatten(v: Any) -> Any:
+        v = np.asarray(getattr(v, "value", v), dtype=np.float64)
+        if v.shape != (total,):
+            raise ValueError(f"unflatten: expected a vector of {total} numbers, "
+                             f"got shape {v.shape}")
+        out, start = [], 0
+        for shape, size, number in zip(shapes, sizes, numbers):
+            piece = v[start:start + size].reshape(shape)
+            out.append(float(piece) if number else piece)
+            start += size
+        return tree_unflatten(d, out)
+
+    return vec, unflatten
