@@ -29,7 +29,7 @@ import numpy as np
 from .core import Node, backprop, walk
 from .core.backward import Mode
 from .core.forward import push_forward
-from .pytree import tree_flatten, tree_unflatten
+from .pytree import is_numbers, tree_flatten, tree_unflatten
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, TENSOR_MATH, Tensor, as_array, graph_mode
 from .transforms import ArgNums, grad
@@ -158,8 +158,11 @@ def _jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         if not isinstance(seq, (tuple, list)):
             raise TypeError(f"jvp: {what} must be a tuple (one entry per argument of f), "
                             f"got {type(seq).__name__}")
-    p_leaves, p_def = tree_flatten(tuple(primals))
-    t_leaves, t_def = tree_flatten(tuple(tangents))
+    # an argument written as a list of numbers is one array, as for grad
+    p_leaves, p_def = tree_flatten(tuple(as_array(p) if is_numbers(p) else p for p in primals))
+    t_leaves, t_def = tree_flatten(tuple(as_array(t) if is_numbers(p) else t
+                                         for p, t in zip(primals, tangents))
+                                   + tuple(tangents[len(primals):]))
     if p_def != t_def:
         raise ValueError(f"jvp: the tangents' structure {t_def} differs from the primals' "
                          f"{p_def}")

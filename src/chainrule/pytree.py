@@ -8,7 +8,7 @@ every number, and the function that turns such a vector back into the tree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -141,3 +141,70 @@ def flatten(tree: Any) -> tuple[np.ndarray, Callable[[Any], Any]]:
         return tree_unflatten(d, out)
 
     return vec, unflatten
+
+
+def expand_args(args: tuple, nums: tuple[int, ...]
+                ) -> tuple[tuple, tuple[int, ...], Callable[[tuple], tuple],
+                           Callable[[Sequence[Any]], tuple]]:
+    """Spread the containers among the differentiated arguments ``args[i]``, ``i`` in
+    ``nums``, into their leaves, so that a transform can treat each leaf as an argument.
+
+    Returns ``(flat_args, flat_nums, rebuild, regroup)``: the arguments with each such
+    container replaced by its leaves, the positions of the differentiated leaves in them,
+    ``rebuild(flat_args)`` -> the arguments in their original structure, and
+    ``regroup(results)`` -> one result per entry of ``nums`` from one result per entry of
+    ``flat_nums`` (a container's results in its structure).
+    """
+    flat: list[Any] = []
+    flat_nums: list[int] = []
+    spans: dict[int, tuple[int, int, TreeDef]] = {}
+    wanted = set(nums)
+    for i, a in enumerate(args):
+        if i in wanted and is_argument_tree(a):
+            leaves, d = tree_flatten(a)
+            spans[i] = (len(flat), len(leaves), d)
+            flat.extend(leaves)
+        else:
+            spans[i] = (len(flat), -1, LEAF)
+            flat.append(a)
+    for i in nums:
+        start, n, _ = spans[i]
+        flat_nums.extend(range(start, start + n) if n >= 0 else (start,))
+
+    def rebuild(new: tuple) -> tuple:
+        out = []
+        for i in range(len(args)):
+            start, n, d = spans[i]
+            out.append(tree_unflatten(d, new[start:start + n]) if n >= 0 else new[start])
+        return tuple(out)
+
+    def regroup(results: Sequence[Any]) -> tuple:
+        by_position = dict(zip(flat_nums, results))
+        out = []
+        for i in nums:
+            start, n, d = spans[i]
+            out.append(tree_unflatten(d, [by_position[k] for k in range(start, start + n)])
+                       if n >= 0 else by_position[start])
+        return tuple(out)
+
+    return tuple(flat), tuple(flat_nums), rebuild, regroup
+
+
+def is_numbers(x: Any) -> bool:
+    """Whether ``x`` is a list or tuple of numbers (or of such lists): an array written as
+    lists, which a transform's argument takes as one array, as numpy would."""
+    if not isinstance(x, (list, tuple)) or not x:
+        return False
+    return all((isinstance(v, (int, float)) and not isinstance(v, bool)) or is_numbers(v)
+               for v in x)
+
+
+def is_argument_tree(x: Any) -> bool:
+    """Whether a transform's argument ``x`` is a container of several arguments (a dict, or
+    a tuple or list that is not just numbers)."""
+    return is_container(x) and not is_numbers(x)
+
+
+def has_container(args: tuple, nums: Sequence[int]) -> bool:
+    """Whether any of ``args[i]``, ``i`` in ``nums``, is a container (:func:`is_argument_tree`)."""
+    return any(is_argument_tree(args[i]) for i in nums)

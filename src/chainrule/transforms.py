@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from .core import Node, backprop
+from .pytree import expand_args, has_container, is_container, tree_flatten, tree_unflatten
+from .rules import structural
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, Tensor, as_array, graph_mode
 
@@ -104,6 +106,11 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nums, single = _argnums(argnums, len(args))
+        if has_container(args, nums):    # dicts, tuples, lists of arrays: leaf by leaf
+            flat, flat_nums, rebuild, regroup = expand_args(args, nums)
+            value, grads = value_and_grad(lambda *a: f(*rebuild(a), **kwargs),
+                                          flat_nums)(*flat)
+            return value, regroup(grads)[0] if single else regroup(grads)
         new, leaves, nested = _wrap(args, nums)
         y = _as_output(f(*new, **kwargs), "grad")
         if y.value.size != 1:
@@ -139,19 +146,50 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
 
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         nums, single = _argnums(argnums, len(args))
-        new, leaves, nested = _wrap(args, nums)
-        y = _as_output(f(*new, **kwargs), "jacobian")
-        n = y.value.size
-        seed = np.eye(n, dtype=y.dtype).reshape((n,) + y.shape)
-        rows = _backprop(y, seed, leaves, nested, batch_ndim=1)
-        out = []
-        for g, leaf in zip(rows, leaves):
-            shape = y.shape + leaf.shape
-            out.append(g.reshape(shape) if nested else np.asarray(g).reshape(shape))
-        return out[0] if single else tuple(out)
+        regroup: Any = tuple
+        if has_container(args, nums):    # dicts, tuples, lists of arrays: leaf by leaf
+            args, nums, rebuild, regroup = expand_args(args, nums)
+            out_def, blocks = _jacobian_blocks(lambda *a: f(*rebuild(a), **kwargs), args, nums)
+        else:
+            out_def, blocks = _jacobian_blocks(lambda *a: f(*a, **kwargs), args, nums)
+        results = [regroup(b)[0] if single else regroup(b) for b in blocks]
+        return results[0] if out_def is None else tree_unflatten(out_def, results)
 
     jacobian_f.__name__ = f"jacobian({getattr(f, '__name__', 'f')})"
     return jacobian_f
+
+
+def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...]
+                     ) -> tuple[Any, list[list[Any]]]:
+    """The Jacobian of each output leaf with respect to each ``args[i]``, ``i`` in ``nums``:
+    ``(out_def, blocks)``, ``blocks[k][j]`` of shape ``out_k.shape + args[nums[j]].shape``;
+    ``out_def`` is the output's structure, None for one array (then one block row)."""
+    new, leaves, nested = _wrap(args, nums)
+    y = f(*new)
+    out_def = None
+    shapes: list[tuple[int, ...]] = []
+    if is_container(y):                 # a container out: its leaves stacked in one vector
+        outs, out_def = tree_flatten(y)
+        ys = [_as_output(o, "jacobian") for o in outs]
+        shapes = [o.shape for o in ys]
+        y = structural.CONCATENATE(*[structural.RESHAPE(o, (-1,)) for o in ys], -1) \
+            if ys else Tensor(np.zeros(0))
+    y = _as_output(y, "jacobian")
+    n = y.value.size
+    seed = np.eye(n, dtype=y.dtype).reshape((n,) + y.shape)
+    rows = _backprop(y, seed, leaves, nested, batch_ndim=1)
+    if out_def is None:
+        return None, [[g.reshape(y.shape + leaf.shape) if nested else
+                       np.asarray(g).reshape(y.shape + leaf.shape)
+                       for g, leaf in zip(rows, leaves)]]
+    blocks, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        blocks.append([g[start:start + size].reshape(shape + leaf.shape) if nested else
+                       np.asarray(g)[start:start + size].reshape(shape + leaf.shape)
+                       for g, leaf in zip(rows, leaves)])
+        start += size
+    return out_def, blocks
 
 
 def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
