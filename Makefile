@@ -13,7 +13,7 @@ $(VENV)/.base:
 	touch $@
 
 $(VENV)/.test: $(VENV)/.base pyproject.toml
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[test,scipy]'
 	touch $@
 
 $(VENV)/.bench: $(VENV)/.base pyproject.toml

@@ -144,3 +144,10 @@ def __array_function__(self, func, types, args, kwargs):
     if fn is None:
         raise _unsupported(numpy_path(func))
     return fn(*args, **kwargs)
+
+
+def answer(entry: Any, fn: Any) -> None:
+    """Make the numpy functions and ufuncs in ``entry.numpy`` call ``fn`` on Tensors, for
+    an op kept out of the rule table (``chainrule.scipy``'s, loaded on demand). Raises
+    ValueError if one is already answered."""
+    _install(entry, fn, True)
