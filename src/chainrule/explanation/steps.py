@@ -15,7 +15,6 @@ first and last steps and a count of what was left out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from ..scalar import Scalar
 from ..tensor import Tensor
 from .formulas import _scalar_constant, gate, gate_text, local_formula, vjp_formula
 from .render import Explanation
+from .tangents import TangentTable, explain_forward
 from .trace import Trace, is_input, n_inputs
 from .zero_gradients import zero_reasons
 
@@ -38,8 +38,8 @@ def _keep(n: int, max_steps: int) -> tuple[range, range]:
     return range(half), range(n - half, n)
 
 
-def explain(output: Scalar | Tensor, *, wrt: Sequence[Node] = (), seed: Any = None,
-            max_steps: int = 200) -> Explanation:
+def explain(output: Scalar | Tensor, *, wrt: Any = (), seed: Any = None,
+            max_steps: int = 200, mode: str = "reverse") -> Explanation | TangentTable:
     """A step-by-step account of the forward and backward pass that computed ``output``.
 
     Args:
@@ -50,11 +50,20 @@ def explain(output: Scalar | Tensor, *, wrt: Sequence[Node] = (), seed: Any = No
         seed: the upstream gradient of the output (a number, or an array of its shape).
         max_steps: at most this many forward steps and backward edges are listed; longer
             graphs show the first and last ``max_steps // 2`` with a count of the rest.
+        mode: ``"reverse"`` (the default: the tables above) or ``"forward"``: the tangent
+            table (:class:`~.tangents.TangentTable`), each node's value and its derivative
+            with respect to the one input ``wrt`` (its name, ``"x1"``, or the node), step
+            by step; ``seed`` is then that input's tangent (default 1, or ones).
 
     Returns an :class:`Explanation`; ``print(e)`` shows the tables, ``e.gates``,
     ``e.forward``, ``e.backward``, ``e.gradients`` hold them as dicts. No ``.grad`` is
-    changed. Raises TypeError when ``output`` is not a Scalar or Tensor.
+    changed. Raises TypeError when ``output`` is not a Scalar or Tensor, ValueError for
+    another ``mode`` or, in forward mode, a ``wrt`` that is not an input of the graph.
     """
+    if mode == "forward":
+        return explain_forward(output, wrt, seed)
+    if mode != "reverse":
+        raise ValueError(f"explain: mode must be 'reverse' or 'forward', got {mode!r}")
     trace = Trace(output, seed)
     scalar = trace.scalar
 
