@@ -29,7 +29,7 @@ import numpy as np
 from .core import Node, backprop, walk
 from .core.backward import Mode
 from .core.forward import push_forward
-from .pytree import is_numbers, tree_flatten, tree_unflatten
+from .pytree import is_container, is_numbers, tree_flatten, tree_unflatten
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, TENSOR_MATH, Tensor, as_array, graph_mode
 from .transforms import ArgNums, grad
@@ -93,14 +93,14 @@ def _sweep(outs: list[Any], seeds: dict[int, Any], leaves: list[Tensor], nested:
            batch_ndim: int) -> tuple[list[Any], bool]:
     """The tangent of each output in ``outs`` (None where no seed reaches it), and whether
     the sweep ran nested (its tangents recorded for an outer derivative)."""
-    order: list[Node] = []
+    roots = [y for y in outs if isinstance(y, Node)]
+    order: list[Node] = walk(roots[0]) if len(roots) == 1 else []
     seen: set[int] = set()
-    for y in outs:
-        if isinstance(y, Node):
-            for n in walk(y):
-                if id(n) not in seen:
-                    seen.add(id(n))
-                    order.append(n)
+    for y in roots if len(roots) > 1 else ():
+        for n in walk(y):
+            if id(n) not in seen:
+                seen.add(id(n))
+                order.append(n)
     ours = {id(leaf) for leaf in leaves}
     # an outer Tensor in the graph (a closure, an argument): keep the tangent differentiable
     nested = nested or any(n.prim is None and id(n) not in ours for n in order)
@@ -158,14 +158,19 @@ def _jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         if not isinstance(seq, (tuple, list)):
             raise TypeError(f"jvp: {what} must be a tuple (one entry per argument of f), "
                             f"got {type(seq).__name__}")
-    # an argument written as a list of numbers is one array, as for grad
-    p_leaves, p_def = tree_flatten(tuple(as_array(p) if is_numbers(p) else p for p in primals))
-    t_leaves, t_def = tree_flatten(tuple(as_array(t) if is_numbers(p) else t
-                                         for p, t in zip(primals, tangents))
-                                   + tuple(tangents[len(primals):]))
-    if p_def != t_def:
-        raise ValueError(f"jvp: the tangents' structure {t_def} differs from the primals' "
-                         f"{p_def}")
+    p_def: Any = None                   # None: plain arguments (the common, fast case)
+    if any(is_container(p) for p in primals) or len(primals) != len(tangents):
+        # an argument written as a list of numbers is one array, as for grad
+        p_leaves, p_def = tree_flatten(tuple(as_array(p) if is_numbers(p) else p
+                                             for p in primals))
+        t_leaves, t_def = tree_flatten(tuple(as_array(t) if is_numbers(p) else t
+                                             for p, t in zip(primals, tangents))
+                                       + tuple(tangents[len(primals):]))
+        if p_def != t_def:
+            raise ValueError(f"jvp: the tangents' structure {t_def} differs from the "
+                             f"primals' {p_def}")
+    else:
+        p_leaves, t_leaves = list(primals), list(tangents)
     leaves = [_seed_leaf(p, "jvp") for p in p_leaves]
     lead: tuple[int, ...] = ()
     seeds: dict[int, Any] = {}
@@ -174,12 +179,14 @@ def _jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         seeds[id(leaf)] = _tangent_for(leaf, t, "jvp", lead)
     nested = any(isinstance(p, Tensor) and p.needs for p in p_leaves) or any(
         isinstance(t, Tensor) and t.needs for t in t_leaves)
-    out = f(*tree_unflatten(p_def, leaves))
-    o_leaves, o_def = tree_flatten(out)
+    out = f(*(leaves if p_def is None else tree_unflatten(p_def, leaves)))
+    o_leaves, o_def = tree_flatten(out) if is_container(out) else ([out], None)
     numbers = all(isinstance(p, (int, float)) for p in p_leaves)
     found, nested = _sweep(o_leaves, seeds, leaves, nested, batch_ndim)
     primal = [_primal_out(y, nested, numbers) for y in o_leaves]
     tangent = [_tangent_out(t, y, lead, nested, numbers) for t, y in zip(found, o_leaves)]
+    if o_def is None:
+        return primal[0], tangent[0]
     return tree_unflatten(o_def, primal), tree_unflatten(o_def, tangent)
 
 

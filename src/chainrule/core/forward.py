@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .backward import _FALLBACK_ERRORS, Mode
-from .node import Node
+from .node import ONE_PARENT, Node
 
 Derive = Callable[[Any, int, Any, Any, Any, Mode, int], Any]
 
@@ -48,33 +48,52 @@ def push_forward(order: Iterable[Node], seeds: dict[int, Any], mode: Mode, *,
     from ``seeds`` (tangents by node ``id``). ``batch_ndim`` leading axes of every tangent
     are independent tangents pushed through together. Nodes no seed reaches are absent."""
     tangents = dict(seeds)
+    get = tangents.get
     math, graph, floats = mode.math, mode.graph, mode.floats
     for node in order:
         prim = node.prim
         if prim is None or id(node) in tangents:
             continue
-        parents = node.parents
+        parents = node._p                   # node.parents, unboxed inline (the hot loop)
+        if parents.__class__ is not tuple:
+            q = node._q
+            parents = (parents,) if q is ONE_PARENT else (parents, q)
+        ins = [get(id(p)) for p in parents]     # constants and parameters: never seeded
+        for t in ins:
+            if t is not None:
+                break
+        else:
+            continue
+        rules = prim.jvps
         args: Any = parents if graph else [p.value if isinstance(p, Node) else p
                                            for p in parents]
         ans = node if graph else node.value
         total = None
-        for i, p in enumerate(parents):
-            t = tangents.get(id(p)) if isinstance(p, Node) else None
+        for i, t in enumerate(ins):
             if t is None:
                 continue
-            if batch_ndim and prim.elementwise and prim.jvps is not None:
+            if batch_ndim and prim.elementwise and rules is not None:
                 t = _lined_up(math, t, node.value.ndim, batch_ndim)
-            c = jvp(prim, i, t, ans, args, mode, batch_ndim, derive)
-            if c is None:
-                continue
+            rule = rules[i] if rules is not None else None
+            if rule is None:                # derived, or no tangent flows (jvp says which)
+                c = jvp(prim, i, t, ans, args, mode, batch_ndim, derive)
+                if c is None:
+                    continue
+            else:
+                try:
+                    c = rule(math, t, ans, *args)
+                except _FALLBACK_ERRORS:
+                    c = jvp(prim, i, t, ans, args, mode, batch_ndim, derive)
             if batch_ndim:
                 c = _lined_up(math, c, node.value.ndim, batch_ndim)
             total = c if total is None else total + c
         if total is None:
             continue
         if not floats:
-            shape = tuple(getattr(total, "shape", ()))
-            full = shape[:batch_ndim] + tuple(node.value.shape)
+            shape = getattr(total, "shape", ())
+            full = node.value.shape
+            if batch_ndim:
+                full = tuple(shape[:batch_ndim]) + full
             if shape != full:
                 total = math.broadcast_to(total, full)
         tangents[id(node)] = total

@@ -39,8 +39,8 @@ def _matmul_vjp_b(M, g, ans, a, b):
 def _matmul_jvp_a(M, t, ans, a, b):
     """``t @ b`` for a tangent ``t`` of ``a`` with leading batch axes."""
     lead = t.ndim - a.ndim
-    if b.ndim == 1:                     # a stack of rows times one vector
-        return M.matmul(t, b)
+    if not lead or b.ndim == 1:         # one tangent (matmul is linear in a), or a stack
+        return M.matmul(t, b)           # of rows times one vector
     if a.ndim == 1:                     # t[..., n] as rows of b's batch: (..., 1, n) @ b
         row = M.reshape(t, t.shape[:lead] + (1,) * (b.ndim - 2) + (1, a.shape[0]))
         return _drop_axis(M, M.matmul(row, b), -2)
@@ -51,6 +51,8 @@ def _matmul_jvp_a(M, t, ans, a, b):
 def _matmul_jvp_b(M, t, ans, a, b):
     """``a @ t`` for a tangent ``t`` of ``b`` with leading batch axes."""
     lead = t.ndim - b.ndim
+    if not lead:                        # one tangent: matmul is linear in b
+        return M.matmul(a, t)
     if a.ndim == 1:                     # numpy promotes a to one row of t's matrices
         return M.matmul(a, t) if b.ndim > 1 else M.sum(t * a, -1)
     if b.ndim == 1:                     # t[..., n] as a column per batch entry
