@@ -52,8 +52,8 @@ def _op(name: str, ufunc: Any, vjps: Sequence[Any], inputs: Sequence[str],
              for arg, rule in zip(inputs, vjps)]
     return Primitive(name, array_fn=ufunc, float_fn=lambda *xs: float(ufunc(*xs)),
                      vjps=rules, jvps=rules,  # elementwise: the VJP rule is the JVP rule
-                     inputs=inputs, derivs=derivs, kind="unary" if len(inputs) == 1
-                     else "binary", elementwise=True, numpy=(ufunc,), **spec)
+                     inputs=inputs, derivs=derivs, elementwise=True, numpy=(ufunc,),
+                     kind={1: "unary", 2: "binary"}.get(len(inputs), "custom"), **spec)
 
 
 def _f(prim: Primitive) -> Callable[..., Any]:
@@ -130,6 +130,36 @@ BETAINC = Primitive(
     inputs=("a", "b", "x"), derivs=["(none)", "(none)", "x**(a-1) (1-x)**(b-1) / B(a, b)"],
     kind="custom", elementwise=True, numpy=(sc.betainc,), domain="a, b > 0, 0 <= x <= 1")
 
+BETAINCC = _op("betaincc", sc.betaincc, [None, None, lambda M, g, ans, a, b, x: -g * M.exp(
+    (a - 1) * M.log(x) + (b - 1) * M.log(1 - x) - betaln(a, b))], ("a", "b", "x"),
+    ["(none)", "(none)", "-x**(a-1) (1-x)**(b-1) / B(a, b)"], constant=("a", "b"),
+    domain="a, b > 0, 0 <= x <= 1")
+
+# -- logarithms and the normal and Student t distribution functions ------------------------------
+LOG1P = _op("log1p", sc.log1p, [lambda M, g, ans, x: g / (1 + x)], ("x",), ["1 / (1 + x)"],
+            domain="x > -1")
+XLOGY = _op("xlogy", sc.xlogy, [lambda M, g, ans, x, y: g * M.log(y),
+                                lambda M, g, ans, x, y: g * x / y], ("x", "y"),
+            ["log(y)", "x / y"], domain="y > 0 (0 where x == 0)")
+XLOG1PY = _op("xlog1py", sc.xlog1py, [lambda M, g, ans, x, y: g * log1p(y),
+                                      lambda M, g, ans, x, y: g * x / (1 + y)], ("x", "y"),
+              ["log1p(y)", "x / (1 + y)"], domain="y > -1 (0 where x == 0)")
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+NDTR = _op("ndtr", sc.ndtr, [lambda M, g, ans, x: g * M.exp(-x * x / 2 - _LOG_SQRT_2PI)],
+           ("x",), ["exp(-x**2/2) / sqrt(2 pi)"])
+LOG_NDTR = _op("log_ndtr", sc.log_ndtr, [lambda M, g, ans, x: g * M.exp(
+    -x * x / 2 - _LOG_SQRT_2PI - ans)], ("x",), ["exp(-x**2/2) / sqrt(2 pi) / ndtr(x)"])
+
+
+def _stdtr_dx(M: Any, g: Any, ans: Any, df: Any, x: Any) -> Any:
+    log_pdf = (gammaln((df + 1) / 2) - gammaln(df / 2) - 0.5 * M.log(df * math.pi)
+               - (df + 1) / 2 * log1p(x * x / df))
+    return g * M.exp(log_pdf)
+
+
+STDTR = _op("stdtr", sc.stdtr, [None, _stdtr_dx], ("df", "x"),
+            ["(none: degrees of freedom)", "the t density at x"], constant=("df",))
+
 # -- the logistic function ---------------------------------------------------------------------
 EXPIT = _op("expit", sc.expit, [lambda M, g, ans, x: g * ans * (1 - ans)], ("x",),
             ["expit(x) * (1 - expit(x))"])
@@ -160,7 +190,7 @@ Y1 = _op("y1", sc.y1, [lambda M, g, ans, x: g * (y0(x) - yn(2, x)) / 2], ("x",),
          ["(y0(x) - yn(2, x)) / 2"], domain="x > 0")
 
 _CONSTANT_FIRST = {"polygamma": "n", "gammainc": "a", "gammaincc": "a", "iv": "v", "ive": "v",
-                   "jv": "v", "yn": "n"}
+                   "jv": "v", "yn": "n", "stdtr": "df"}
 
 
 def _function(prim: Primitive) -> Callable[..., Any]:
@@ -171,7 +201,7 @@ def _function(prim: Primitive) -> Callable[..., Any]:
             raise TypeError(f"scipy.special.{prim.name} takes {prim.n_inputs} argument(s) "
                             f"({', '.join(prim.inputs)}), got {len(args)}")
         fixed = ((0, constant),) if constant else ((0, "a"), (1, "b")) \
-            if prim.name == "betainc" else ()
+            if prim.name in ("betainc", "betaincc") else ()
         for i, arg in fixed:
             if isinstance(args[i], Node) and args[i].needs:
                 raise TypeError(f"scipy.special.{prim.name}: no derivative with respect to "
@@ -185,8 +215,8 @@ def _function(prim: Primitive) -> Callable[..., Any]:
 
 
 _PRIMS = [ERF, ERFC, ERFINV, ERFCINV, POLYGAMMA, DIGAMMA, GAMMALN, GAMMA, GAMMASGN, RGAMMA,
-          BETA, BETALN, GAMMAINC, GAMMAINCC, BETAINC, EXPIT, LOGIT, IV, IVE, I0, I1, JV, J0,
-          J1, YN, Y0, Y1]
+          BETA, BETALN, GAMMAINC, GAMMAINCC, BETAINC, BETAINCC, LOG1P, XLOGY, XLOG1PY, NDTR,
+          LOG_NDTR, STDTR, EXPIT, LOGIT, IV, IVE, I0, I1, JV, J0, J1, YN, Y0, Y1]
 _CALLS = {p.name: _function(p) for p in _PRIMS}
 erf: Callable[..., Any] = _CALLS["erf"]
 erfc: Callable[..., Any] = _CALLS["erfc"]
@@ -214,6 +244,13 @@ j1: Callable[..., Any] = _CALLS["j1"]
 yn: Callable[..., Any] = _CALLS["yn"]
 y0: Callable[..., Any] = _CALLS["y0"]
 y1: Callable[..., Any] = _CALLS["y1"]
+betaincc: Callable[..., Any] = _CALLS["betaincc"]
+log1p: Callable[..., Any] = _CALLS["log1p"]
+xlogy: Callable[..., Any] = _CALLS["xlogy"]
+xlog1py: Callable[..., Any] = _CALLS["xlog1py"]
+ndtr: Callable[..., Any] = _CALLS["ndtr"]
+log_ndtr: Callable[..., Any] = _CALLS["log_ndtr"]
+stdtr: Callable[..., Any] = _CALLS["stdtr"]
 psi = digamma
 _polygamma = _CALLS["polygamma"]
 
@@ -263,7 +300,8 @@ for _p in _PRIMS:
     if _p.name != "polygamma":          # polygamma is a Python function in scipy, not a ufunc
         answer(_p, _CALLS[_p.name])
 
-__all__ = ["beta", "betainc", "betaln", "digamma", "erf", "erfc", "erfcinv", "erfinv", "expit",
+__all__ = ["beta", "betainc", "betaincc", "betaln", "log1p", "log_ndtr", "ndtr", "stdtr",
+           "xlog1py", "xlogy", "digamma", "erf", "erfc", "erfcinv", "erfinv", "expit",
            "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i1", "iv", "ive",
            "j0", "j1", "jv", "logit", "logsumexp", "multigammaln", "polygamma", "psi",
            "rgamma", "y0", "y1", "yn"]

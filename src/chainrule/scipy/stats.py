@@ -1,0 +1,288 @@
+"""Differentiable counterparts of scipy.stats distributions: ``norm``, ``t``, ``gamma``,
+``beta``, ``chi2``, ``poisson``, ``dirichlet``.
+
+Each has scipy's signature (``norm.logpdf(x, loc=0, scale=1)``, ``gamma.cdf(x, a, loc=0,
+scale=1)``, ``poisson.logpmf(k, mu, loc=0)``...) and scipy's formulas, written with
+chainrule's functions and :mod:`chainrule.scipy.special`, so the result is a Tensor (or
+Scalar) differentiable in every argument the formula is differentiable in: the point, the
+location and the scale always, shape parameters in the densities; the shape parameters
+inside ``gammainc``, ``betainc`` and ``stdtr`` (the cdf and sf of gamma, chi2, beta and t)
+are constants, and giving one that requires a gradient raises a TypeError.
+
+Outside the support (x < loc for gamma and chi2, outside [loc, loc + scale] for beta) the
+density is 0 (log-density -inf) and the cdf 0 or 1, as in scipy, with a zero gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..core import Node
+from ..ops.functions import FUNCTIONS as F
+from . import special as sp
+
+_exp, _log, _where = F["exp"], F["log"], F["where"]
+
+
+def _raw(x: Any) -> Any:
+    return x.value if isinstance(x, Node) else np.asarray(x, dtype=float)
+
+
+def _standard(x: Any, loc: Any, scale: Any) -> Any:
+    return (x - loc) / scale
+
+
+def _outside(z: Any, low: float = 0.0, high: float | None = None) -> np.ndarray:
+    zv = _raw(z)
+    out = zv < low
+    if high is not None:
+        out = out | (zv > high)
+    return out
+
+
+def _inside(value: Any, z: Any, outside: np.ndarray, fill: float) -> Any:
+    """``value`` where z is in the support, ``fill`` (a constant) elsewhere."""
+    if not np.any(outside):
+        return value
+    return _where(outside, fill, value)
+
+
+def _safe(z: Any, outside: np.ndarray, inside_point: float) -> Any:
+    """``z`` with the points outside the support moved to a point inside, so the formula
+    there stays finite (its value there is replaced afterwards)."""
+    if not np.any(outside):
+        return z
+    return _where(outside, inside_point, z)
+
+
+class _Continuous:
+    """pdf, cdf, sf and their logs from ``_logpdf(z, *shape)``, ``_cdf``, ``_sf`` on the
+    standardized point ``z = (x - loc) / scale``."""
+
+    support: tuple[float, float | None] = (-math.inf, None)
+    inside_point = 0.5
+
+    def _logpdf(self, z: Any, *shape: Any) -> Any:
+        raise NotImplementedError
+
+    def _cdf(self, z: Any, *shape: Any) -> Any:
+        raise NotImplementedError
+
+    def _sf(self, z: Any, *shape: Any) -> Any:
+        return 1 - self._cdf(z, *shape)
+
+    def _logcdf(self, z: Any, *shape: Any) -> Any:
+        return _log(self._cdf(z, *shape))
+
+    def _logsf(self, z: Any, *shape: Any) -> Any:
+        return _log(self._sf(z, *shape))
+
+    def _prepare(self, x: Any, loc: Any, scale: Any) -> tuple[Any, np.ndarray]:
+        z = _standard(x, loc, scale)
+        low, high = self.support
+        out = _outside(z, low, high)
+        return _safe(z, out, self.inside_point), out
+
+    def logpdf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+        """The log-density at ``x`` (-inf outside the support)."""
+        z, out = self._prepare(x, loc, scale)
+        return _inside(self._logpdf(z, *shape) - _log(scale), z, out, -np.inf)
+
+    def pdf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+        """The density at ``x`` (0 outside the support)."""
+        z, out = self._prepare(x, loc, scale)
+        return _inside(_exp(self._logpdf(z, *shape)) / scale, z, out, 0.0)
+
+    def _tails(self, x: Any, loc: Any, scale: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+        raw_z = _raw(_standard(x, loc, scale))
+        low, high = self.support
+        below = raw_z < low
+        above = raw_z > high if high is not None else np.zeros(np.shape(raw_z), bool)
+        z, _ = self._prepare(x, loc, scale)
+        return z, below, above
+
+    def _tailed(self, value: Any, below: np.ndarray, above: np.ndarray, lo: float,
+                hi: float) -> Any:
+        if np.any(below):
+            value = _where(below, lo, value)
+        if np.any(above):
+            value = _where(above, hi, value)
+        return value
+
+    def cdf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+        """P(X <= x)."""
+        z, below, above = self._tails(x, loc, scale)
+        return self._tailed(self._cdf(z, *shape), below, above, 0.0, 1.0)
+
+    def logcdf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+        """log P(X <= x)."""
+        z, below, above = self._tails(x, loc, scale)
+        return self._tailed(self._logcdf(z, *shape), below, above, -np.inf, 0.0)
+
+    def sf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+        """P(X > x) = 1 - cdf(x), computed directly where a formula exists."""
+        z, below, above = self._tails(x, loc, scale)
+        return self._tailed(self._sf(z, *shape), below, above, 1.0, 0.0)
+
+    def logsf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+        """log P(X > x)."""
+        z, below, above = self._tails(x, loc, scale)
+        return self._tailed(self._logsf(z, *shape), below, above, 0.0, -np.inf)
+
+
+class _Norm(_Continuous):
+    """The normal distribution ``norm(loc, scale)``."""
+
+    def _logpdf(self, z: Any) -> Any:
+        return -z * z / 2 - 0.5 * math.log(2 * math.pi)
+
+    def _cdf(self, z: Any) -> Any:
+        return sp.ndtr(z)
+
+    def _sf(self, z: Any) -> Any:
+        return sp.ndtr(-z)
+
+    def _logcdf(self, z: Any) -> Any:
+        return sp.log_ndtr(z)
+
+    def _logsf(self, z: Any) -> Any:
+        return sp.log_ndtr(-z)
+
+
+class _T(_Continuous):
+    """Student's t distribution ``t(df, loc, scale)``; ``df`` is differentiable in the
+    density, a constant in cdf and sf."""
+
+    def _logpdf(self, z: Any, df: Any) -> Any:
+        return (sp.gammaln((df + 1) / 2) - sp.gammaln(df / 2)
+                - 0.5 * (_log(df) + math.log(math.pi))
+                - (df + 1) / 2 * sp.log1p(z * z / df))
+
+    def _cdf(self, z: Any, df: Any) -> Any:
+        return sp.stdtr(df, z)
+
+    def _sf(self, z: Any, df: Any) -> Any:
+        return sp.stdtr(df, -z)
+
+
+class _Gamma(_Continuous):
+    """The gamma distribution ``gamma(a, loc, scale)``, x >= loc."""
+
+    support = (0.0, None)
+    inside_point = 1.0
+
+    def _logpdf(self, z: Any, a: Any) -> Any:
+        return sp.xlogy(a - 1.0, z) - z - sp.gammaln(a)
+
+    def _cdf(self, z: Any, a: Any) -> Any:
+        return sp.gammainc(a, z)
+
+    def _sf(self, z: Any, a: Any) -> Any:
+        return sp.gammaincc(a, z)
+
+
+class _Chi2(_Continuous):
+    """The chi-squared distribution ``chi2(df, loc, scale)``, x >= loc."""
+
+    support = (0.0, None)
+    inside_point = 1.0
+
+    def _logpdf(self, z: Any, df: Any) -> Any:
+        return sp.xlogy(df / 2.0 - 1, z) - z / 2.0 - sp.gammaln(df / 2.0) \
+            - math.log(2) * df / 2.0
+
+    def _cdf(self, z: Any, df: Any) -> Any:
+        return sp.gammainc(df / 2.0, z / 2.0)
+
+    def _sf(self, z: Any, df: Any) -> Any:
+        return sp.gammaincc(df / 2.0, z / 2.0)
+
+
+class _Beta(_Continuous):
+    """The beta distribution ``beta(a, b, loc, scale)``, loc <= x <= loc + scale."""
+
+    support = (0.0, 1.0)
+
+    def _logpdf(self, z: Any, a: Any, b: Any) -> Any:
+        return sp.xlog1py(b - 1.0, -z) + sp.xlogy(a - 1.0, z) - sp.betaln(a, b)
+
+    def _cdf(self, z: Any, a: Any, b: Any) -> Any:
+        return sp.betainc(a, b, z)
+
+    def _sf(self, z: Any, a: Any, b: Any) -> Any:
+        return sp.betaincc(a, b, z)
+
+
+class _Poisson:
+    """The Poisson distribution ``poisson(mu, loc)``: pmf, logpmf, cdf, logcdf, sf, logsf
+    at integers ``k``, differentiable in ``mu``."""
+
+    def logpmf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """log P(K = k) (-inf where k is not a non-negative integer)."""
+        kv = np.asarray(_raw(k)) - _raw(loc)
+        ok = (kv >= 0) & (kv == np.floor(kv))
+        kk = np.where(ok, kv, 0.0)
+        value = sp.xlogy(kk, mu) - sp.gammaln(kk + 1) - mu
+        return _inside(value, kk, ~ok, -np.inf)
+
+    def pmf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """P(K = k)."""
+        return _exp(self.logpmf(k, mu, loc))
+
+    def _k(self, k: Any, loc: Any) -> tuple[np.ndarray, np.ndarray]:
+        kv = np.floor(np.asarray(_raw(k)) - _raw(loc))
+        return np.where(kv >= 0, kv, 0.0), kv < 0
+
+    def cdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """P(K <= k) = gammaincc(floor(k) + 1, mu)."""
+        kk, below = self._k(k, loc)
+        return _inside(sp.gammaincc(kk + 1, mu), kk, below, 0.0)
+
+    def sf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """P(K > k) = gammainc(floor(k) + 1, mu)."""
+        kk, below = self._k(k, loc)
+        return _inside(sp.gammainc(kk + 1, mu), kk, below, 1.0)
+
+    def logcdf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """log P(K <= k) (-inf below 0)."""
+        kk, below = self._k(k, loc)
+        return _inside(_log(sp.gammaincc(kk + 1, mu)), kk, below, -np.inf)
+
+    def logsf(self, k: Any, mu: Any, loc: Any = 0) -> Any:
+        """log P(K > k)."""
+        return _log(self.sf(k, mu, loc))
+
+
+class _Dirichlet:
+    """The Dirichlet distribution ``dirichlet(alpha)``: ``x`` of shape (K,) or (K, N)
+    (components along the first axis, as scipy), differentiable in ``x`` and ``alpha``."""
+
+    def logpdf(self, x: Any, alpha: Any) -> Any:
+        """The log-density: shape () for one point, (N,) for N points. Raises ValueError
+        if ``alpha`` is not a vector matching ``x``'s first axis."""
+        a_shape, x_shape = np.shape(_raw(alpha)), np.shape(_raw(x))
+        if len(a_shape) != 1 or not x_shape or x_shape[0] != a_shape[0]:
+            raise ValueError(f"dirichlet: alpha must be a vector of the length of x's first "
+                             f"axis; got alpha {a_shape}, x {x_shape}")
+        if len(x_shape) > 1:
+            alpha = F["reshape"](alpha, a_shape + (1,) * (len(x_shape) - 1))
+        lnb = F["sum"](sp.gammaln(alpha), axis=0) - sp.gammaln(F["sum"](alpha, axis=0))
+        return F["sum"](sp.xlogy(alpha - 1, x), axis=0) - lnb
+
+    def pdf(self, x: Any, alpha: Any) -> Any:
+        """The density (see :meth:`logpdf`)."""
+        return _exp(self.logpdf(x, alpha))
+
+
+norm = _Norm()
+t = _T()
+gamma = _Gamma()
+chi2 = _Chi2()
+beta = _Beta()
+poisson = _Poisson()
+dirichlet = _Dirichlet()
+
+__all__ = ["beta", "chi2", "dirichlet", "gamma", "norm", "poisson", "t"]

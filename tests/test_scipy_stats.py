@@ -1,0 +1,123 @@
+"""chainrule.scipy.stats: values match scipy.stats to 1e-12 relative, gradients in the
+point, loc, scale and shape parameters match central differences of scipy's own values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+st = pytest.importorskip("scipy.stats")
+
+import chainrule as cr  # noqa: E402
+from chainrule.scipy import stats as cs  # noqa: E402
+
+FUNCTIONS = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf"]
+# name -> (shape parameters, points: some outside the support where there is one)
+CONTINUOUS = {
+    "norm": ((), np.array([-1.3, 0.2, 0.7, 2.5])),
+    "t": ((3.5,), np.array([-1.3, 0.2, 0.7, 2.5])),
+    "gamma": ((2.3,), np.array([-0.5, 0.3, 1.7, 4.0])),
+    "chi2": ((3.0,), np.array([-0.5, 0.3, 1.7, 4.0])),
+    "beta": ((2.5, 1.7), np.array([-0.1, 0.2, 0.6, 0.9, 1.6])),
+}
+LOC, SCALE = 0.1, 1.3
+
+
+def _close(got, ref):
+    got = np.asarray(got.value if isinstance(got, cr.Tensor) else got)
+    finite = np.isfinite(ref)
+    np.testing.assert_array_equal(np.isfinite(got), finite)
+    np.testing.assert_array_equal(got[~finite], ref[~finite])
+    np.testing.assert_allclose(got[finite], ref[finite], rtol=1e-12, atol=1e-300)
+
+
+def _fd(fn, x, eps=1e-6):
+    return (fn(x + eps) - fn(x - eps)) / (2 * eps)
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS)
+@pytest.mark.parametrize("name", sorted(CONTINUOUS))
+def test_continuous_values_match_scipy(name, fn):
+    shape, x = CONTINUOUS[name]
+    ref = getattr(getattr(st, name), fn)(x, *shape, loc=LOC, scale=SCALE)
+    _close(getattr(getattr(cs, name), fn)(cr.tensor(x, requires_grad=True), *shape,
+                                          loc=LOC, scale=SCALE), ref)
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS)
+@pytest.mark.parametrize("name", sorted(CONTINUOUS))
+def test_continuous_gradients_in_x_loc_and_scale(name, fn):
+    shape, x = CONTINUOUS[name]
+    ours, ref = getattr(getattr(cs, name), fn), getattr(getattr(st, name), fn)
+    inside = np.isfinite(ref(x, *shape, loc=LOC, scale=SCALE)) & \
+        (ref(x, *shape, loc=LOC, scale=SCALE) != 0)
+    x = x[inside]
+    gx = cr.grad(lambda x: cr.sum(ours(x, *shape, loc=LOC, scale=SCALE)))(x)
+    np.testing.assert_allclose(gx, _fd(lambda x: ref(x, *shape, loc=LOC, scale=SCALE), x),
+                               rtol=1e-6, atol=1e-9)
+    gl, gs = cr.grad(lambda loc, scale: cr.sum(ours(x, *shape, loc=loc, scale=scale)),
+                     argnums=(0, 1))(LOC, SCALE)
+    assert gl == pytest.approx(np.sum(_fd(lambda l: ref(x, *shape, loc=l, scale=SCALE), LOC)),
+                               rel=1e-6, abs=1e-9)
+    assert gs == pytest.approx(np.sum(_fd(lambda s: ref(x, *shape, loc=LOC, scale=s), SCALE)),
+                               rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["t", "gamma", "chi2", "beta"])
+def test_density_gradients_in_the_shape_parameters(name):
+    shape, x = CONTINUOUS[name]
+    x = x[np.isfinite(st.__dict__[name].logpdf(x, *shape, loc=LOC, scale=SCALE))]
+    for i in range(len(shape)):
+        def ours(s, i=i):
+            params = list(shape)
+            params[i] = s
+            return cr.sum(getattr(cs, name).logpdf(x, *params, loc=LOC, scale=SCALE))
+
+        def ref(s, i=i):
+            params = list(shape)
+            params[i] = s
+            return np.sum(getattr(st, name).logpdf(x, *params, loc=LOC, scale=SCALE))
+
+        assert cr.grad(ours)(shape[i]) == pytest.approx(_fd(ref, shape[i]), rel=1e-6)
+
+
+def test_outside_the_support_the_gradient_is_zero():
+    g = cr.grad(lambda x: cr.sum(cs.gamma.logcdf(x, 2.0) + cs.gamma.pdf(x, 2.0)))(
+        np.array([-1.0, 1.0]))
+    assert g[0] == 0.0 and g[1] != 0.0
+
+
+def test_shape_parameters_of_a_cdf_are_constants():
+    with pytest.raises(TypeError, match="no derivative with respect to a"):
+        cr.grad(lambda a: cs.gamma.cdf(1.0, a))(2.0)
+    with pytest.raises(TypeError, match="no derivative with respect to df"):
+        cr.grad(lambda df: cs.t.sf(1.0, df))(3.0)
+
+
+@pytest.mark.parametrize("fn", ["pmf", "logpmf", "cdf", "logcdf", "sf", "logsf"])
+def test_poisson_matches_scipy_and_differentiates_in_mu(fn):
+    k = np.array([-1.0, 0.0, 1.0, 2.5, 3.0, 7.0])
+    mu = 2.7
+    ref = getattr(st.poisson, fn)(k, mu, loc=0)
+    _close(getattr(cs.poisson, fn)(k, cr.tensor(mu, requires_grad=True)), ref)
+    ok = np.isfinite(ref) & (ref != 0)
+    g = cr.grad(lambda m: cr.sum(getattr(cs.poisson, fn)(k[ok], m)))(mu)
+    assert g == pytest.approx(_fd(lambda m: np.sum(getattr(st.poisson, fn)(k[ok], m)), mu),
+                              rel=1e-6)
+
+
+def test_dirichlet_matches_scipy_and_differentiates():
+    alpha = np.array([1.5, 2.0, 3.0])
+    x = np.array([0.2, 0.3, 0.5])
+    assert cs.dirichlet.logpdf(x, alpha) == pytest.approx(st.dirichlet.logpdf(x, alpha),
+                                                          rel=1e-12)
+    assert cs.dirichlet.pdf(x, alpha) == pytest.approx(st.dirichlet.pdf(x, alpha), rel=1e-12)
+    ga = cr.grad(lambda a: cs.dirichlet.logpdf(x, a))(alpha)
+    fd = [_fd(lambda s, i=i: st.dirichlet.logpdf(x, alpha + s * np.eye(3)[i]), 0.0)
+          for i in range(3)]
+    np.testing.assert_allclose(ga, fd, rtol=1e-6)
+    points = np.array([[0.2, 0.1], [0.3, 0.6], [0.5, 0.3]])
+    np.testing.assert_allclose(cs.dirichlet.logpdf(points, alpha),
+                               st.dirichlet.logpdf(points, alpha), rtol=1e-12)
+    with pytest.raises(ValueError, match="alpha must be a vector"):
+        cs.dirichlet.logpdf(np.ones(2), alpha)
