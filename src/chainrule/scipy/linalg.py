@@ -1,0 +1,134 @@
+"""``chainrule.scipy.linalg``: ``solve_triangular``, ``cho_solve``, ``solve_sylvester`` and
+``sqrtm``, differentiable in every array argument, values from scipy.linalg.
+
+Rules (G the cotangent of the result X):
+
+- ``X = solve_triangular(A, B)``: dB = solve_triangular(A, G, transposed), dA = -tri(dB X^T)
+  (only A's triangle is read, so only it gets a gradient);
+- ``cho_solve((C, lower), B)`` is two triangular solves, differentiated through them;
+- ``X = solve_sylvester(A, B, Q)`` (A X + X B = Q): Y = solve_sylvester(A^T, B^T, G),
+  dQ = Y, dA = -Y X^T, dB = -X^T Y;
+- ``X = sqrtm(A)`` (X X = A): dA = solve_sylvester(X^T, X^T, G).
+
+The rules are written with these same primitives, so second derivatives work; the JVPs
+are derived from them by transposition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.linalg as sl
+
+from ..core import Node
+from ..primitive import Primitive, apply
+from ._batch import per_batch, shape_of
+
+
+def _tri_mask(n: int, lower: bool, unit: bool) -> np.ndarray:
+    mask = np.tril(np.ones((n, n))) if lower else np.triu(np.ones((n, n)))
+    return mask - np.eye(n) if unit else mask
+
+
+def _solve_tri_b(M: Any, g: Any, ans: Any, a: Any, b: Any, trans: int, lower: bool,
+                 unit: bool) -> Any:
+    return per_batch(M, g, len(shape_of(b)),
+                     lambda gi: apply(SOLVE_TRIANGULAR, a, gi, 1 - trans, lower, unit))
+
+
+def _solve_tri_a(M: Any, g: Any, ans: Any, a: Any, b: Any, trans: int, lower: bool,
+                 unit: bool) -> Any:
+    gb = _solve_tri_b(M, g, ans, a, b, trans, lower, unit)
+    if len(shape_of(b)) == 1:
+        outer = (M.expand_dims(gb, -1) * ans if trans == 0
+                 else M.expand_dims(ans, -1) * M.expand_dims(gb, -2))
+    else:
+        outer = M.matmul(gb, M.swapaxes(ans)) if trans == 0 else M.matmul(ans, M.swapaxes(gb))
+    return -outer * _tri_mask(shape_of(a)[0], lower, unit)
+
+
+SOLVE_TRIANGULAR = Primitive(
+    "solve_triangular",
+    array_fn=lambda a, b, trans, lower, unit: sl.solve_triangular(
+        a, b, trans=trans, lower=lower, unit_diagonal=unit),
+    vjps=[_solve_tri_a, _solve_tri_b], inputs=("A", "B"), params=("trans", "lower", "unit"),
+    expr="solve_triangular(A, B)", derivs=["-tri(dB X^T)", "solve_triangular(A^T, G)"])
+
+
+def _sylvester_rules() -> list[Any]:
+    def y(M: Any, g: Any, a: Any, b: Any) -> Any:
+        return per_batch(M, g, 2, lambda gi: apply(
+            SOLVE_SYLVESTER, M.swapaxes(a), M.swapaxes(b), gi))
+
+    return [lambda M, g, ans, a, b, q: -M.matmul(y(M, g, a, b), M.swapaxes(ans)),
+            lambda M, g, ans, a, b, q: -M.matmul(M.swapaxes(ans), y(M, g, a, b)),
+            lambda M, g, ans, a, b, q: y(M, g, a, b)]
+
+
+SOLVE_SYLVESTER = Primitive(
+    "solve_sylvester", array_fn=sl.solve_sylvester, vjps=_sylvester_rules(),
+    inputs=("A", "B", "Q"), expr="solve_sylvester(A, B, Q)",
+    derivs=["-Y X^T", "-X^T Y", "Y = solve_sylvester(A^T, B^T, G)"])
+
+
+def _sqrtm(a: np.ndarray) -> np.ndarray:
+    x = sl.sqrtm(a)
+    if np.iscomplexobj(x):
+        if np.allclose(x.imag, 0, atol=1e-12 * max(1.0, float(np.abs(x).max()))):
+            return x.real
+        raise ValueError("sqrtm: the square root of this matrix is complex (a negative "
+                         "real eigenvalue); chainrule differentiates real square roots only")
+    return x
+
+
+SQRTM = Primitive(
+    "sqrtm", array_fn=_sqrtm,
+    vjps=[lambda M, g, ans, a: per_batch(M, g, 2, lambda gi: apply(
+        SOLVE_SYLVESTER, M.swapaxes(ans), M.swapaxes(ans), gi))],
+    inputs=("A",), expr="sqrtm(A)", derivs=["solve_sylvester(X^T, X^T, G)"])
+
+
+def _matrix(x: Any) -> Any:
+    return x if isinstance(x, Node) else np.asarray(x, dtype=float)
+
+
+def solve_triangular(a: Any, b: Any, trans: int | str = 0, lower: bool = False,
+                     unit_diagonal: bool = False) -> Any:
+    """scipy.linalg.solve_triangular: ``x`` with ``op(a) x = b`` for triangular ``a`` (n, n)
+    and ``b`` (n,) or (n, k); ``trans`` 0/'N' (a) or 1/'T' (a^T). Raises ValueError for
+    another ``trans`` or mismatched shapes."""
+    t = {0: 0, 1: 1, "N": 0, "T": 1}.get(trans)
+    if t is None:
+        raise ValueError(f"solve_triangular: trans must be 0, 1, 'N' or 'T', got {trans!r}")
+    a, b = _matrix(a), _matrix(b)
+    sa, sb = shape_of(a), shape_of(b)
+    if len(sa) != 2 or sa[0] != sa[1] or len(sb) not in (1, 2) or sb[0] != sa[0]:
+        raise ValueError(f"solve_triangular: a must be square (n, n) and b (n,) or (n, k); "
+                         f"got {sa} and {sb}")
+    return apply(SOLVE_TRIANGULAR, a, b, t, bool(lower), bool(unit_diagonal))
+
+
+def cho_solve(c_and_lower: tuple[Any, bool], b: Any) -> Any:
+    """scipy.linalg.cho_solve: ``x`` with ``A x = b`` given ``(c, lower)`` from
+    ``cho_factor`` (A = c c^T for lower, c^T c for upper); differentiable in ``c`` and
+    ``b``."""
+    c, lower = c_and_lower
+    if lower:
+        return solve_triangular(c, solve_triangular(c, b, lower=True), trans=1, lower=True)
+    return solve_triangular(c, solve_triangular(c, b, trans=1), lower=False)
+
+
+def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
+    """scipy.linalg.solve_sylvester: ``x`` with ``a x + x b = q``; differentiable in all
+    three."""
+    return apply(SOLVE_SYLVESTER, _matrix(a), _matrix(b), _matrix(q))
+
+
+def sqrtm(a: Any) -> Any:
+    """scipy.linalg.sqrtm for a matrix with a real square root (the principal one).
+    Raises ValueError when it is complex."""
+    return apply(SQRTM, _matrix(a))
+
+
+__all__ = ["cho_solve", "solve_sylvester", "solve_triangular", "sqrtm"]
