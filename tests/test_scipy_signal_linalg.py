@@ -140,3 +140,22 @@ def test_solve_sylvester_and_sqrtm():
     np.testing.assert_allclose(hess, num, rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="complex"):
         L.sqrtm(np.array([[-1.0, 0.0], [0.0, 1.0]]))
+
+
+def test_cholesky_values_and_symmetric_gradient():
+    a = RNG.normal(size=(4, 4))
+    a = a @ a.T + 4 * np.eye(4)
+    u = RNG.normal(size=(4, 4))
+    np.testing.assert_allclose(L.cholesky(a), sl.cholesky(a), rtol=1e-12)
+    np.testing.assert_allclose(L.cholesky(a, lower=True), sl.cholesky(a, lower=True),
+                               rtol=1e-12)
+    g = cr.grad(lambda m: cr.sum(L.cholesky(m, lower=True) * u))(a)
+    np.testing.assert_allclose(g, g.T)
+    e = RNG.normal(size=(4, 4))
+    e = e + e.T                                    # a symmetric direction
+    eps = 1e-6
+    fd = (np.sum(sl.cholesky(a + eps * e, lower=True) * u)
+          - np.sum(sl.cholesky(a - eps * e, lower=True) * u)) / (2 * eps)
+    assert np.sum(g * e) == pytest.approx(fd, rel=1e-7)
+    np.testing.assert_allclose(cr.jacfwd(L.cholesky)(a), cr.jacobian(L.cholesky)(a),
+                               atol=1e-13)

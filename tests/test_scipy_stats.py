@@ -121,3 +121,25 @@ def test_dirichlet_matches_scipy_and_differentiates():
                                st.dirichlet.logpdf(points, alpha), rtol=1e-12)
     with pytest.raises(ValueError, match="alpha must be a vector"):
         cs.dirichlet.logpdf(np.ones(2), alpha)
+
+
+def test_multivariate_normal_matches_scipy_and_the_closed_form_gradients():
+    rng = np.random.default_rng(2)
+    cov = rng.normal(size=(3, 3))
+    cov = cov @ cov.T + 3 * np.eye(3)
+    mean, points = rng.normal(size=3), rng.normal(size=(5, 3))
+    mvn = cs.multivariate_normal
+    np.testing.assert_allclose(mvn.logpdf(points, mean, cov),
+                               st.multivariate_normal.logpdf(points, mean, cov), rtol=1e-12)
+    assert mvn.pdf(points[0], mean, cov) == pytest.approx(
+        st.multivariate_normal.pdf(points[0], mean, cov), rel=1e-12)
+    assert mvn.logpdf(points[0]) == pytest.approx(
+        st.multivariate_normal.logpdf(points[0], np.zeros(3)), rel=1e-12)
+    gm, gc, gx = cr.grad(lambda m, c, x: cr.sum(mvn.logpdf(x, m, c)), argnums=(0, 1, 2))(
+        mean, cov, points)
+    inv, d = np.linalg.inv(cov), points - mean
+    np.testing.assert_allclose(gm, inv @ d.sum(0), rtol=1e-10)
+    np.testing.assert_allclose(gx, -d @ inv, rtol=1e-10)
+    np.testing.assert_allclose(gc, 0.5 * (inv @ d.T @ d @ inv - 5 * inv), rtol=1e-9)
+    with pytest.raises(ValueError, match="3 components"):
+        mvn.logpdf(points, np.zeros(2), cov)

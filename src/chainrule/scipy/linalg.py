@@ -1,5 +1,5 @@
-"""``chainrule.scipy.linalg``: ``solve_triangular``, ``cho_solve``, ``solve_sylvester`` and
-``sqrtm``, differentiable in every array argument, values from scipy.linalg.
+"""``chainrule.scipy.linalg``: ``solve_triangular``, ``cho_solve``, ``solve_sylvester``,
+``sqrtm`` and ``cholesky``, differentiable in every array argument, values from scipy.linalg.
 
 Rules (G the cotangent of the result X):
 
@@ -8,7 +8,9 @@ Rules (G the cotangent of the result X):
 - ``cho_solve((C, lower), B)`` is two triangular solves, differentiated through them;
 - ``X = solve_sylvester(A, B, Q)`` (A X + X B = Q): Y = solve_sylvester(A^T, B^T, G),
   dQ = Y, dA = -Y X^T, dB = -X^T Y;
-- ``X = sqrtm(A)`` (X X = A): dA = solve_sylvester(X^T, X^T, G).
+- ``X = sqrtm(A)`` (X X = A): dA = solve_sylvester(X^T, X^T, G);
+- ``L = cholesky(A)``: dA = sym(L^-T phi(L^T G) L^-1), phi the lower triangle with its
+  diagonal halved (Murray, 2016); perturbations of A are taken as symmetric.
 
 The rules are written with these same primitives, so second derivatives work; the JVPs
 are derived from them by transposition.
@@ -89,6 +91,36 @@ SQRTM = Primitive(
     inputs=("A",), expr="sqrtm(A)", derivs=["solve_sylvester(X^T, X^T, G)"])
 
 
+def _phi(M: Any, x: Any) -> Any:
+    """The lower triangle with the diagonal halved (self-adjoint)."""
+    n = shape_of(x)[-1]
+    return x * (np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n))
+
+
+def _cholesky_vjp(M: Any, g: Any, ans: Any, a: Any) -> Any:
+    def one(gi: Any) -> Any:
+        inner = _phi(M, M.matmul(M.swapaxes(ans), gi))               # phi(L^T G)
+        left = apply(SOLVE_TRIANGULAR, ans, inner, 1, True, False)   # L^-T phi(...)
+        s = M.swapaxes(apply(SOLVE_TRIANGULAR, ans, M.swapaxes(left), 1, True, False))
+        return (s + M.swapaxes(s)) / 2                              # ... L^-1, symmetrized
+    return per_batch(M, g, 2, one)
+
+
+CHOLESKY = Primitive(
+    "cholesky", array_fn=lambda a: np.linalg.cholesky(a), vjps=[_cholesky_vjp],
+    inputs=("A",), expr="cholesky(A)",
+    derivs=["sym(L^-T phi(L^T G) L^-1), phi: lower triangle, diagonal halved"])
+
+
+def cholesky(a: Any, lower: bool = False) -> Any:
+    """scipy.linalg.cholesky: the factor of a symmetric positive definite ``a`` (upper
+    ``U`` with a = U^T U by default, as scipy; ``lower=True``: L with a = L L^T). The
+    gradient is symmetric (a perturbation of ``a`` is taken as symmetric, as JAX does).
+    Raises numpy's LinAlgError when ``a`` is not positive definite."""
+    low = apply(CHOLESKY, _matrix(a))
+    return low if lower else low.T
+
+
 def _matrix(x: Any) -> Any:
     return x if isinstance(x, Node) else np.asarray(x, dtype=float)
 
@@ -131,4 +163,4 @@ def sqrtm(a: Any) -> Any:
     return apply(SQRTM, _matrix(a))
 
 
-__all__ = ["cho_solve", "solve_sylvester", "solve_triangular", "sqrtm"]
+__all__ = ["cho_solve", "cholesky", "solve_sylvester", "solve_triangular", "sqrtm"]

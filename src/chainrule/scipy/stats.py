@@ -1,5 +1,5 @@
 """Differentiable counterparts of scipy.stats distributions: ``norm``, ``t``, ``gamma``,
-``beta``, ``chi2``, ``poisson``, ``dirichlet``.
+``beta``, ``chi2``, ``poisson``, ``dirichlet``, ``multivariate_normal``.
 
 Each has scipy's signature (``norm.logpdf(x, loc=0, scale=1)``, ``gamma.cdf(x, a, loc=0,
 scale=1)``, ``poisson.logpmf(k, mu, loc=0)``...) and scipy's formulas, written with
@@ -277,7 +277,40 @@ class _Dirichlet:
         return _exp(self.logpdf(x, alpha))
 
 
+class _MultivariateNormal:
+    """The multivariate normal ``multivariate_normal(mean, cov)``: pdf and logpdf at ``x``
+    of shape (k,) or (N, k), differentiable in ``x``, ``mean`` and ``cov`` (through its
+    Cholesky factor; the gradient in ``cov`` is symmetric). ``cov`` must be positive
+    definite (numpy's LinAlgError otherwise); its cdf (a numerical integral in scipy) is
+    not offered."""
+
+    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1.0) -> Any:
+        """The log-density: shape () for one point, (N,) for N points. Raises ValueError
+        when the shapes of ``x``, ``mean`` and ``cov`` disagree."""
+        from . import linalg
+        k = np.shape(_raw(x))[-1] if np.ndim(_raw(x)) else 1
+        if mean is None:
+            mean = np.zeros(k)
+        if np.ndim(_raw(cov)) < 2:
+            cov = cov * np.eye(k)
+        if np.shape(_raw(cov)) != (k, k) or np.shape(_raw(mean))[-1:] not in ((k,), ()):
+            raise ValueError(f"multivariate_normal: x has {k} components but mean has shape "
+                             f"{np.shape(_raw(mean))} and cov {np.shape(_raw(cov))}")
+        low = linalg.cholesky(cov, lower=True)
+        diff = x - mean
+        z = linalg.solve_triangular(low, F["transpose"](diff) if np.ndim(_raw(diff)) > 1
+                                    else diff, lower=True)
+        maha = F["sum"](z * z, axis=0)
+        logdet = 2 * F["sum"](_log(low[np.arange(k), np.arange(k)]))
+        return -0.5 * (k * math.log(2 * math.pi) + logdet + maha)
+
+    def pdf(self, x: Any, mean: Any = None, cov: Any = 1.0) -> Any:
+        """The density (see :meth:`logpdf`)."""
+        return _exp(self.logpdf(x, mean, cov))
+
+
 norm = _Norm()
+multivariate_normal = _MultivariateNormal()
 t = _T()
 gamma = _Gamma()
 chi2 = _Chi2()
@@ -285,4 +318,5 @@ beta = _Beta()
 poisson = _Poisson()
 dirichlet = _Dirichlet()
 
-__all__ = ["beta", "chi2", "dirichlet", "gamma", "norm", "poisson", "t"]
+__all__ = ["beta", "chi2", "dirichlet", "gamma", "multivariate_normal", "norm", "poisson",
+           "t"]
