@@ -107,9 +107,9 @@ class Primitive:
                  "formula", "zero_reason", "second_order", "doc", "__dict__")
 
     def __init__(self, name: str, *, array_fn: Callable[..., Any],
-                 vjps: Sequence[Vjp | None] | Callable[[int], Vjp],
+                 vjps: Sequence[Vjp | None] | Callable[..., Any],
                  float_fn: Callable[..., Any] | None = None,
-                 jvps: Sequence[Jvp | None] | Callable[[int], Jvp] | None = None,
+                 jvps: Sequence[Jvp | None] | Callable[..., Any] | None = None,
                  inputs: Sequence[str] = ("x",), expr: str | None = None,
                  derivs: Sequence[str] = (), vjp_text: Sequence[str] = (),
                  domain: str = "all reals", kink: str | None = None,
