@@ -64,3 +64,14 @@ def test_forward_explain_errors():
         cr.explain(f, mode="forward", wrt="nope")
     with pytest.raises(ValueError, match="mode must be 'reverse' or 'forward'"):
         cr.explain(f, mode="sideways")
+
+
+def test_the_picture_shows_tangents_on_nodes_and_edges(tmp_path):
+    f, _ = _problem1()
+    dot = cr.to_dot(f, wrt="x2")
+    assert "d/dx2 0.1111" in dot                         # the output's tangent
+    assert "(tangent 0.1111)" in dot                     # the last edge carries it
+    assert "(tangent -1.0)" in dot
+    assert "tangent" not in cr.to_dot(f)
+    path = cr.render(f, tmp_path / "p1.dot", wrt="w2")
+    assert "d/dw2 0.1745" in path.read_text()

@@ -22,6 +22,7 @@ import numpy as np
 from ..core import Node
 from ..formatting import fmt, number
 from .formulas import _node_mapping, local_formula, substitute, vjp_formula
+from .tangents import tangent_marks
 from .trace import Trace, is_input, n_inputs
 
 COLOURS = {
@@ -65,7 +66,7 @@ def _kind(trace: Trace, node: Node, params: set[int]) -> str:
     return kind
 
 
-def _label(trace: Trace, node: Node, kind: str) -> str:
+def _label(trace: Trace, node: Node, kind: str, tangent: Any = None, wrt: str = "") -> str:
     esc = html.escape
     name = esc(trace.name(node))
     if node.prim is not None:
@@ -82,6 +83,8 @@ def _label(trace: Trace, node: Node, kind: str) -> str:
     grad = trace.grads.get(id(node))
     if grad is not None:
         rows.append(f'<font color="#b91c1c">grad {_lines(grad)}</font>')
+    if tangent is not None:
+        rows.append(f'<font color="#1d4ed8">d/d{html.escape(wrt)} {_lines(tangent)}</font>')
     cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{cells}</table>>'
 
@@ -128,7 +131,7 @@ def _legend() -> str:
 
 
 def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
-           legend: bool = True) -> str:
+           legend: bool = True, wrt: Any = None) -> str:
     """The graph that computed ``output`` (a Scalar or Tensor) as Graphviz DOT text.
 
     Args:
@@ -140,6 +143,8 @@ def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
         params: nodes (or a module with ``.parameters()``) to colour as parameters rather
             than inputs.
         legend: whether to include the colour legend.
+        wrt: an input (its name or the node): forward mode is drawn too, each node's
+            tangent d node / d wrt and, on each edge, the tangent it carries.
 
     Returns the DOT source (``digraph``). Raises TypeError if ``output`` is not a node.
     """
@@ -148,6 +153,7 @@ def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
     trace = Trace(output)
     order = trace.order
     pids = _param_ids(params)
+    wrt_name, tangents, carried = tangent_marks(output, wrt) if wrt is not None else ("", {}, {})
     n = len(order)
     index = {id(node): k for k, node in enumerate(order)}
     if n > max_nodes:
@@ -178,7 +184,8 @@ def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
         node = order[k]
         kind = _kind(trace, node, pids)
         fill, border, _ = COLOURS[kind]
-        lines.append(f'  n{k} [label={_label(trace, node, kind)}, fillcolor="{fill}", '
+        label = _label(trace, node, kind, tangents.get(id(node)), wrt_name)
+        lines.append(f'  n{k} [label={label}, fillcolor="{fill}", '
                      f'color="{border}"];')
         if node.prim is None:
             continue
@@ -190,6 +197,9 @@ def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
                     continue
                 if is_input(p):
                     label = _edge_label(trace, node, i)
+                    if (id(node), i) in carried:
+                        c = carried[(id(node), i)]
+                        label += f"  (tangent {fmt(c) if isinstance(c, np.ndarray) else _short(c)})"
                     lines.append(f"  n{pk} -> n{k} [label={_quote(' ' + label + ' ')}];")
                 else:
                     lines.append(f'  n{pk} -> n{k} [style=dashed, color="#9ca3af"];')
@@ -239,7 +249,7 @@ def _run_dot(source: str, fmt_: str, timeout: float = 120.0) -> bytes:
 
 
 def render(output: Node, path: str | pathlib.Path, *, max_nodes: int = 200,
-           params: Any = None) -> pathlib.Path:
+           params: Any = None, wrt: Any = None) -> pathlib.Path:
     """Draw the graph of ``output`` to ``path``.
 
     The DOT text is always written next to it (``path`` with suffix ``.dot``); a ``.svg``,
@@ -247,7 +257,8 @@ def render(output: Node, path: str | pathlib.Path, *, max_nodes: int = 200,
     ``.svg``). Returns the path of the picture (of the ``.dot`` file for a ``.dot`` path).
 
     Raises GraphvizNotFound (after writing the ``.dot`` file) when ``dot`` is not
-    installed; ValueError for another suffix.
+    installed; ValueError for another suffix. ``wrt`` draws forward mode too (see
+    :func:`to_dot`).
     """
     path = pathlib.Path(path)
     if not path.suffix:
@@ -256,7 +267,7 @@ def render(output: Node, path: str | pathlib.Path, *, max_nodes: int = 200,
     if kind not in ("dot", "svg", "png", "pdf"):
         raise ValueError(f"render: cannot make a {path.suffix!r} file; use .dot, .svg, "
                          ".png or .pdf")
-    source = to_dot(output, max_nodes=max_nodes, params=params)
+    source = to_dot(output, max_nodes=max_nodes, params=params, wrt=wrt)
     dot_path = path.with_suffix(".dot")
     dot_path.write_text(source)
     if kind == "dot":

@@ -151,3 +151,22 @@ def explain_forward(output: Node, wrt: Any, seed: Any = None) -> TangentTable:
              "outputs at once); reverse mode gives every input's gradient of ONE output per "
              "pass: forward is cheaper when there are fewer inputs than outputs"]
     return TangentTable(title, name, trace.scalar, rows, notes)
+
+
+def tangent_marks(output: Node, wrt: Any) -> tuple[str, dict[int, Any], dict[tuple, Any]]:
+    """For pictures: the chosen input's name, each node's tangent by ``id`` and each edge's
+    contribution by ``(id(node), input index)``, from :func:`explain_forward`'s sweep.
+    Raises as :func:`explain_forward`."""
+    table = explain_forward(output, wrt)
+    trace = Trace(output)
+    by_name = {trace.name(n): n for n in trace.order}
+    nodes: dict[int, Any] = {}
+    edges: dict[tuple, Any] = {}
+    for row in table.rows:
+        node = by_name[row["node"]]
+        nodes[id(node)] = row["tangent"]
+        for term in row["terms"]:
+            for i, p in enumerate(node.parents[:n_inputs(node)]):
+                if isinstance(p, Node) and trace.name(p) == term["input"]:
+                    edges[(id(node), i)] = term["contribution"]
+    return table.wrt, nodes, edges
