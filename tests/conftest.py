@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a red CI must be reproducible);
+# HYPOTHESIS_PROFILE=explore draws new ones.
+settings.register_profile("repeatable", derandomize=True, deadline=None)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 EPS = 1e-6
 
