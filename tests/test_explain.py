@@ -77,7 +77,7 @@ def test_problem1_forward_values_match_math():
 
 def test_problem1_backward_table_text_at_half_pi():
     _, f = problem1()
-    rows = section(cr.explain(f).text(), "Backward pass")
+    rows = section(cr.explain(f).text(width=160), "Backward pass")
     assert rows[2].split() == ["1", "v8", "1.0", "v7", "-1/v7**2", "=", "-0.111111",
                                "1.0", "x", "-0.111111", "=", "-0.111111", "-0.111111"]
     assert rows[5].split()[:7] == ["3", "v6", "-0.111111", "v5", "-sin(v5)", "=", "-1.0"]

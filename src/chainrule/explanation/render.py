@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 from ..formatting import fmt, jsonable
+from ..layout import fit_table, output_width, table_width, wrap
 
 
 class Explanation:
@@ -83,16 +84,23 @@ class Explanation:
             ("Gradients", ["input", "value", "gradient", "how"], grads),
         ]
 
-    def text(self) -> str:
-        """Aligned plain-text tables, for a terminal."""
-        out = [self.title, ""]
+    def text(self, width: int | None = None) -> str:
+        """Aligned plain-text tables no wider than ``width`` (default: the terminal's width;
+        in a pipe ``COLUMNS``, else 100). A table too wide has its longest cells
+        abbreviated with ``…`` or is stacked, one block per row."""
+        width = output_width(requested=width)
+        out = [wrap(self.title, width, "  "), ""]
         for caption, header, rows in self.tables():
-            out.append(caption)
-            out.extend(_aligned(header, rows))
+            if "contribution" in header and table_width(header, rows, 2) > width:
+                # "upstream x local = contribution" repeats two columns: keep its result
+                k = header.index("contribution")
+                rows = [r[:k] + [r[k].rpartition(" = ")[2]] + r[k + 1:] for r in rows]
+            out.append(wrap(caption, width, "  "))
+            out.extend(fit_table(header, rows, width, indent=2, rule=True))
             out.append("")
         if self.notes:
             out.append("Notes")
-            out.extend(f"  - {n}" for n in self.notes)
+            out.extend(wrap(f"  - {n}", width, "  ") for n in self.notes)
         return "\n".join(out).rstrip() + "\n"
 
     def markdown(self) -> str:
@@ -169,18 +177,6 @@ def _mark_elided(rows: list[list[str]], data: list[dict], count: int, what: str)
             gap[1] = f"... {count:,} {what} elided ..."
             rows.insert(k, gap)
             return
-
-
-def _aligned(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [len(h) for h in header]
-    for row in rows:
-        for k, c in enumerate(row):
-            widths[k] = max(widths[k], len(c))
-
-    def line(cells: list[str]) -> str:
-        return ("  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths))).rstrip()
-
-    return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
 
 
 def _md(s: str) -> str:
