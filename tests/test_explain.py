@@ -197,7 +197,9 @@ def test_fan_out_x_times_x_lists_both_contributions():
     into_x = [r for r in e.backward if r["input"] == "x"]
     assert [(r["contribution"], r["accumulated"]) for r in into_x] == [(3.0, 3.0), (3.0, 6.0)]
     assert by_input(e)["x"]["how"] == "receives 2 contributions: 3.0 + 3.0 = 6.0"
-    assert "x receives 2 contributions: 3.0 + 3.0 = 6.0" in e.text()
+    assert "x receives 2 contributions: 3.0 + 3.0 = 6.0" in e.notes
+    assert "receives 2 contributions: 3.0 + 3.0 = 6.0" in e.text()
+    assert "Notes" not in e.text()  # the note repeats the Gradients table: shown once
 
 
 def test_fan_out_x_times_y_plus_x():

@@ -111,3 +111,37 @@ def test_problem1_backward_table_keeps_the_contribution_at_100_columns():
     lines = cr.explain(_problem1()).text(width=100).splitlines()
     row = next(line for line in lines if line.split()[:2] == ["4", "v5"] and "x2" in line)
     assert row.split()[-2:] == ["0.111111", "0.111111"] and MARK not in row
+
+
+# -- every command's output at every width ------------------------------------------------
+
+P1 = "1/(2 + sin(x1*w1)**2 + cos(x2*w2))"
+P1_AT = ["x1=pi/2", "w1=1", "x2=pi/2", "w2=1"]
+P2 = ["norm(sigmoid(W @ x))**2", "--at", "W=eye(3)", "x=[[1],[2],[3]]"]
+COMMANDS = {
+    "grad p1 explain check": ["grad", P1, "--at", *P1_AT, "--explain", "--check"],
+    "grad p2 explain hessian": ["grad", *P2, "--explain", "--hessian", "--check"],
+    "grad wide matrix": ["grad", "sum(A*A) + " + " + ".join(["sum(sin(A))"] * 12),
+                         "--at", "A=ones(12, 12)*1.234567"],
+    "grad jacobian": ["grad", "sigmoid(W @ x)", "--at", "W=eye(3)", "x=[[1],[2],[3]]",
+                      "--jacobian"],
+    "check": ["check", P1, "--at", *P1_AT, "--hand",
+              "x2=sin(x2*w2)*w2/(2+sin(x1*w1)**2+cos(x2*w2))**2", "x1=0"],
+    "check shape": ["check", "sum(x**2)", "--at", "x=[[1],[2],[3]]", "--hand",
+                    "x=2*transpose(x)"],
+    "functions": ["functions"],
+    "demo": ["demo"],
+    "demo full": ["demo", "--full"],
+}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_fits_the_width(name, width, capsys, tmp_path, monkeypatch):
+    from chainrule.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    status = main([*COMMANDS[name], "--width", str(width)])
+    out = capsys.readouterr().out
+    assert status in (0, 1)
+    assert out.strip() and widest(out) <= width

@@ -263,7 +263,8 @@ class LocalCheckReport:
         """A verdict naming the gate, then the values side by side."""
         prim = self.op
         rules = "; ".join(prim.rule(i) for i in range(prim.n_inputs))
-        head = (f"{prim.name} gate: your local gradient {self.formula} "
+        yours = "" if self.formula == "your formula" else f" {self.formula}"
+        head = (f"{prim.name} gate: your local gradient{yours} "
                 + ("agrees with" if self.ok else
                    f"is WRONG at {self.n_wrong} of {len(self.rows)} points; the engine's rule is")
                 + f" {rules}")

@@ -1,20 +1,19 @@
-"""``chainrule demo``: the homework this project was born from, computed, explained, checked.
+"""``chainrule demo``: the homework this project was born from (docs/homework.md), its
+mistakes found and explained.
 
-The homework (``shared/seed/``) asks for scalar backpropagation of
-``f = 1/(2 + sin(x1*w1)**2 + cos(x2*w2))`` (Problem 1) and vector backpropagation of
-``f = ||sigmoid(W x)||**2`` (Problem 2), both at a single point. Its code got several
-things wrong that the single point hid. The demo shows, for each problem: the gate table,
-the forward and backward steps, the correct gradients against a closed form, a numeric
-check, and what the homework's code got wrong and why (the homework's functions are
-transcribed below, line for line, so their numbers can be reproduced and compared).
+By default the demo leads with the point: the homework's three mistakes, each in a few
+lines (what was written, what is right, at which gate, the numbers). ``--full`` (or
+``--problem 1`` / ``--problem 2``) adds each problem's full walk-through: the gate table,
+the forward and backward steps, the gradients against a closed form, a numeric check, what
+the homework's code got wrong in detail, and the graph pictures.
 """
 
 from __future__ import annotations
 
-import math
+import argparse
 import pathlib
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 import numpy as np
 
@@ -23,108 +22,36 @@ from ..checking.hand import check_hand_gradients, check_local_gradient
 from ..core import Node
 from ..explanation.draw import GraphvizNotFound, render
 from ..explanation.steps import explain
-from ..ops import functions as F
+from ..layout import wrap
 from ..scalar import Scalar
 from ..tensor import Tensor
+from .homework import (
+    P1_ELSEWHERE,
+    P1_POINT,
+    P2_W,
+    P2_X,
+    hand_partial,
+    homework_comp_graph1,
+    homework_comp_graph2,
+    problem1,
+    problem1_closed_form,
+    problem1_code,
+    problem2,
+    problem2_closed_form,
+)
+from .mistakes import mistakes
+from .terminal import Style, UsageError, fmt_array, fmt_number, table
 
-HALF_PI = 0.5 * math.pi
-P1_POINT = {"x1": HALF_PI, "w1": 1.0, "x2": HALF_PI, "w2": 1.0}
-P1_ELSEWHERE = {"x1": 0.3, "w1": 1.7, "x2": -0.4, "w2": 2.2}
-
-
-# -- the homework's own code, transcribed from the seed ---------------------------------------
-
-def homework_f1(x1: float, w1: float, x2: float, w2: float) -> float:
-    """Problem 1's ``originalFunction``: note sin(x1*w1), not sin(x1*w1)**2."""
-    return 1 / (2 + math.sin(x1 * w1) + math.cos(x2 * w2))
-
-
-def homework_hand1(x1: float, w1: float, x2: float, w2: float) -> dict[str, float]:
-    """Problem 1's hand formulas ``dfdx1 ... dfdw2`` (they differentiate sin**2)."""
-    d = (2 + math.sin(x1 * w1) ** 2 + math.cos(x2 * w2)) ** 2
-    return {"x1": -2 * math.sin(x1 * w1) * math.cos(x1 * w1) * w1 / d,
-            "w1": -2 * math.sin(x1 * w1) * math.cos(x1 * w1) * x1 / d,
-            "x2": math.sin(x2 * w2) * w2 / d,
-            "w2": math.sin(x2 * w2) * x2 / d}
-
-
-def homework_comp_graph1(x1: float, w1: float, x2: float, w2: float, key: str) -> float:
-    """Problem 1's ``compGraph``: local gradients hard-coded at x1 = x2 = pi/2."""
-    upstream_grad: float = 1
-    f_xw = homework_f1(x1, w1, x2, w2)
-    local_grad = upstream_grad * (f_xw**2) * (-1)
-    upstream_grad = local_grad
-    local_grad = upstream_grad * 1
-    upstream_grad = local_grad
-    if key in ("x1", "w1"):
-        local_grad = upstream_grad * 2 * 0
-        upstream_grad = local_grad
-        local_grad = upstream_grad * math.cos(0.5 * math.pi)
-        upstream_grad = local_grad
-        local_grad = upstream_grad * (w1 if key == "x1" else x1)
-    else:
-        local_grad = upstream_grad * (-math.sin(0.5 * math.pi))
-        upstream_grad = local_grad
-        local_grad = upstream_grad * (w2 if key == "x2" else x2)
-    return local_grad
-
-
-def homework_comp_graph2(x: np.ndarray, W: np.ndarray, key: str,
-                         sigmoid_fixed: bool = False) -> np.ndarray:
-    """Problem 2's ``compGraph``; ``sigmoid_fixed`` replaces x*(1-x) by s*(1-s) to show
-    the second mistake on its own."""
-    f = 1 / (np.exp(-np.dot(W, x)) + 1)
-    local_grad = 2 * f
-    upstream_grad = local_grad
-    dsigdx = f * (1 - f) if sigmoid_fixed else x * (1 - x)
-    local_grad = upstream_grad * dsigdx
-    upstream_grad = local_grad
-    if key == "W":
-        return upstream_grad * np.vstack((x.T, x.T, x.T))
-    return upstream_grad * np.array([1, 1, 1]).reshape((3, 1))
-
-
-# -- the correct computation ---------------------------------------------------------------
-
-def problem1(x1: Any, w1: Any, x2: Any, w2: Any) -> Any:
-    """Problem 1's function, as the homework's figure and hand formulas define it."""
-    return 1 / (2 + F.sin(x1 * w1) ** 2 + F.cos(x2 * w2))
-
-
-def problem1_code(x1: Any, w1: Any, x2: Any, w2: Any) -> Any:
-    """Problem 1's function as the homework's code computes it (no square)."""
-    return 1 / (2 + F.sin(x1 * w1) + F.cos(x2 * w2))
-
-
-def problem1_closed_form(x1: float, w1: float, x2: float, w2: float) -> dict[str, float]:
-    """d(1/D)/dv = -dD/dv / D**2 with D = 2 + sin(x1 w1)**2 + cos(x2 w2)."""
-    d = 2 + math.sin(x1 * w1) ** 2 + math.cos(x2 * w2)
-    s2 = 2 * math.sin(x1 * w1) * math.cos(x1 * w1)
-    return {"x1": -s2 * w1 / d**2, "w1": -s2 * x1 / d**2,
-            "x2": math.sin(x2 * w2) * w2 / d**2, "w2": math.sin(x2 * w2) * x2 / d**2}
-
-
-def problem2(W: Any, x: Any) -> Any:
-    """Problem 2's function: ||sigmoid(W x)||**2."""
-    return F.norm(F.sigmoid(W @ x)) ** 2
-
-
-def problem2_closed_form(W: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """With s = sigmoid(W x) and g = 2 s * s (1 - s): df/dW = g x^T, df/dx = W^T g."""
-    s = 1 / (1 + np.exp(-(W @ x)))
-    g = 2 * s * s * (1 - s)
-    return g @ x.T, W.T @ g
-
-
-# -- the walk-through ----------------------------------------------------------------------
 
 class _Printer:
-    def __init__(self, out: TextIO, style: Any) -> None:
+    """Writes lines to the output, prose wrapped between words to the style's width."""
+
+    def __init__(self, out: TextIO, style: Style) -> None:
         self.out = out
         self.style = style
 
     def __call__(self, text: str = "", *styles: str) -> None:
-        self.out.write(self.style(text, *styles) + "\n")
+        self.out.write(self.style(wrap(text, self.style.width, "  "), *styles) + "\n")
 
     def heading(self, text: str) -> None:
         self()
@@ -148,28 +75,44 @@ def _pictures(y: Node, folder: pathlib.Path, stem: str, say: _Printer) -> list[p
     return made
 
 
-def run(out_dir: str | pathlib.Path = "chainrule-demo", out: TextIO | None = None,
-        style: Any = None) -> int:
-    """Print the walk-through to ``out`` (default stdout) and write the graph pictures
-    (problem1/problem2 .dot always; .svg and .png where Graphviz is installed) into
-    ``out_dir``. Returns 0, the exit status of ``chainrule demo``."""
-    from .terminal import Style, UsageError, fmt_array, fmt_number, table
+def cmd_demo(args: argparse.Namespace, out: TextIO, style: Style) -> int:
+    """``chainrule demo [--full | --problem N] [--out DIR]``."""
+    problems = (1, 2) if args.full else ((args.problem,) if args.problem else ())
+    return run(args.out, out, style, problems)
 
+
+def run(out_dir: str | pathlib.Path = "chainrule-demo", out: TextIO | None = None,
+        style: Style | None = None, full: tuple[int, ...] = ()) -> int:
+    """Print the homework's three mistakes to ``out`` (default stdout), then the full
+    walk-through of each problem in ``full``, writing its graph pictures (.dot always;
+    .svg and .png where Graphviz is installed) into ``out_dir``. Returns 0, the exit status
+    of ``chainrule demo``. Raises UsageError if ``out_dir`` cannot be created."""
     out = out or sys.stdout
     style = style or Style.for_stream(out)
     say = _Printer(out, style)
+    mistakes(say, style)
+    if not full:
+        return 0
     folder = pathlib.Path(out_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {folder}: cannot create the folder: "
                          f"{exc.strerror or exc}") from None
-
-    say("chainrule demo: the homework in shared/seed/, computed, explained and checked",
-        "bold")
     pictures: list[pathlib.Path] = []
+    if 1 in full:
+        pictures += full_problem1(say, style, folder)
+    if 2 in full:
+        pictures += full_problem2(say, style, folder)
+    say.heading("Pictures")
+    say(f"written to {folder}/:")
+    for p in pictures:
+        say(f"  {p}")
+    return 0
 
-    # -- Problem 1 -----------------------------------------------------------------------
+
+def full_problem1(say: _Printer, style: Style, folder: pathlib.Path) -> list[pathlib.Path]:
+    """Problem 1's walk-through; returns the pictures written."""
     say.heading("Problem 1: scalar backpropagation")
     say("f(x1, w1, x2, w2) = 1/(2 + sin(x1*w1)**2 + cos(x2*w2))   at x1 = x2 = pi/2, "
         "w1 = w2 = 1")
@@ -177,7 +120,7 @@ def run(out_dir: str | pathlib.Path = "chainrule-demo", out: TextIO | None = Non
     y1 = problem1(**leaves)
     y1.name = "f"
     say()
-    say(explain(y1).text().rstrip())
+    say(explain(y1).text(width=style.width).rstrip())
     y1.backward()
 
     say.section("The gradients: engine against the closed form -dD/dv / D**2")
@@ -201,7 +144,7 @@ def run(out_dir: str | pathlib.Path = "chainrule-demo", out: TextIO | None = Non
     say("   At pi/2 the two functions agree (sin = sin**2 = 1) and cos(pi/2) = 0 removes "
         "the x1 and w1 terms, so comparing at that one point could not notice. At random "
         "points it does:")
-    hand = {n: _hand_partial(n) for n in P1_POINT}
+    hand = {n: hand_partial(n) for n in P1_POINT}
     report = check_hand_gradients(problem1_code, hand, P1_POINT, n_random=20, seed=0)
     say(_indent(report.text(), 3))
     intended = check_hand_gradients(problem1, hand, P1_POINT, n_random=20, seed=0)
@@ -221,18 +164,22 @@ def run(out_dir: str | pathlib.Path = "chainrule-demo", out: TextIO | None = Non
     say(_indent(table(rows, style, header=("partial", "homework compGraph", "engine")), 3))
     say("   (its forward value also uses the unsquared sin: the same mistake as in 1.)",
         "dim")
-    pictures += _pictures(y1, folder, "problem1", say)
+    return _pictures(y1, folder, "problem1", say)
 
     # -- Problem 2 -----------------------------------------------------------------------
+
+
+def full_problem2(say: _Printer, style: Style, folder: pathlib.Path) -> list[pathlib.Path]:
+    """Problem 2's walk-through; returns the pictures written."""
     say.heading("Problem 2: vector backpropagation")
     say("f(W, x) = ||sigmoid(W @ x)||**2   at W = eye(3), x = [[1], [2], [3]]")
-    W0, x0 = np.eye(3), np.array([[1.0], [2.0], [3.0]])
+    W0, x0 = P2_W, P2_X
     W = Tensor(W0, requires_grad=True, name="W")
     x = Tensor(x0, requires_grad=True, name="x")
     y2 = problem2(W, x)
     y2.name = "f"
     say()
-    say(explain(y2).text().rstrip())
+    say(explain(y2).text(width=style.width).rstrip())
     y2.backward()
 
     say.section("The gradients: engine against the closed form (s = sigmoid(W x), "
@@ -246,6 +193,7 @@ def run(out_dir: str | pathlib.Path = "chainrule-demo", out: TextIO | None = Non
 
     say.section("Numeric check (cr.gradcheck)")
     gradcheck(problem2, W0, x0)
+    rng = np.random.default_rng(0)
     gradcheck(problem2, rng.standard_normal((3, 3)), rng.standard_normal((3, 1)))
     say("  passed at the given point and at a random W and x", "green")
 
@@ -276,17 +224,7 @@ def run(out_dir: str | pathlib.Path = "chainrule-demo", out: TextIO | None = Non
     say("   And 'The answer is as same as I calculate by my hand': the hand derivation made "
         "the same two mistakes, so agreeing with it proved nothing. A numeric check would "
         "have caught both.")
-    pictures += _pictures(y2, folder, "problem2", say)
-
-    say.heading("Pictures")
-    say(f"written to {folder}/:")
-    for p in pictures:
-        say(f"  {p}")
-    return 0
-
-
-def _hand_partial(name: str) -> Any:
-    return lambda **point: homework_hand1(**point)[name]
+    return _pictures(y2, folder, "problem2", say)
 
 
 def _signed(number: str) -> str:

@@ -404,6 +404,10 @@ class _Checker:
             return [(e, "value") for e in node.elts]
         if isinstance(node, ast.Call):
             return self.visit_call(node)
+        if isinstance(node, ast.Attribute) and node.attr == "T":
+            base = ast.get_source_segment(self.text, node.value) or "x"
+            raise self.fail(f"{base}.T is not supported in a formula; write "
+                            f"transpose({base})", node)
         what = _NOT_SUPPORTED.get(type(node), f"'{type(node).__name__}' syntax")
         raise self.fail(f"{what} is not supported in a formula; formulas use {_SUPPORTED}",
                         node)

@@ -11,6 +11,11 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..formatting import number
+from ..layout import DEFAULT_WIDTH, fit_table, output_width
+
+EXIT_OK, EXIT_MATH, EXIT_USAGE = 0, 1, 2
+"""The command's exit status: success, a math problem (a failed check too), a usage
+problem."""
 
 
 class UsageError(Exception):
@@ -24,22 +29,26 @@ class MathError(Exception):
 # -- output for people ----------------------------------------------------------------------
 
 class Style:
-    """ANSI colour when writing to a terminal, plain text otherwise (or with NO_COLOR)."""
+    """How output is written: ANSI colour when writing to a terminal, plain text otherwise
+    (or with NO_COLOR), and the ``width`` no line may exceed."""
 
     CODES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33",
              "blue": "34", "cyan": "36"}
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, width: int = DEFAULT_WIDTH) -> None:
         self.enabled = enabled
+        self.width = width
 
     @classmethod
-    def for_stream(cls, stream: TextIO, flag: bool | None = None) -> Style:
+    def for_stream(cls, stream: TextIO, flag: bool | None = None,
+                   width: int | None = None) -> Style:
         """Colour iff ``flag`` says so, or (flag None) the stream is a terminal, NO_COLOR is
-        unset or empty and TERM is not 'dumb'."""
-        if flag is not None:
-            return cls(flag)
+        unset or empty and TERM is not 'dumb'; the width is ``width`` or the stream's
+        (:func:`chainrule.layout.output_width`)."""
         tty = hasattr(stream, "isatty") and stream.isatty()
-        return cls(tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb")
+        if flag is None:
+            flag = tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+        return cls(bool(flag), output_width(stream, width))
 
     def __call__(self, text: str, *styles: str) -> str:
         if not self.enabled or not styles:
@@ -53,18 +62,29 @@ def fmt_number(x: float, precision: int) -> str:
     return number(x, precision)
 
 
-def fmt_array(a: Any, precision: int, indent: int = 0) -> str:
-    """A number, or an array laid out with aligned columns (rows on separate lines)."""
+def fmt_array(a: Any, precision: int, indent: int = 0, width: int | None = None) -> str:
+    """A number, or an array laid out with aligned columns (rows on separate lines).
+
+    With ``width``, no line (after ``indent``) is wider: middle columns give way to ``…``
+    and middle rows of a tall matrix to one ``…`` row; arrays of more than two dimensions
+    are summarized by numpy in the width.
+    """
     a = np.asarray(a, dtype=float)
     if a.ndim == 0:
         return fmt_number(a.item(), precision)
+    room = None if width is None else max(10, width - indent)
     if a.ndim > 2 or a.size > 400:
         fmt: Any = {"float_kind": lambda v: fmt_number(v, precision)}
-        body = np.array2string(a, precision=precision, threshold=100, formatter=fmt)
+        body = np.array2string(a, precision=precision, threshold=100, formatter=fmt,
+                               max_line_width=room or 75)
         return body.replace("\n", "\n" + " " * indent)
     rows = a.reshape(1, -1) if a.ndim == 1 else a
     cells = [[fmt_number(v, precision) for v in row] for row in rows]
+    if room is not None and len(cells) > 40:
+        cells = cells[:20] + [["…"] * len(cells[0])] + cells[-20:]
     widths = [max(len(r[j]) for r in cells) for j in range(rows.shape[1])] if cells else []
+    if room is not None:
+        cells, widths = _elide_columns(cells, widths, room - 4)
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells]
     if a.ndim == 1:
         return f"[{lines[0]}]"
@@ -74,25 +94,41 @@ def fmt_array(a: Any, precision: int, indent: int = 0) -> str:
     return "\n".join(out) if out else "[]"
 
 
+def _elide_columns(cells: list[list[str]], widths: list[int], room: int
+                   ) -> tuple[list[list[str]], list[int]]:
+    """Keep the first and last columns that fit in ``room`` with a ``…`` column between."""
+    if sum(widths) + 2 * (len(widths) - 1) <= room:
+        return cells, widths
+    left, right, used = 0, 0, 3  # the "…" column and its separator
+    while left + right < len(widths):
+        k = left if left <= right else len(widths) - 1 - right
+        if used + widths[k] + 2 > room and left + right >= 1:
+            break
+        used += widths[k] + 2
+        if left <= right:
+            left += 1
+        else:
+            right += 1
+    keep = list(range(left)) + list(range(len(widths) - right, len(widths)))
+    cells = [[r[j] for j in keep[:left]] + ["…"] + [r[j] for j in keep[left:]] for r in cells]
+    widths = [widths[j] for j in keep[:left]] + [1] + [widths[j] for j in keep[left:]]
+    return cells, widths
+
+
 def fmt_shape(a: Any) -> str:
     shape = np.shape(a)
     return "x".join(str(s) for s in shape) if shape else "number"
 
 
-def table(rows: Sequence[Sequence[str]], style: Style, header: Sequence[str] = ()) -> str:
-    """Rows of cells as aligned columns; a cell may span several lines (an array)."""
-    all_rows = ([list(header)] if header else []) + [list(r) for r in rows]
-    ncol = max(len(r) for r in all_rows)
-    split = [[c.split("\n") for c in r] + [[""]] * (ncol - len(r)) for r in all_rows]
-    widths = [max(len(line) for r in split for line in r[j]) for j in range(ncol)]
-    out = []
-    for k, cells in enumerate(split):
-        height = max(len(c) for c in cells)
-        for i in range(height):
-            line = "  ".join((c[i] if i < len(c) else "").ljust(w)
-                             for c, w in zip(cells, widths)).rstrip()
-            out.append(style(line, "bold") if header and k == 0 else line)
-    return "\n".join(out)
+def table(rows: Sequence[Sequence[str]], style: Style, header: Sequence[str] = (),
+          indent: int = 0) -> str:
+    """Rows of cells as aligned columns no wider than ``style.width`` (a cell may span
+    several lines, as an array does); a table too wide is abbreviated or stacked
+    (:func:`chainrule.layout.fit_table`). The header line is bold."""
+    lines = fit_table(header, rows, style.width, indent=indent)
+    if header and lines and style.enabled:
+        lines[0] = style(lines[0], "bold")
+    return "\n".join(lines)
 
 
 def json_safe(x: Any) -> Any:

@@ -98,9 +98,11 @@ class Explanation:
             out.append(wrap(caption, width, "  "))
             out.extend(fit_table(header, rows, width, indent=2, rule=True))
             out.append("")
-        if self.notes:
+        shown = {f"{r['node']} {r['how']}" for r in self.gradients}
+        notes = [n for n in self.notes if n not in shown]  # not twice: in Gradients already
+        if notes:
             out.append("Notes")
-            out.extend(wrap(f"  - {n}", width, "  ") for n in self.notes)
+            out.extend(wrap(f"  - {n}", width, "  ") for n in notes)
         return "\n".join(out).rstrip() + "\n"
 
     def markdown(self) -> str:

@@ -159,8 +159,10 @@ def explain(output: Scalar | Tensor, *, wrt: Any = (), seed: Any = None,
 
     kind = "Scalar" if scalar else f"Tensor of shape {np.shape(output.value)}"
     n_gates = sum(1 for n in order if n.prim is not None)
-    title = (f"{trace.name(output)} = {fmt(output.value)}  ({kind}; {len(order)} nodes: "
-             f"{len(order) - n_gates} leaves, {n_gates} gates)")
+    n_leaves = len(order) - n_gates
+    title = (f"{trace.name(output)} = {fmt(output.value)}  ({kind}; "
+             f"{_count(len(order), 'node')}: {_count(n_leaves, 'leaf', 'leaves')}, "
+             f"{_count(n_gates, 'gate')})")
     elided = {"forward": len(order) - len(forward), "backward": len(edges) - len(backward)}
     return Explanation(title=title, scalar=scalar, gates=list(gates.values()),
                        forward=forward, backward=backward, gradients=gradients,
@@ -197,6 +199,11 @@ def _param_text(p: Any) -> str:
     return repr(p)
 
 
+def _count(n: int, one: str, many: str = "") -> str:
+    """``1 node``, ``2 nodes``; ``1 leaf``, ``3 leaves``."""
+    return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"
+
+
 def _contributions_text(got: list[Any]) -> str:
     if not got:
         return "no contribution"
@@ -205,8 +212,10 @@ def _contributions_text(got: list[Any]) -> str:
     total = got[0]
     for c in got[1:]:
         total = total + c
-    return (f"receives {len(got)} contributions: " + " + ".join(fmt(c) for c in got)
-            + f" = {fmt(total)}")
+    terms = fmt(got[0]) + "".join(
+        f" - {fmt(-c)}" if np.ndim(c) == 0 and float(c) < 0 else f" + {fmt(c)}"
+        for c in got[1:])
+    return f"receives {len(got)} contributions: {terms} = {fmt(total)}"
 
 
 __all__ = ["Explanation", "explain", "fmt"]

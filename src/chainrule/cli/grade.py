@@ -1,0 +1,187 @@
+"""``chainrule grade``: many learners' hand-derived partial derivatives checked in one run.
+
+The answers file is CSV (a header ``id,<var>,<var>...``; each cell the learner's formula
+for df/d<var>, or a number) or JSON (a list of objects with the same keys). Every answer
+is evaluated at the given point and at random points and judged by
+:func:`chainrule.cli.verdicts.judge`; the engine's gradients are computed once per point
+and an answer written the same way by several learners is judged once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import pathlib
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import numpy as np
+
+from ..layout import wrap
+from .formula import FormulaError, parse
+from .problem import Problem, gradients, read_problem
+from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
+from .verdicts import VERDICTS, Verdict, judge
+
+
+def read_answers(path: str, variables: Sequence[str]) -> list[dict[str, str]]:
+    """The rows of the answers file as ``{"id": ..., var: text}``. Raises UsageError naming
+    the file and what is wrong with it."""
+    file = pathlib.Path(path)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    if file.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") \
+                from None
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise UsageError(f"{path}: the JSON must be a list of objects, one per learner")
+        rows = [{str(k): v if isinstance(v, str) else json.dumps(v) for k, v in r.items()}
+                for r in data]
+    else:
+        reader = csv.DictReader(text.splitlines())
+        rows = []
+        for line, r in enumerate(reader, start=2):
+            if None in r:
+                raise UsageError(f"{path}, line {line}: more cells than columns (quote a "
+                                 'formula that holds a comma: "[1, 2]")')
+            rows.append({k.strip(): (v or "").strip() for k, v in r.items()})
+        if reader.fieldnames is None:
+            raise UsageError(f"{path}: the file is empty; it needs a header id,"
+                             + ",".join(variables))
+    columns = set().union(*(r.keys() for r in rows)) if rows else set()
+    if rows and "id" not in columns:
+        raise UsageError(f"{path}: no id column (the columns: {', '.join(sorted(columns))})")
+    if rows and not columns & set(variables):
+        raise UsageError(f"{path}: no column names a variable of the formula "
+                         f"({', '.join(variables)})")
+    for k, r in enumerate(rows):
+        r.setdefault("id", str(k + 1))
+    return rows
+
+
+def _points(problem: Problem, n_random: int, seed: int) -> tuple[list[dict], list[dict]]:
+    """The given point and the random points where the value and gradients are finite:
+    the points and the engine's gradients at each."""
+    rng = np.random.default_rng(seed)
+    points = [dict(problem.values)]
+    for _ in range(n_random):
+        point: dict[str, Any] = {}
+        for name, v in problem.values.items():
+            a = np.asarray(v, dtype=np.float64)
+            s = max(1.0, float(np.max(np.abs(a)))) if a.size else 1.0
+            r = rng.uniform(-2 * s, 2 * s, size=a.shape)
+            point[name] = float(r) if a.ndim == 0 else r
+        points.append(point)
+    kept, grads = [], []
+    for k, point in enumerate(points):
+        out, _, g = gradients(dataclasses.replace(problem, values=point))
+        finite = np.all(np.isfinite(np.asarray(out.value))) and all(
+            np.all(np.isfinite(v)) for v in g.values())
+        if k == 0 or finite:
+            kept.append(point)
+            grads.append(g)
+    return kept, grads
+
+
+def grade_answers(problem: Problem, rows: list[dict[str, str]], *, n_random: int, seed: int,
+                  rtol: float, atol: float) -> list[dict[str, str]]:
+    """``[{"id", "variable", "verdict", "detail"}]`` for every learner and variable."""
+    points, engine = _points(problem, n_random, seed)
+    cache: dict[tuple[str, str], Verdict] = {}
+    results = []
+    for row in rows:
+        for name in problem.formula.variables:
+            text = row.get(name)
+            if text is None:
+                continue
+            key = (name, text)
+            if key not in cache:
+                cache[key] = _judge_one(name, text, points, [g[name] for g in engine],
+                                        rtol, atol)
+            v = cache[key]
+            results.append({"id": row["id"], "variable": name, "verdict": v.word,
+                            "detail": v.detail})
+    return results
+
+
+def _judge_one(name: str, text: str, points: list[dict], engine: list[Any], rtol: float,
+               atol: float) -> Verdict:
+    if not text.strip():
+        return Verdict("invalid", "no answer")
+    try:
+        formula = parse(text)
+    except FormulaError as exc:
+        start = getattr(exc, "start", None)
+        at = f" (at character {start + 1} of {text!r})" if start is not None else ""
+        return Verdict("invalid", f"{exc.message}{at}")
+    unknown = [v for v in formula.variables if v not in points[0]]
+    if unknown:
+        return Verdict("invalid", f"{unknown[0]} is not a variable of the formula")
+    hand = []
+    with np.errstate(all="ignore"):
+        for point in points:
+            try:
+                value = formula.evaluate(point)
+            except FormulaError as exc:
+                return Verdict("invalid", exc.message)
+            hand.append(getattr(value, "value", value))
+    return judge(name, engine, hand, rtol=rtol, atol=atol)
+
+
+def cmd_grade(args: argparse.Namespace, out: TextIO, style: Style) -> int:
+    """``chainrule grade FORMULA FILE --at ... [--out FILE.csv | --json]``."""
+    problem = read_problem(args.formula, args.at, None)
+    rows = read_answers(args.file, problem.formula.variables)
+    with np.errstate(all="ignore"):
+        results = grade_answers(problem, rows, n_random=args.random, seed=args.seed,
+                                rtol=args.rtol, atol=args.atol)
+    if args.out:
+        try:
+            with open(args.out, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, ["id", "variable", "verdict", "detail"])
+                writer.writeheader()
+                writer.writerows(results)
+        except OSError as exc:
+            raise UsageError(f"--out {args.out}: cannot write the file: "
+                             f"{exc.strerror or exc}") from None
+    learners = len(rows)
+    all_right = sum(1 for r in rows if all(x["verdict"] == "right" for x in results
+                                           if x["id"] == r["id"]))
+    if args.json:
+        data = {"formula": problem.formula.text, "learners": learners,
+                "all_right": all_right, "results": results}
+        out.write(json.dumps(json_safe(data), indent=2) + "\n")
+        return EXIT_OK if all_right == learners else EXIT_MATH
+    counts = {n: Counter(r["verdict"] for r in results if r["variable"] == n)
+              for n in problem.formula.variables}
+    used = [v for v in VERDICTS if any(c[v] for c in counts.values())]
+    out.write(style(f"f({', '.join(problem.formula.variables)}) = {problem.formula.text}",
+                    "bold") + "\n")
+    learner_word = "learner" if learners == 1 else "learners"
+    out.write(wrap(f"{learners} {learner_word}, {all_right} with every partial right "
+                   f"(tolerance |yours - engine| <= {args.atol:g} + {args.rtol:g} * "
+                   f"|engine|)", style.width, "  ") + "\n\n")
+    summary = [[f"df/d{n}"] + [str(counts[n][v]) for v in used]
+               for n in problem.formula.variables if counts[n]]
+    out.write(table(summary, style, header=["partial", *used]) + "\n")
+    if learners <= 20:
+        wrong = [r for r in results if r["verdict"] != "right"]
+        if wrong:
+            out.write("\n")
+        for r in wrong:
+            out.write(wrap(f"{r['id']}  df/d{r['variable']}: {r['verdict']}: {r['detail']}",
+                           style.width, "    ") + "\n")
+    if args.out:
+        out.write(f"\n{len(results)} rows written to {args.out}\n")
+    elif learners > 20:
+        out.write(wrap("\nevery learner's verdicts: --out results.csv or --json",
+                       style.width) + "\n")
+    return EXIT_OK if all_right == learners else EXIT_MATH

@@ -1,0 +1,242 @@
+"""A formula with its point, as the commands read it from the command line: the value, the
+gradients, the Hessian and the numeric check that ``grad``, ``check`` and ``grade`` share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..checking.gradcheck import gradcheck
+from ..core import Node, backprop
+from ..errors import GradcheckError
+from ..scalar import Scalar
+from ..tensor import Tensor
+from .formula import (
+    Formula,
+    FormulaError,
+    FormulaUsageError,
+    _suggest,
+    constant,
+    parse,
+    split_assignment,
+)
+from .terminal import MathError, UsageError, fmt_array
+
+
+@dataclass
+class Problem:
+    """A parsed formula with its values: what ``grad`` and ``check`` work on."""
+
+    formula: Formula
+    values: dict[str, Any]
+    wrt: list[str]
+    tensors: bool = field(default=False)
+
+    def leaves(self) -> dict[str, Node]:
+        """Fresh graph leaves for every variable (requiring grad for ``wrt``)."""
+        if not self.tensors:
+            return {n: Scalar(float(v), n) for n, v in self.values.items()}
+        return {n: Tensor(v, requires_grad=n in self.wrt, name=n)
+                for n, v in self.values.items()}
+
+    def as_function(self) -> Any:
+        """``f(*wrt_values)`` on Tensors, the other variables fixed: for gradcheck."""
+        fixed = {n: v for n, v in self.values.items() if n not in self.wrt}
+
+        def f(*args: Any) -> Any:
+            env = dict(fixed)
+            env.update(zip(self.wrt, args))
+            return self.formula.evaluate(env)
+
+        return f
+
+
+def read_problem(text: str, at: Sequence[str], wrt: Sequence[str] | None,
+                 extra_names: Sequence[str] = ()) -> Problem:
+    """Parse the formula and the ``--at`` values; check ``--wrt``. Raises FormulaError or
+    UsageError naming what is wrong."""
+    formula = parse(text)
+    values: dict[str, Any] = {}
+    for item in at:
+        name, value_text = split_assignment(item, "--at")
+        if name in values:
+            raise UsageError(f"--at gives {name} twice")
+        try:
+            values[name] = constant(value_text)
+        except FormulaError as exc:
+            exc.message = f"--at {name}: {exc.message}"
+            raise
+    for name in formula.variables:
+        if name not in values:
+            hint = _suggest(name, list(values))
+            start, end = formula.first_use(name)
+            raise FormulaUsageError(f"the variable {name} has no value: add {name}=... to "
+                                    f"--at{hint}", formula.text, start, end)
+    known = set(formula.variables) | set(extra_names)
+    for name in values:
+        if name not in known:
+            hint = _suggest(name, list(formula.variables))
+            listed = ", ".join(formula.variables) or "none"
+            raise UsageError(f"--at {name}: the formula has no variable {name}{hint} "
+                             f"(its variables: {listed})")
+    if not formula.variables:
+        raise UsageError("the formula has no variables, so there is nothing to "
+                         "differentiate; write one, e.g. sin(x) --at x=1")
+    chosen = list(wrt) if wrt else list(formula.variables)
+    for name in chosen:
+        if name not in formula.variables:
+            hint = _suggest(name, list(formula.variables))
+            raise UsageError(f"--wrt {name}: the formula has no variable {name}{hint} "
+                             f"(its variables: {', '.join(formula.variables)})")
+    chosen = list(dict.fromkeys(chosen))
+    tensors = formula.needs_tensors or any(isinstance(v, np.ndarray) for v in values.values())
+    return Problem(formula, values, chosen, tensors)
+
+
+def _evaluate(problem: Problem, leaves: dict[str, Node]) -> Node:
+    with np.errstate(all="ignore"):
+        out = problem.formula.evaluate(leaves)
+    if not isinstance(out, Node):
+        raise MathError("the formula does not depend on the variables being "
+                        "differentiated")
+    if isinstance(out, Tensor) and out.value.size != 1:
+        raise MathError(f"the formula's value has shape {out.shape}; a gradient needs a "
+                        "single number: wrap it, e.g. sum(...) or norm(...), or ask for "
+                        "the matrix of every output's partial derivatives with --jacobian")
+    return out
+
+
+def gradients(problem: Problem) -> tuple[Node, dict[str, Node], dict[str, Any]]:
+    """Evaluate at the given point and run the backward pass.
+
+    Returns the output node, the leaves (so --explain and --graph can show the graph) and
+    ``{name: gradient}`` for ``problem.wrt`` (a float, or an array shaped like the value).
+    """
+    leaves = problem.leaves()
+    out = _evaluate(problem, leaves)
+    wanted = tuple(leaves[n] for n in problem.wrt)
+    with np.errstate(all="ignore"):
+        found = backprop(out, out.backward_seed(), out.backward_mode, accumulate=False,
+                         wanted=wanted)
+    grads: dict[str, Any] = {}
+    for name in problem.wrt:
+        leaf = leaves[name]
+        g = found.get(id(leaf))
+        if isinstance(leaf, Scalar):
+            grads[name] = float(g) if g is not None else 0.0
+        else:
+            grads[name] = (np.zeros_like(leaf.value) if g is None
+                           else np.asarray(g, dtype=float).reshape(np.shape(leaf.value)))
+            if grads[name].ndim == 0:
+                grads[name] = float(grads[name])
+    return out, leaves, grads
+
+
+def jacobian_of(problem: Problem) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The value and ``{name: Jacobian}`` for ``problem.wrt``, each of shape
+    ``value.shape + variable.shape``, from one reverse pass with a batch of seeds."""
+    from ..transforms import jacobian
+
+    fixed = {n: Tensor(v, name=n) for n, v in problem.values.items() if n not in problem.wrt}
+
+    def f(*args: Any) -> Any:
+        env: dict[str, Any] = dict(fixed)
+        env.update(zip(problem.wrt, args))
+        out = problem.formula.evaluate(env)
+        if not isinstance(out, Node):
+            raise MathError("the formula does not depend on the variables being "
+                            "differentiated")
+        return out
+
+    args = [np.asarray(problem.values[n], dtype=float) for n in problem.wrt]
+    with np.errstate(all="ignore"):
+        value = np.asarray(f(*[Tensor(a) for a in args]).value, dtype=float)
+        found = jacobian(f, tuple(range(len(args))))(*args)
+    return value, {n: np.asarray(J, dtype=float) for n, J in zip(problem.wrt, found)}
+
+
+def hessian_of(problem: Problem) -> tuple[list[str], np.ndarray]:
+    """The Hessian over every element of the ``wrt`` variables, by reverse-over-reverse.
+
+    Returns the labels of the rows/columns (``x``, ``W[0,1]``) and the n x n matrix.
+    """
+    from ..transforms import hessian
+
+    shapes = [np.shape(problem.values[n]) for n in problem.wrt]
+    sizes = [int(np.prod(s)) for s in shapes]
+    total = sum(sizes)
+    if total > 400:
+        raise UsageError(f"--hessian: the variables have {total} elements in all; the limit "
+                         "is 400 (a 400 x 400 matrix)")
+    labels = []
+    for name, shape in zip(problem.wrt, shapes):
+        if not shape:
+            labels.append(name)
+        else:
+            labels += [f"{name}[{','.join(map(str, i))}]" for i in np.ndindex(*shape)]
+    fixed = {n: Tensor(v, name=n) for n, v in problem.values.items() if n not in problem.wrt}
+
+    def flat(v: Tensor) -> Tensor:
+        env = dict(fixed)
+        offset = 0
+        for name, shape, size in zip(problem.wrt, shapes, sizes):
+            env[name] = v[offset:offset + size].reshape(shape)
+            offset += size
+        out = problem.formula.evaluate(env)
+        return out.sum() if isinstance(out, Tensor) else out
+
+    v0 = np.concatenate([np.ravel(problem.values[n]) for n in problem.wrt]).astype(float)
+    with np.errstate(all="ignore"):
+        H = np.asarray(hessian(flat)(v0), dtype=float).reshape(total, total)
+    return labels, H
+
+
+@dataclass
+class CheckResult:
+    """The engine's gradients against central differences, at the point and at random ones."""
+
+    points: int
+    skipped: int
+    failure: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+def numeric_check(problem: Problem, n_random: int, seed: int) -> CheckResult:
+    """``cr.gradcheck`` of the formula at the given point, then at ``n_random`` points drawn
+    as the given values plus standard normal noise (points where the value or gradient is
+    not finite are skipped)."""
+    f = problem.as_function()
+    rng = np.random.default_rng(seed)
+    base = [np.asarray(problem.values[n], dtype=float) for n in problem.wrt]
+    points = [base] + [[b + rng.standard_normal(b.shape) for b in base]
+                       for _ in range(n_random)]
+    checked = skipped = 0
+    for k, point in enumerate(points):
+        with np.errstate(all="ignore"):
+            try:
+                tensors = [Tensor(p, requires_grad=True) for p in point]
+                y = f(*tensors)
+                if not np.all(np.isfinite(np.asarray(y.value))):
+                    skipped += 1
+                    continue
+                gradcheck(f, *point, seed=seed)
+            except GradcheckError as exc:
+                where = "at the given point" if k == 0 else f"at random point {k}"
+                values = ", ".join(f"{n}={fmt_array(p, 6)}" for n, p in
+                                   zip(problem.wrt, point))
+                name = problem.wrt[exc.argnum] if exc.argnum is not None else "the gradient"
+                index = f"[{','.join(map(str, exc.index))}]" if exc.index else ""
+                if exc.argnum is None:
+                    detail = str(exc)
+                else:
+                    detail = (f"d/d{name}{index}: engine {exc.analytic:.10g}, central "
+                              f"difference {exc.numeric:.10g}")
+                return CheckResult(checked, skipped, f"{where} ({values}): {detail}")
+        checked += 1
+    return CheckResult(checked, skipped, None)
