@@ -109,3 +109,9 @@ def test_grade_missing_file_is_a_usage_error(capsys, tmp_path):
 def test_judge_on_plain_values(hand, word):
     engine = [np.array([1.0, 2.0]), np.array([3.0, -1.0]), np.array([0.5, 4.0])]
     assert judge("x", engine, [hand(e) for e in engine], rtol=1e-6, atol=1e-9).word == word
+
+
+def test_hidden_says_what_the_error_is_elsewhere():
+    engine = [np.array(0.0), np.array(2.0), np.array(-3.0)]
+    v = judge("x", engine, [-e for e in engine], rtol=1e-6, atol=1e-9)
+    assert v.word == "hidden" and v.detail.endswith("; elsewhere the sign is flipped")

@@ -12,7 +12,6 @@ wider than the width, and no cell is broken across lines.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -30,17 +29,22 @@ the table switches to the stacked layout."""
 
 
 def output_width(stream: Any = None, requested: int | None = None) -> int:
-    """The width to lay text out for: ``requested`` when given; the terminal's width when
-    ``stream`` (default stdout) is a terminal; ``COLUMNS`` when set; else 100."""
+    """The width to lay text out for: ``requested`` when given; else ``COLUMNS`` when set
+    (as a shell sets it for a terminal, and a user may for a pipe); else the terminal's
+    width when ``stream`` (default stdout) is a terminal; else 100."""
     if requested is not None:
         return max(20, int(requested))
     stream = sys.stdout if stream is None else stream
-    if hasattr(stream, "isatty") and stream.isatty():
-        return max(20, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
     try:
         return max(20, int(os.environ.get("COLUMNS", "")))
     except ValueError:
-        return DEFAULT_WIDTH
+        pass
+    if hasattr(stream, "isatty") and stream.isatty():
+        try:
+            return max(20, os.get_terminal_size(stream.fileno()).columns)
+        except (OSError, ValueError, AttributeError):
+            pass
+    return DEFAULT_WIDTH
 
 
 def clip(line: str, width: int) -> str:

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..layout import wrap
-from .formula import FormulaError, parse
+from .formula import Formula, FormulaError, parse
 from .problem import Problem, gradients, read_problem
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
 from .verdicts import VERDICTS, Verdict, judge
@@ -125,15 +125,30 @@ def _judge_one(name: str, text: str, points: list[dict], engine: list[Any], rtol
     unknown = [v for v in formula.variables if v not in points[0]]
     if unknown:
         return Verdict("invalid", f"{unknown[0]} is not a variable of the formula")
-    hand = []
-    with np.errstate(all="ignore"):
-        for point in points:
-            try:
-                value = formula.evaluate(point)
-            except FormulaError as exc:
-                return Verdict("invalid", exc.message)
-            hand.append(getattr(value, "value", value))
+    try:
+        with np.errstate(all="ignore"):
+            hand = _evaluate_at(formula, points)
+    except FormulaError as exc:
+        return Verdict("invalid", exc.message)
     return judge(name, engine, hand, rtol=rtol, atol=atol)
+
+
+def _evaluate_at(formula: Formula, points: list[dict]) -> list[Any]:
+    """The formula's value at every point. Where every variable is a number, all points
+    go through in one evaluation on arrays (elementwise), else one evaluation per point."""
+    if all(isinstance(v, float) for v in points[0].values()) and not formula.needs_tensors:
+        batch = {k: np.array([p[k] for p in points]) for k in points[0]}
+        try:
+            value = np.asarray(getattr(v := formula.evaluate(batch), "value", v))
+        except FormulaError:
+            value = None  # e.g. a function of one number only: evaluate point by point
+        if value is not None and value.shape in ((), (len(points),)):
+            return list(np.broadcast_to(value, (len(points),)))
+    out = []
+    for point in points:
+        value = formula.evaluate(point)
+        out.append(getattr(value, "value", value))
+    return out
 
 
 def cmd_grade(args: argparse.Namespace, out: TextIO, style: Style) -> int:

@@ -16,16 +16,18 @@ import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from typing import Any
 
-from .formula import FormulaMathError, FormulaUsageError
 from .parser import build_parser
-from .terminal import EXIT_MATH, EXIT_OK, EXIT_USAGE, MathError, Style, UsageError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: sys.argv[1:]); return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --version and --help stop here, having loaded little
+    from .formula import FormulaMathError, FormulaUsageError
+    from .terminal import EXIT_MATH, EXIT_OK, EXIT_USAGE, MathError, Style, UsageError
+
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
@@ -59,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "the traceback)", EXIT_MATH)
 
 
-def _fail(style: Style, message: str, status: int) -> int:
+def _fail(style: Any, message: str, status: int) -> int:
     sys.stderr.write(style("chainrule: error: ", "red", "bold") + message + "\n")
     return status
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from ..checking.gradcheck import gradcheck
 from ..core import Node, backprop
 from ..errors import GradcheckError
 from ..scalar import Scalar
@@ -211,6 +210,8 @@ def numeric_check(problem: Problem, n_random: int, seed: int) -> CheckResult:
     """``cr.gradcheck`` of the formula at the given point, then at ``n_random`` points drawn
     as the given values plus standard normal noise (points where the value or gradient is
     not finite are skipped)."""
+    from ..checking.gradcheck import gradcheck
+
     f = problem.as_function()
     rng = np.random.default_rng(seed)
     base = [np.asarray(problem.values[n], dtype=float) for n in problem.wrt]

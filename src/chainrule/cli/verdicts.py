@@ -68,9 +68,12 @@ def judge(name: str, engine: Sequence[Any], hand: Sequence[Any], *, rtol: float,
         return Verdict("right", f"right at all {len(ok)} points" if len(ok) > 1
                        else "right at the given point")
     if ok[0]:
+        kind = judge(name, e[1:], h[1:], rtol=rtol, atol=atol)
+        more = (f"; elsewhere {kind.detail.split(' (')[0]}"
+                if kind.word in ("sign", "factor", "term", "transposed") else "")
         return Verdict("hidden", f"right at the given point only, wrong at "
                        f"{ok.count(False)} of {len(ok) - 1} random points: the given point "
-                       "hides the error")
+                       f"hides the error{more}")
     where = f"wrong at {ok.count(False)} of {len(ok)} points"
     if len(shape) == 2 and shape[0] == shape[1] and all(close(a, b.T) for a, b in zip(h, e)):
         return Verdict("transposed", f"this is the transpose of the right answer ({where})")
