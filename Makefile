@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test lint typecheck docs bench example clean
+.PHONY: demo test lint typecheck docs bench example wheel clean
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -55,8 +55,14 @@ docs: $(VENV)/.test
 bench: $(VENV)/.bench
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m benchmarks
 
+# The digits classifier; its curves go to the system's temp folder (ARGS="--out FILE").
 example: $(VENV)/.examples
-	$(PY) examples/digits.py
+	$(PY) examples/digits.py $(ARGS)
+
+# A wheel in dist/, to `pip install dist/chainrule-*.whl` into any environment or notebook.
+wheel: $(VENV)/.base
+	$(PIP) wheel -q --no-deps --no-build-isolation -w dist .
+	@ls dist/*.whl
 
 clean:
-	rm -rf $(VENV) build *.egg-info site .coverage
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info site .coverage

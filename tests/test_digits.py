@@ -44,4 +44,4 @@ def test_command_line_writes_the_png_where_asked(digits, tmp_path, capsys):
     digits.main(["--epochs", "1", "--out", str(out), "--seed", "1"])
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 10_000
-    assert "after 1 epochs" in capsys.readouterr().out
+    assert "after 1 epoch;" in capsys.readouterr().out

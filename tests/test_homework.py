@@ -1,4 +1,4 @@
-"""The homework's numbers (../shared/seed/), with gradients derived in closed form here."""
+"""The homework's numbers (docs/homework.md), with gradients derived in closed form here."""
 
 import math
 

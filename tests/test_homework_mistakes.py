@@ -1,4 +1,4 @@
-"""The homework in ../shared/seed/ as the acceptance case: each of its three mistakes is
+"""The homework (docs/homework.md) as the acceptance case: each of its three mistakes is
 caught, named and located. The learner's code is copied verbatim where it runs (with
 math/numpy), and written with cr where it is the function being differentiated."""
 

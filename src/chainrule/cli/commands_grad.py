@@ -145,7 +145,7 @@ def _signed(number: str) -> str:
 
 
 def _hessian_table(labels: list[str], H: np.ndarray, p: int, style: Style) -> str:
-    rows = [[lab] + [fmt_number(v, p) for v in row] for lab, row in zip(labels, H)]
+    rows = [[lab] + [_signed(fmt_number(v, p)) for v in row] for lab, row in zip(labels, H)]
     if len(labels) <= 12 and table_width(["", *labels], rows) <= style.width:
         return table(rows, style, header=["", *labels])
     order = wrap("rows and columns in the order " + ", ".join(labels), style.width, "  ")
@@ -158,7 +158,8 @@ def _check_line(check: CheckResult, n_random: int, style: Style) -> str:
                    if check.skipped else "")
         return style("check passed", "green", "bold") + (
             f": the engine's gradient agrees with central differences at the given point "
-            f"and at {check.points - 1} random point(s){skipped}")
+            f"and at {check.points - 1} random "
+            f"{'point' if check.points == 2 else 'points'}{skipped}")
     return style("check FAILED", "red", "bold") + f" {check.failure}"
 
 
