@@ -16,6 +16,7 @@ dee,4*x*y,x**2 + 1
 eve,x*y*2 + (x-3)*y,x**2
 fay,2*x*y,x**
 gus,12,9
+hal,2*x*y*x/3,x**2
 """
 
 
@@ -37,15 +38,20 @@ def test_grade_classifies_each_kind_of_mistake_and_writes_the_csv(capsys, tmp_pa
         ("ann", "x"): "right", ("ann", "y"): "right",
         ("cy", "x"): "sign", ("cy", "y"): "right",
         ("dee", "x"): "factor", ("dee", "y"): "term",
-        ("eve", "x"): "hidden", ("eve", "y"): "right",
+        ("eve", "x"): "term", ("eve", "y"): "right",
+        ("hal", "x"): "hidden", ("hal", "y"): "right",
         ("fay", "x"): "right", ("fay", "y"): "invalid",
         ("gus", "x"): "hidden", ("gus", "y"): "hidden",   # numbers: right here only
     }
     assert "yours is 2 x the right answer" in rows[("dee", "x")]["detail"]
     assert "by the constant 1" in rows[("dee", "y")]["detail"]
     assert "character 4" in rows[("fay", "y")]["detail"]
-    assert "6 learners, 1 with every partial right" in cap.out
-    assert "12 rows written" in cap.out
+    assert rows[("eve", "x")]["detail"] == ("the term (x-3)*y is extra: without it the answer "
+                                            "is right (right at the given point: the point "
+                                            "hides it)")
+    assert "the given point hides the error" in rows[("hal", "x")]["detail"]
+    assert "7 learners, 1 with every partial right" in cap.out
+    assert "14 rows written" in cap.out
 
 
 def test_grade_json_from_a_json_file(capsys, tmp_path):
@@ -115,3 +121,18 @@ def test_hidden_says_what_the_error_is_elsewhere():
     engine = [np.array(0.0), np.array(2.0), np.array(-3.0)]
     v = judge("x", engine, [-e for e in engine], rtol=1e-6, atol=1e-9)
     assert v.word == "hidden" and v.detail.endswith("; elsewhere the sign is flipped")
+
+
+def test_an_extra_term_is_named(capsys, tmp_path):
+    status, cap = grade(capsys, tmp_path, 'id,x,y\n1,"2*x*y + cos(y)","x**2 + cos(y) - y"\n',
+                        "--json", formula="x**2*y + sin(y)")
+    results = {r["variable"]: r for r in json.loads(cap.out)["results"]}
+    assert results["x"]["verdict"] == "term"
+    assert results["x"]["detail"] == "the term cos(y) is extra: without it the answer is right"
+    assert results["y"]["detail"] == "the term - y is extra: without it the answer is right"
+
+
+def test_check_names_an_extra_term_too(capsys):
+    status = main(["check", "x**2*y", "--at", "x=3", "y=2", "--hand", "x=2*x*y + x"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert status == 1 and "df/dx: TERM: the term x is extra" in out

@@ -11,6 +11,7 @@ import numpy as np
 from ..formatting import fmt
 from ..layout import clip, wrap
 from .formula import Formula, FormulaError, FormulaUsageError, _suggest, parse, split_assignment
+from .grade import extra_term
 from .problem import read_problem
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
 from .verdicts import judge
@@ -61,6 +62,12 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     verdicts = {n: judge(n, [r.expected for r in report.rows if r.name == n],
                          [r.got for r in report.rows if r.name == n],
                          rtol=args.rtol, atol=args.atol) for n in hand}
+    for n, v in verdicts.items():
+        if v.word in ("wrong", "hidden"):
+            mine = [r for r in report.rows if r.name == n]
+            extra = extra_term(hand[n].text, [r.point for r in mine],
+                               [r.expected for r in mine], args.rtol, args.atol)
+            verdicts[n] = extra or v
     if args.json:
         rows: Any = [{"partial": r.name, "point": r.point, "given_point": r.given,
                       "engine": r.expected, "hand": r.got, "error": r.error, "ok": r.ok}

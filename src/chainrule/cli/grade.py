@@ -24,7 +24,7 @@ from ..layout import wrap
 from .formula import Formula, FormulaError, parse
 from .problem import Problem, gradients, read_problem
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
-from .verdicts import VERDICTS, Verdict, judge
+from .verdicts import VERDICTS, Verdict, judge, without_each_term
 
 
 def read_answers(path: str, variables: Sequence[str]) -> list[dict[str, str]]:
@@ -130,7 +130,29 @@ def _judge_one(name: str, text: str, points: list[dict], engine: list[Any], rtol
             hand = _evaluate_at(formula, points)
     except FormulaError as exc:
         return Verdict("invalid", exc.message)
-    return judge(name, engine, hand, rtol=rtol, atol=atol)
+    verdict = judge(name, engine, hand, rtol=rtol, atol=atol)
+    if verdict.word in ("wrong", "hidden"):
+        extra = extra_term(text, points, engine, rtol, atol)
+        if extra is not None:
+            hidden = " (right at the given point: the point hides it)" \
+                if verdict.word == "hidden" else ""
+            return Verdict(extra.word, extra.detail + hidden)
+    return verdict
+
+
+def extra_term(text: str, points: list[dict], engine: list[Any], rtol: float,
+               atol: float) -> Verdict | None:
+    """A ``term`` verdict when the answer is right without one of its top-level terms."""
+    for term, rest in without_each_term(text):
+        try:
+            with np.errstate(all="ignore"):
+                values = _evaluate_at(parse(rest), points)
+        except FormulaError:
+            continue
+        if judge("", engine, values, rtol=rtol, atol=atol).ok:
+            return Verdict("term", f"the term {term} is extra: without it the answer is "
+                           "right")
+    return None
 
 
 def _evaluate_at(formula: Formula, points: list[dict]) -> list[Any]:

@@ -10,6 +10,7 @@ constant); ``term`` (the right answer plus a constant term: a term missing or ex
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,3 +101,32 @@ def _values(a: np.ndarray) -> str:
     if a.size <= 6:
         return "[" + ", ".join(number(v, 4) for v in a.ravel()) + "]"
     return f"an array of shape {a.shape}"
+
+
+def without_each_term(text: str) -> list[tuple[str, str]]:
+    """``(term, the formula without it)`` for each top-level term of a sum or difference
+    (``a*b - c + d`` has three); ``[]`` for a formula that is not a sum. For ``term``
+    verdicts: an answer that becomes right without one of its terms has that term extra."""
+    try:
+        body = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return []
+    source = text.strip()
+    terms: list[tuple[int, str]] = []
+
+    def flatten(node: ast.AST, sign: int) -> None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            flatten(node.left, sign)
+            flatten(node.right, sign if isinstance(node.op, ast.Add) else -sign)
+        else:
+            terms.append((sign, ast.get_source_segment(source, node) or ""))
+
+    flatten(body, 1)
+    if len(terms) < 2 or not all(t for _, t in terms):
+        return []
+    out = []
+    for k, (sign, term) in enumerate(terms):
+        rest = " ".join(("- " if s < 0 else "+ ") + f"({t})"
+                        for j, (s, t) in enumerate(terms) if j != k)
+        out.append((("- " if sign < 0 else "") + term, rest.removeprefix("+ ")))
+    return out
