@@ -70,16 +70,11 @@ def read_answers(path: str, variables: Sequence[str]) -> list[dict[str, str]]:
 def _points(problem: Problem, n_random: int, seed: int) -> tuple[list[dict], list[dict]]:
     """The given point and the random points where the value and gradients are finite:
     the points and the engine's gradients at each."""
+    from ..checking.hand import _random_point  # the points `chainrule check` uses
+
     rng = np.random.default_rng(seed)
-    points = [dict(problem.values)]
-    for _ in range(n_random):
-        point: dict[str, Any] = {}
-        for name, v in problem.values.items():
-            a = np.asarray(v, dtype=np.float64)
-            s = max(1.0, float(np.max(np.abs(a)))) if a.size else 1.0
-            r = rng.uniform(-2 * s, 2 * s, size=a.shape)
-            point[name] = float(r) if a.ndim == 0 else r
-        points.append(point)
+    points = [dict(problem.values)] + [_random_point(problem.values, rng)
+                                       for _ in range(n_random)]
     kept, grads = [], []
     for k, point in enumerate(points):
         out, _, g = gradients(dataclasses.replace(problem, values=point))
