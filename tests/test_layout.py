@@ -1,6 +1,7 @@
 """Text laid out to a width (chainrule.layout) and cr.explain's text at every width."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -115,6 +116,7 @@ def test_problem1_backward_table_keeps_the_contribution_at_100_columns():
 
 # -- every command's output at every width ------------------------------------------------
 
+ANSWERS = Path(__file__).resolve().parents[1] / "examples" / "answers.csv"
 P1 = "1/(2 + sin(x1*w1)**2 + cos(x2*w2))"
 P1_AT = ["x1=pi/2", "w1=1", "x2=pi/2", "w2=1"]
 P2 = ["norm(sigmoid(W @ x))**2", "--at", "W=eye(3)", "x=[[1],[2],[3]]"]
@@ -129,6 +131,7 @@ COMMANDS = {
               "x2=sin(x2*w2)*w2/(2+sin(x1*w1)**2+cos(x2*w2))**2", "x1=0"],
     "check shape": ["check", "sum(x**2)", "--at", "x=[[1],[2],[3]]", "--hand",
                     "x=2*transpose(x)"],
+    "grade": ["grade", P1, str(ANSWERS), "--at", *P1_AT],
     "functions": ["functions"],
     "demo": ["demo"],
     "demo full": ["demo", "--full"],
