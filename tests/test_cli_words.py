@@ -114,3 +114,13 @@ def test_check_json_carries_the_verdicts(capsys):
     data = json.loads(out)
     assert status == 1 and data["verdicts"]["x"]["verdict"] == "sign"
     assert data["verdicts"]["y"] == {"verdict": "right", "detail": "right at all 21 points"}
+
+
+def test_a_usage_error_from_the_parser_reads_like_the_commands_own(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["grad", "-x**2", "--at", "x=1"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.startswith("chainrule: error: ")
+    assert "goes after --" in err
+    assert main(["grad", "--json", "--at", "x=1", "--", "-x**2"]) == 0
+    assert json.loads(capsys.readouterr().out)["gradient"] == {"x": -2.0}

@@ -87,17 +87,28 @@ def fit_table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int, 
 
     Columns are separated by two spaces and the table is indented by ``indent``; ``rule``
     puts a line of dashes under the header. A table too wide for ``width`` first has its
-    widest cells abbreviated in the middle (by a quarter at most, and never below
-    ``MIN_CELL`` characters); if that is not enough it
-    is stacked: for each row, its first cell as a title and then one ``header  value`` line
-    per other cell.
+    headers broken between words where they are wider than their cells, then its widest
+    cells abbreviated in the middle (by a quarter at most, and never below ``MIN_CELL``
+    characters); if that is not enough it is stacked: for each row, its first cell as a
+    title and then one ``header  value`` line per other cell.
     """
     head, cells, natural = _measure(header, rows)
     room = width - indent - 2 * max(0, len(natural) - 1)
+    titles = [[h] for h in head]
     if sum(natural) <= room:
-        return _aligned(head, cells, natural, indent, rule, width)
-    floor = [min(w, max(MIN_CELL, len(head[j]) if head else 0, -(-3 * w // 4)))
-             for j, w in enumerate(natural)]
+        return _aligned(titles, cells, natural, indent, rule, width)
+    # a header wider than its column's cells is broken between words first
+    data = [max([len(line) for r in cells for line in r[j]] or [0])
+            for j in range(len(natural))]
+    if head:
+        titles = [[h] if len(h) <= data[j] else
+                  textwrap.wrap(h, max([data[j]] + [len(w) for w in h.split()]))
+                  for j, h in enumerate(head)]
+        natural = [max([data[j]] + [len(t) for t in titles[j]]) for j in range(len(data))]
+        if sum(natural) <= room:
+            return _aligned(titles, cells, natural, indent, rule, width)
+    title_w = [max((len(t) for t in title), default=0) for title in titles] or [0] * len(natural)
+    floor = [min(w, max(MIN_CELL, title_w[j], -(-3 * w // 4))) for j, w in enumerate(natural)]
     if sum(floor) <= room:
         level = max(floor)
         for candidate in range(max(natural), 0, -1):
@@ -105,7 +116,7 @@ def fit_table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int, 
                 level = candidate
                 break
         widths = [max(f, min(w, level)) for f, w in zip(floor, natural)]
-        return _aligned(head, cells, widths, indent, rule, width)
+        return _aligned(titles, cells, widths, indent, rule, width)
     return _stacked(head, cells, indent, width)
 
 
@@ -126,8 +137,8 @@ def _measure(header: Sequence[str], rows: Sequence[Sequence[str]]
     return head, cells, natural
 
 
-def _aligned(head: list[str], cells: list[list[list[str]]], widths: list[int], indent: int,
-             rule: bool, width: int) -> list[str]:
+def _aligned(titles: list[list[str]], cells: list[list[list[str]]], widths: list[int],
+             indent: int, rule: bool, width: int) -> list[str]:
     pad = " " * indent
 
     def line(parts: Sequence[str]) -> str:
@@ -135,8 +146,11 @@ def _aligned(head: list[str], cells: list[list[list[str]]], widths: list[int], i
         return clip((pad + text).rstrip(), width)
 
     out = []
-    if head:
-        out.append(line(head))
+    if titles:
+        height = max(len(t) for t in titles)  # a broken header ends on its last line
+        for i in range(height):
+            out.append(line([t[i - height + len(t)] if i >= height - len(t) else ""
+                             for t in titles]))
         if rule:
             out.append(line(["-" * w for w in widths]))
     for row in cells:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import NoReturn
 
 EXAMPLES = """\
 examples:
@@ -24,9 +25,20 @@ DEFAULT_RTOL, DEFAULT_ATOL = 1e-6, 1e-9
 |h - e| <= atol + rtol * |e| (so a true 0 and a rounding 1e-17 agree)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors worded like the command's own: ``chainrule: error: ...``
+    first, then the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        if "required: formula" in message:
+            message += ("; a formula that starts with '-' goes after --, e.g. "
+                        "chainrule grad --at x=1 -- \"-x**2\"")
+        self.exit(2, f"chainrule: error: {message}\n{self.format_usage()}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``chainrule`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chainrule", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Differentiate a formula from the shell, see each backprop step, and "
                     "check hand-derived gradients.",
