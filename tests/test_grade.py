@@ -136,3 +136,34 @@ def test_check_names_an_extra_term_too(capsys):
     status = main(["check", "x**2*y", "--at", "x=3", "y=2", "--hand", "x=2*x*y + x"])
     out = " ".join(capsys.readouterr().out.split())
     assert status == 1 and "df/dx: TERM: the term x is extra" in out
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{not json", "not valid JSON (line 1"),
+    ('{"id": 1}', "must be a list of objects"),
+])
+def test_grade_refuses_bad_json(capsys, tmp_path, text, message):
+    status, cap = grade(capsys, tmp_path, text, name="a.json")
+    assert status == 2 and message in cap.err
+
+
+def test_grade_names_empty_unknown_and_failing_answers(capsys, tmp_path):
+    text = 'id,x,y\n1,,x**2\n2,2*x*z,x**2\n3,"[1, 2] @ [1, 2, 3]",x**2\n'
+    status, cap = grade(capsys, tmp_path, text, "--json")
+    got = {(r["id"], r["variable"]): r for r in json.loads(cap.out)["results"]}
+    assert got[("1", "x")]["detail"] == "no answer"
+    assert got[("2", "x")]["detail"] == "z is not a variable of the formula"
+    assert got[("3", "x")]["verdict"] == "invalid" and "matmul" in got[("3", "x")]["detail"]
+
+
+def test_grade_out_that_cannot_be_written_is_a_usage_error(capsys, tmp_path):
+    status, cap = grade(capsys, tmp_path, ANSWERS, "--out", str(tmp_path / "no" / "r.csv"))
+    assert status == 2 and "cannot write the file" in cap.err
+
+
+def test_a_large_class_gets_the_summary_and_a_pointer_to_out(capsys, tmp_path):
+    rows = "".join(f"s{k},2*x*y,x**2\n" for k in range(25))
+    status, cap = grade(capsys, tmp_path, "id,x,y\n" + rows)
+    assert status == 0 and "25 learners, 25 with every partial right" in cap.out
+    assert "every learner's verdicts: --out results.csv or --json" in cap.out
+    assert "s3" not in cap.out
