@@ -170,3 +170,28 @@ def test_extending_doc_example_runs_as_written():
     assert float(cr.hessian(lambda x: cube(x))(2.0)) == pytest.approx(12.0)
     assert cube.rule(0) == "d/dx cube(x) = 3*x**2"
     assert cr.check_local_gradient(cube, lambda x: 3 * x**2).ok
+
+
+def _join_continued_commands(text: str) -> str:
+    """``$ chainrule ... \\`` lines joined with the lines they continue onto."""
+    out: list[str] = []
+    for line in text.splitlines():
+        if out and out[-1].startswith("$ chainrule") and out[-1].endswith("\\"):
+            out[-1] = out[-1][:-1].rstrip() + " " + line.strip()
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_cli_doc_transcripts_are_the_real_output(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("COLUMNS", "100")
+    text = _join_continued_commands((ROOT / "docs" / "cli.md").read_text())
+    transcripts = _transcripts(text)
+    assert len(transcripts) == 13
+    for argv, shown in transcripts:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            main(argv)
+        assert (stdout.getvalue() + stderr.getvalue()).rstrip("\n") == shown, \
+            f"chainrule {shlex.join(argv)}"
