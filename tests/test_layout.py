@@ -103,6 +103,17 @@ def test_explain_text_fits_every_width(make, width):
     assert "Gradients" in text and ("0.174533" in text or "0.2875" in text)
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_forward_mode_tangent_table_fits_every_width(width):
+    W = cr.tensor([[1.0, 2.0], [0.5, -1.0]], requires_grad=True, name="W")
+    x = cr.tensor([1.0, 2.0], requires_grad=True, name="x")
+    y = cr.sum(cr.tanh(W @ x))
+    text = cr.explain(y, mode="forward", wrt="x", seed=np.array([1.0, 0.0])).text(width=width)
+    assert widest(text) <= width and "Forward mode" in text
+    text = cr.explain(_problem1(), mode="forward", wrt="x2").text(width=width)
+    assert widest(text) <= width
+
+
 def test_explain_text_uses_columns_in_a_pipe(monkeypatch):
     monkeypatch.setenv("COLUMNS", "70")
     assert widest(str(cr.explain(_problem2()))) <= 70

@@ -18,8 +18,9 @@ import numpy as np
 from ..core import Node
 from ..core.forward import jvp, push_forward
 from ..formatting import fmt, jsonable
+from ..layout import fit_table, output_width, wrap
 from .formulas import local_formula
-from .render import _aligned, _md
+from .render import _md
 from .trace import Trace, n_inputs
 
 
@@ -58,12 +59,16 @@ class TangentTable:
                          fmt(r["value"]), how, fmt(r["tangent"])])
         return header, rows
 
-    def text(self) -> str:
+    def text(self, width: int | None = None) -> str:
+        """The tangent table as plain text no wider than ``width`` (default: the terminal's
+        width; in a pipe ``COLUMNS``, else 100), laid out as ``Explanation.text`` is."""
+        width = output_width(requested=width)
         header, rows = self.table()
-        out = [self.title, "", f"Forward mode (tangents with respect to {self.wrt})"]
-        out += _aligned(header, rows)
+        out = [wrap(self.title, width, "  "), "",
+               wrap(f"Forward mode (tangents with respect to {self.wrt})", width, "  ")]
+        out += fit_table(header, rows, width, indent=2, rule=True)
         if self.notes:
-            out += ["", "Notes"] + [f"  - {n}" for n in self.notes]
+            out += ["", "Notes"] + [wrap(f"  - {n}", width, "  ") for n in self.notes]
         return "\n".join(out).rstrip() + "\n"
 
     def markdown(self) -> str:
