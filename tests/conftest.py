@@ -6,9 +6,8 @@ These helpers are deliberately independent of chainrule (plain numpy), so they c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import os
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
