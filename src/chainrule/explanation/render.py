@@ -4,6 +4,8 @@ HTML for a notebook, and JSON-ready data."""
 from __future__ import annotations
 
 import html
+import pathlib
+from typing import Any
 
 from ..formatting import fmt, jsonable
 from ..layout import fit_table, output_width, table_width, wrap
@@ -30,8 +32,9 @@ class Explanation:
 
     def __init__(self, *, title: str, scalar: bool, gates: list[dict], forward: list[dict],
                  backward: list[dict], gradients: list[dict], notes: list[str],
-                 elided: dict[str, int]) -> None:
+                 elided: dict[str, int], trace: Any = None) -> None:
         self.title = title
+        self._trace = trace
         self.scalar = scalar
         self.gates = gates
         self.forward = forward
@@ -138,6 +141,22 @@ class Explanation:
             out.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in self.notes) + "</ul>")
         out.append("</div>")
         return "\n".join(out)
+
+    def page(self, path: str | pathlib.Path | None = None, *,
+             exercise: bool = False) -> Any:
+        """The interactive page of this pass: one self-contained HTML file (graph and
+        step table side by side; Next/Back and the arrow keys step the forward pass node by
+        node, then the backward pass edge by edge).
+
+        With ``exercise=True`` the local gradients and contributions are hidden and the
+        learner types them. Returns the written path, or (``path=None``) a
+        :class:`~chainrule.explanation.page.Page` that a notebook shows inline. Raises
+        GraphvizNotFound when Graphviz's ``dot`` is missing.
+        """
+        from .page import build
+        if self._trace is None:
+            raise ValueError("page: this Explanation was not made by cr.explain")
+        return build(self._trace, path, exercise=exercise)
 
     def to_dict(self) -> dict:
         """Everything as JSON-serializable data (arrays: shape and values, or shape and

@@ -166,7 +166,8 @@ def explain(output: Scalar | Tensor, *, wrt: Any = (), seed: Any = None,
     elided = {"forward": len(order) - len(forward), "backward": len(edges) - len(backward)}
     return Explanation(title=title, scalar=scalar, gates=list(gates.values()),
                        forward=forward, backward=backward, gradients=gradients,
-                       notes=notes, elided={k: v for k, v in elided.items() if v})
+                       notes=notes, elided={k: v for k, v in elided.items() if v},
+                       trace=trace)
 
 
 def _pattern(p: Any) -> Any:

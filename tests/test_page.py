@@ -1,0 +1,285 @@
+"""The interactive page in a real browser: headless Chromium driven by Playwright, loaded
+from a file URL with every request outside the file blocked. The numbers it shows are
+checked against the engine's own pass (the explanation's trace)."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.explanation.trace import Trace
+from chainrule.formatting import fmt
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed "
+                               "(pip install playwright; the page tests need it)")
+CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM") or shutil.which("chromium") or shutil.which(
+    "chromium-browser")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get "
+                       "install chromium; make test's set-up does this where it may)"),
+    pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed "
+                       "(the page's graph is laid out by it)"),
+]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_page(browser, tmp_path):
+    """Write a page and open it offline; yields a function (output, exercise) -> page."""
+    opened = []
+
+    def opener(output, exercise=False, name="steps.html"):
+        path = cr.explain(output).page(tmp_path / name, exercise=exercise)
+        context = browser.new_context(viewport={"width": 1400, "height": 800})
+        blocked, errors = [], []
+
+        def route(r):
+            if r.request.url.startswith("file:"):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        opened.append((context, blocked, errors))
+        return page
+
+    yield opener
+    for context, blocked, errors in opened:
+        context.close()
+        assert not blocked, f"the page tried the network: {blocked}"
+        assert not errors, f"JavaScript errors: {errors}"
+
+
+def problem1():
+    x1, w1 = cr.Scalar(math.pi / 2, "x1"), cr.Scalar(1.0, "w1")
+    x2, w2 = cr.Scalar(math.pi / 2, "x2"), cr.Scalar(1.0, "w2")
+    return 1 / (2 + cr.sin(x1 * w1) ** 2 + cr.cos(x2 * w2))
+
+
+def problem2():
+    W = cr.tensor(np.eye(3), requires_grad=True)
+    x = cr.tensor([[1.0], [2.0], [3.0]], requires_grad=True)
+    return np.linalg.norm(1 / (np.exp(-np.dot(W, x)) + 1), ord=2) ** 2
+
+
+def texts(page, node_id):
+    return page.locator(f"#{node_id} text").all_text_contents()
+
+
+def walk(page, f):
+    """Step through every node, then every edge, checking what the page shows."""
+    t = Trace(f)
+    index = {id(n): k for k, n in enumerate(t.order)}
+    panel = page.locator("#panel")
+    assert "Press Next" in panel.inner_text()            # opens before the first step
+    assert "value = ?" in texts(page, "n0")
+    for k, node in enumerate(t.order):
+        page.keyboard.press("ArrowRight")
+        shown = panel.inner_text()
+        assert f"{t.name(node)} = " in shown and shown.rstrip().endswith(fmt(node.value) + (
+            f" ({t.kind(node)})" if node.prim is None else "")), shown
+        assert f"value = {fmt(node.value)}" in texts(page, f"n{k}")
+        assert page.locator(f"#n{k}").get_attribute("class") == "node cur"
+    page.keyboard.press("ArrowRight")                    # the seed
+    assert f"{t.name(f)}.grad = 1.0" in panel.inner_text()
+    so_far = {}
+    t.panels = []
+    for node, i, parent, c in t.edges:
+        page.keyboard.press("ArrowRight")
+        shown = " ".join(panel.inner_text().split())
+        t.panels.append(shown)
+        so_far[id(parent)] = so_far.get(id(parent), 0) + c
+        total = fmt(so_far[id(parent)])
+        assert f"edge {t.name(node)} → {t.name(parent)}" in shown
+        up = "upstream " + ("" if t.scalar else "g = ") + fmt(t.grads[id(node)])
+        assert up in shown, shown
+        assert f"contribution {fmt(c)}" in shown
+        assert f"added into {t.name(parent)}.grad:" in shown and shown.endswith(total) or \
+            f"= {total}" in shown, shown
+        if t.scalar:
+            assert f"local {fmt(t.local(node, i))}" in shown or \
+                f"= {fmt(t.local(node, i))} ->" in shown, shown
+        k = index[id(node)]
+        assert "cur" in page.locator(f"#e{k}_{i}").get_attribute("class")
+        grad = [s for s in texts(page, f"n{index[id(parent)]}") if s.startswith("grad = ")]
+        assert grad and grad[0].endswith(total), grad
+    return t
+
+
+def test_problem1_every_node_and_edge(open_page):
+    f = problem1()
+    page = open_page(f)
+    t = walk(page, f)
+    page.get_by_role("button", name="Next").click()
+    done = page.locator("#panel").inner_text()
+    assert "x2.grad = 0.111111" in done and "w2.grad = 0.174533" in done
+    # Back undoes the steps, down to the page as it opened
+    for _ in range(len(t.order) + len(t.edges) + 2):
+        page.keyboard.press("ArrowLeft")
+    assert "value = ?" in texts(page, "n0")
+    assert "Press Next" in page.locator("#panel").inner_text()
+
+
+def test_problem2_tensors_shapes_and_arrays(open_page):
+    f = problem2()
+    page = open_page(f)
+    walk(page, f)
+    body = page.locator("#steps").inner_text()
+    assert "[[0.2875], [0.185], [0.08607]]" in body        # x.grad, every element shown
+    assert "shape (3, 1)" in " ".join(page.locator("svg text").all_text_contents())
+
+
+def test_fan_out_sums_are_shown(open_page):
+    x = cr.Scalar(0.5, "x")
+    a = x * 3.0
+    f = a * a + cr.sin(a)                 # a feeds three edges
+    page = open_page(f)
+    t = walk(page, f)
+    got = t.received[id(a)]
+    assert len(got) == 3
+    name = t.name(a)
+    want = " + ".join(fmt(c) for c in got) + f" = {fmt(sum(got))}"
+    rows = page.locator("#steps").inner_text()
+    assert want in rows
+    last = max(k for k, e in enumerate(t.edges) if e[2] is a)
+    assert f"{name} is used more than once: its contributions add up: {name}.grad = " \
+        f"{want}" in t.panels[last]
+    k = t.order.index(a)
+    assert f"grad = {want}" in texts(page, f"n{k}")
+
+
+def test_exercise_wrong_then_right_and_score(open_page):
+    f = problem1()
+    page = open_page(f, exercise=True)
+    t = Trace(f)
+    for _ in range(len(t.order) + 2):                  # forward, seed, first edge
+        page.keyboard.press("ArrowRight")
+    assert "local ?" in page.locator("#panel").inner_text()
+    assert page.locator("#e11_1 text").first.is_hidden()  # the local gradient is hidden
+    local = page.get_by_label("local gradient dv8/dv7", exact=False)
+    local.fill("0.5")
+    page.get_by_role("button", name="Check the local").click()
+    assert page.locator("#verdict-local").inner_text().startswith("wrong")
+    local.fill("-1/x**2")                              # a formula, at the recorded v7 = 3
+    local.press("Enter")
+    assert page.locator("#verdict-local").inner_text() == "right"
+    contribution = page.get_by_label("contribution (upstream x local)")
+    contribution.fill("-0.1111")                       # a plain number, 4 digits
+    contribution.press("Enter")
+    assert page.locator("#panel").inner_text().count("-0.111111") >= 2   # now shown
+    # the next edge: a formula in the node's names; then reveal one and skip the rest
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("local gradient", exact=False).fill("v4 - v4 + 1")
+    page.get_by_label("local gradient", exact=False).press("Enter")
+    assert page.locator("#verdict-local").inner_text() == "right"
+    page.get_by_label("local gradient", exact=False)  # still there until both are answered
+    page.get_by_role("button", name="Reveal").click()
+    assert "-0.111111 x local 1.0" in page.locator("#panel").inner_text()
+    for _ in range(len(t.edges)):
+        page.get_by_role("button", name="Next").click()
+    score = page.locator("#score").inner_text()
+    questions = 2 * len(t.edges)
+    assert score == f"Score: 3 of {questions} right"
+
+
+def test_page_evaluator_is_the_formula_grammar(open_page):
+    page = open_page(problem1())
+    ev = "(a) => { try { return window.chainrulePage.evaluate(a[0], a[1]); } " \
+         "catch (e) { return 'error: ' + e.message; } }"
+    assert page.evaluate(ev, ["-x**2", {"x": 3}]) == -9              # Python's precedence
+    assert page.evaluate(ev, ["2**-1", {}]) == 0.5
+    assert page.evaluate(ev, ["2*sigmoid(0)*(1-sigmoid(0)) + cos(pi)", {}]) == -0.5
+    assert page.evaluate(ev, ["x^2", {"x": 3}]).startswith("error: write powers as **")
+    assert page.evaluate(ev, ["alert(1)", {}]) == "error: unknown function alert"
+    assert page.evaluate(ev, ["y", {"x": 1}]).startswith("error: unknown name y")
+    assert page.evaluate(ev, ["1 +", {}]) == "error: the answer ends too early"
+
+
+def test_keyboard_only_and_accessible_names(open_page):
+    page = open_page(problem1(), exercise=True)
+    for name in ("Back", "Next", "Zoom in", "Zoom out", "Fit the whole graph"):
+        assert page.get_by_role("button", name=name).count() == 1
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")                                      # Back, then Next
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Next"
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.chainrulePage.state()") == 0
+    for _ in range(13):
+        page.keyboard.press("ArrowRight")
+    # Tab reaches the answer box; Enter checks it; the arrows type there, not step
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "answer-local":
+            break
+    assert page.evaluate("document.activeElement.id") == "answer-local"
+    page.keyboard.type("-1/v7**2")
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("window.chainrulePage.state()") == 13
+    page.keyboard.press("Enter")
+    assert page.locator("#verdict-local").inner_text() == "right"
+
+
+def test_screenshot_is_a_graph(open_page):
+    PIL = pytest.importorskip("PIL.Image", reason="Pillow is needed to read the screenshot")
+    f = problem1()
+    page = open_page(f)
+    for _ in range(16):
+        page.keyboard.press("ArrowRight")
+    shot = PIL.open(io.BytesIO(page.locator("#graph").screenshot())).convert("RGB")
+    pixels = np.asarray(shot)
+    assert pixels.shape[0] > 300 and pixels.shape[1] > 500
+    colours = {tuple(c) for c in pixels.reshape(-1, 3)[::7]}
+    assert len(colours) > 50                                     # not blank
+    assert (pixels.reshape(-1, 3) != 255).any(axis=1).mean() > 0.02
+    red = (pixels[..., 0] > 180) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)
+    assert red.sum() > 100                                       # the highlighted edge
+    assert page.locator("svg g.node").count() == len(Trace(f).order) + 3   # + 3 constants
+
+
+def chain(n_gates):
+    x = cr.Scalar(0.3, "x")
+    w = cr.Scalar(0.7, "w")
+    h = x
+    for _ in range(n_gates // 2):
+        h = cr.tanh(h * w)
+    return h
+
+
+def test_500_nodes_usable(open_page):
+    f = chain(498)
+    t = Trace(f)
+    assert len(t.order) == 500
+    page = open_page(f, name="big.html")
+    page.get_by_role("button", name="Next").click()
+    view = page.evaluate("document.querySelector('#graph svg').getAttribute('viewBox')")
+    full = page.evaluate("window.chainrulePage.size().w")
+    assert float(view.split()[2]) < full / 3                  # starts zoomed in
+    page.evaluate(f"window.chainrulePage.go({len(t.order) + 10})")   # deep in backward
+    box = page.locator("#graph").bounding_box()
+    cur = page.locator("g.node.cur").bounding_box()
+    assert box["x"] <= cur["x"] + cur["width"] / 2 <= box["x"] + box["width"]   # followed
+    assert box["y"] <= cur["y"] + cur["height"] / 2 <= box["y"] + box["height"]
+    page.get_by_role("button", name="Fit the whole graph").click()
+    fitted = page.evaluate("document.querySelector('#graph svg').getAttribute('viewBox')")
+    assert float(fitted.split()[2]) == pytest.approx(full)
+    page.get_by_role("button", name="Zoom in").click()
+    zoomed = page.evaluate("document.querySelector('#graph svg').getAttribute('viewBox')")
+    assert float(zoomed.split()[2]) < float(fitted.split()[2])

@@ -1,0 +1,69 @@
+"""The interactive page as made in Python (no browser): its data, its file, its notebook
+form. The browser tests are in test_page.py."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+
+import pytest
+
+import chainrule as cr
+from chainrule.explanation.page import Page, page_data
+from chainrule.explanation.render import Explanation
+from chainrule.explanation.trace import Trace
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed")
+
+
+def problem1():
+    x1, w1 = cr.Scalar(math.pi / 2, "x1"), cr.Scalar(1.0, "w1")
+    x2, w2 = cr.Scalar(math.pi / 2, "x2"), cr.Scalar(1.0, "w2")
+    return 1 / (2 + cr.sin(x1 * w1) ** 2 + cr.cos(x2 * w2))
+
+
+def test_steps_in_the_learners_notation():
+    data = page_data(Trace(problem1()))
+    kinds = [s["kind"] for s in data["steps"]]
+    assert kinds == ["forward"] * 12 + ["seed"] + ["edge"] * 11
+    edge = next(s for s in data["steps"] if s["kind"] == "edge" and s["input"] == "v5")
+    assert edge["text"] == ("upstream -0.111111 x local -sin(v5) = -1.0 -> contribution "
+                            "0.111111, added into v5.grad: 0.111111")
+    assert edge["variables"] == {"v5": pytest.approx(math.pi / 2),
+                                 "x": pytest.approx(math.pi / 2)}
+    assert data["steps"][8]["text"] == "v5 = x2 * w2 = 1.5708 * 1.0 = 1.5708"
+
+
+def test_long_fan_out_sums_are_shortened():
+    x = cr.Scalar(2.0, "x")
+    f = x * 1.0
+    for _ in range(6):
+        f = f + x
+    last = [s for s in page_data(Trace(f))["steps"] if s["kind"] == "edge"][-1]
+    assert last["accumulated"] == "1.0 + 1.0 + ... + 1.0 = 7.0 (7 contributions)"
+
+
+@needs_dot
+def test_page_file_and_notebook_form(tmp_path):
+    e = cr.explain(problem1())
+    path = e.page(tmp_path / "steps.html")
+    text = path.read_text()
+    assert text.startswith("<!DOCTYPE html>") and "<svg" in text
+    assert not re.search(r"(src|href)=\"https?:", text)          # nothing from the network
+    payload = re.search(r'id="chainrule-data">(.*?)</script>', text, re.S).group(1)
+    assert len(json.loads(payload)["steps"]) == 24
+    page = e.page()
+    assert isinstance(page, Page) and page.html == text
+    assert repr(page) == f"<Page: 24 steps, {len(text):,} characters of HTML>"
+    frame = page._repr_html_()
+    assert frame.startswith("<iframe srcdoc=\"&lt;!DOCTYPE html&gt;") and "width:100%" in frame
+
+
+def test_page_needs_the_trace():
+    e = Explanation(title="t", scalar=True, gates=[], forward=[], backward=[], gradients=[],
+                    notes=[], elided={})
+    with pytest.raises(ValueError, match="not made by cr.explain"):
+        e.page()
