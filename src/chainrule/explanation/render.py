@@ -158,6 +158,17 @@ class Explanation:
             raise ValueError("page: this Explanation was not made by cr.explain")
         return build(self._trace, path, exercise=exercise)
 
+    def latex(self, *, document: bool = False) -> str:
+        """The gate table, the forward and backward steps and the gradients as LaTeX
+        (``gather*``/``align*``, needs ``amsmath``), gates in the homework's form:
+        ``f(x) = \\frac{1}{x} \\quad \\frac{df}{dx} = -\\frac{1}{x^{2}}``.
+        ``document=True`` gives a complete ``article`` that ``pdflatex`` compiles."""
+        from .latex import to_latex
+        return to_latex(self, document=document)
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
     def to_dict(self) -> dict:
         """Everything as JSON-serializable data (arrays: shape and values, or shape and
         min/mean/max when large)."""
