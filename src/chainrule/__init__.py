@@ -55,7 +55,14 @@ def _repr_svg_(node: Node) -> str | None:
     return svg_or_none(node)
 
 
+def _repr_html_(node: Node) -> str | None:
+    """The picture scaled to the notebook's column, full size one click away."""
+    from .explanation.draw import html_or_none
+    return html_or_none(node)
+
+
 Node._repr_svg_ = _repr_svg_  # type: ignore[attr-defined]
+Node._repr_html_ = _repr_html_  # type: ignore[attr-defined]
 
 __version__ = "0.1.0"
 

@@ -30,6 +30,7 @@ from ..formatting import number as fmt_number
 from ..math_namespaces import sum_to_shape
 from ..tensor import ARRAY_MODE, Tensor, as_array
 from .numeric import Slopes, slopes
+from .report_html import report_html
 
 # -- source lines ---------------------------------------------------------------------------
 
@@ -222,6 +223,14 @@ class BlameReport:
     checked: int
     skipped: list[str] = field(default_factory=list)
     ones: bool = False
+
+    def __repr__(self) -> str:
+        return (f"<BlameReport: first wrong gate {node_label(self.node, self.number)}, "
+                f"input {self.input_name}>")
+
+    def _repr_html_(self) -> str:
+        return report_html(f"wrong gate: {node_label(self.node, self.number)}, input "
+                           f"{self.input_name}", False, self.text())
 
     def text(self) -> str:
         """A plain-text account, one fact per line."""

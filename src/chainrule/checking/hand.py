@@ -25,6 +25,7 @@ from ..primitive import REGISTRY, Primitive
 from ..scalar import Scalar
 from ..tensor import ARRAY_MODE, Tensor
 from .numeric import central_difference
+from .report_html import report_html
 
 
 def _fmt(x: Any) -> str:
@@ -81,6 +82,18 @@ class HandCheckReport:
     @property
     def ok(self) -> bool:
         return not self.wrong
+
+    def __repr__(self) -> str:
+        where = f"{len(self.names)} partial(s) at {self.n_points} point(s)"
+        if self.ok:
+            return f"<HandCheckReport: right: {where}>"
+        hidden = f"; the given point hides {', '.join(self.hidden)}" if self.hidden else ""
+        return f"<HandCheckReport: WRONG: {', '.join(self.wrong)} ({where}){hidden}>"
+
+    def _repr_html_(self) -> str:
+        verdict = ("right: every partial agrees with the engine" if self.ok else
+                   "wrong: " + ", ".join(f"d/d{n}" for n in self.wrong))
+        return report_html(verdict, self.ok, self.text())
 
     def failures(self, name: str) -> list[PartialRow]:
         """The rows where partial ``name`` is wrong."""
@@ -258,6 +271,16 @@ class LocalCheckReport:
     @property
     def n_wrong(self) -> int:
         return sum(not r.ok for r in self.rows)
+
+    def __repr__(self) -> str:
+        verdict = ("right" if self.ok else
+                   f"WRONG at {self.n_wrong} of {len(self.rows)} points")
+        return f"<LocalCheckReport: {self.op.name} gate, {self.formula}: {verdict}>"
+
+    def _repr_html_(self) -> str:
+        verdict = (f"right: {self.formula} agrees with the {self.op.name} rule" if self.ok
+                   else f"wrong at {self.n_wrong} of {len(self.rows)} points: {self.formula}")
+        return report_html(verdict, self.ok, self.text())
 
     def text(self) -> str:
         """A verdict naming the gate, then the values side by side."""

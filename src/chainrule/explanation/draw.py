@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import pathlib
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -119,15 +120,39 @@ def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _legend() -> str:
+def _legend(kinds: set[str]) -> str:
+    """One row of coloured boxes, for the kinds this graph uses only."""
     cells = "".join(
-        f'<tr><td bgcolor="{fill}" color="{border}" border="1">{html.escape(text)}</td></tr>'
-        for fill, border, text in COLOURS.values())
+        f'<td bgcolor="{fill}" color="{border}" border="1">{html.escape(text)}</td>'
+        for kind, (fill, border, text) in COLOURS.items() if kind in kinds)
     return ('  legend [shape=plaintext, style=filled, fillcolor=white, margin=0, '
             'label=<<table border="0" cellspacing="3" '
-            f'cellpadding="4"><tr><td><b>legend</b></td></tr>{cells}'
-            '<tr><td><font point-size="9">edge label: local gradient<br/>'
+            f'cellpadding="3"><tr><td><b>legend</b></td>{cells}'
+            '<td><font point-size="9">edge label: local gradient<br/>'
             'grad: d output / d node</font></td></tr></table>>];')
+
+
+def _leaf_dot(leaf: Node, params: Any) -> str:
+    """A leaf drawn as itself: its name, kind, value and its own ``.grad`` (not the seed
+    of a backward pass from it)."""
+    kind = "input" if leaf.needs else "constant"
+    if kind == "input" and (id(leaf) in _param_ids(params) or
+                            type(leaf).__name__ == "Parameter"):
+        kind = "parameter"
+    fill, border, _ = COLOURS[kind]
+    esc = html.escape
+    rows = [f'<b>{esc(leaf.name or "(unnamed)")}</b> <font color="#6b7280">{kind}</font>']
+    if isinstance(leaf.value, np.ndarray):
+        rows.append(f"shape {esc(str(leaf.value.shape))}")
+    rows.append("value " + _lines(leaf.value))
+    grad = leaf.grad
+    rows.append('<font color="#b91c1c">grad ' + ("None (no backward pass has reached it)"
+                                                 if grad is None else _lines(grad)) + "</font>")
+    cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
+    return ('digraph chainrule {\n  graph [bgcolor="white", pad=0.1];\n'
+            '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];\n'
+            f'  n0 [label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+            f'{cells}</table>>, fillcolor="{fill}", color="{border}"];\n}}\n')
 
 
 def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
@@ -150,6 +175,8 @@ def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
     """
     if max_nodes < 2:
         raise ValueError(f"to_dot: max_nodes must be at least 2, got {max_nodes}")
+    if isinstance(output, Node) and output.prim is None:
+        return _leaf_dot(output, params)
     trace = Trace(output)
     order = trace.order
     pids = _param_ids(params)
@@ -174,15 +201,16 @@ def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
         '  edge [fontname="Helvetica", fontsize=9, color="#6b7280", fontcolor="#374151", '
         'arrowsize=0.7];',
     ]
-    if legend:
-        lines.append(_legend())
+    legend_at = len(lines)
     if trace.seed_note:
         lines.append(f"  // {trace.seed_note}")
     const_count = 0
     to_elided: set[int] = set()
+    kinds: set[str] = set()
     for k in sorted(kept):
         node = order[k]
         kind = _kind(trace, node, pids)
+        kinds.add(kind)
         fill, border, _ = COLOURS[kind]
         label = _label(trace, node, kind, tangents.get(id(node)), wrt_name)
         lines.append(f'  n{k} [label={label}, fillcolor="{fill}", '
@@ -205,6 +233,7 @@ def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
                     lines.append(f'  n{pk} -> n{k} [style=dashed, color="#9ca3af"];')
             else:
                 const_count += 1
+                kinds.add("constant")
                 fill, border, _ = COLOURS["constant"]
                 text = fmt(p) if isinstance(p, np.ndarray) else _short(p)
                 lines.append(f'  c{const_count} [label={_quote(text)}, shape=ellipse, '
@@ -223,6 +252,8 @@ def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
                      'shape=box, style="dashed,rounded", color="#6b7280", fontcolor="#374151"];')
         lines.extend(f'  n{pk} -> elided [style=dashed];' for pk in sorted(from_kept))
         lines.extend(f'  elided -> n{k} [style=dashed];' for k in sorted(to_elided))
+    if legend:
+        lines.insert(legend_at, _legend(kinds))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -286,13 +317,35 @@ def to_svg(output: Node, *, max_nodes: int = 200, params: Any = None) -> str:
     return _run_dot(to_dot(output, max_nodes=max_nodes, params=params), "svg").decode()
 
 
+def fit_width(svg: str) -> str:
+    """Graphviz's SVG scaled to its container: never wider than the column, never larger
+    than its natural size (``width="100%"`` with a ``max-width``)."""
+    m = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if m is None:
+        return svg
+    return (svg[:m.start()] + f'<svg width="100%" style="max-width:{m.group(1)}pt;'
+            f'height:auto"' + svg[m.end():])
+
+
 def svg_or_none(output: Node, max_nodes: int = 60) -> str | None:
-    """SVG for Jupyter's ``_repr_svg_``: None (so Jupyter shows the text repr) when
-    Graphviz is missing or fails."""
+    """SVG for Jupyter's ``_repr_svg_``, scaled to the output column: None (so Jupyter
+    shows the text repr) when Graphviz is missing or fails."""
     try:
-        return _run_dot(to_dot(output, max_nodes=max_nodes), "svg", timeout=30.0).decode()
+        svg = _run_dot(to_dot(output, max_nodes=max_nodes), "svg", timeout=30.0).decode()
     except (GraphvizNotFound, RuntimeError, subprocess.TimeoutExpired, OSError):
         return None
+    return fit_width(svg)
+
+
+def html_or_none(output: Node, max_nodes: int = 60) -> str | None:
+    """HTML for Jupyter's ``_repr_html_``: the picture scaled to the column, with its full
+    size one click away (a ``<details>`` below it); None without Graphviz."""
+    svg = svg_or_none(output, max_nodes)
+    if svg is None:
+        return None
+    full = svg.replace('width="100%" style="max-width:', 'style="width:', 1)
+    return ('<div class="chainrule-graph">' + svg + '<details><summary>full size</summary>'
+            '<div style="overflow:auto;max-height:90vh">' + full + "</div></details></div>")
 
 
 __all__ = ["GraphvizNotFound", "render", "to_dot", "to_svg"]

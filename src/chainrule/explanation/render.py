@@ -139,6 +139,10 @@ class Explanation:
             out.append("</table><br/>")
         if self.notes:
             out.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in self.notes) + "</ul>")
+        if self._trace is not None:
+            out.append("<p><i>Step through it, or test yourself: <code>display(e.page())</code>"
+                       ", <code>e.page(exercise=True)</code>; as LaTeX: <code>e.latex()</code>"
+                       "</i></p>")
         out.append("</div>")
         return "\n".join(out)
 
