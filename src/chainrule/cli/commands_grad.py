@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core import Node
 from ..layout import clip, table_width, wrap
+from . import page_options
 from .formula import CONSTANTS, FUNCTIONS
 from .problem import (
     CheckResult,
@@ -63,6 +64,8 @@ def cmd_grad(args: argparse.Namespace, out: TextIO, style: Style) -> int:
         report["explain"] = explanation.to_dict()
     if args.graph:
         report["graph"] = str(_render(y, args.graph))
+    made, made_lines = page_options.write_outputs(args, y)
+    report.update(made)
 
     if args.json:
         out.write(json.dumps(json_safe(report), indent=2, allow_nan=False) + "\n")
@@ -78,6 +81,7 @@ def cmd_grad(args: argparse.Namespace, out: TextIO, style: Style) -> int:
             out.write("\n" + wrap(_check_line(check, args.random, style), style.width, "  ") + "\n")
         if args.graph:
             out.write(wrap(f"\ngraph written to {report['graph']}", style.width) + "\n")
+        out.writelines(f"\n{line}\n" for line in made_lines)
     finite = math.isfinite(value) and all(np.all(np.isfinite(g)) for g in grads.values())
     if not finite:
         sys.stderr.write(style("chainrule: the value or a gradient is not finite (inf or "
@@ -89,7 +93,7 @@ def cmd_grad(args: argparse.Namespace, out: TextIO, style: Style) -> int:
 
 def _cmd_jacobian(args: argparse.Namespace, problem: Problem, out: TextIO,
                   style: Style) -> int:
-    for flag in ("explain", "graph", "check", "hessian"):
+    for flag in ("explain", "graph", "check", "hessian", "page", "latex"):
         if getattr(args, flag):
             raise UsageError(f"--jacobian does not combine with --{flag}")
     value, jac = jacobian_of(problem)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 import sys
-from typing import TextIO
+from typing import TextIO, cast
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from ..checking.gradcheck import gradcheck
 from ..checking.hand import check_hand_gradients, check_local_gradient
 from ..core import Node
 from ..explanation.draw import GraphvizNotFound, render
+from ..explanation.render import Explanation
 from ..explanation.steps import explain
 from ..layout import wrap
 from ..scalar import Scalar
@@ -71,7 +72,9 @@ def _pictures(y: Node, folder: pathlib.Path, stem: str, say: _Printer) -> list[p
         except GraphvizNotFound:
             say(f"  note: Graphviz's dot program is not installed, so {stem}{suffix} was "
                 "not drawn (the .dot file was)", "yellow")
-            break
+            return made
+    steps = cast(Explanation, explain(cast("Scalar | Tensor", y)))  # reverse mode
+    made.append(steps.page(folder / f"{stem}.html"))
     return made
 
 

@@ -11,6 +11,8 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
+from .page_options import add_options as add_page_options
+
 EXAMPLES = """\
 examples:
   chainrule grad "1/(2 + sin(x1*w1)**2 + cos(x2*w2))" \\
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--explain", action="store_true",
                    help="show the gate table and every forward and backward step")
     g.add_argument("--graph", metavar="FILE", help="write the graph picture (.svg, .png, .dot)")
+    add_page_options(g)
     g.add_argument("--check", action="store_true",
                    help="check against central differences here and at random points")
     g.add_argument("--hessian", action="store_true", help="also the matrix of second "

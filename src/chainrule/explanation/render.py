@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import pathlib
+from collections.abc import Callable
 from typing import Any
 
 from ..formatting import fmt, jsonable
@@ -32,9 +33,13 @@ class Explanation:
 
     def __init__(self, *, title: str, scalar: bool, gates: list[dict], forward: list[dict],
                  backward: list[dict], gradients: list[dict], notes: list[str],
-                 elided: dict[str, int], trace: Any = None) -> None:
+                 elided: dict[str, int], trace: Any = None,
+                 pager: Callable[..., Any] | None = None) -> None:
         self.title = title
         self._trace = trace
+        # the page maker (page.build), handed in by cr.explain: the page module draws
+        # with draw.py, which sits above this module
+        self._pager = pager
         self.scalar = scalar
         self.gates = gates
         self.forward = forward
@@ -157,10 +162,9 @@ class Explanation:
         :class:`~chainrule.explanation.page.Page` that a notebook shows inline. Raises
         GraphvizNotFound when Graphviz's ``dot`` is missing.
         """
-        from .page import build
-        if self._trace is None:
+        if self._trace is None or self._pager is None:
             raise ValueError("page: this Explanation was not made by cr.explain")
-        return build(self._trace, path, exercise=exercise)
+        return self._pager(self._trace, path, exercise=exercise)
 
     def latex(self, *, document: bool = False) -> str:
         """The gate table, the forward and backward steps and the gradients as LaTeX

@@ -24,6 +24,7 @@ from ..formatting import fmt
 from ..scalar import Scalar
 from ..tensor import Tensor
 from .formulas import _scalar_constant, gate, gate_text, local_formula, vjp_formula
+from .page import build as build_page
 from .render import Explanation
 from .tangents import TangentTable, explain_forward
 from .trace import Trace, is_input, n_inputs
@@ -167,7 +168,7 @@ def explain(output: Scalar | Tensor, *, wrt: Any = (), seed: Any = None,
     return Explanation(title=title, scalar=scalar, gates=list(gates.values()),
                        forward=forward, backward=backward, gradients=gradients,
                        notes=notes, elided={k: v for k, v in elided.items() if v},
-                       trace=trace)
+                       trace=trace, pager=build_page)
 
 
 def _pattern(p: Any) -> Any:
