@@ -343,6 +343,7 @@ def html_or_none(output: Node, max_nodes: int = 60) -> str | None:
     svg = svg_or_none(output, max_nodes)
     if svg is None:
         return None
+    svg = svg[svg.find("<svg"):]  # no XML prolog inside HTML
     full = svg.replace('width="100%" style="max-width:', 'style="width:', 1)
     return ('<div class="chainrule-graph">' + svg + '<details><summary>full size</summary>'
             '<div style="overflow:auto;max-height:90vh">' + full + "</div></details></div>")
