@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test lint typecheck docs bench example wheel clean
+.PHONY: demo test lint typecheck docs bench example wheel clean graphviz page-tools
 
 $(VENV)/.base:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,18 @@ graphviz:
 	      || echo "note: could not install graphviz; SVG/PNG tests will be skipped"; \
 	  else echo "note: graphviz's dot is missing; SVG/PNG tests will be skipped"; fi; }
 
+# Chromium runs the interactive page's tests (through Playwright); pdflatex and pdftoppm
+# compile the LaTeX test's output and look at it. Installed where missing and we may.
+PAGE_TOOLS := chromium pdflatex pdftoppm
+page-tools:
+	@missing=; for t in $(PAGE_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq chromium texlive-latex-base \
+	      texlive-latex-recommended poppler-utils >/dev/null) \
+	      || echo "note: could not install$$missing; the page/LaTeX tests that need them will be skipped"; \
+	  else echo "note:$$missing missing; the page/LaTeX tests that need them will be skipped"; fi; fi
+
 demo: $(VENV)/.base graphviz
 	$(VENV)/bin/chainrule demo
 
@@ -43,7 +55,7 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.test graphviz lint typecheck
+test: $(VENV)/.test graphviz page-tools lint typecheck
 	$(PY) -m pytest --cov=chainrule --cov-branch --cov-report=term-missing:skip-covered
 	$(PY) tests/coverage_gate.py
 	$(MAKE) --no-print-directory docs

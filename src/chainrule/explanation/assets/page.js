@@ -179,22 +179,20 @@
     nodes.forEach(function (n, k) {
       var rec = labels[k];
       var on = nodeStep[k] <= cur;
-      if (rec.value) rec.value[0].textContent = on ? rec.value[1] : "value = ?";
-      if (rec.grad) rec.grad[0].textContent = grads[k] !== undefined ? "grad = " + grads[k] : "grad = ?";
-      if (rec.g) {
-        rec.g.classList.toggle("pending", !on);
-        rec.g.classList.remove("cur", "target");
-      }
+      if (rec.value) setText(rec.value[0], on ? rec.value[1] : "value = ?");
+      if (rec.grad) setText(rec.grad[0], grads[k] !== undefined ? "grad = " + grads[k] : "grad = ?");
+      if (rec.g) setClass(rec.g, on ? "node" : "node pending");
     });
     Object.keys(edgeLabels).forEach(function (i) {
       i = +i;
       var g = document.getElementById(steps[i].edge);
-      if (g) g.classList.remove("cur");
-      edgeLabels[i].forEach(function (t) { t.style.visibility = shown(i) ? "visible" : "hidden"; });
+      if (g) setClass(g, "edge");
+      var vis = shown(i) ? "visible" : "hidden";
+      edgeLabels[i].forEach(function (t) { if (t.style.visibility !== vis) t.style.visibility = vis; });
     });
     rows.forEach(function (tr, i) {
-      tr.classList.toggle("cur", i === cur);
-      tr.lastChild.textContent = shown(i) ? steps[i].text : (i === cur ? "your turn" : "");
+      setClass(tr, i === cur ? "cur" : "");
+      setText(tr.lastChild, shown(i) ? steps[i].text : (i === cur ? "your turn" : ""));
     });
     var s = steps[cur];
     exBox.hidden = true;
@@ -232,6 +230,13 @@
     }
     follow(s);
     rows[cur].scrollIntoView({ block: "nearest" });
+  }
+
+  // DOM writes only where something changed: a 500-node page steps without re-layout
+  function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+  function setClass(el, cls) {
+    var now = el.getAttribute("class") || "";
+    if (now !== cls) el.setAttribute("class", cls);
   }
 
   function line(text, cls) {
