@@ -91,6 +91,7 @@ def walk(page, f):
     panel = page.locator("#panel")
     assert "Press Next" in panel.inner_text()            # opens before the first step
     assert "value = ?" in texts(page, "n0")
+    assert "upstream" not in page.locator("#steps").inner_text()     # nothing computed yet
     for k, node in enumerate(t.order):
         page.keyboard.press("ArrowRight")
         shown = panel.inner_text()

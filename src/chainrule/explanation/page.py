@@ -299,8 +299,10 @@ def page_html(trace: Trace, *, exercise: bool = False, title: str = "") -> str:
 <section id="side" aria-label="steps">
 <div id="panel" aria-live="polite"></div>
 <div id="exercise" hidden></div>
-<table id="steps"><caption>Steps</caption><thead><tr><th>#</th><th>pass</th><th>node</th>
-<th>what happens</th></tr></thead><tbody></tbody></table>
+<div id="steps-box"><table id="steps"><caption>Steps</caption>
+<colgroup><col class="n"><col class="pass"><col class="who"><col></colgroup>
+<thead><tr><th>#</th><th>pass</th><th>node</th><th>what happens</th></tr></thead>
+<tbody></tbody></table></div>
 </section></main>
 <script type="application/json" id="chainrule-data">{payload}</script>
 <script>{_asset('page.js')}</script>

@@ -158,9 +158,17 @@
     var tr = document.createElement("tr");
     var pass = s.kind === "forward" ? "forward" : "backward";
     var who = s.kind === "edge" ? s.output + " \u2192 " + s.input : nodes[s.node].name;
-    [String(i + 1), pass, who, ""].forEach(function (c) {
+    [String(i + 1), pass, who].forEach(function (c) {
       var td = document.createElement("td"); td.textContent = c; tr.appendChild(td);
     });
+    // the step's text is there from the start, hidden (not removed) until its step: a
+    // step then changes what is painted, never the table's layout
+    var td = document.createElement("td"), text = document.createElement("span");
+    var turn = document.createElement("span");
+    text.className = "text"; turn.className = "turn";
+    text.textContent = data.exercise && s.kind === "edge" ? "" : s.text;
+    turn.textContent = "your turn";
+    td.appendChild(text); td.appendChild(turn); tr.appendChild(td);
     tr.addEventListener("click", function () { go(i); });
     tbody.appendChild(tr);
     return tr;
@@ -191,8 +199,9 @@
       edgeLabels[i].forEach(function (t) { if (t.style.visibility !== vis) t.style.visibility = vis; });
     });
     rows.forEach(function (tr, i) {
-      setClass(tr, i === cur ? "cur" : "");
-      setText(tr.lastChild, shown(i) ? steps[i].text : (i === cur ? "your turn" : ""));
+      var on = shown(i);
+      setClass(tr, (i === cur ? "cur " : "") + (on ? "done" : i === cur ? "turn" : "future"));
+      if (on && data.exercise) setText(tr.lastChild.firstChild, steps[i].text);
     });
     var s = steps[cur];
     exBox.hidden = true;
