@@ -9,6 +9,7 @@ import re
 import shutil
 
 import pytest
+from homework_graphs import problem1
 
 import chainrule as cr
 from chainrule.explanation.page import Page, page_data
@@ -17,12 +18,6 @@ from chainrule.explanation.trace import Trace
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed")
-
-
-def problem1():
-    x1, w1 = cr.Scalar(math.pi / 2, "x1"), cr.Scalar(1.0, "w1")
-    x2, w2 = cr.Scalar(math.pi / 2, "x2"), cr.Scalar(1.0, "w2")
-    return 1 / (2 + cr.sin(x1 * w1) ** 2 + cr.cos(x2 * w2))
 
 
 def test_steps_in_the_learners_notation():

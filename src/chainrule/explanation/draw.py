@@ -67,7 +67,9 @@ def _kind(trace: Trace, node: Node, params: set[int]) -> str:
     return kind
 
 
-def _label(trace: Trace, node: Node, kind: str, tangent: Any = None, wrt: str = "") -> str:
+def label_head(trace: Trace, node: Node, kind: str) -> list[str]:
+    """A node label's first rows: ``v5 = x2 * w2  mul`` (or ``x1 input``), then its shape
+    for a Tensor."""
     esc = html.escape
     name = esc(trace.name(node))
     if node.prim is not None:
@@ -77,17 +79,27 @@ def _label(trace: Trace, node: Node, kind: str, tangent: Any = None, wrt: str = 
     else:
         head = f'<b>{name}</b> <font color="#6b7280">{esc(kind)}</font>'
     rows = [head]
+    if isinstance(node.value, np.ndarray):
+        rows.append(f"shape {esc(str(node.value.shape))}")
+    return rows
+
+
+def label_table(rows: list[str]) -> str:
+    """Rows of an HTML-like label as one left-aligned borderless table."""
+    cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{cells}</table>>'
+
+
+def _label(trace: Trace, node: Node, kind: str, tangent: Any = None, wrt: str = "") -> str:
+    rows = label_head(trace, node, kind)
     value = node.value
-    if isinstance(value, np.ndarray):
-        rows.append(f"shape {esc(str(value.shape))}")
     rows.append("value " + _lines(value))
     grad = trace.grads.get(id(node))
     if grad is not None:
         rows.append(f'<font color="#b91c1c">grad {_lines(grad)}</font>')
     if tangent is not None:
         rows.append(f'<font color="#1d4ed8">d/d{html.escape(wrt)} {_lines(tangent)}</font>')
-    cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
-    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{cells}</table>>'
+    return label_table(rows)
 
 
 def _lines(v: Any) -> str:
@@ -120,6 +132,21 @@ def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def node_line(nid: str, label: str, kind: str, attrs: str = "") -> str:
+    """One node of the picture in ``kind``'s colours (``label``: DOT, quoted or HTML-like;
+    ``attrs``: more DOT attributes, each ending in ``, ``)."""
+    fill, border, _ = COLOURS[kind]
+    return f'  {nid} [{attrs}label={label}, fillcolor="{fill}", color="{border}"];'
+
+
+def constant_lines(cid: str, text: str, to: str) -> list[str]:
+    """A constant input (``2`` in ``2 + x``): a small grey ellipse, a dashed edge."""
+    fill, border, _ = COLOURS["constant"]
+    return [f'  {cid} [label={_quote(text)}, shape=ellipse, fillcolor="{fill}", '
+            f'color="{border}", fontsize=9, width=0.3, height=0.25, margin="0.03,0.01"];',
+            f'  {cid} -> {to} [style=dashed, color="#9ca3af"];']
+
+
 def _legend(kinds: set[str]) -> str:
     """One row of coloured boxes, for the kinds this graph uses only."""
     cells = "".join(
@@ -139,7 +166,6 @@ def _leaf_dot(leaf: Node, params: Any) -> str:
     if kind == "input" and (id(leaf) in _param_ids(params) or
                             type(leaf).__name__ == "Parameter"):
         kind = "parameter"
-    fill, border, _ = COLOURS[kind]
     esc = html.escape
     rows = [f'<b>{esc(leaf.name or "(unnamed)")}</b> <font color="#6b7280">{kind}</font>']
     if isinstance(leaf.value, np.ndarray):
@@ -148,11 +174,9 @@ def _leaf_dot(leaf: Node, params: Any) -> str:
     grad = leaf.grad
     rows.append('<font color="#b91c1c">grad ' + ("None (no backward pass has reached it)"
                                                  if grad is None else _lines(grad)) + "</font>")
-    cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
     return ('digraph chainrule {\n  graph [bgcolor="white", pad=0.1];\n'
             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];\n'
-            f'  n0 [label=<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-            f'{cells}</table>>, fillcolor="{fill}", color="{border}"];\n}}\n')
+            f'{node_line("n0", label_table(rows), kind)}\n}}\n')
 
 
 def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
@@ -211,10 +235,8 @@ def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
         node = order[k]
         kind = _kind(trace, node, pids)
         kinds.add(kind)
-        fill, border, _ = COLOURS[kind]
         label = _label(trace, node, kind, tangents.get(id(node)), wrt_name)
-        lines.append(f'  n{k} [label={label}, fillcolor="{fill}", '
-                     f'color="{border}"];')
+        lines.append(node_line(f"n{k}", label, kind))
         if node.prim is None:
             continue
         for i, p in enumerate(node.parents[:n_inputs(node)]):
@@ -234,12 +256,8 @@ def to_dot(output: Node, *, max_nodes: int = 200, params: Any = None,
             else:
                 const_count += 1
                 kinds.add("constant")
-                fill, border, _ = COLOURS["constant"]
                 text = fmt(p) if isinstance(p, np.ndarray) else _short(p)
-                lines.append(f'  c{const_count} [label={_quote(text)}, shape=ellipse, '
-                             f'fillcolor="{fill}", color="{border}", fontsize=9, '
-                             f'width=0.3, height=0.25, margin="0.03,0.01"];')
-                lines.append(f'  c{const_count} -> n{k} [style=dashed, color="#9ca3af"];')
+                lines += constant_lines(f"c{const_count}", text, f"n{k}")
     if elided:
         from_kept: set[int] = set()
         for k in range(n):

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core import Node
 from ..formatting import fmt
-from .draw import COLOURS, _kind, _quote, _run_dot
+from .draw import _kind, _quote, _run_dot, constant_lines, label_head, label_table, node_line
 from .formulas import _node_mapping, local_formula, substitute, vjp_formula
 from .trace import Trace, is_input, n_inputs
 
@@ -183,10 +183,8 @@ def page_dot(trace: Trace) -> str:
     cloned = {id(n) for n in order if n.prim is None and uses.get(id(n), 0) > _MAX_EDGES_OUT}
     const = 0
     for k, node in enumerate(order):
-        kind = _kind(trace, node, set())
-        fill, border, _ = COLOURS[kind]
-        lines.append(f'  n{k} [id="n{k}", label={data_nodes[k]}, fillcolor="{fill}", '
-                     f'color="{border}"];')
+        lines.append(node_line(f"n{k}", data_nodes[k], _kind(trace, node, set()),
+                               f'id="n{k}", '))
         if node.prim is None:
             continue
         for i, p in enumerate(node.parents[:n_inputs(node)]):
@@ -197,10 +195,9 @@ def page_dot(trace: Trace) -> str:
                     uses[id(p)] = -1  # the first use is drawn from the node itself
                 elif id(p) in cloned:
                     src = f"n{pk}c{k}_{i}"
-                    fill, border, _ = COLOURS[_kind(trace, p, set())]
-                    lines.append(f'  {src} [label={_quote(trace.name(p) + " (again)")}, '
-                                 f'fillcolor="{fill}", color="{border}", style="rounded,'
-                                 f'filled,dashed", fontsize=9];')
+                    lines.append(node_line(src, _quote(trace.name(p) + " (again)"),
+                                           _kind(trace, p, set()),
+                                           'style="rounded,filled,dashed", fontsize=9, '))
                 if is_input(p):
                     label = _edge_text(trace, node, i)
                     lines.append(f'  {src} -> n{k} [id="e{k}_{i}", '
@@ -209,11 +206,7 @@ def page_dot(trace: Trace) -> str:
                     lines.append(f'  {src} -> n{k} [style=dashed, color="#9ca3af"];')
             else:
                 const += 1
-                fill, border, _ = COLOURS["constant"]
-                lines.append(f'  c{const} [label={_quote(fmt(p))}, shape=ellipse, '
-                             f'fillcolor="{fill}", color="{border}", fontsize=9, width=0.3, '
-                             f'height=0.25, margin="0.03,0.01"];')
-                lines.append(f'  c{const} -> n{k} [style=dashed, color="#9ca3af"];')
+                lines += constant_lines(f"c{const}", fmt(p), f"n{k}")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -229,27 +222,15 @@ def _edge_text(trace: Trace, node: Node, i: int) -> str:
 def page_data_labels(trace: Trace) -> list[str]:
     """Each node's HTML-like label: its name and gate, ``value = ...`` and ``grad = ...``
     lines (one text element each, so that the script can hide and show them)."""
-    esc = html.escape
     out = []
     for node in trace.order:
-        name = esc(trace.name(node))
-        if node.prim is not None:
-            expr = substitute(node.prim.expr, _node_mapping(trace, node))
-            head = (f'<b>{name}</b> = {esc(expr)}  <font color="#6b7280" point-size="9">'
-                    f'{esc(node.prim.name)}</font>')
-        else:
-            head = f'<b>{name}</b> <font color="#6b7280">{esc(trace.kind(node))}</font>'
-        rows = [head]
-        if isinstance(node.value, np.ndarray):
-            rows.append(f"shape {esc(str(node.value.shape))}")
-        rows.append("value = " + esc(fmt(node.value)))
+        rows = label_head(trace, node, trace.kind(node))
+        rows.append("value = " + html.escape(fmt(node.value)))
         got = trace.received.get(id(node), [])
         if id(node) in trace.grads:
             g = _sum_text(got) if len(got) > 1 else fmt(trace.grads[id(node)])
-            rows.append(f'<font color="#b91c1c">grad = {esc(g)}</font>')
-        cells = "".join(f'<tr><td align="left">{r}</td></tr>' for r in rows)
-        out.append(f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-                   f'{cells}</table>>')
+            rows.append(f'<font color="#b91c1c">grad = {html.escape(g)}</font>')
+        out.append(label_table(rows))
     return out
 
 
