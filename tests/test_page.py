@@ -5,6 +5,7 @@ checked against the engine's own pass (the explanation's trace)."""
 from __future__ import annotations
 
 import io
+import math
 import os
 import shutil
 
@@ -272,3 +273,26 @@ def test_500_nodes_usable(open_page):
     page.get_by_role("button", name="Zoom in").click()
     zoomed = page.evaluate("document.querySelector('#graph svg').getAttribute('viewBox')")
     assert float(zoomed.split()[2]) < float(fitted.split()[2])
+
+
+def odd_graphs():
+    x = cr.Scalar(0.0, "x")
+    yield "inf local gradient", cr.sqrt(x) + cr.log(x * 0 + math.inf), "inf"
+    yield "a leaf", cr.Scalar(2.0, "x"), "x = 2.0 (output)"
+    yield "no gradient", cr.sum(cr.tensor([1.0, 2.0]) * 2), "6.0"
+    y = cr.Scalar(float("nan"), "y")
+    yield "nan", y * y, "nan"
+
+
+@pytest.mark.parametrize("case", list(odd_graphs()), ids=lambda c: c[0])
+def test_odd_graphs_step_to_the_end_without_errors(open_page, case):
+    _, f, shown = case
+    page = open_page(f, exercise=True)
+    n = page.evaluate("JSON.parse(document.getElementById('chainrule-data').textContent)"
+                      ".steps.length")
+    seen = []
+    for _ in range(n + 1):
+        page.keyboard.press("ArrowRight")
+        seen.append(page.locator("#panel").inner_text())
+    assert any(shown in s for s in seen), seen
+    assert seen[-1].startswith("Done")

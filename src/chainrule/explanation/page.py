@@ -147,7 +147,7 @@ def _variables(trace: Trace, node: Node) -> dict[str, float]:
     inputs' names (``v7``), and the gate table's symbols (``x``, or ``x``, ``y``)."""
     n = n_inputs(node)
     inputs = [(s, p) for s, p in zip(_symbols(node), node.parents[:n])
-              if isinstance(p, Node) and np.ndim(p.value) == 0]
+              if isinstance(p, Node) and np.ndim(p.value) == 0 and _finite(p.value)]
     out: dict[str, float] = {}
     live = [(s, p) for s, p in inputs if is_input(p)]
     for s, p in inputs:
@@ -311,7 +311,8 @@ class Page:
                 'title="chainrule: backpropagation, step by step"></iframe>')
 
     def __repr__(self) -> str:
-        return f"<Page: {self.n_steps} steps, {len(self.html):,} characters of HTML>"
+        steps = "1 step" if self.n_steps == 1 else f"{self.n_steps} steps"
+        return f"<Page: {steps}, {len(self.html):,} characters of HTML>"
 
 
 def build(trace: Trace, path: str | pathlib.Path | None = None, *,
