@@ -139,8 +139,8 @@ def test_numpy_signatures_of_reshape_and_broadcast_to():
 
 def test_unsupported_ufunc_raises_rather_than_dropping_the_graph():
     x = cr.tensor(X, requires_grad=True)
-    with pytest.raises(TypeError, match="arctan"):
-        np.arctan(x)
+    with pytest.raises(TypeError, match="np.spacing has no chainrule derivative rule"):
+        np.spacing(x)
 
 
 def test_ufunc_out_argument_is_refused():

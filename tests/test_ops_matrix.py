@@ -213,6 +213,20 @@ def _sum_to_cases():
                  lambda x, t=t: _sum_to_ref(x, t), (s,)) for s, t in specs]
 
 
+def _clip_cases():
+    cases = [Case("clip", f"{s}-{lo}-{hi}", lambda x, y, z: cr.clip(x, y, z), np.clip,
+                  (s, lo, hi))
+             for s, lo, hi in [((2, 3), (3,), ()), ((3,), (), (1, 3)), ((), (), ())]]
+    cases += [Case("clip", f"{s}-const-{lo}-{hi}", lambda x, a=lo, b=hi: cr.clip(x, a, b),
+                   lambda x, a=lo, b=hi: np.clip(x, a, b), (s,))
+              for s in [(3,), (2, 3)] for lo, hi in [(None, 0.5), (-0.5, None), (-0.5, 0.5)]]
+    return cases
+
+
+def _nan_to_num_cases():
+    return [Case("nan_to_num", str(s), cr.nan_to_num, np.nan_to_num, (s,)) for s in SHAPES]
+
+
 def _np_relu(x):
     return np.maximum(x, 0.0)
 
@@ -260,6 +274,37 @@ SPECS: dict[str, Callable[[], list[Case]]] = {
     "index_add": _index_add_cases,
     "concatenate": _concat_cases,
     "stack": _stack_cases,
+    "arcsin": lambda: _unary("arcsin", cr.arcsin, np.arcsin),
+    "arccos": lambda: _unary("arccos", cr.arccos, np.arccos),
+    "arctan": lambda: _unary("arctan", cr.arctan, np.arctan),
+    "sinh": lambda: _unary("sinh", cr.sinh, np.sinh),
+    "cosh": lambda: _unary("cosh", cr.cosh, np.cosh),
+    "arcsinh": lambda: _unary("arcsinh", cr.arcsinh, np.arcsinh),
+    "arccosh": lambda: _unary("arccosh", cr.arccosh, np.arccosh),
+    "arctanh": lambda: _unary("arctanh", cr.arctanh, np.arctanh),
+    "log1p": lambda: _unary("log1p", cr.log1p, np.log1p),
+    "expm1": lambda: _unary("expm1", cr.expm1, np.expm1),
+    "log2": lambda: _unary("log2", cr.log2, np.log2),
+    "log10": lambda: _unary("log10", cr.log10, np.log10),
+    "exp2": lambda: _unary("exp2", cr.exp2, np.exp2),
+    "cbrt": lambda: _unary("cbrt", cr.cbrt, np.cbrt),
+    "fabs": lambda: _unary("fabs", cr.fabs, np.fabs),
+    "deg2rad": lambda: _unary("deg2rad", cr.deg2rad, np.deg2rad),
+    "rad2deg": lambda: _unary("rad2deg", cr.rad2deg, np.rad2deg),
+    "sinc": lambda: _unary("sinc", cr.sinc, np.sinc),
+    "floor": lambda: _unary("floor", cr.floor, np.floor),
+    "ceil": lambda: _unary("ceil", cr.ceil, np.ceil),
+    "trunc": lambda: _unary("trunc", cr.trunc, np.trunc),
+    "rint": lambda: _unary("rint", cr.rint, np.rint),
+    "arctan2": lambda: _binary("arctan2", cr.arctan2, np.arctan2),
+    "hypot": lambda: _binary("hypot", cr.hypot, np.hypot),
+    "logaddexp": lambda: _binary("logaddexp", cr.logaddexp, np.logaddexp),
+    "logaddexp2": lambda: _binary("logaddexp2", cr.logaddexp2, np.logaddexp2),
+    "remainder": lambda: _binary("remainder", cr.remainder, np.remainder),
+    "fmod": lambda: _binary("fmod", cr.fmod, np.fmod),
+    "floor_divide": lambda: _binary("floor_divide", cr.floor_divide, np.floor_divide),
+    "clip": _clip_cases,
+    "nan_to_num": _nan_to_num_cases,
 }
 
 CASES = [c for op in SPECS for c in SPECS[op]()]

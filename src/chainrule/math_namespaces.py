@@ -27,7 +27,7 @@ def _float_sign(x: float) -> float:
 
 FLOAT = SimpleNamespace(
     sin=math.sin, cos=math.cos, tan=math.tan, exp=math.exp, log=math.log, sqrt=math.sqrt,
-    tanh=math.tanh, sign=_float_sign, value=lambda x: x,
+    tanh=math.tanh, sinh=math.sinh, cosh=math.cosh, sign=_float_sign, value=lambda x: x,
     where=lambda c, a, b: a if c else b,
 )
 
@@ -93,6 +93,7 @@ def _broadcast_to(x: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 ARRAY = SimpleNamespace(
     sin=np.sin, cos=np.cos, tan=np.tan, exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh,
+    sinh=np.sinh, cosh=np.cosh,
     sign=np.sign, value=lambda x: x, where=np.where, abs=np.abs,
     sum=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
     reshape=np.reshape, broadcast_to=_broadcast_to, matmul=np.matmul,

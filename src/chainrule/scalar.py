@@ -17,6 +17,7 @@ from .core.recording import _state
 from .math_namespaces import ARRAY, FLOAT
 from .primitive import Primitive, float_forward
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
+from .rules.special_elementwise import FLOOR_DIVIDE, REMAINDER
 
 _FALLBACK_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
 
@@ -202,6 +203,18 @@ class Scalar(Node):
 
     def __rpow__(self, other):
         return Scalar._apply(POW, (other, self))
+
+    def __mod__(self, other):
+        return Scalar._apply(REMAINDER, (self, other))
+
+    def __rmod__(self, other):
+        return Scalar._apply(REMAINDER, (other, self))
+
+    def __floordiv__(self, other):
+        return Scalar._apply(FLOOR_DIVIDE, (self, other))
+
+    def __rfloordiv__(self, other):
+        return Scalar._apply(FLOOR_DIVIDE, (other, self))
 
     def __neg__(self):
         return _new(-self.value, self, ONE_PARENT, NEG)

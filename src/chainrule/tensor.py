@@ -19,6 +19,7 @@ from .math_namespaces import ARRAY, sum_to_shape
 from .primitive import Primitive
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 from .rules.linalg import MATMUL
+from .rules.special_elementwise import FLOOR_DIVIDE, REMAINDER
 from .rules.structural import GETITEM
 from .shape_checks import check_broadcast, check_matmul, shape_error
 from .tensor_math import TENSOR_MATH
@@ -269,6 +270,18 @@ class Tensor(Node):
 
     def __rpow__(self, other):
         return _binary(POW, other, self)
+
+    def __mod__(self, other):
+        return _binary(REMAINDER, self, other)
+
+    def __rmod__(self, other):
+        return _binary(REMAINDER, other, self)
+
+    def __floordiv__(self, other):
+        return _binary(FLOOR_DIVIDE, self, other)
+
+    def __rfloordiv__(self, other):
+        return _binary(FLOOR_DIVIDE, other, self)
 
     def __matmul__(self, other):
         return _matmul(self, other)

@@ -17,7 +17,7 @@ from .core import Node
 from .math_namespaces import ARRAY
 from .primitive import REGISTRY, apply
 from .rules import elementwise as ew
-from .rules import linalg, reductions, structural
+from .rules import linalg, reductions, special_elementwise, structural  # noqa: F401
 
 
 def _raw(x: Any) -> Any:

@@ -1,6 +1,10 @@
 """The differentiable functions of ``cr`` (``cr.sin``, ``cr.sum``, ``cr.matmul``...), the
 Tensor methods and numpy's functions on Tensors."""
 
-from . import methods
+from . import elementwise, functions  # noqa: F401  (the modules with @custom functions)
+
+functions.expose()
+
+from . import methods  # noqa: E402  (numpy's tables need every cr. function)
 
 methods.install()

@@ -358,4 +358,8 @@ def __getattr__(name: str) -> Callable[..., Any]:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 
-on_register(_expose)
+def expose() -> None:
+    """Generate the ``cr.`` functions of the rule table (now and on every later
+    :func:`~chainrule.primitive.register`); called by :mod:`chainrule.ops` once every
+    module with hand-written ``@custom`` functions is loaded."""
+    on_register(_expose)

@@ -1,0 +1,134 @@
+"""numpy's functions beyond the homework, on Tensors: the conventions at their awkward
+points and the options of their signatures (each supported or refused by name). Values,
+gradients and second derivatives over shapes are in test_ops_matrix.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+def _grad(f, x):
+    t = cr.tensor(x, requires_grad=True)
+    f(t).sum().backward()
+    return t.grad
+
+
+# -- elementwise -----------------------------------------------------------------------------
+
+def test_clip_at_the_bounds_sends_the_gradient_to_x():
+    x = cr.tensor([-1.0, -0.5, 0.0, 0.5, 1.0], requires_grad=True)
+    lo = cr.tensor(-0.5, requires_grad=True)
+    hi = cr.tensor(0.5, requires_grad=True)
+    y = np.clip(x, lo, hi)
+    np.testing.assert_array_equal(y.data, [-0.5, -0.5, 0.0, 0.5, 0.5])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0, 1.0, 0.0])
+    assert (lo.grad, hi.grad) == (1.0, 1.0)
+
+
+def test_clip_with_crossed_bounds_gives_hi_everywhere_as_numpy():
+    x = cr.tensor([-1.0, 0.0, 1.0], requires_grad=True)
+    lo = cr.tensor(0.5, requires_grad=True)
+    hi = cr.tensor(-0.5, requires_grad=True)
+    y = cr.clip(x, lo, hi)
+    np.testing.assert_array_equal(y.data, np.clip([-1.0, 0.0, 1.0], 0.5, -0.5))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+    assert (lo.grad, hi.grad) == (0.0, 3.0)
+
+
+def test_clip_takes_numpys_keyword_spellings_and_refuses_no_bounds_and_out():
+    x = cr.tensor([-2.0, 0.0, 2.0], requires_grad=True)
+    np.testing.assert_array_equal(np.clip(x, min=-1.0).data, [-1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(np.clip(x, max=1.0).data, [-2.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="clip: give a_min, a_max or both"):
+        cr.clip(x)
+    with pytest.raises(TypeError, match="out="):
+        np.clip(x, 0, 1, out=np.empty(3))
+    with pytest.raises(TypeError, match="dtype="):
+        np.clip(x, 0, 1, dtype=np.float32)
+    with pytest.raises(TypeError, match="casting"):
+        np.clip(x, 0, 1, casting="unsafe")
+    with pytest.raises(cr.ShapeError, match="clip"):
+        cr.clip(x, np.zeros(2), 1.0)
+
+
+def test_remainder_at_multiples_takes_the_derivative_from_the_right():
+    x = cr.tensor([-2.0, 0.0, 1.0, 3.0], requires_grad=True)
+    y = cr.tensor(1.0, requires_grad=True)
+    r = x % y
+    np.testing.assert_array_equal(r.data, [0.0, 0.0, 0.0, 0.0])
+    r.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0, 1.0])
+    assert y.grad == -(-2.0 + 0.0 + 1.0 + 3.0)  # -floor(x/y) summed
+
+
+def test_remainder_floor_divide_and_fmod_follow_numpys_signs():
+    a = np.array([-3.5, -1.0, 2.5, 7.0])
+    b = np.array([2.0, -3.0, -1.5, 2.5])
+    ta, tb = cr.tensor(a), cr.tensor(b)
+    np.testing.assert_array_equal((ta % tb).data, a % b)
+    np.testing.assert_array_equal((ta // tb).data, a // b)
+    np.testing.assert_array_equal(np.mod(ta, tb).data, np.mod(a, b))
+    np.testing.assert_array_equal(np.fmod(ta, tb).data, np.fmod(a, b))
+    np.testing.assert_array_equal((7.0 % tb).data, 7.0 % b)
+    np.testing.assert_array_equal((7.0 // tb).data, 7.0 // b)
+
+
+def test_scalar_remainder_and_floor_divide_operators():
+    x = cr.Scalar(2.5)
+    y = x % 1.0 + 7.0 % x + x // 0.5 + 7.0 // x
+    y.backward()
+    assert y.value == pytest.approx(0.5 + 2.0 + 5.0 + 2.0)
+    assert x.grad == 1.0 - 2.0  # d(x % 1) + d(7 % x) = 1 - floor(7 / 2.5)
+    s, t = cr.Scalar(2.5), cr.Scalar(0.75)
+    z = s % t + s // t
+    z.backward()
+    assert (z.value, s.grad, t.grad) == (0.25 + 3.0, 1.0, -3.0)
+
+
+def test_rounding_has_zero_gradient_and_np_round_keeps_decimals():
+    x = np.array([-1.26, 0.5, 1.5, 2.71])
+    for f in (np.floor, np.ceil, np.trunc, np.rint, np.round, np.around):
+        np.testing.assert_array_equal(f(cr.tensor(x)).data, f(x))
+        np.testing.assert_array_equal(_grad(f, x), np.zeros(4))
+    np.testing.assert_array_equal(np.round(cr.tensor(x), 1).data, np.round(x, 1))
+    np.testing.assert_array_equal(np.round(cr.tensor(x), decimals=-1).data, np.round(x, -1))
+    with pytest.raises(TypeError, match="out="):
+        np.round(cr.tensor(x, requires_grad=True), out=np.empty(4))
+
+
+def test_floor_divide_has_zero_gradient_for_both_inputs():
+    x = cr.tensor([2.5, -1.5], requires_grad=True)
+    y = cr.tensor([0.7, 0.4], requires_grad=True)
+    (x // y).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    np.testing.assert_array_equal(y.grad, [0.0, 0.0])
+
+
+def test_sinc_at_zero_is_one_with_derivative_zero():
+    np.testing.assert_allclose(_grad(np.sinc, [0.0, 0.5]), [0.0, -4 / np.pi], rtol=1e-12)
+    x = cr.Scalar(0.0)
+    y = cr.sinc(x)
+    y.backward()
+    assert (y.value, x.grad) == (1.0, 0.0)
+
+
+def test_angle_units_answer_for_both_numpy_spellings():
+    x = np.array([0.0, 90.0, 180.0])
+    np.testing.assert_allclose(np.radians(cr.tensor(x)).data, np.radians(x))
+    np.testing.assert_allclose(_grad(np.radians, x), np.full(3, np.pi / 180))
+    np.testing.assert_allclose(_grad(np.degrees, x), np.full(3, 180 / np.pi))
+
+
+def test_nan_to_num_replaces_like_numpy_and_gives_no_gradient_there():
+    x = np.array([np.nan, np.inf, -np.inf, 1.5])
+    got = np.nan_to_num(cr.tensor(x), nan=-1.0, posinf=9.0, neginf=-9.0)
+    np.testing.assert_array_equal(got.data, [-1.0, 9.0, -9.0, 1.5])
+    np.testing.assert_array_equal(np.nan_to_num(cr.tensor(x)).data, np.nan_to_num(x))
+    np.testing.assert_array_equal(_grad(np.nan_to_num, x), [0.0, 0.0, 0.0, 1.0])
+    with pytest.raises(TypeError, match="copy=False"):
+        cr.nan_to_num(cr.tensor(x), copy=False)
