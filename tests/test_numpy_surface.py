@@ -132,3 +132,95 @@ def test_nan_to_num_replaces_like_numpy_and_gives_no_gradient_there():
     np.testing.assert_array_equal(_grad(np.nan_to_num, x), [0.0, 0.0, 0.0, 1.0])
     with pytest.raises(TypeError, match="copy=False"):
         cr.nan_to_num(cr.tensor(x), copy=False)
+
+
+# -- reductions and running totals ----------------------------------------------------------
+
+@pytest.mark.parametrize("x,expected", [
+    ([2.0, 3.0, 4.0], [12.0, 8.0, 6.0]),
+    ([2.0, 0.0, 4.0], [0.0, 8.0, 0.0]),       # one zero: its gradient is the others' product
+    ([0.0, 3.0, 0.0], [0.0, 0.0, 0.0]),       # two zeros: every gradient is 0
+])
+def test_prod_gradient_is_exact_at_zeros(x, expected):
+    np.testing.assert_array_equal(_grad(np.prod, x), expected)
+
+
+def test_prod_second_order_is_exact_at_a_zero():
+    h = cr.hessian(lambda a: np.prod(a))(np.array([2.0, 0.0, 4.0]))
+    np.testing.assert_array_equal(h, [[0.0, 4.0, 0.0], [4.0, 0.0, 2.0], [0.0, 2.0, 0.0]])
+
+
+def test_cumprod_gradient_and_hessian_are_exact_at_zeros():
+    x = np.array([[1.0, 0.0, 3.0], [2.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(_grad(lambda t: np.cumprod(t, axis=1), x),
+                                  [[1.0, 4.0, 0.0], [1.0, 2.0, 0.0]])
+    h = cr.hessian(lambda a: np.sum(np.cumprod(a)))(np.array([1.0, 0.0, 3.0]))
+    np.testing.assert_array_equal(h, [[0.0, 4.0, 0.0], [4.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def test_running_totals_flatten_without_axis_and_refuse_out_and_dtype():
+    x = np.arange(6.0).reshape(2, 3)
+    assert np.cumsum(cr.tensor(x)).shape == (6,)
+    np.testing.assert_array_equal(np.cumprod(cr.tensor(x) + 1).data, np.cumprod(x + 1))
+    with pytest.raises(TypeError, match="out="):
+        np.cumsum(cr.tensor(x, requires_grad=True), out=np.empty(6))
+    with pytest.raises(TypeError, match="dtype="):
+        np.cumsum(cr.tensor(x), dtype=np.float32)
+
+
+def test_std_of_equal_values_has_gradient_zero_not_nan():
+    np.testing.assert_array_equal(_grad(np.std, [2.0, 2.0, 2.0]), [0.0, 0.0, 0.0])
+    g = _grad(lambda t: np.std(t, axis=1), [[1.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(g, [[0.0, 0.0], [-0.5, 0.5]])
+
+
+def test_var_takes_ddof_or_correction_and_refuses_what_it_cannot_honour():
+    x = np.array([1.0, 2.0, 4.0])
+    t = cr.tensor(x, requires_grad=True)
+    assert np.var(t, correction=1).item() == pytest.approx(np.var(x, ddof=1))
+    assert np.std(t, ddof=1).item() == pytest.approx(np.std(x, ddof=1))
+    with pytest.raises(TypeError, match=r"np.var: options \['where'\]"):
+        np.var(t, where=np.array([True, False, True]))
+    with pytest.raises(TypeError, match="out="):
+        np.std(t, out=np.empty(()))
+
+
+def test_average_weights_returned_and_its_errors():
+    x = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    t = cr.tensor(x, requires_grad=True)
+    avg, total = np.average(t, axis=1, weights=[1.0, 0.0, 1.0], returned=True)
+    np.testing.assert_array_equal(avg.data, [2.0, 5.0])
+    np.testing.assert_array_equal(total.data, [2.0, 2.0])
+    avg, count = np.average(t, axis=0, returned=True)
+    np.testing.assert_array_equal(count, [2.0, 2.0, 2.0])
+    with pytest.raises(ValueError, match="2 weights for axis 1 of length 3"):
+        np.average(t, axis=1, weights=[1.0, 2.0])
+    with pytest.raises(TypeError, match="give 1-D weights and one int axis"):
+        np.average(t, weights=[1.0, 2.0, 3.0])
+    with pytest.raises(ZeroDivisionError, match="weights sum to zero"):
+        np.average(t, axis=1, weights=[1.0, -1.0, 0.0])
+
+
+def test_nan_functions_skip_nans_and_send_them_no_gradient():
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]])
+    for f in (np.nansum, np.nanmean, np.nanmax, np.nanmin):
+        with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning) if f in (
+                np.nanmean, np.nanmax, np.nanmin) else _nothing():
+            expected = f(x, axis=1)
+        with np.errstate(invalid="ignore"):
+            got = f(cr.tensor(x), axis=1)
+        np.testing.assert_array_equal(got.data, expected)
+    np.testing.assert_array_equal(_grad(np.nansum, x), [[1, 0, 1], [0, 0, 0]])
+    np.testing.assert_array_equal(_grad(lambda t: np.nanmax(t, axis=1)[0], x),
+                                  [[0, 0, 1], [0, 0, 0]])
+    np.testing.assert_array_equal(np.nanmin(cr.tensor(x[:1])).data, 1.0)
+    with pytest.raises(TypeError, match=r"np.nansum: options \['initial'\]"):
+        np.nansum(cr.tensor(x), initial=1.0)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -20,6 +20,7 @@ import pytest
 from conftest import numeric_grad, numeric_jacobian, sample_away
 
 import chainrule as cr
+from chainrule.ops.functions import COMPOSITES
 from chainrule.primitive import REGISTRY
 
 SHAPES = [(), (3,), (2, 3), (1, 3)]
@@ -41,10 +42,10 @@ class Case:
         return f"{self.op}-{self.label}"
 
     def inputs(self) -> list[np.ndarray]:
-        prim = REGISTRY[self.op]
+        prim = REGISTRY.get(self.op)    # None for a composite: made of other ops
         rng = np.random.default_rng(zlib.crc32(self.id.encode()))
-        ranges = self.ranges or prim.sample
-        avoid = prim.avoid if self.avoid is None else self.avoid
+        ranges = self.ranges or (prim.sample if prim else ((-2.0, 2.0),))
+        avoid = (prim.avoid if prim else ()) if self.avoid is None else self.avoid
         return [sample_away(rng, *ranges[min(k, len(ranges) - 1)], s, avoid)
                 for k, s in enumerate(self.shapes)]
 
@@ -227,6 +228,44 @@ def _nan_to_num_cases():
     return [Case("nan_to_num", str(s), cr.nan_to_num, np.nan_to_num, (s,)) for s in SHAPES]
 
 
+def _running(op, fn, ref):
+    return [Case(op, f"{s}-axis{a}", lambda x, a=a: fn(x, axis=a),
+                 lambda x, a=a: ref(x, axis=a), (s,))
+            for s in SHAPES[1:] + [(2, 2, 3)] for a in [None, *range(-len(s), len(s))]]
+
+
+def _ddof_cases(op, fn, ref):
+    cases = _reduction(op, fn, ref)
+    cases = [c for c in cases if c.shapes[0] != ()]
+    cases += [Case(op, f"{s}-axis{a}-ddof1", lambda x, a=a: fn(x, axis=a, ddof=1),
+                   lambda x, a=a: ref(x, axis=a, ddof=1), (s,))
+              for s, a in [((3,), None), ((2, 3), 0), ((2, 3), 1), ((2, 3), (0, 1))]]
+    return cases
+
+
+def _average_cases():
+    w = np.array([0.5, 1.0, 2.0])
+    cases = [Case("average", f"{s}-axis{a}", lambda x, a=a: cr.average(x, axis=a),
+                  lambda x, a=a: np.average(x, axis=a), (s,))
+             for s, a in [((3,), None), ((2, 3), 0), ((2, 3), (0, 1))]]
+    cases += [Case("average", "(2, 3)-weights1d", lambda x: cr.average(x, axis=1, weights=w),
+                   lambda x: np.average(x, axis=1, weights=w), ((2, 3),)),
+              Case("average", "(2, 3)-weights-same", lambda x, v: cr.average(x, weights=v),
+                   lambda x, v: np.average(x, weights=v), ((2, 3), (2, 3)),
+                   ranges=((-2.0, 2.0), (0.5, 2.0))),
+              Case("average", "(3, 2)-weights-tensor-axis0",
+                   lambda x, v: cr.average(x, axis=0, weights=v, keepdims=True),
+                   lambda x, v: np.average(x, axis=0, weights=v, keepdims=True),
+                   ((3, 2), (3,)), ranges=((-2.0, 2.0), (0.5, 2.0)))]
+    return cases
+
+
+def _dot_cases():
+    pairs = [((), (3,)), ((3,), ()), ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)),
+             ((2, 3), (3, 4))]
+    return [Case("dot", f"{a}.{b}", cr.dot, np.dot, (a, b)) for a, b in pairs]
+
+
 def _np_relu(x):
     return np.maximum(x, 0.0)
 
@@ -304,6 +343,18 @@ SPECS: dict[str, Callable[[], list[Case]]] = {
     "fmod": lambda: _binary("fmod", cr.fmod, np.fmod),
     "floor_divide": lambda: _binary("floor_divide", cr.floor_divide, np.floor_divide),
     "clip": _clip_cases,
+    "prod": lambda: _reduction("prod", cr.prod, np.prod),
+    "cumsum": lambda: _running("cumsum", cr.cumsum, np.cumsum),
+    "cumprod": lambda: _running("cumprod", cr.cumprod, np.cumprod),
+    "var": lambda: _ddof_cases("var", cr.var, np.var),
+    "std": lambda: _ddof_cases("std", cr.std, np.std),
+    "average": _average_cases,
+    "ptp": lambda: _reduction("ptp", cr.ptp, np.ptp),
+    "nansum": lambda: _reduction("nansum", cr.nansum, np.nansum),
+    "nanmean": lambda: _reduction("nanmean", cr.nanmean, np.nanmean),
+    "nanmax": lambda: _reduction("nanmax", cr.nanmax, np.nanmax),
+    "nanmin": lambda: _reduction("nanmin", cr.nanmin, np.nanmin),
+    "dot": _dot_cases,
     "nan_to_num": _nan_to_num_cases,
 }
 
@@ -312,9 +363,9 @@ SECOND = [c for c in CASES if c.second]
 
 
 def test_every_primitive_has_sample_inputs():
-    missing = sorted(set(REGISTRY) - set(SPECS))
-    assert not missing, f"primitives with no test-matrix entry in SPECS: {missing}"
-    assert not set(SPECS) - set(REGISTRY), "SPECS names an op that is not in REGISTRY"
+    missing = sorted((set(REGISTRY) | set(COMPOSITES)) - set(SPECS))
+    assert not missing, f"primitives and composites with no test-matrix entry in SPECS: {missing}"
+    assert not set(SPECS) - set(REGISTRY) - set(COMPOSITES), "SPECS names an unknown op"
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
