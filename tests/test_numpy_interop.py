@@ -85,28 +85,29 @@ def test_ufunc_with_a_tensor_on_the_right_and_an_array_on_the_left():
 
 
 @pytest.mark.parametrize("fn,name,alternative", [
-    (np.cumsum, "cumsum", "cr.sum"), (np.sort, "sort", "cr.")])
+    (np.fmax, "fmax", "cr.maximum"), (np.linalg.vector_norm, "vector_norm", "cr.norm")])
 def test_unsupported_numpy_function_raises_naming_it_and_an_alternative(fn, name, alternative):
     x = cr.tensor(X, requires_grad=True)
     with pytest.raises(TypeError, match=name) as info:
-        fn(x)
+        fn(x, x) if isinstance(fn, np.ufunc) else fn(x)
     assert alternative in str(info.value)
 
 
 @pytest.mark.parametrize("fn,path", [(np.linalg.inv, "np.linalg.inv"),
-                                     (np.fft.fft, "np.fft.fft"), (np.trace, "np.trace")])
+                                     (np.fft.fft, "np.fft.fft"), (np.convolve, "np.convolve")])
 def test_unsupported_numpy_function_is_named_by_its_real_module_path(fn, path):
     x = cr.tensor(np.eye(3), requires_grad=True)
     with pytest.raises(TypeError) as info:
-        fn(x)
+        fn(x, np.ones(2)) if fn is np.convolve else fn(x)
     message = str(info.value)
     assert f"numpy function {path} has no chainrule derivative rule" in message
 
 
 def test_an_unsupported_function_without_a_curated_alternative_gets_no_string_guess():
-    # np.trace is close to cr.transpose as a string; only a relevant alternative may be named
+    # np.convolve is close to cr.concatenate as a string; only a relevant alternative may
+    # be named
     with pytest.raises(TypeError) as info:
-        np.trace(cr.tensor(np.eye(2), requires_grad=True))
+        np.convolve(cr.tensor(np.ones(2), requires_grad=True), np.ones(2))
     assert "nearest" not in str(info.value) and "define one with cr.primitive" in str(info.value)
 
 

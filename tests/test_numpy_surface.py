@@ -224,3 +224,100 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+# -- shape and building ---------------------------------------------------------------------
+
+def test_sort_with_ties_keeps_their_order_so_each_gets_its_positions_gradient():
+    x = cr.tensor([2.0, 1.0, 2.0, 1.0], requires_grad=True)
+    y = np.sort(x)
+    np.testing.assert_array_equal(y.data, [1.0, 1.0, 2.0, 2.0])
+    (y * cr.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 1.0, 4.0, 2.0])
+
+
+def test_cr_array_builds_from_tensors_and_numbers_and_refuses_what_it_cannot():
+    a = cr.tensor(2.0, requires_grad=True)
+    b = cr.tensor([1.0, 3.0], requires_grad=True)
+    m = cr.array([[a, 1.0], b])
+    np.testing.assert_array_equal(m.data, [[2.0, 1.0], [1.0, 3.0]])
+    (m * m).sum().backward()
+    assert a.grad == 4.0
+    np.testing.assert_array_equal(b.grad, [2.0, 6.0])
+    plain = cr.array([[1, 2], [3, 4]], dtype=np.float32)
+    assert isinstance(plain, cr.Tensor) and plain.dtype == np.float32
+    assert cr.array([a, 1.0], dtype=np.float64).shape == (2,)
+    with pytest.raises(TypeError, match="a Scalar cannot go into a Tensor"):
+        cr.array([cr.Scalar(1.0), 2.0])
+    with pytest.raises(TypeError, match="dtype int64 cannot be differentiated"):
+        cr.array([1, 2], dtype=np.int64)
+    with pytest.raises(TypeError, match="the Tensors are float64"):
+        cr.array([a, 1.0], dtype=np.float32)
+
+
+def test_functions_given_plain_arrays_return_numpys_answer():
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(cr.roll(x, 1), np.roll(x, 1))
+    np.testing.assert_array_equal(cr.flip(x), np.flip(x))
+
+
+def test_reshape_and_ravel_read_in_the_order_asked():
+    x = np.arange(6.0).reshape(2, 3)
+    t = cr.tensor(x, requires_grad=True)
+    np.testing.assert_array_equal(np.reshape(t, (3, 2), order="F").data,
+                                  np.reshape(x, (3, 2), order="F"))
+    np.testing.assert_array_equal(np.reshape(t, 6, order="F").data, np.reshape(x, 6, order="F"))
+    f = cr.tensor(np.asfortranarray(x))
+    np.testing.assert_array_equal(np.ravel(f, order="A").data, np.ravel(np.asfortranarray(x),
+                                                                         order="A"))
+    np.testing.assert_array_equal(np.ravel(t, order="K").data, np.ravel(x, order="K"))
+    with pytest.raises(ValueError, match="order must be"):
+        np.reshape(t, 6, order="X")
+
+
+def test_joins_refuse_dtype_casting_and_out_and_flatten_for_axis_none():
+    a = cr.tensor([[1.0, 2.0]], requires_grad=True)
+    np.testing.assert_array_equal(np.concatenate([a, np.ones((1, 2))], axis=None).data,
+                                  [1.0, 2.0, 1.0, 1.0])
+    for call in (lambda: np.concatenate([a, a], dtype=np.float32),
+                 lambda: np.stack([a, a], out=np.empty((2, 1, 2))),
+                 lambda: np.concatenate([a, a], casting="unsafe"),
+                 lambda: np.vstack([a, a], dtype=np.float32),
+                 lambda: np.hstack([a, a], casting="no")):
+        with pytest.raises(TypeError, match="not supported on Tensors|in place"):
+            call()
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda t: np.moveaxis(t, [0, 1], [0]), ValueError, "same number"),
+    (lambda t: np.squeeze(t, axis=0), ValueError, "has length 2, not 1"),
+    (lambda t: np.fliplr(t[0]), ValueError, "at least 2 dimensions"),
+    (lambda t: np.flipud(t[0, 0]), ValueError, "at least 1 dimension"),
+    (lambda t: np.sort(t, order="f"), TypeError, "structured"),
+    (lambda t: np.partition(t, 1, order="f"), TypeError, "structured"),
+    (lambda t: np.split(t, 0), ValueError, "larger than 0"),
+    (lambda t: np.split(t, 4, axis=1), ValueError, "equal division"),
+    (lambda t: np.vsplit(t[0], 2), ValueError, "2 or more dimensions"),
+    (lambda t: np.dsplit(t, 2), ValueError, "3 or more dimensions"),
+    (lambda t: np.pad(t, 1, "mean"), TypeError, "mode='mean'"),
+    (lambda t: np.pad(t, 1, "reflect", reflect_type="odd"), TypeError, "reflect_type"),
+    (lambda t: np.triu(t[0]), ValueError, "at least 2 dimensions"),
+    (lambda t: np.diag(t[None]), ValueError, "1-D or 2-D, got 3-D"),
+    (lambda t: np.select([t > 0], [t, t]), ValueError, "same length"),
+    (lambda t: np.take(t, [0], out=np.empty(1)), TypeError, "out="),
+    (lambda t: np.trace(t, dtype=np.float32), TypeError, "dtype="),
+])
+def test_shape_functions_name_what_is_wrong(call, error, message):
+    t = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with pytest.raises(error, match=message):
+        call(t)
+
+
+def test_like_functions_answer_with_plain_arrays():
+    t = cr.tensor([[1.0, 2.0]], requires_grad=True)
+    for f, expected in [(np.zeros_like, [[0.0, 0.0]]), (np.ones_like, [[1.0, 1.0]]),
+                        (lambda a: np.full_like(a, 7.0), [[7.0, 7.0]])]:
+        out = f(t)
+        assert type(out) is np.ndarray
+        np.testing.assert_array_equal(out, expected)
+    assert np.empty_like(t).shape == (1, 2)

@@ -266,6 +266,91 @@ def _dot_cases():
     return [Case("dot", f"{a}.{b}", cr.dot, np.dot, (a, b)) for a, b in pairs]
 
 
+def _same(op, specs):
+    """Cases whose chainrule call is numpy's own call on Tensors: ``(label, f, shapes)``."""
+    return [Case(op, label, f, f, shapes) for label, f, shapes in specs]
+
+
+M23, M33, B233 = ((2, 3),), ((3, 3),), ((2, 3, 3),)
+SHAPING = {
+    "swapaxes": [("01", lambda x: np.swapaxes(x, 0, 1), M23),
+                 ("-1-3", lambda x: np.swapaxes(x, -1, -3), ((2, 1, 3),))],
+    "moveaxis": [("0to-1", lambda x: np.moveaxis(x, 0, -1), ((2, 1, 3),)),
+                 ("pairs", lambda x: np.moveaxis(x, [0, 1], [-1, 0]), ((2, 1, 3),))],
+    "squeeze": [("all", np.squeeze, ((1, 3, 1),)),
+                ("axis", lambda x: np.squeeze(x, axis=-1), ((1, 3, 1),))],
+    "expand_dims": [("0", lambda x: np.expand_dims(x, 0), M23),
+                    ("tuple", lambda x: np.expand_dims(x, (0, -1)), ((3,),))],
+    "ravel": [("C", np.ravel, M23), ("F", lambda x: np.ravel(x, order="F"), M23),
+              ("reshape-F", lambda x: np.reshape(x, (3, 2), order="F"), M23)],
+    "atleast_1d": [("0d", np.atleast_1d, ((),)), ("2d", np.atleast_1d, M23)],
+    "atleast_2d": [("0d", np.atleast_2d, ((),)), ("1d", np.atleast_2d, ((3,),))],
+    "atleast_3d": [("1d", np.atleast_3d, ((3,),)), ("2d", np.atleast_3d, M23),
+                   ("3d", np.atleast_3d, ((2, 1, 3),)), ("0d", np.atleast_3d, ((),))],
+    "flip": [("all", np.flip, M23), ("axis", lambda x: np.flip(x, 1), M23)],
+    "fliplr": [("2d", np.fliplr, M23)],
+    "flipud": [("2d", np.flipud, M23)],
+    "rot90": [("k1", np.rot90, M23), ("k3", lambda x: np.rot90(x, 3, (1, 0)), M23)],
+    "roll": [("flat", lambda x: np.roll(x, 2), M23),
+             ("axes", lambda x: np.roll(x, (1, -1), axis=(0, 1)), M23)],
+    "tile": [("2x1", lambda x: np.tile(x, (2, 1)), M23), ("3", lambda x: np.tile(x, 3), ((2,),))],
+    "repeat": [("flat", lambda x: np.repeat(x, 2), M23),
+               ("axis", lambda x: np.repeat(x, [1, 0, 2], axis=1), M23)],
+    "take": [("flat", lambda x: np.take(x, [0, 4, 4]), M23),
+             ("axis-wrap", lambda x: np.take(x, [[0, 4]], axis=1, mode="wrap"), M23)],
+    "take_along_axis": [("argsort", lambda x: np.take_along_axis(
+        x, np.array([[2, 0, 0], [1, 1, 2]]), axis=1), M23)],
+    "diagonal": [("0", np.diagonal, M23), ("offset", lambda x: np.diagonal(x, 1, 1, 2), B233)],
+    "trace": [("0", np.trace, M33), ("offset", lambda x: np.trace(x, -1), M33),
+              ("batched", lambda x: np.trace(x, axis1=1, axis2=2), B233)],
+    "sort": [("last", np.sort, M23), ("axis0", lambda x: np.sort(x, axis=0), M23),
+             ("flat", lambda x: np.sort(x, axis=None), M23)],
+    "partition": [("k1", lambda x: np.partition(x, 1), M23),
+                  ("flat", lambda x: np.partition(x, 3, axis=None), M23)],
+    "vstack": [("mixed", lambda x, y: np.vstack([x, y]), ((3,), (2, 3)))],
+    "hstack": [("1d", lambda x, y: np.hstack([x, y]), ((3,), (2,))),
+               ("2d", lambda x, y: np.hstack([x, y]), ((2, 3), (2, 1)))],
+    "dstack": [("2d", lambda x, y: np.dstack([x, y]), ((2, 3), (2, 3)))],
+    "column_stack": [("1d-2d", lambda x, y: np.column_stack([x, y]), ((2,), (2, 3)))],
+    "split": [("3", lambda x: np.split(x, 3, axis=1)[1], M23),
+              ("at", lambda x: np.split(x, [1, 5])[1], ((6,),))],
+    "array_split": [("2of3", lambda x: np.array_split(x, 2, axis=1)[0], M23)],
+    "hsplit": [("2d", lambda x: np.hsplit(x, 3)[2], M23), ("1d", lambda x: np.hsplit(x, 2)[1],
+                                                            ((4,),))],
+    "vsplit": [("2d", lambda x: np.vsplit(x, 2)[1], M23)],
+    "dsplit": [("3d", lambda x: np.dsplit(x, [1])[1], B233)],
+    "append": [("flat", lambda x, y: np.append(x, y), ((2, 3), (2,))),
+               ("axis", lambda x, y: np.append(x, y, axis=0), ((2, 3), (1, 3)))],
+    "pad": [("constant", lambda x: np.pad(x, 1, constant_values=2.0), M23),
+            ("pairs", lambda x: np.pad(x, ((0, 1), (2, 0)), constant_values=((1, 2), (3, 4))),
+             M23),
+            ("reflect", lambda x: np.pad(x, ((1, 1), (2, 1)), "reflect"), M23),
+            ("edge", lambda x: np.pad(x, 2, "edge"), ((3,),)),
+            ("wrap", lambda x: np.pad(x, (1, 2), "wrap"), M23),
+            ("symmetric", lambda x: np.pad(x, 1, "symmetric"), M23)],
+    "triu": [("0", np.triu, M33), ("k1-batched", lambda x: np.triu(x, 1), B233)],
+    "tril": [("0", np.tril, M23), ("k-1", lambda x: np.tril(x, -1), M33)],
+    "diag": [("build", np.diag, ((3,),)), ("build-k", lambda x: np.diag(x, -2), ((2,),)),
+             ("take", np.diag, M33), ("take-k", lambda x: np.diag(x, 1), M23)],
+    "select": [("two", lambda x, y: np.select([_MASK, ~_MASK], [x, y], 1.5),
+                ((2, 3), (3,)))],
+    "copy": [("copy", np.copy, M23)],
+}
+_MASK = np.array([[True, False, True], [False, False, True]])
+
+
+def _array_cases():
+    def build(x, y):
+        return cr.array([[x[0], 1.0, y], [2.0, x[1], -y]])
+
+    def ref(x, y):
+        return np.array([[x[0], 1.0, y], [2.0, x[1], -y]])
+
+    return [Case("array", "mixed", build, ref, ((2,), ())),
+            Case("asarray", "nested", lambda x: cr.asarray([x, [1.0, 2.0]]),
+                 lambda x: np.asarray([x, [1.0, 2.0]]), ((2,),))]
+
+
 def _np_relu(x):
     return np.maximum(x, 0.0)
 
@@ -355,6 +440,9 @@ SPECS: dict[str, Callable[[], list[Case]]] = {
     "nanmax": lambda: _reduction("nanmax", cr.nanmax, np.nanmax),
     "nanmin": lambda: _reduction("nanmin", cr.nanmin, np.nanmin),
     "dot": _dot_cases,
+    **{op: (lambda op=op: _same(op, SHAPING[op])) for op in SHAPING},
+    "array": lambda: [c for c in _array_cases() if c.op == "array"],
+    "asarray": lambda: [c for c in _array_cases() if c.op == "asarray"],
     "nan_to_num": _nan_to_num_cases,
 }
 

@@ -238,8 +238,33 @@ def dot(a: Array, b: Array) -> Array:
     return matmul(a, b)
 
 
-@custom(structural.RESHAPE, numpy=lambda reshape, a, shape=None, order="C", **kw:
-        reshape(a, kw.get("newshape", shape)))
+def _read_order(op: str, x: Any, order: str) -> str:
+    """numpy's memory order as the order elements are read: 'C' or 'F' ('A' and 'K': 'F'
+    for an array laid out in Fortran order only)."""
+    if order in ("A", "K"):
+        value = np.asarray(_raw(x))
+        return "F" if value.flags.f_contiguous and not value.flags.c_contiguous else "C"
+    if order not in ("C", "F"):
+        raise ValueError(f"{op}: order must be 'C', 'F', 'A' or 'K', got {order!r}")
+    return order
+
+
+def reshape_in_order(x: Array, shape: Any, order: str = "C") -> Array:
+    """``np.reshape(x, shape, order)``: 'F' reads and writes the elements with the first
+    index fastest (a reshape between two transposes)."""
+    if _read_order("reshape", x, order) == "C":
+        return reshape(x, shape)
+    sizes = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    return transpose(reshape(transpose(x), sizes[::-1]))
+
+
+def _np_reshape(reshape: Any, a: Any, shape: Any = None, order: str = "C", *,
+                newshape: Any = None, copy: bool | None = None) -> Any:
+    # copy= is honoured as it stands: the result is always a new Tensor
+    return reshape_in_order(a, shape if newshape is None else newshape, order)
+
+
+@custom(structural.RESHAPE, numpy=_np_reshape)
 def reshape(x: Array, *shape: Any) -> Array:
     """``x`` with a new shape of the same size (one entry may be -1)."""
     _tensor_only("reshape", x)
@@ -279,8 +304,20 @@ def broadcast_to(x: Array, shape: Sequence[int]) -> Array:
     return apply(structural.BROADCAST_TO, x, shape)
 
 
-@custom(structural.CONCATENATE, numpy=lambda concatenate, arrays, axis=0, out=None, **kw:
-        concatenate(arrays, axis) if refuse_out("concatenate", out) else None)
+def _np_joined(name: str) -> Any:
+    def call(join: Any, arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = None,
+             casting: str = "same_kind") -> Any:
+        refuse_out(name, out, dtype)
+        if casting != "same_kind":
+            raise TypeError(f"np.{name}(..., casting=...) is not supported on Tensors; "
+                            "cast the data first")
+        if axis is None and name == "concatenate":
+            return join([reshape(a, -1) for a in arrays], 0)
+        return join(arrays, axis)
+    return call
+
+
+@custom(structural.CONCATENATE, numpy=_np_joined("concatenate"))
 def concatenate(xs: Sequence[Array], axis: int = 0) -> Array:
     """Join a sequence of arrays along an existing ``axis`` (default 0)."""
     xs = list(xs)
@@ -291,8 +328,7 @@ def concatenate(xs: Sequence[Array], axis: int = 0) -> Array:
     return apply(structural.CONCATENATE, *xs, ax)
 
 
-@custom(structural.STACK, numpy=lambda stack, arrays, axis=0, out=None, **kw:
-        stack(arrays, axis) if refuse_out("stack", out) else None)
+@custom(structural.STACK, numpy=_np_joined("stack"))
 def stack(xs: Sequence[Array], axis: int = 0) -> Array:
     """Join a sequence of same-shape arrays along a new ``axis`` (default 0)."""
     xs = list(xs)
