@@ -321,3 +321,27 @@ def test_like_functions_answer_with_plain_arrays():
         assert type(out) is np.ndarray
         np.testing.assert_array_equal(out, expected)
     assert np.empty_like(t).shape == (1, 2)
+
+
+# -- products -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda t: np.einsum(t, [0, 1], [1]), TypeError, "subscripts as a string"),
+    (lambda t: np.einsum("ij,jk->ik", t), ValueError, "2 operand subscripts"),
+    (lambda t: np.einsum("ijk->i", t), ValueError, "name 3 axes of an operand with 2"),
+    (lambda t: np.einsum("ij->i", t, out=np.empty(2)), TypeError, "out="),
+    (lambda t: np.einsum("ij->i", t, casting="unsafe"), TypeError, "casting="),
+    (lambda t: np.tensordot(t, t, ([0, 1], [1])), ValueError, "different lengths"),
+    (lambda t: np.cross(t[:, :2], t), ValueError, "vectors of length 3"),
+    (lambda t: np.outer(t, t, out=np.empty((6, 6))), TypeError, "out="),
+])
+def test_products_name_what_is_wrong(call, error, message):
+    t = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with pytest.raises(error, match=message):
+        call(t)
+
+
+def test_einsum_with_optimize_and_order_gives_numpys_value():
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    got = np.einsum("ij,jk", cr.tensor(a), cr.tensor(b), optimize=True, order="C")
+    np.testing.assert_array_equal(got.data, a @ b)

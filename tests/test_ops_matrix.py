@@ -262,7 +262,7 @@ def _average_cases():
 
 def _dot_cases():
     pairs = [((), (3,)), ((3,), ()), ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)),
-             ((2, 3), (3, 4))]
+             ((2, 3), (3, 4)), ((2, 2, 3), (3,)), ((2, 3), (2, 3, 2)), ((2, 2, 3), (1, 3, 2))]
     return [Case("dot", f"{a}.{b}", cr.dot, np.dot, (a, b)) for a, b in pairs]
 
 
@@ -335,6 +335,31 @@ SHAPING = {
     "select": [("two", lambda x, y: np.select([_MASK, ~_MASK], [x, y], 1.5),
                 ((2, 3), (3,)))],
     "copy": [("copy", np.copy, M23)],
+}
+PRODUCTS = {
+    "einsum": [("matmul", lambda x, y: np.einsum("ij,jk->ik", x, y), ((2, 3), (3, 2))),
+               ("ellipsis-implicit", lambda x, y: np.einsum("...k,kl", x, y), ((2, 2, 3), (3, 2))),
+               ("batched", lambda x, y: np.einsum("bij,bjk->bik", x, y), ((2, 2, 3), (2, 3, 2))),
+               ("trace", lambda x: np.einsum("ii", x), M33),
+               ("diagonal", lambda x: np.einsum("ii->i", x), M33),
+               ("sum-inside", lambda x: np.einsum("ijk->j", x), B233),
+               ("broadcast", lambda x, y: np.einsum("...ij,...jk->...ik", x, y),
+                ((2, 1, 3), (1, 3, 2))),
+               ("three", lambda x, y, z: np.einsum("ij,jk,k->i", x, y, z),
+                ((2, 3), (3, 3), (3,))),
+               ("self-diag", lambda x, y: np.einsum("ii,ij->j", x, y), ((3, 3), (3, 2)))],
+    "tensordot": [("int", lambda x, y: np.tensordot(x, y, 1), ((2, 3), (3, 2))),
+                  ("pairs", lambda x, y: np.tensordot(x, y, ([0, 1], [1, 0])), ((2, 3), (3, 2))),
+                  ("default", np.tensordot, ((2, 2, 3), (2, 3, 2))),
+                  ("ints", lambda x, y: np.tensordot(x, y, (0, 1)), ((2, 3), (3, 2)))],
+    "inner": [("vectors", np.inner, ((3,), (3,))), ("matrices", np.inner, ((2, 3), (1, 3))),
+              ("scalar", np.inner, ((), (3,)))],
+    "outer": [("vectors", np.outer, ((3,), (2,))), ("flattens", np.outer, ((2, 2), (3,)))],
+    "vdot": [("matrices", np.vdot, ((2, 3), (2, 3)))],
+    "kron": [("2d", np.kron, ((2, 2), (2, 3))), ("ranks", np.kron, ((3,), (2, 2)))],
+    "cross": [("3", np.cross, ((3,), (3,))), ("batched", np.cross, ((2, 3), (1, 3))),
+              ("axis", lambda x, y: np.cross(x, y, axis=0), ((3, 2), (3, 2))),
+              ("axes", lambda x, y: np.cross(x, y, axisa=0, axisc=0), ((3, 2), (2, 3)))],
 }
 _MASK = np.array([[True, False, True], [False, False, True]])
 
@@ -441,6 +466,7 @@ SPECS: dict[str, Callable[[], list[Case]]] = {
     "nanmin": lambda: _reduction("nanmin", cr.nanmin, np.nanmin),
     "dot": _dot_cases,
     **{op: (lambda op=op: _same(op, SHAPING[op])) for op in SHAPING},
+    **{op: (lambda op=op: _same(op, PRODUCTS[op])) for op in PRODUCTS},
     "array": lambda: [c for c in _array_cases() if c.op == "array"],
     "asarray": lambda: [c for c in _array_cases() if c.op == "asarray"],
     "nan_to_num": _nan_to_num_cases,

@@ -224,17 +224,18 @@ def matmul(a: Array, b: Array) -> Array:
     return apply(linalg.MATMUL, a, b)
 
 
-@composite(methods=("dot",), formula="dot(x, y)", doc="np.dot for 0-, 1- and 2-D operands",
+@composite(methods=("dot",), formula="dot(x, y)",
+           doc="np.dot for 0-, 1- and 2-D operands, and N-D as numpy",
            numpy=((np.dot, lambda dot, a, b, out=None: dot(a, b) if refuse_out("dot", out)
                    else None),))
 def dot(a: Array, b: Array) -> Array:
-    """``np.dot`` for 0-, 1- and 2-D operands (a product, an inner product or ``matmul``)."""
+    """``np.dot``: a product (0-d), an inner product, ``matmul`` (1- and 2-D), and beyond
+    the last axis of ``a`` against the second-to-last of ``b`` (``cr.tensordot``)."""
     na, nb = _ndim(a), _ndim(b)
     if na == 0 or nb == 0:
         return FUNCTIONS["multiply"](a, b)
     if na > 2 or nb > 2:
-        raise TypeError(f"dot: operands with {na} and {nb} dimensions are not supported; "
-                        "use cr.matmul (batched) instead")
+        return FUNCTIONS["tensordot"](a, b, ([-1], [-2 if nb > 1 else -1]))
     return matmul(a, b)
 
 
