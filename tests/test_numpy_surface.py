@@ -345,3 +345,60 @@ def test_einsum_with_optimize_and_order_gives_numpys_value():
     a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
     got = np.einsum("ij,jk", cr.tensor(a), cr.tensor(b), optimize=True, order="C")
     np.testing.assert_array_equal(got.data, a @ b)
+
+
+# -- linear algebra -------------------------------------------------------------------------
+
+def test_det_of_a_singular_matrix_has_the_cofactor_matrix_as_gradient():
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 5.0]])   # rank 2
+    t = cr.tensor(a, requires_grad=True)
+    d = np.linalg.det(t)
+    assert abs(d.item()) < 1e-12
+    d.backward()
+    cof = np.array([[np.linalg.det(np.delete(np.delete(a, i, 0), j, 1)) * (-1) ** (i + j)
+                     for j in range(3)] for i in range(3)])
+    np.testing.assert_allclose(t.grad, cof, atol=1e-12)
+    h = cr.hessian(lambda x: np.linalg.det(x))(a)      # second order through the minors
+    assert h.shape == (3, 3, 3, 3) and h[0, 0, 1, 1] == pytest.approx(5.0)
+
+
+def test_svd_and_eigh_gradients_with_distinct_values_match_closed_forms():
+    a = np.diag([3.0, 2.0, 1.0])
+    g = _grad(lambda t: np.linalg.svd(t, compute_uv=False) * np.array([1.0, 2.0, 3.0]), a)
+    np.testing.assert_allclose(g, np.diag([1.0, 2.0, 3.0]), atol=1e-12)  # d s_i / d A = u_i v_i^T
+    g = _grad(lambda t: np.linalg.eigh(t)[0] * np.array([1.0, 2.0, 3.0]), a)
+    np.testing.assert_allclose(g, np.diag([3.0, 2.0, 1.0]), atol=1e-12)  # ascending order
+
+
+def test_svd_full_matrices_of_a_non_square_matrix_refuses_the_extra_vectors_gradient():
+    t = cr.tensor(np.arange(6.0).reshape(3, 2) + np.eye(3, 2), requires_grad=True)
+    u = np.linalg.svd(t).U
+    assert u.shape == (3, 3)
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        u[:, 2].sum().backward()
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda t: np.linalg.inv(t[:2]), np.linalg.LinAlgError, "square matrices"),
+    (lambda t: np.linalg.inv(t * 0), np.linalg.LinAlgError, "inv: singular matrix"),
+    (lambda t: np.linalg.solve(t, np.ones(2)), ValueError, "does not fit"),
+    (lambda t: np.linalg.cholesky(-t), np.linalg.LinAlgError, "cholesky: matrix is not"),
+    (lambda t: np.linalg.eigh(t, UPLO="X"), ValueError, "UPLO"),
+    (lambda t: np.linalg.svd(t[0]), np.linalg.LinAlgError, "matrices in the last two"),
+    (lambda t: np.linalg.matrix_power(t, 1.5), TypeError, "integer"),
+])
+def test_linalg_names_what_is_wrong(call, error, message):
+    t = cr.tensor(np.eye(3) + 0.1, requires_grad=True)
+    with pytest.raises(error, match=message):
+        call(t)
+
+
+def test_matrix_power_zero_is_the_identity_and_results_are_numpys_types():
+    t = cr.tensor(np.eye(2) * 2, requires_grad=True)
+    np.testing.assert_array_equal(np.linalg.matrix_power(t, 0), np.eye(2))
+    res = np.linalg.svd(t)
+    assert type(res).__name__ == "SVDResult" and isinstance(res.S, cr.Tensor)
+    assert type(np.linalg.eigh(t)).__name__ == "EighResult"
+    sign, logdet = np.linalg.slogdet(-t)
+    assert sign == 1.0 and logdet.item() == pytest.approx(np.log(4.0))
+    assert np.linalg.pinv(t, rcond=0.1).shape == (2, 2)

@@ -361,6 +361,38 @@ PRODUCTS = {
               ("axis", lambda x, y: np.cross(x, y, axis=0), ((3, 2), (3, 2))),
               ("axes", lambda x, y: np.cross(x, y, axisa=0, axisc=0), ((3, 2), (2, 3)))],
 }
+def _spd(x):
+    return x @ np.swapaxes(x, -1, -2) + 3 * np.eye(x.shape[-1])
+
+
+LINALG = {
+    "inv": [("3x3", np.linalg.inv, M33), ("batched", np.linalg.inv, B233)],
+    "solve": [("vector", np.linalg.solve, ((3, 3), (3,))),
+              ("columns", np.linalg.solve, ((3, 3), (3, 2))),
+              ("batched", np.linalg.solve, ((2, 3, 3), (2, 3, 1)))],
+    "det": [("3x3", np.linalg.det, M33), ("batched", np.linalg.det, B233),
+            ("1x1", np.linalg.det, ((1, 1),))],
+    "logabsdet": [("3x3", lambda x: np.linalg.slogdet(x)[1], M33)],
+    "slogdet": [("batched", lambda x: np.linalg.slogdet(x).logabsdet, B233)],
+    "cholesky": [("3x3", lambda x: np.linalg.cholesky(_spd(x)), M33),
+                 ("upper-batched", lambda x: np.linalg.cholesky(_spd(x), upper=True), B233),
+                 ("lower-half", np.linalg.cholesky, ((2, 2),))],
+    "eigh": [("values", lambda x: np.linalg.eigh(x)[0], M33),
+             ("vectors", lambda x: np.linalg.eigh(x)[1], M33),
+             ("upper", lambda x: np.linalg.eigh(x, UPLO="U").eigenvectors, M33)],
+    "eigvalsh": [("batched", np.linalg.eigvalsh, B233)],
+    "svd": [("u-tall", lambda x: np.linalg.svd(x, full_matrices=False)[0], ((4, 3),)),
+            ("s", lambda x: np.linalg.svd(x)[1], ((2, 3),)),
+            ("vh-wide", lambda x: np.linalg.svd(x, full_matrices=False).Vh, ((2, 3),)),
+            ("full-square", lambda x: np.linalg.svd(x).U, M33),
+            ("batched", lambda x: np.linalg.svd(x, full_matrices=False)[2], B233)],
+    "pinv": [("tall", np.linalg.pinv, ((4, 3),)), ("wide", np.linalg.pinv, ((2, 3),))],
+    "singular_values": [("tall", lambda x: np.linalg.svd(x, compute_uv=False), ((4, 3),)),
+                        ("batched", lambda x: np.linalg.svd(x, compute_uv=False), B233)],
+    "matrix_power": [("3", lambda x: np.linalg.matrix_power(x, 3), M33),
+                     ("-2", lambda x: np.linalg.matrix_power(x, -2), M33),
+                     ("1", lambda x: np.linalg.matrix_power(x, 1), M33)],
+}
 _MASK = np.array([[True, False, True], [False, False, True]])
 
 
@@ -467,6 +499,7 @@ SPECS: dict[str, Callable[[], list[Case]]] = {
     "dot": _dot_cases,
     **{op: (lambda op=op: _same(op, SHAPING[op])) for op in SHAPING},
     **{op: (lambda op=op: _same(op, PRODUCTS[op])) for op in PRODUCTS},
+    **{op: (lambda op=op: _same(op, LINALG[op])) for op in LINALG},
     "array": lambda: [c for c in _array_cases() if c.op == "array"],
     "asarray": lambda: [c for c in _array_cases() if c.op == "asarray"],
     "nan_to_num": _nan_to_num_cases,

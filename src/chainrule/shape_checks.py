@@ -33,7 +33,10 @@ def check_matmul(a: tuple[int, ...], b: tuple[int, ...]) -> None:
 
 
 def shape_error(prim: Any, vals: Any, exc: Exception) -> Exception:
-    """A chainrule error for numpy's ValueError inside ``prim``'s forward."""
+    """A chainrule error for numpy's ValueError inside ``prim``'s forward (a LinAlgError,
+    which says what is wrong with the matrix, is kept)."""
+    if isinstance(exc, np.linalg.LinAlgError):
+        return exc
     shapes = ", ".join(str(np.shape(v)) for v in vals[: max(1, prim.n_inputs)]
                        if hasattr(v, "shape") or isinstance(v, (int, float)))
     params = [v for v in vals[prim.n_inputs:]] if not prim.variadic else [vals[-1]]

@@ -1,7 +1,8 @@
 """The differentiable functions of ``cr`` (``cr.sin``, ``cr.sum``, ``cr.matmul``...), the
 Tensor methods and numpy's functions on Tensors."""
 
-from . import building, elementwise, functions, products, shaping, statistics  # noqa: F401  (the modules with @custom functions)
+# the modules that write cr. functions (@custom, @composite) load before any is exposed
+from . import building, elementwise, functions, linalg, products, shaping, statistics  # noqa: F401
 
 functions.expose()
 

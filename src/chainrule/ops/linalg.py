@@ -1,0 +1,162 @@
+"""``np.linalg`` on Tensors, with numpy's signatures and result types: ``inv``, ``solve``,
+``det``, ``slogdet``, ``cholesky``, ``eigh``, ``eigvalsh``, ``svd``, ``pinv``,
+``matrix_power``. Inputs may carry leading batch axes, as numpy allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..primitive import apply
+from ..rules import linalg_decomp as la
+from .functions import FUNCTIONS, Array, _raw, _shape_of, composite, custom
+
+_SLOGDET = type(np.linalg.slogdet(np.eye(1)))
+_EIGH = type(np.linalg.eigh(np.eye(1)))
+_SVD = type(np.linalg.svd(np.eye(1)))
+
+
+def _square(op: str, a: Array) -> tuple[int, ...]:
+    shape = _shape_of(a)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise np.linalg.LinAlgError(f"{op}: needs square matrices in the last two axes, got "
+                                    f"shape {shape}")
+    return shape
+
+
+@custom(la.INV)
+def inv(a: Array) -> Array:
+    """The inverse of each (..., n, n) matrix. LinAlgError if one is singular."""
+    _square("inv", a)
+    return apply(la.INV, a)
+
+
+@custom(la.SOLVE)
+def solve(a: Array, b: Array) -> Array:
+    """``x`` with ``a @ x = b``: ``b`` of shape (n,) (one vector) or (..., n, k) (columns),
+    numpy 2's rule. LinAlgError if ``a`` is singular."""
+    n = _square("solve", a)[-1]
+    sb = _shape_of(b)
+    if not sb or sb[-1 if len(sb) == 1 else -2] != n:
+        raise ValueError(f"solve: b of shape {sb} does not fit a of shape {_shape_of(a)}")
+    return apply(la.SOLVE, a, b)
+
+
+@custom(la.DET)
+def det(a: Array) -> Array:
+    """The determinant of each (..., n, n) matrix; its gradient (the cofactor matrix) is
+    exact at singular matrices too."""
+    _square("det", a)
+    return apply(la.DET, a)
+
+
+@composite(numpy=(np.linalg.slogdet,), doc="np.linalg.slogdet: sign and log|det|")
+def slogdet(a: Array) -> Any:
+    """``(sign, logabsdet)`` as numpy's SlogdetResult; the sign carries no gradient."""
+    _square("slogdet", a)
+    sign = np.linalg.slogdet(np.asarray(_raw(a)))[0]
+    return _SLOGDET(sign, apply(la.LOGABSDET, a))
+
+
+@custom(la.CHOLESKY)
+def cholesky(a: Array, /, *, upper: bool = False) -> Array:
+    """The lower factor ``L`` with ``a = L @ L.T`` (``upper``: ``L.T``), reading ``a``'s
+    lower half as numpy does. LinAlgError unless ``a`` is positive definite."""
+    _square("cholesky", a)
+    low = apply(la.CHOLESKY, a)
+    return FUNCTIONS["swapaxes"](low, -1, -2) if upper else low
+
+
+def _lower(uplo: str) -> bool:
+    if uplo not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {uplo!r}")
+    return uplo == "L"
+
+
+@composite(numpy=(np.linalg.eigh,), doc="np.linalg.eigh: eigenvalues and eigenvectors")
+def eigh(a: Array, UPLO: str = "L") -> Any:
+    """``(eigenvalues, eigenvectors)`` of the symmetric matrix whose ``UPLO`` half ``a``
+    holds, ascending, as numpy's EighResult. Repeated eigenvalues make the eigenvectors'
+    gradient infinite."""
+    n = _square("eigh", a)[-1]
+    packed = apply(la.EIGH, a, _lower(UPLO))
+    w, v = la.unpack(_CUT, packed, [(n,), (n, n)])
+    return _EIGH(w, v)
+
+
+@composite(numpy=(np.linalg.eigvalsh,), doc="np.linalg.eigvalsh: eigenvalues")
+def eigvalsh(a: Array, UPLO: str = "L") -> Array:
+    """The eigenvalues of the symmetric matrix whose ``UPLO`` half ``a`` holds."""
+    return eigh(a, UPLO)[0]
+
+
+@composite(numpy=(np.linalg.svd,), doc="np.linalg.svd: singular value decomposition")
+def svd(a: Array, full_matrices: bool = True, compute_uv: bool = True,
+        hermitian: bool = False) -> Any:
+    """``(U, S, Vh)`` with ``a = U @ diag(S) @ Vh`` as numpy's SVDResult (only ``S`` for
+    ``compute_uv=False``). Gradients of U and Vh need distinct singular values and, for a
+    non-square matrix, ``full_matrices=False``. ``hermitian`` is accepted (same result)."""
+    shape = _shape_of(a)
+    if len(shape) < 2:
+        raise np.linalg.LinAlgError(f"svd: needs matrices in the last two axes, got shape "
+                                    f"{shape}")
+    if not compute_uv:
+        return apply(la.SINGULAR_VALUES, a)
+    packed = apply(la.SVD, a, bool(full_matrices))
+    m, n = shape[-2:]
+    u, s, vh = la.unpack(_CUT, packed, la.svd_shapes(m, n, bool(full_matrices)))
+    return _SVD(u, s, vh)
+
+
+@composite(numpy=(np.linalg.pinv,), doc="np.linalg.pinv: pseudo-inverse")
+def pinv(a: Array, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Array:
+    """The Moore-Penrose pseudo-inverse from the SVD: singular values at most ``rcond``
+    (default numpy's ``max(m, n) * eps``) times the largest count as 0."""
+    shape = _shape_of(a)
+    cutoff = rcond if rcond is not None else rtol
+    if cutoff is None:
+        cutoff = max(shape[-2:]) * np.finfo(np.float64).eps
+    u, s, vh = svd(a, full_matrices=False)
+    sv = np.asarray(_raw(s))
+    keep = sv > np.asarray(cutoff)[..., None] * np.max(sv, axis=-1, keepdims=True)
+    where = FUNCTIONS["where"]
+    s_inv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
+    vt = FUNCTIONS["swapaxes"](vh, -1, -2)
+    return FUNCTIONS["matmul"](vt * FUNCTIONS["expand_dims"](s_inv, -2),
+                               FUNCTIONS["swapaxes"](u, -1, -2))
+
+
+@composite(numpy=(np.linalg.matrix_power,), doc="np.linalg.matrix_power: a @ a @ ... @ a")
+def matrix_power(a: Array, n: int) -> Array:
+    """``a`` multiplied by itself ``n`` times (by squaring); ``n = 0`` gives the identity,
+    a negative ``n`` powers of the inverse."""
+    shape = _square("matrix_power", a)
+    if not isinstance(n, (int, np.integer)):
+        raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}")
+    if n == 0:
+        return np.broadcast_to(np.eye(shape[-1]), shape).copy()
+    base, n = (inv(a), -n) if n < 0 else (a, n)
+    result = None
+    while n:
+        if n & 1:
+            result = base if result is None else FUNCTIONS["matmul"](result, base)
+        n >>= 1
+        if n:
+            base = FUNCTIONS["matmul"](base, base)
+    return result
+
+
+class _Cut:
+    """The namespace ``unpack`` cuts packed results with: recording slices and reshapes."""
+
+    @staticmethod
+    def getitem(x: Array, index: Any) -> Array:
+        return x[index]
+
+    @staticmethod
+    def reshape(x: Array, shape: Any) -> Array:
+        return FUNCTIONS["reshape"](x, shape)
+
+
+_CUT = _Cut()

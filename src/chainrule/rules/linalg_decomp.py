@@ -1,0 +1,274 @@
+"""Linear algebra of square and rectangular matrices, batched over leading axes like
+``np.linalg``: ``inv``, ``solve``, ``det``, ``slogdet``, ``cholesky``, ``eigh``, ``svd``.
+
+A decomposition with several outputs (``eigh``: w, v; ``svd``: u, s, vh) is one primitive
+whose output packs them along a last axis (each output flattened over its own axes); the
+``np.linalg`` function cuts the pack into numpy's result, and the rule gets the cotangent
+of every part at once. The rules are written with ``M`` and these primitives, so they are
+differentiable again; where a rule divides by differences of eigenvalues or singular
+values, repeated values make it infinite (as in every autodiff library).
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+import numpy as np
+
+from ..primitive import apply, defprimitive
+from .structural import STACK
+
+
+def _graph(M) -> bool:
+    return getattr(M, "graph", False)
+
+
+def _t(M, x):
+    return M.swapaxes(x)
+
+
+def _linalg(op: str, fn):
+    """``fn`` with numpy's LinAlgError reworded to name the op."""
+    def call(*args):
+        try:
+            return fn(*args)
+        except np.linalg.LinAlgError as exc:
+            raise np.linalg.LinAlgError(
+                f"{op}: {str(exc).lower()} (the matrix has no {op} here)") from None
+    return call
+
+
+def pack(parts):
+    """Arrays with the same batch axes (all but their own ``dims``) as one array."""
+    return np.concatenate([p.reshape(p.shape[:p.ndim - d] + (-1,)) for p, d in parts], -1)
+
+
+def unpack(M, packed, shapes):
+    """The parts of ``packed`` (leading axes kept) in their own trailing ``shapes``."""
+    out, start = [], 0
+    for shape in shapes:
+        size = prod(shape)
+        part = M.getitem(packed, (Ellipsis, slice(start, start + size)))
+        out.append(M.reshape(part, packed.shape[:-1] + tuple(shape)))
+        start += size
+    return out
+
+
+# -- inverse, solve ----------------------------------------------------------------------------
+
+def _inv_vjp(M, g, ans, a):
+    at = _t(M, ans)
+    return -M.matmul(at, M.matmul(g, at))
+
+
+INV = defprimitive(
+    "inv", array_fn=_linalg("inv", np.linalg.inv), vjps=[_inv_vjp], inputs=("A",),
+    expr="inv(A)", derivs=["-inv(A)^T g inv(A)^T"], vjp_text=["-A^-T @ g @ A^-T"],
+    function="inv", numpy=(np.linalg.inv,), domain="A invertible",
+    doc="Matrix inverse, batched over leading axes,")
+
+
+def _solve(a, b):
+    if b.ndim == 1:
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    return np.linalg.solve(a, b)
+
+
+def _solve_b(M, g, ans, a, b):
+    if b.ndim == 1:
+        col = M.expand_dims(g, -1)
+        return M.getitem(apply(SOLVE, _t(M, a), col), (Ellipsis, 0))
+    return apply(SOLVE, _t(M, a), g)
+
+
+def _solve_a(M, g, ans, a, b):
+    gb = _solve_b(M, g, ans, a, b)
+    if b.ndim == 1:
+        return -(M.expand_dims(gb, -1) * M.expand_dims(ans, -2))
+    return -M.matmul(gb, _t(M, ans))
+
+
+SOLVE = defprimitive(
+    "solve", array_fn=_linalg("solve", _solve), vjps=[_solve_a, _solve_b], inputs=("A", "b"),
+    expr="solve(A, b)", derivs=["-solve(A^T, g) x^T", "solve(A^T, g)"],
+    vjp_text=["-solve(A^T, g) @ x^T", "solve(A^T, g)"], function="solve",
+    numpy=(np.linalg.solve,), domain="A invertible",
+    doc="x with A @ x = b (b a vector or a matrix of columns), batched,")
+
+
+# -- determinants ------------------------------------------------------------------------------
+
+def _exclusive_products(s):
+    ones = np.ones(s.shape[:-1] + (1,))
+    left = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    right = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    return left * right
+
+
+def _cofactors(a):
+    """The cofactor matrix of ``a`` (d det / d a), exact for singular matrices too: from
+    the SVD, the products of all singular values but one."""
+    u, s, vt = np.linalg.svd(a)
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    return sign[..., None, None] * (u * _exclusive_products(s)[..., None, :]) @ vt
+
+
+def _minor_cofactors(M, a):
+    """The cofactor matrix as determinants of minors: differentiable, for second order."""
+    n = a.shape[-1]
+    if n == 1:
+        return M.reshape(M.getitem(a, (Ellipsis, slice(0, 1), slice(0, 1))) * 0 + 1.0,
+                         a.shape)
+    rows = [np.delete(np.arange(n), i) for i in range(n)]
+    minors = [[M.getitem(a, (Ellipsis, rows[i][:, None], rows[j][None, :])) for j in range(n)]
+              for i in range(n)]
+    dets = [[apply(DET, minors[i][j]) * (-1.0) ** (i + j) for j in range(n)] for i in range(n)]
+    return apply(STACK, *[apply(STACK, *row, -1) for row in dets], -2)
+
+
+def _det_vjp(M, g, ans, a):
+    cof = _minor_cofactors(M, a) if _graph(M) else _cofactors(a)
+    return M.expand_dims(M.expand_dims(g, -1), -1) * cof
+
+
+DET = defprimitive(
+    "det", array_fn=np.linalg.det, vjps=[_det_vjp], inputs=("A",), expr="det(A)",
+    derivs=["the cofactor matrix of A (det(A) inv(A)^T where A is invertible)"],
+    vjp_text=["g * cofactors(A)"], function="det", numpy=(np.linalg.det,),
+    kink="exact at singular matrices: the gradient is the cofactor matrix",
+    doc="Determinant, batched over leading axes,")
+
+
+
+def _logdet_vjp(M, g, ans, a):
+    return M.expand_dims(M.expand_dims(g, -1), -1) * _t(M, apply(INV, a))
+
+
+LOGABSDET = defprimitive(
+    "logabsdet", array_fn=lambda a: np.linalg.slogdet(a)[1], vjps=[_logdet_vjp],
+    inputs=("A",), expr="log|det(A)|", derivs=["inv(A)^T"], vjp_text=["g * inv(A)^T"],
+    domain="A invertible (-inf with gradient error at singular A)")
+
+
+# -- Cholesky ----------------------------------------------------------------------------------
+
+def _cholesky_vjp(M, g, ans, a):
+    n = ans.shape[-1]
+    phi = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
+    linv = apply(INV, ans)
+    p = M.matmul(_t(M, ans), g * np.tril(np.ones((n, n)))) * phi
+    s = M.matmul(_t(M, linv), M.matmul(p, linv))
+    half = (s + _t(M, s)) * 0.5
+    return half * np.tril(np.ones((n, n))) * (2 - np.eye(n))  # numpy reads the lower half
+
+
+CHOLESKY = defprimitive(
+    "cholesky", array_fn=_linalg("cholesky", np.linalg.cholesky), vjps=[_cholesky_vjp],
+    inputs=("A",), expr="cholesky(A)",
+    derivs=["L^-T Phi(L^T g) L^-1, symmetrised, on the lower half numpy reads"],
+    vjp_text=["lower half of sym(L^-T Phi(L^T g) L^-1)"], function="cholesky",
+    numpy=(np.linalg.cholesky,), domain="A symmetric positive definite",
+    doc="Lower Cholesky factor, batched,")
+
+
+# -- eigh --------------------------------------------------------------------------------------
+
+def _eigh(a, lower):
+    w, v = np.linalg.eigh(a, "L" if lower else "U")
+    return pack([(w[..., None, :], 2), (v, 2)])
+
+
+def _gaps(M, w):
+    """1 / (w_j - w_i) off the diagonal, 0 on it."""
+    n = w.shape[-1]
+    diff = M.expand_dims(w, -2) - M.expand_dims(w, -1)
+    eye = np.eye(n, dtype=bool)
+    return M.where(eye, 0.0, 1.0 / M.where(eye, 1.0, diff))
+
+
+def _eigh_vjp(M, g, ans, a, lower):
+    n = a.shape[-1]
+    w, v = unpack(M, ans, [(n,), (n, n)])
+    gw, gv = unpack(M, g, [(n,), (n, n)])
+    inner = M.matmul(_t(M, v), gv) * _gaps(M, w)
+    h = M.matmul(v, M.matmul(inner + M.expand_dims(gw, -2) * np.eye(n), _t(M, v)))
+    keep = np.tril(np.ones((n, n)), -1) if lower else np.triu(np.ones((n, n)), 1)
+    return (h + _t(M, h)) * keep + h * np.eye(n)
+
+
+EIGH = defprimitive(
+    "eigh", array_fn=_linalg("eigh", _eigh), vjps=[_eigh_vjp], inputs=("A",),
+    expr="eigh(A)", derivs=["V (diag(gw) + F * (V^T gV)) V^T, F = 1/(w_j - w_i)"],
+    vjp_text=["V (diag(gw) + F * (V^T gV)) V^T on the half numpy reads"],
+    params=("lower",), kink="repeated eigenvalues make the eigenvector gradient infinite",
+    domain="A symmetric (numpy reads one triangle)")
+
+
+# -- svd ---------------------------------------------------------------------------------------
+
+def _svd(a, full):
+    u, s, vh = np.linalg.svd(a, full_matrices=full)
+    return pack([(u, 2), (s[..., None, :], 2), (vh, 2)])
+
+
+def svd_shapes(m, n, full):
+    k = min(m, n)
+    return [(m, m if full else k), (k,), (n if full else k, n)]
+
+
+def _svd_vjp(M, g, ans, a, full):
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    u, s, vh = unpack(M, ans, svd_shapes(m, n, full))
+    gu, gs, gvh = unpack(M, g, svd_shapes(m, n, full))
+    if full and m != n:     # only the first k singular vectors are unique
+        cols, rows = (Ellipsis, slice(None), slice(0, k)), (Ellipsis, slice(0, k), slice(None))
+        if np.any(M.value(gu)[..., :, k:]) or np.any(M.value(gvh)[..., k:, :]):
+            raise NotImplementedError(
+                "svd(full_matrices=True) of a non-square matrix: the extra singular vectors "
+                "are not unique, so they have no gradient; use full_matrices=False")
+        u, gu = M.getitem(u, cols), M.getitem(gu, cols)
+        vh, gvh = M.getitem(vh, rows), M.getitem(gvh, rows)
+    v, gv = _t(M, vh), _t(M, gvh)
+    s2 = s * s
+    f = _gaps(M, s2)
+    ut_gu = M.matmul(_t(M, u), gu)
+    vt_gv = M.matmul(_t(M, v), gv)
+    eye = np.eye(k)
+    sr = M.expand_dims(s, -2)             # s along columns: X * sr = X @ diag(s)
+    sc = M.expand_dims(s, -1)             # s along rows:    sc * X = diag(s) @ X
+    core = ((ut_gu - _t(M, ut_gu)) * f) * sr + M.expand_dims(gs, -2) * eye \
+        + sc * ((vt_gv - _t(M, vt_gv)) * f)
+    out = M.matmul(u, M.matmul(core, vh))
+    if m > k:
+        proj = gu - M.matmul(u, ut_gu)                      # (I - U U^T) gU
+        out = out + M.matmul(proj / sr, vh)
+    if n > k:
+        proj = _t(M, gv) - M.matmul(_t(M, vt_gv), vh)     # gV^T (I - V V^T)
+        out = out + M.matmul(u, proj / sc)
+    return out
+
+
+SVD = defprimitive(
+    "svd", array_fn=_linalg("svd", _svd), vjps=[_svd_vjp], inputs=("A",),
+    expr="svd(A)",
+    derivs=["U (F*(U^T gU - gU^T U) S + diag(gs) + S F*(V^T gV - gV^T V)) V^T + the "
+            "complements, F = 1/(s_j**2 - s_i**2)"],
+    vjp_text=["Townsend's formula"], params=("full_matrices",),
+    kink="repeated singular values make the singular vector gradient infinite")
+
+
+def _singular_values_vjp(M, g, ans, a):
+    if _graph(M):
+        m, n = a.shape[-2:]
+        u, _, vh = unpack(M, apply(SVD, a, False), svd_shapes(m, n, False))
+    else:
+        u, _, vh = np.linalg.svd(a, full_matrices=False)
+    return M.matmul(u * M.expand_dims(g, -2), vh)
+
+
+SINGULAR_VALUES = defprimitive(
+    "singular_values", array_fn=_linalg("svd", lambda a: np.linalg.svd(a, compute_uv=False)),
+    vjps=[_singular_values_vjp], inputs=("A",), expr="svd(A, compute_uv=False)",
+    derivs=["U diag(gs) V^T"], vjp_text=["U @ diag(g) @ V^T"],
+    kink="repeated singular values: still exact (only the vectors are ambiguous)")
