@@ -330,6 +330,8 @@ def test_like_functions_answer_with_plain_arrays():
     (lambda t: np.einsum("ij,jk->ik", t), ValueError, "2 operand subscripts"),
     (lambda t: np.einsum("ijk->i", t), ValueError, "name 3 axes of an operand with 2"),
     (lambda t: np.einsum("ij->i", t, out=np.empty(2)), TypeError, "out="),
+    (lambda t: np.einsum("ij->ik", t), ValueError, "not in the inputs or twice"),
+    (lambda t: np.einsum("ij->ii", t), ValueError, "not in the inputs or twice"),
     (lambda t: np.einsum("ij->i", t, casting="unsafe"), TypeError, "casting="),
     (lambda t: np.tensordot(t, t, ([0, 1], [1])), ValueError, "different lengths"),
     (lambda t: np.cross(t[:, :2], t), ValueError, "vectors of length 3"),
@@ -402,3 +404,57 @@ def test_matrix_power_zero_is_the_identity_and_results_are_numpys_types():
     sign, logdet = np.linalg.slogdet(-t)
     assert sign == 1.0 and logdet.item() == pytest.approx(np.log(4.0))
     assert np.linalg.pinv(t, rcond=0.1).shape == (2, 2)
+
+
+# -- complex data and other array types -----------------------------------------------------
+
+def test_complex_data_is_refused_with_a_clear_error_never_silently_made_real():
+    with pytest.raises(TypeError, match="complex, and chainrule differentiates real numbers"):
+        np.linalg.norm(cr.tensor([3 + 4j, 1j]))
+    with pytest.raises(TypeError, match="mul: the result is complex"):
+        cr.grad(lambda x: x * (1 + 0.2j))(1.0)
+    with pytest.raises(TypeError, match="the result is complex"):
+        np.exp(cr.tensor([1.0], requires_grad=True) * np.array([1j]))
+
+
+class Labeled:
+    """A minimal labelled array in the manner of an xarray DataArray: its own
+    ``__array_ufunc__`` runs numpy's function on the data and wraps the result."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raw = [x.data if isinstance(x, Labeled) else x for x in inputs]
+        return Labeled(getattr(ufunc, method)(*raw, **kwargs))
+
+    def __mul__(self, other):
+        return np.multiply(self, other)
+
+    def __rmul__(self, other):
+        return np.multiply(other, self)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if len(types) > 1:
+            return NotImplemented
+        return Labeled(func(*(x.data for x in args), **kwargs))
+
+
+def test_an_operand_with_its_own_array_ufunc_gets_the_operation_in_either_order():
+    b = np.array([3.0])
+    assert cr.grad(lambda x: np.sum((x * Labeled(b)).data))(2.0) == 3.0
+    assert cr.grad(lambda x: np.sum((Labeled(b) * x).data))(2.0) == 3.0
+    assert cr.grad(lambda x: np.sum(np.multiply(x, Labeled(b)).data))(2.0) == 3.0
+    assert isinstance(np.mean(Labeled(b)), Labeled)
+    with pytest.raises(TypeError, match="no implementation found"):   # neither takes it
+        np.dot(cr.tensor([1.0]), Labeled(b))
+
+
+def test_an_operand_that_opts_out_of_numpy_gets_its_reflected_operator():
+    class OptOut:
+        __array_ufunc__ = None
+
+        def __radd__(self, other):
+            return "OptOut.__radd__"
+
+    assert cr.tensor([1.0], requires_grad=True) + OptOut() == "OptOut.__radd__"

@@ -28,12 +28,19 @@ _alloc = object.__new__
 _ndarray = np.ndarray
 
 
+_COMPLEX = ("{what} is complex, and chainrule differentiates real numbers only (a complex "
+            "gradient would lose its imaginary part); carry the real and imaginary parts as "
+            "two real Tensors")
+
+
 def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """``data`` as an ndarray: float64 for integers and booleans, float32 kept."""
     arr = np.array(data, dtype=dtype)
     if dtype is None and arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
-    if arr.dtype.kind not in "fc":
+    if arr.dtype.kind == "c":
+        raise TypeError(_COMPLEX.format(what=f"tensor: data of dtype {arr.dtype}"))
+    if arr.dtype.kind != "f":
         raise TypeError(f"tensor: data of dtype {arr.dtype} cannot be differentiated; "
                         "give numbers")
     return arr
@@ -362,6 +369,8 @@ class Tensor(Node):
 
 def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
     """A new op node, and the recording hook if one is set."""
+    if out.dtype.kind == "c":
+        raise TypeError(_COMPLEX.format(what=f"{prim.name}: the result"))
     node = Tensor._node(out, parents, prim, True)
     hook = _state["grad_enabled"]
     if hook is not True:
@@ -385,6 +394,17 @@ def _clean_index(index: Any) -> Any:
     return index
 
 
+_NUMPY_UFUNC = np.ndarray.__array_ufunc__
+
+
+def _defers(kind: type) -> bool:
+    """Whether an operand of type ``kind`` takes numpy operations itself (its own
+    ``__array_ufunc__``, or None to opt out, as an xarray DataArray or a pandas Series):
+    then a Tensor operator returns NotImplemented and Python asks the operand."""
+    hook = getattr(kind, "__array_ufunc__", _NUMPY_UFUNC)
+    return hook is not _NUMPY_UFUNC
+
+
 def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor:
     """``a (op) b`` where one side is a Tensor: the hot path of every arithmetic operator.
     ``elementwise`` ops must broadcast (checked here); matmul checks its own shapes."""
@@ -397,6 +417,8 @@ def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor
     else:
         if ta is list or ta is tuple:
             a = as_array(a)
+        elif ta is not float and ta is not int and _defers(ta):
+            return NotImplemented
         av = a
         needs = False
     if tb is Tensor:
@@ -407,6 +429,8 @@ def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor
     else:
         if tb is list or tb is tuple:
             b = as_array(b)
+        elif tb is not float and tb is not int and _defers(tb):
+            return NotImplemented
         bv = b
     if elementwise and type(av) is _ndarray and type(bv) is _ndarray and av.shape != bv.shape:
         check_broadcast(prim.name, av.shape, bv.shape)

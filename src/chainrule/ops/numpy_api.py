@@ -14,6 +14,7 @@ import numpy as np
 
 from ..core import Node
 from ..primitive import Primitive, on_register
+from ..tensor import Tensor, _defers
 from . import functions as F
 from .functions import refuse_out
 
@@ -116,6 +117,8 @@ def _raw(x: Any) -> Any:
 
 def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
     """numpy ufuncs on Tensors (``np.exp(t)``, ``W + t``) return Tensors."""
+    if any(type(x) is not Tensor and _defers(type(x)) for x in inputs):
+        return NotImplemented           # the other operand's __array_ufunc__ decides
     if ufunc in _VALUE_UFUNCS and method == "__call__":
         return ufunc(*(_raw(x) for x in inputs), **kwargs)
     fn = _UFUNCS.get(ufunc)
@@ -132,6 +135,8 @@ def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
 
 def __array_function__(self, func, types, args, kwargs):
     """numpy functions on Tensors (``np.dot``, ``np.sum``, ``np.linalg.norm``...)."""
+    if any(not issubclass(t, (Tensor, np.ndarray)) for t in types):
+        return NotImplemented           # another array type takes part: let it decide
     if func in _VALUE_FUNCTIONS:
         return func(*(_raw(a) for a in args), **kwargs)
     fn = _FUNCTIONS.get(func)

@@ -42,6 +42,10 @@ def normalize(subscripts: str, shapes: list[tuple[int, ...]]) -> str:
     spelled = tuple(sub.replace("...", ell[n - w:]) for sub, w in zip(ins, widths))
     if arrow:
         output = out.replace("...", ell)
+        stray = sorted(set(output) - set("".join(spelled)))
+        if stray or len(set(output)) < len(output):
+            raise ValueError(f"einsum: output subscripts {out!r} name {stray or 'a letter'} "
+                             "not in the inputs or twice")
     else:
         letters = given.replace(",", "").replace(".", "")
         output = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
@@ -50,7 +54,42 @@ def normalize(subscripts: str, shapes: list[tuple[int, ...]]) -> str:
 
 def _einsum(*args):
     *ops, spec = args
+    if len(ops) == 2:
+        out = _as_matmul(spec, *ops)
+        if out is not None:
+            return out
     return np.einsum(spec, *ops, optimize=len(ops) > 2)
+
+
+def _as_matmul(spec, a, b):
+    """A two-operand contraction as one (batched) BLAS matmul, or None when the letters
+    do not allow it (a diagonal, a letter summed in one operand, broadcasting)."""
+    given, _, out = spec.partition("->")
+    sa, sb = given.split(",")
+    if len(set(sa)) < len(sa) or len(set(sb)) < len(sb):
+        return None
+    size = dict(zip(sa, a.shape))
+    for c, n in zip(sb, b.shape):
+        if size.setdefault(c, n) != n:
+            return None
+    batch = [c for c in out if c in sa and c in sb]
+    left = [c for c in out if c in sa and c not in sb]
+    right = [c for c in out if c in sb and c not in sa]
+    summed = [c for c in sa if c in sb and c not in out]
+    if len(batch) + len(left) + len(summed) != len(sa) or \
+            len(batch) + len(right) + len(summed) != len(sb):
+        return None
+
+    def dims(cs):
+        return int(np.prod([size[c] for c in cs]))
+
+    am = np.transpose(a, [sa.index(c) for c in batch + left + summed]).reshape(
+        (dims(batch), dims(left), dims(summed)))
+    bm = np.transpose(b, [sb.index(c) for c in batch + summed + right]).reshape(
+        (dims(batch), dims(summed), dims(right)))
+    r = np.matmul(am, bm).reshape([size[c] for c in batch + left + right])
+    order = batch + left + right
+    return np.transpose(r, [order.index(c) for c in out])
 
 
 def _einsum_vjp(i, M, g, ans, *args):
