@@ -335,6 +335,11 @@ SHAPING = {
     "select": [("two", lambda x, y: np.select([_MASK, ~_MASK], [x, y], 1.5),
                 ((2, 3), (3,)))],
     "copy": [("copy", np.copy, M23)],
+    "real": [("real", np.real, M23)],
+    "conj": [("conj", np.conj, M23), ("conjugate", np.conjugate, ((3,),))],
+    "imag": [("plus-imag", lambda x: x + np.imag(x), M23)],
+    "angle": [("times-angle", lambda x: x * np.angle(x), M23),
+              ("deg", lambda x: x * np.angle(x, deg=True), ((3,),))],
 }
 PRODUCTS = {
     "einsum": [("matmul", lambda x, y: np.einsum("ij,jk->ik", x, y), ((2, 3), (3, 2))),
