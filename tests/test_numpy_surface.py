@@ -388,6 +388,8 @@ def test_svd_full_matrices_of_a_non_square_matrix_refuses_the_extra_vectors_grad
     (lambda t: np.linalg.eigh(t, UPLO="X"), ValueError, "UPLO"),
     (lambda t: np.linalg.svd(t[0]), np.linalg.LinAlgError, "matrices in the last two"),
     (lambda t: np.linalg.matrix_power(t, 1.5), TypeError, "integer"),
+    (lambda t: np.linalg.norm(t[0], "fro"), ValueError, "not a norm numpy computes"),
+    (lambda t: np.linalg.norm(t, 3), ValueError, "not a norm numpy computes"),
 ])
 def test_linalg_names_what_is_wrong(call, error, message):
     t = cr.tensor(np.eye(3) + 0.1, requires_grad=True)

@@ -113,6 +113,16 @@ def _norm_cases():
                       lambda x: np.linalg.norm(x, ord=2), ((2, 3),), second=False))
     cases.append(Case("norm", "axis-tuple-(2, 3)", lambda x: cr.norm(x, axis=(0, 1)),
                       lambda x: np.linalg.norm(x, axis=(0, 1)), ((2, 3),)))
+    for o in (-np.inf, 0, 0.5, -1, -2):
+        cases.append(Case("norm", f"vector-ord{o}", lambda x, o=o: np.linalg.norm(x, o),
+                          lambda x, o=o: np.linalg.norm(x, o), ((3,),), avoid=(0.0,)))
+    for o in (1, -1, np.inf, -np.inf, "nuc", -2):
+        for keep in (False, True):
+            cases.append(Case(
+                "norm", f"matrix-ord{o}-keep{keep}",
+                lambda x, o=o, k=keep: np.linalg.norm(x, o, axis=(2, 1), keepdims=k),
+                lambda x, o=o, k=keep: np.linalg.norm(x, o, axis=(2, 1), keepdims=k),
+                ((2, 3, 4),)))
     return cases
 
 

@@ -205,15 +205,26 @@ def log_softmax(x: Array, axis: int = -1) -> Array:
 @custom(reductions.NORM)
 def norm(x: Array, ord: Any = None, axis: int | Sequence[int] | None = None,
          keepdims: bool = False) -> Array:
-    """``np.linalg.norm``: the 2-norm of all elements by default; ``ord`` 1, 2, inf or p > 1
-    along one axis; 'fro' or 2 (spectral) over two axes. The gradient at 0 is 0."""
+    """``np.linalg.norm``: the 2-norm of all elements by default; every ``ord`` numpy takes:
+    along one axis any number (inf, -inf, 0, p), over two axes 'fro', 'nuc', 1, -1, 2, -2,
+    inf, -inf. The gradient at 0 is 0. Raises ValueError for another ord."""
     _tensor_only("norm", x)
     nd = _ndim(x)
     if axis is None and ord is not None and nd not in (1, 2):
         raise ValueError(f"norm: ord={ord!r} needs axis= for an input with {nd} dimensions")
     axes = normalize_axes("norm", nd, axis)
-    reductions.norm_kind(ord, axes)
+    try:
+        reductions.norm_kind(ord, axes)
+    except ValueError:
+        if not OTHER_NORMS:                     # pragma: no cover - chainrule.ops fills it
+            raise
+        return OTHER_NORMS["norm"](x, ord, axes, bool(keepdims))
     return apply(reductions.NORM, x, ord, axes, bool(keepdims))
+
+
+OTHER_NORMS: dict[str, Callable[..., Any]] = {}
+"""The norms made of other ops (``'nuc'``, matrix ``1``/``inf``, vector ``-inf``, ``0``,
+``p < 1``), filled in by :mod:`chainrule.ops.linalg`."""
 
 
 @custom(linalg.MATMUL)

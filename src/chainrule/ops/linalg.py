@@ -10,7 +10,7 @@ import numpy as np
 
 from ..primitive import apply
 from ..rules import linalg_decomp as la
-from .functions import FUNCTIONS, Array, _raw, _shape_of, composite, custom
+from .functions import FUNCTIONS, OTHER_NORMS, Array, _raw, _shape_of, composite, custom
 
 _SLOGDET = type(np.linalg.slogdet(np.eye(1)))
 _EIGH = type(np.linalg.eigh(np.eye(1)))
@@ -160,3 +160,34 @@ class _Cut:
 
 
 _CUT = _Cut()
+
+
+def _other_norm(x: Array, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Array:
+    """The norms the ``norm`` primitive leaves to other ops. Raises ValueError for an ord
+    numpy does not take either."""
+    F = FUNCTIONS
+    a = F["abs"](x)
+    if len(axes) == 1 and not isinstance(ord, str):
+        if ord == -np.inf:
+            return F["min"](a, axes, keepdims)
+        if ord == 0:                        # a count: derivative 0
+            return F["sum"](a * 0.0 + (np.asarray(_raw(x)) != 0), axes, keepdims)
+        return F["sum"](a ** float(ord), axes, keepdims) ** (1.0 / float(ord))
+    if len(axes) == 2 and ord in (1, -1, np.inf, -np.inf):
+        inner, outer = (axes[0], axes[1]) if ord in (1, -1) else (axes[1], axes[0])
+        pick = F["max"] if ord in (1, np.inf) else F["min"]
+        out = pick(F["sum"](a, inner, True), outer, True)
+    elif len(axes) == 2 and ord in ("nuc", -2):
+        s = svd(F["moveaxis"](x, axes, (-2, -1)), compute_uv=False)
+        picked = F["sum"](s, -1) if ord == "nuc" else F["min"](s, -1)
+        shape = tuple(1 if i - len(_shape_of(x)) in axes else n
+                      for i, n in enumerate(_shape_of(x)))
+        out = F["reshape"](picked, shape)
+    else:
+        raise ValueError(f"norm: ord={ord!r} over {len(axes)} axis/axes is not a norm numpy "
+                         "computes")
+    return out if keepdims else F["reshape"](out, tuple(
+        n for i, n in enumerate(_shape_of(x)) if i - len(_shape_of(x)) not in axes))
+
+
+OTHER_NORMS["norm"] = _other_norm
