@@ -460,3 +460,5 @@ def test_an_operand_that_opts_out_of_numpy_gets_its_reflected_operator():
             return "OptOut.__radd__"
 
     assert cr.tensor([1.0], requires_grad=True) + OptOut() == "OptOut.__radd__"
+    with pytest.raises(TypeError, match="unsupported operand"):
+        OptOut() * cr.tensor([1.0], requires_grad=True)

@@ -31,9 +31,9 @@ def test_dot_with_a_number_is_a_product():
     assert y.prim is REGISTRY["mul"]
 
 
-def test_dot_of_3d_operands_points_to_matmul():
-    with pytest.raises(TypeError, match="use cr.matmul"):
-        cr.dot(cr.tensor(np.ones((2, 2, 2))), cr.tensor(np.ones((2, 2))))
+def test_dot_of_3d_operands_is_numpys_dot():
+    a, b = np.arange(8.0).reshape(2, 2, 2), np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(cr.dot(cr.tensor(a), cr.tensor(b)).data, np.dot(a, b))
 
 
 def test_transpose_takes_its_axes_as_one_tuple_or_as_arguments():
