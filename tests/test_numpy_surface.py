@@ -389,6 +389,9 @@ def test_svd_full_matrices_of_a_non_square_matrix_refuses_the_extra_vectors_grad
     (lambda t: np.linalg.svd(t[0]), np.linalg.LinAlgError, "matrices in the last two"),
     (lambda t: np.linalg.matrix_power(t, 1.5), TypeError, "integer"),
     (lambda t: np.linalg.norm(t[0], "fro"), ValueError, "not a norm numpy computes"),
+    (lambda t: np.linalg.qr(t, mode="raw"), ValueError, "mode 'raw'"),
+    (lambda t: np.linalg.qr(t[0]), np.linalg.LinAlgError, "matrices in the last two"),
+    (lambda t: np.linalg.qr(t[:2]).R.sum().backward(), NotImplementedError, "m >= n"),
     (lambda t: np.linalg.norm(t, 3), ValueError, "not a norm numpy computes"),
 ])
 def test_linalg_names_what_is_wrong(call, error, message):

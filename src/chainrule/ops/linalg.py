@@ -1,6 +1,7 @@
 """``np.linalg`` on Tensors, with numpy's signatures and result types: ``inv``, ``solve``,
-``det``, ``slogdet``, ``cholesky``, ``eigh``, ``eigvalsh``, ``svd``, ``pinv``,
-``matrix_power``. Inputs may carry leading batch axes, as numpy allows."""
+``det``, ``slogdet``, ``cholesky``, ``eigh``, ``eigvalsh``, ``svd``, ``qr``, ``pinv``,
+``matrix_power``, and ``norm`` of every ord. Inputs may carry leading batch axes, as
+numpy allows."""
 
 from __future__ import annotations
 
@@ -191,3 +192,25 @@ def _other_norm(x: Array, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Ar
 
 
 OTHER_NORMS["norm"] = _other_norm
+
+
+_QR = type(np.linalg.qr(np.eye(1)))
+
+
+@composite(numpy=(np.linalg.qr,), doc="np.linalg.qr: Q and R with a = Q @ R")
+def qr(a: Array, mode: str = "reduced") -> Any:
+    """``(Q, R)`` as numpy's QRResult (``mode`` 'reduced' or 'complete'), or ``R`` alone
+    (``mode='r'``). The gradient needs m >= n and mode 'reduced' (or a square matrix).
+    Raises ValueError for mode 'raw'."""
+    shape = _shape_of(a)
+    if len(shape) < 2:
+        raise np.linalg.LinAlgError(f"qr: needs matrices in the last two axes, got shape "
+                                    f"{shape}")
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"qr: mode {mode!r} is not supported on Tensors; use 'reduced', "
+                         "'complete' or 'r'")
+    m, n = shape[-2:]
+    complete = mode == "complete"
+    packed = apply(la.QR, a, complete)
+    q, r = la.unpack(_CUT, packed, la.qr_shapes(m, n, complete))
+    return r if mode == "r" else _QR(q, r)

@@ -1,5 +1,6 @@
 """Linear algebra of square and rectangular matrices, batched over leading axes like
-``np.linalg``: ``inv``, ``solve``, ``det``, ``slogdet``, ``cholesky``, ``eigh``, ``svd``.
+``np.linalg``: ``inv``, ``solve``, ``det``, ``slogdet``, ``cholesky``, ``eigh``, ``svd``,
+``qr``.
 
 A decomposition with several outputs (``eigh``: w, v; ``svd``: u, s, vh) is one primitive
 whose output packs them along a last axis (each output flattened over its own axes); the
@@ -272,3 +273,37 @@ SINGULAR_VALUES = defprimitive(
     vjps=[_singular_values_vjp], inputs=("A",), expr="svd(A, compute_uv=False)",
     derivs=["U diag(gs) V^T"], vjp_text=["U @ diag(g) @ V^T"],
     kink="repeated singular values: still exact (only the vectors are ambiguous)")
+
+
+# -- qr ----------------------------------------------------------------------------------------
+
+def _qr(a, complete):
+    q, r = np.linalg.qr(a, "complete" if complete else "reduced")
+    return pack([(q, 2), (r, 2)])
+
+
+def qr_shapes(m, n, complete):
+    k = m if complete else min(m, n)
+    return [(m, k), (k, n)]
+
+
+def _qr_vjp(M, g, ans, a, complete):
+    m, n = a.shape[-2:]
+    if m < n or (complete and m != n):
+        raise NotImplementedError(
+            f"qr of a {m} x {n} matrix: the gradient is supported for m >= n with "
+            "mode='reduced' (the extra columns of Q are not unique)")
+    q, r = unpack(M, ans, qr_shapes(m, n, complete))
+    gq, gr = unpack(M, g, qr_shapes(m, n, complete))
+    x = M.matmul(r, _t(M, gr)) - M.matmul(_t(M, gq), q)
+    lower = np.tril(np.ones((n, n)), -1)
+    sym = x * np.tril(np.ones((n, n))) + _t(M, x * lower)       # copyltu: lower mirrored up
+    b = gq + M.matmul(q, sym)                                     # then b @ inv(R)^T
+    return _t(M, apply(SOLVE, r, _t(M, b)))
+
+
+QR = defprimitive(
+    "qr", array_fn=_linalg("qr", _qr), vjps=[_qr_vjp], inputs=("A",), expr="qr(A)",
+    derivs=["(gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T"],
+    vjp_text=["(gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T"], params=("complete",),
+    domain="m >= n with full column rank (for the gradient)")
