@@ -56,7 +56,7 @@ def test_the_consistency_check_catches_a_planted_wrong_jvp(monkeypatch):
 
 
 def test_every_registered_op_is_in_the_forward_matrix():
-    assert {c.op for c in CASES} == set(REGISTRY)
+    assert {c.op for c in CASES} >= set(REGISTRY)   # and the composites, made of them
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -84,7 +84,7 @@ def test_jacfwd_matches_jacobian(case):
 
 # transposition runs the VJP on recording Tensors: ops whose rule cannot (second=False) need
 # their declared JVP
-@pytest.mark.parametrize("case", SECOND, ids=lambda c: c.id)
+@pytest.mark.parametrize("case", [c for c in SECOND if c.op in REGISTRY], ids=lambda c: c.id)
 def test_jvp_derived_from_the_vjp_matches_the_declared_one(case, monkeypatch):
     xs = case.inputs()
     vs = _tangents(case, xs)
