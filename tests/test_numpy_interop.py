@@ -85,7 +85,7 @@ def test_ufunc_with_a_tensor_on_the_right_and_an_array_on_the_left():
 
 
 @pytest.mark.parametrize("fn,name,alternative", [
-    (np.fmax, "fmax", "cr.maximum"), (np.linalg.vector_norm, "vector_norm", "cr.norm")])
+    (np.fmax, "fmax", "cr.maximum"), (np.fmin, "fmin", "cr.minimum")])
 def test_unsupported_numpy_function_raises_naming_it_and_an_alternative(fn, name, alternative):
     x = cr.tensor(X, requires_grad=True)
     with pytest.raises(TypeError, match=name) as info:

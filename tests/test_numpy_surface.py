@@ -291,6 +291,7 @@ def test_joins_refuse_dtype_casting_and_out_and_flatten_for_axis_none():
 @pytest.mark.parametrize("call,error,message", [
     (lambda t: np.moveaxis(t, [0, 1], [0]), ValueError, "same number"),
     (lambda t: np.squeeze(t, axis=0), ValueError, "has length 2, not 1"),
+    (lambda t: np.rollaxis(t, 0, 5), np.exceptions.AxisError, "start 5 is out of bounds"),
     (lambda t: np.fliplr(t[0]), ValueError, "at least 2 dimensions"),
     (lambda t: np.flipud(t[0, 0]), ValueError, "at least 1 dimension"),
     (lambda t: np.sort(t, order="f"), TypeError, "structured"),

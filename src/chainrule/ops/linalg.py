@@ -11,7 +11,16 @@ import numpy as np
 
 from ..primitive import apply
 from ..rules import linalg_decomp as la
-from .functions import FUNCTIONS, OTHER_NORMS, Array, _raw, _shape_of, composite, custom
+from .functions import (
+    FUNCTIONS,
+    OTHER_NORMS,
+    Array,
+    _raw,
+    _shape_of,
+    composite,
+    custom,
+    normalize_axes,
+)
 
 _SLOGDET = type(np.linalg.slogdet(np.eye(1)))
 _EIGH = type(np.linalg.eigh(np.eye(1)))
@@ -214,3 +223,27 @@ def qr(a: Array, mode: str = "reduced") -> Any:
     packed = apply(la.QR, a, complete)
     q, r = la.unpack(_CUT, packed, la.qr_shapes(m, n, complete))
     return r if mode == "r" else _QR(q, r)
+
+
+@composite(numpy=(np.linalg.vector_norm,), doc="np.linalg.vector_norm: norm of vectors")
+def vector_norm(x: Array, /, *, axis: Any = None, keepdims: bool = False,
+                ord: Any = 2) -> Array:
+    """The ``ord`` norm of ``x`` over ``axis`` (None: all elements; a tuple: those axes
+    read as one vector), as numpy 2's ``np.linalg.vector_norm``."""
+    shape = _shape_of(x)
+    nd = len(shape)
+    axes = normalize_axes("vector_norm", nd, axis)
+    moved = FUNCTIONS["moveaxis"](x, axes, tuple(range(-len(axes), 0)))
+    flat = FUNCTIONS["reshape"](moved, _shape_of(moved)[:nd - len(axes)] + (-1,))
+    out = FUNCTIONS["norm"](flat, ord, -1)
+    if not keepdims:
+        return out
+    return FUNCTIONS["reshape"](out, tuple(1 if i - nd in axes else n
+                                           for i, n in enumerate(shape)))
+
+
+@composite(numpy=(np.linalg.matrix_norm,), doc="np.linalg.matrix_norm: norm of matrices")
+def matrix_norm(x: Array, /, *, keepdims: bool = False, ord: Any = "fro") -> Array:
+    """The ``ord`` norm of each matrix in the last two axes, as numpy 2's
+    ``np.linalg.matrix_norm``."""
+    return FUNCTIONS["norm"](x, ord, (-2, -1), keepdims)

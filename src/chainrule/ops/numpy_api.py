@@ -84,7 +84,6 @@ def numpy_path(fn: Any) -> str:
 _ALTERNATIVES = {
     "np.einsum": "cr.matmul", "np.tensordot": "cr.matmul",
     "np.outer": "cr.matmul (with reshape)", "np.inner": "cr.dot", "np.vdot": "cr.dot",
-    "np.linalg.matrix_norm": "cr.norm", "np.linalg.vector_norm": "cr.norm",
     "np.fmax": "cr.maximum", "np.fmin": "cr.minimum",
 }
 

@@ -236,3 +236,20 @@ def partition(x: Array, kth: int | Sequence[int], axis: int | None = -1,
     if axis is None:
         values, x, axis = values.ravel(), ravel(x), -1
     return take_along_axis(x, np.argpartition(values, kth, axis=axis), axis)
+
+
+@composite(numpy=(np.rollaxis,), doc="np.rollaxis: move one axis to a position")
+def rollaxis(x: Array, axis: int, start: int = 0) -> Array:
+    """``x`` with ``axis`` moved to before position ``start`` (numpy's older
+    ``moveaxis``). Raises AxisError for ``start`` outside ``[-ndim, ndim]``."""
+    nd = _ndim(x)
+    a = _axis("rollaxis", x, axis)
+    if not -nd <= start <= nd:
+        raise np.exceptions.AxisError(f"rollaxis: start {start} is out of bounds for "
+                                      f"{nd} dimension(s)")
+    start = start + nd if start < 0 else start
+    if a < start:
+        start -= 1
+    order = [i for i in range(nd) if i != a]
+    order.insert(start, a)
+    return FUNCTIONS["transpose"](x, order)
