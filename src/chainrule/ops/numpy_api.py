@@ -81,11 +81,7 @@ def numpy_path(fn: Any) -> str:
 
 
 # numpy functions whose chainrule spelling differs: a curated list, never a string guess
-_ALTERNATIVES = {
-    "np.einsum": "cr.matmul", "np.tensordot": "cr.matmul",
-    "np.outer": "cr.matmul (with reshape)", "np.inner": "cr.dot", "np.vdot": "cr.dot",
-    "np.fmax": "cr.maximum", "np.fmin": "cr.minimum",
-}
+_ALTERNATIVES = {"np.fmax": "cr.maximum", "np.fmin": "cr.minimum"}
 
 
 def _unsupported(path: str) -> TypeError:
