@@ -136,14 +136,23 @@ def test_check_passes_for_a_smooth_formula(capsys):
     status, data = run_json(capsys, "grad", "tanh(x) * exp(-y**2)", "--at", "x=0.3", "y=1",
                             "--check", "--random", "5")
     assert status == 0
-    assert data["check"] == {"ok": True, "points": 6, "skipped": 0, "failure": None}
+    assert data["check"] == {"ok": True, "points": 6, "skipped": 0, "failure": None,
+                             "notes": []}
 
 
-def test_check_fails_at_a_kink_and_says_where(capsys):
+def test_check_passes_at_a_kink_and_says_how_it_judged(capsys):
     status, out, _ = run_main(capsys, "grad", "relu(x)", "--at", "x=0", "--check")
-    assert status == 1
-    assert "check FAILED at the given point" in out
-    assert "d/dx: engine 0, central difference 0.5" in out
+    assert status == 0
+    assert "check passed" in out
+    assert ("judged by at the given point: argument 0 at its value: a kink (one-sided "
+            "slopes 0 left, 1 right)") in out
+
+
+def test_check_passes_at_a_domain_edge(capsys):
+    status, data = run_json(capsys, "grad", "sqrt(x)", "--at", "x=1e-12", "--check",
+                            "--random", "0")
+    assert status == 0 and data["check"]["ok"]
+    assert "leaves f's domain" in data["check"]["notes"][0]
 
 
 def test_explain_shows_the_gate_table_and_the_steps(capsys):

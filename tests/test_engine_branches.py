@@ -97,7 +97,7 @@ def test_scalar_repr_shows_value_grad_name_and_op():
     y.backward()
     assert repr(x) == "Scalar(2.0, grad=3.0, name='x')"
     assert repr(y) == "Scalar(6.0, grad=1.0, op=mul)"
-    assert float(y) == 6.0
+    assert y.value == 6.0
 
 
 def test_scalar_comparisons_compare_values_with_numbers_and_scalars():

@@ -97,3 +97,11 @@ def test_local_gradient_refuses_unknown_and_tensor_only_ops():
         cr.check_local_gradient("sigmoidd", lambda x: x)
     with pytest.raises(TypeError, match="sum is not an op on numbers"):
         cr.check_local_gradient("sum", lambda x: 1.0)
+
+
+def test_a_report_is_true_exactly_when_the_check_passed():
+    wrong = dict(RIGHT, y=lambda x, y: x * math.exp(y))
+    assert bool(cr.check_hand_gradients(f, RIGHT, {"x": 0.4, "y": -1.3}, n_random=2))
+    assert not cr.check_hand_gradients(f, wrong, {"x": 0.4, "y": -1.3}, n_random=2)
+    assert cr.check_local_gradient("sin", lambda x: math.cos(x), points=[0.0, 1.0])
+    assert not cr.check_local_gradient("sin", lambda x: -math.cos(x), points=[0.0, 1.0])

@@ -144,8 +144,11 @@ def test_comparisons_compare_values():
     assert a < b and b > a and a <= 1.0 and b >= 2
 
 
-def test_float_conversion():
-    assert float(cr.Scalar(2.5) * 2) == 5.0
+def test_float_conversion_warns_that_it_drops_the_gradient():
+    with pytest.warns(cr.GradientDroppedWarning, match="float"):
+        assert float(cr.Scalar(2.5) * 2) == 5.0
+    with cr.no_grad():
+        assert float(cr.Scalar(2.5) * 2) == 5.0
 
 
 def test_bool_is_not_a_number():

@@ -8,7 +8,13 @@ from importlib import import_module
 from typing import Any
 
 from .core import Node, enable_grad, no_grad, zero_grad
-from .errors import GradcheckError, ShapeError
+from .errors import (
+    GradcheckError,
+    GradientDroppedError,
+    GradientDroppedWarning,
+    IndependentOutputWarning,
+    ShapeError,
+)
 from .forward import hessian, hvp, jacfwd, jvp, make_jvp
 from .ops.functions import FUNCTIONS as _FUNCTIONS
 from .primitive import REGISTRY, Primitive, primitive
@@ -71,7 +77,8 @@ __all__ = [
     "AnomalyError", "BlameReport", "blame", "detect_anomaly", "find_nonfinite", "source_of",
     "trace_sources", "HandCheckReport", "LocalCheckReport", "check_hand_gradients",
     "check_local_gradient",
-    "GradcheckError", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor",
+    "GradcheckError", "GradientDroppedError", "GradientDroppedWarning",
+    "IndependentOutputWarning", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor",
     "enable_grad", "flatten", "grad", "gradcheck", "hessian", "hvp", "jacfwd", "jacobian",
     "jvp", "make_jvp", "no_grad", "primitive",
     "tensor", "value_and_grad", "zero_grad", "nn", "optim", *sorted(_FUNCTIONS),

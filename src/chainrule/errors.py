@@ -13,7 +13,8 @@ class GradcheckError(RuntimeError):
     """An analytic gradient disagrees with finite differences.
 
     Attributes: ``argnum`` (which argument), ``index`` (which element), ``analytic`` and
-    ``numeric`` (the two values).
+    ``numeric`` (the two values), ``judged`` (how the numeric value was obtained where f
+    has a kink or the step left its domain; "" for a plain central difference).
     """
 
     def __init__(self, message: str, *, argnum: int | None = None, index: tuple = (),
@@ -24,3 +25,25 @@ class GradcheckError(RuntimeError):
         self.analytic = analytic
         self.blame: Any = None
         self.numeric = numeric
+        self.judged = ""          # how the numeric value was obtained, if not centrally
+
+
+class GradientDroppedWarning(UserWarning):
+    """A Scalar or Tensor that requires grad was converted to a plain number while
+    recording (``float(x)``, ``math.sin(x)``): the result carries no gradient, so the
+    backward pass cannot reach ``x`` through it. The message names the ``cr.`` function to
+    use instead. Explicit reads (``.item()``, ``.value``, ``.data``, ``.detach()``) do not
+    warn."""
+
+
+class GradientDroppedError(TypeError):
+    """Inside ``cr.grad``, ``jacobian``, ``hessian`` or ``value_and_grad``, a value being
+    differentiated was converted to a plain number (``float(x)``, ``x.item()``,
+    ``math.sin(x)``): the derivative would silently lose that path, so it is refused (as
+    JAX refuses to concretize a tracer)."""
+
+
+class IndependentOutputWarning(UserWarning):
+    """A transform's output does not depend on one of the arguments it differentiates
+    with respect to: no differentiable path reaches that argument, so its gradient (or
+    Jacobian block) is zeros. Often a sign that the graph was cut (``float``, ``math``)."""

@@ -42,6 +42,7 @@ class Optimizer:
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
                 self._update(p.value, np.asarray(p.grad), state)
+                p._mark_written()   # graphs recorded before the step refuse to use it
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         raise NotImplementedError

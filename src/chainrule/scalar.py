@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from .conversions import dropped
 from .core import ONE_PARENT, Mode, Node, backprop, walk
 from .core.forward import push_forward
-from .core.recording import _state
+from .core.recording import recording
 from .math_namespaces import ARRAY, FLOAT
 from .primitive import Primitive, float_forward
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
@@ -46,7 +47,7 @@ def _new(value: float, a: Any, b: Any, prim: Primitive) -> Scalar:
     node.name = None
     node._ct = None
     node._pending = 0
-    record = _state["grad_enabled"]
+    record = recording()
     if record:
         node._p = a
         node._q = b
@@ -129,8 +130,8 @@ class Scalar(Node):
         if prim.float_fn is None:
             raise TypeError(f"{prim.name} is defined for Tensors only; "
                             f"use cr.tensor(...) for vector and matrix work")
-        for v in vals[: prim.n_inputs]:
-            _number(v, prim.name)
+        for i in range(min(prim.n_inputs, len(vals))):
+            vals[i] = _number(vals[i], prim.name)    # np.float64 (from numpy) -> float
         value = float_forward(prim, vals)
         if len(args) == 1:
             return _new(value, args[0], ONE_PARENT, prim)
@@ -238,6 +239,7 @@ class Scalar(Node):
     __hash__ = Node.__hash__
 
     def __float__(self) -> float:
+        dropped(self, "float()")
         return self.value
 
     def __repr__(self) -> str:

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .conversions import dropped
 from .core import ONE_PARENT, Mode, Node, backprop
-from .core.recording import _state
+from .core.backward import bad_contribution
+from .core.recording import recording, transform_level
 from .errors import ShapeError
 from .math_namespaces import ARRAY, sum_to_shape
 from .primitive import Primitive
@@ -26,6 +28,8 @@ from .tensor_math import TENSOR_MATH
 
 _alloc = object.__new__
 _ndarray = np.ndarray
+_clock = 0
+"""The write clock: advanced by every in-place write into a Tensor (see ``Node._stamp``)."""
 
 
 _COMPLEX = ("{what} is complex, and chainrule differentiates real numbers only (a complex "
@@ -46,12 +50,16 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     return arr
 
 
-def _array_sum_to(c: Any, p: Node, nb: int) -> np.ndarray:
+def _array_sum_to(c: Any, p: Node, nb: int, node: Node, i: int) -> np.ndarray:
     pv = p.value
     if type(c) is not _ndarray:
         c = np.asarray(c)
     if c.shape != pv.shape:
-        c = sum_to_shape(c, pv.shape, nb)
+        if c.shape[nb:] != pv.shape:
+            wrong = bad_contribution(node, i, c.shape, nb)
+            if wrong:
+                raise ShapeError(wrong)
+            c = sum_to_shape(c, pv.shape, nb)
     if c.dtype != pv.dtype:
         c = c.astype(pv.dtype)
     return c
@@ -75,7 +83,7 @@ class Tensor(Node):
     ``requires_grad``, ``name``; ``shape``, ``ndim``, ``dtype``, ``T`` as in numpy.
     """
 
-    __slots__ = ()
+    __slots__ = ("_stamp",)
     __array_priority__ = 1000
 
     if TYPE_CHECKING:
@@ -89,6 +97,7 @@ class Tensor(Node):
         if isinstance(data, Node):
             data = data.value
         Node.__init__(self, as_array(data, dtype), (), None, bool(requires_grad), name)
+        self._stamp = _clock
 
     @classmethod
     def _node(cls, value: np.ndarray, parents: tuple, prim: Primitive | None,
@@ -103,6 +112,7 @@ class Tensor(Node):
         node.name = None
         node._ct = None
         node._pending = 0
+        node._stamp = _clock
         return node
 
     @classmethod
@@ -133,7 +143,7 @@ class Tensor(Node):
             raise shape_error(prim, vals, exc) from None
         if type(out) is not _ndarray:
             out = np.asarray(out)
-        if needs and _state["grad_enabled"]:
+        if needs and recording():
             return _recorded(out, args, prim)
         return cls._node(out, (), None, False)
 
@@ -143,7 +153,7 @@ class Tensor(Node):
         out = prim.array_fn(x.value)
         if type(out) is not _ndarray:
             out = np.asarray(out)
-        if x.needs and _state["grad_enabled"]:
+        if x.needs and recording():
             return _recorded(out, x, prim)  # type: ignore[arg-type]  # one parent, unboxed
         return cls._node(out, (), None, False)
 
@@ -155,6 +165,14 @@ class Tensor(Node):
     @data.setter
     def data(self, new: Any) -> None:
         self.value = np.asarray(new)
+        self._mark_written()
+
+    def _mark_written(self) -> None:
+        """Record that the value changed in place: a backward pass through a graph recorded
+        before now refuses to use it (optimizers call this after each step)."""
+        global _clock
+        _clock += 1
+        self._stamp = _clock
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -196,13 +214,19 @@ class Tensor(Node):
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if self.needs:
+            if transform_level():
+                dropped(self, "numpy conversion")
             raise TypeError("converting a Tensor that requires grad to an ndarray would drop "
                             "the graph; use .detach() first, or a cr./numpy function with "
                             "a rule")
         return self.value if dtype is None else self.value.astype(dtype)
 
     def item(self) -> float:
-        """The single element as a Python number (size-1 Tensors only)."""
+        """The single element as a Python number (size-1 Tensors only): an explicit read,
+        so it drops the gradient quietly, except inside a transform, where a Tensor being
+        differentiated raises GradientDroppedError."""
+        if self.needs and transform_level():
+            dropped(self, ".item()")
         if self.value.size != 1:
             raise ValueError(f"item(): only a one-element Tensor converts to a number, "
                              f"this one has shape {self.shape}")
@@ -213,10 +237,14 @@ class Tensor(Node):
         return Tensor._node(self.value, (), None, False)
 
     def __float__(self) -> float:
-        return float(self.item())
+        if self.needs:
+            dropped(self, "float()")
+        return float(self.value.item() if self.value.size == 1 else self.item())
 
     def __int__(self) -> int:
-        return int(self.item())
+        if self.needs:
+            dropped(self, "int()")
+        return int(self.value.item() if self.value.size == 1 else self.item())
 
     def __bool__(self) -> bool:
         if self.value.size != 1:
@@ -311,6 +339,46 @@ class Tensor(Node):
                             "differentiable; build the result with cr.where or "
                             "cr.concatenate instead")
         self.value[_clean_index(index)] = value.value if isinstance(value, Node) else value
+        self._mark_written()
+
+    # -- in-place operators: update this Tensor's array, as torch does -------------------
+    def _inplace(self, prim: Primitive, ufunc: Any, symbol: str, other: Any) -> Tensor:
+        """``self (symbol)= other``: in place when nothing is being recorded for ``self``
+        (under ``no_grad``, or a Tensor that requires no grad); refused while recording on
+        a Tensor that requires grad, and on a Tensor computed in a graph. Where ``other``
+        requires grad while recording, the result is a new recorded Tensor (rebinding)."""
+        if self.prim is not None:
+            raise RuntimeError(f"{symbol}: in-place update of a Tensor computed by "
+                               f"{self.prim.name} in a graph; write y = y {symbol[0]} ... "
+                               "for a new Tensor")
+        if self.needs and recording():
+            raise RuntimeError(
+                f"{symbol}: in-place update of a leaf Tensor that requires grad while "
+                f"recording; do it inside `with cr.no_grad():` (the parameter update "
+                f"idiom), or write w = w {symbol[0]} ... for a new Tensor")
+        if isinstance(other, Node) and other.needs and recording():
+            return _binary(prim, self, other)
+        ov = other.value if isinstance(other, Node) else other
+        try:
+            ufunc(self.value, ov, out=self.value, casting="same_kind")
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{symbol}: cannot update a Tensor of shape {self.shape} and "
+                             f"dtype {self.dtype} in place with "
+                             f"{np.shape(ov)}: {exc}") from None
+        self._mark_written()
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(ADD, np.add, "+=", other)
+
+    def __isub__(self, other):
+        return self._inplace(SUB, np.subtract, "-=", other)
+
+    def __imul__(self, other):
+        return self._inplace(MUL, np.multiply, "*=", other)
+
+    def __itruediv__(self, other):
+        return self._inplace(DIV, np.true_divide, "/=", other)
 
     # comparisons give plain boolean arrays: they carry no gradient
     def __lt__(self, other):
@@ -372,7 +440,7 @@ def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
     if out.dtype.kind == "c":
         raise TypeError(_COMPLEX.format(what=f"{prim.name}: the result"))
     node = Tensor._node(out, parents, prim, True)
-    hook = _state["grad_enabled"]
+    hook = recording()
     if hook is not True:
         hook(node)
     return node
@@ -440,7 +508,7 @@ def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor
         raise shape_error(prim, (av, bv), exc) from None
     if type(out) is not _ndarray:
         out = np.asarray(out)
-    if needs and _state["grad_enabled"]:
+    if needs and recording():
         return _recorded(out, (a, b), prim)
     return Tensor._node(out, (), None, False)
 

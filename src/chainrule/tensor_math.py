@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from .core import Node
+from .core.backward import bad_contribution
+from .errors import ShapeError
 from .math_namespaces import ARRAY
 from .primitive import REGISTRY, apply
 from .rules import elementwise as ew
@@ -55,9 +57,13 @@ def _sum_to(c: Any, shape: tuple[int, ...], nb: int = 0) -> Any:
     return apply(structural.SUM_TO, c, tuple(shape), nb)
 
 
-def _sum_to_node(c: Any, p: Node, nb: int) -> Any:
+def _sum_to_node(c: Any, p: Node, nb: int, node: Node, i: int) -> Any:
     """The graph mode's ``sum_to``: ``c`` summed back to the shape of input ``p``."""
-    if np.shape(_raw(c))[nb:] != p.value.shape:
+    shape = np.shape(_raw(c))
+    if shape[nb:] != p.value.shape:
+        wrong = bad_contribution(node, i, shape, nb)
+        if wrong:
+            raise ShapeError(wrong)
         return apply(structural.SUM_TO, c, p.value.shape, nb)
     return c
 

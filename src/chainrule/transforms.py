@@ -9,12 +9,15 @@ Called on Tensors that are themselves being differentiated (``grad(grad(f))``,
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .core import Node, backprop
+from .core import Node, backprop, enable_grad
+from .core.recording import recording, transform, transform_level
+from .errors import IndependentOutputWarning
 from .pytree import expand_args, has_container, is_container, tree_flatten, tree_unflatten
 from .rules import structural
 from .rules.elementwise import IDENTITY
@@ -33,14 +36,21 @@ def _argnums(argnums: ArgNums, nargs: int) -> tuple[tuple[int, ...], bool]:
 
 
 def _wrap(args: tuple, nums: tuple[int, ...]) -> tuple[list, list[Tensor], bool]:
-    """Replace the differentiated arguments by fresh graph leaves. An argument that is
+    """Replace the differentiated arguments by fresh graph leaves (one per argument: an
+    argument named twice in ``argnums`` gets its gradient twice). An argument that is
     already a Tensor in an outer graph is wrapped in an identity node, so that this
-    derivative and the outer one are kept apart. The result must stay in the outer graph
-    when ANY argument is in one (``jacobian(grad(f, 0), 1)``: a mixed partial)."""
+    derivative and the outer one are kept apart. The result stays in the outer graph when
+    this transform runs inside another one's ``f`` (``grad(lambda y: grad(lambda x: x *
+    y)(1.0))``: what is traced decides, not the arguments) or when ANY argument is in one
+    (``jacobian(grad(f, 0), 1)``: a mixed partial)."""
     new = list(args)
     leaves: list[Tensor] = []
-    nested = any(isinstance(a, Tensor) and a.needs for a in args)
+    made: dict[int, Tensor] = {}
+    nested = transform_level() > 0 or any(isinstance(a, Tensor) and a.needs for a in args)
     for i in nums:
+        if i in made:
+            leaves.append(made[i])
+            continue
         a = args[i]
         if isinstance(a, Tensor) and a.needs:
             leaf = IDENTITY(a)
@@ -52,9 +62,17 @@ def _wrap(args: tuple, nums: tuple[int, ...]) -> tuple[list, list[Tensor], bool]
                 raise TypeError(f"argument {i}: cannot differentiate with respect to "
                                 f"{type(a).__name__} {a!r}; give a float, a list or an array")
             leaf = Tensor(as_array(a), requires_grad=True)
-        new[i] = leaf
+        new[i] = made[i] = leaf
         leaves.append(leaf)
     return new, leaves, nested
+
+
+def _call(f: Callable[..., Any], new: list, kwargs: dict) -> Any:
+    """``f(*new, **kwargs)`` one transform level deeper, recording even inside
+    ``no_grad`` (a transform always differentiates: under no_grad it would see no graph
+    and return zeros)."""
+    with transform(), enable_grad():
+        return f(*new, **kwargs)
 
 
 def _as_output(y: Any, what: str) -> Tensor:
@@ -85,16 +103,30 @@ def _zeros(leaf: Tensor, lead: tuple[int, ...], nested: bool) -> Any:
 
 
 def _backprop(y: Tensor, seed: np.ndarray, leaves: list[Tensor], nested: bool,
-              batch_ndim: int = 0) -> list[Any]:
+              nums: tuple[int, ...], what: str, batch_ndim: int = 0) -> tuple[list[Any], bool]:
+    """The cotangents of ``leaves`` (zeros, with a warning, for one the output does not
+    reach), and whether they are recorded Tensors (the result stays in an outer graph)."""
     lead = seed.shape[:batch_ndim]
+    if not nested:
+        found = backprop(y, seed, ARRAY_MODE, batch_ndim=batch_ndim, accumulate=False,
+                         wanted=tuple(leaves))
+        # f closed over a Tensor that requires grad (grad(lambda x: x * w)(1.0) with w a
+        # parameter): the result must stay in its graph, so the pass is done recording
+        nested = 0 in found and recording()
     if nested:
         found = backprop(y, Tensor._node(seed, (), None, False), graph_mode(),
                          batch_ndim=batch_ndim, accumulate=False, wanted=tuple(leaves))
-    else:
-        found = backprop(y, seed, ARRAY_MODE, batch_ndim=batch_ndim, accumulate=False,
-                         wanted=tuple(leaves))
+    for leaf, i in zip(leaves, nums):
+        if id(leaf) not in found:
+            warnings.warn(IndependentOutputWarning(
+                f"{what}: the output of f does not depend on argument {i} (no "
+                "differentiable path reaches it), so its derivative is zeros; if it should, "
+                "look for float(), math.* or .item() cutting the graph"), stacklevel=4)
+    for leaf in leaves:
+        if leaf.prim is None:   # this transform's own variables: constants outside it
+            leaf.needs = False
     return [found[id(leaf)] if id(leaf) in found else _zeros(leaf, lead, nested)
-            for leaf in leaves]
+            for leaf in leaves], nested
 
 
 def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
@@ -112,11 +144,11 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
                                           flat_nums)(*flat)
             return value, regroup(grads)[0] if single else regroup(grads)
         new, leaves, nested = _wrap(args, nums)
-        y = _as_output(f(*new, **kwargs), "grad")
+        y = _as_output(_call(f, new, kwargs), "grad")
         if y.value.size != 1:
             raise TypeError(f"grad: f must return a single number, got shape {y.shape}; "
                             "use cr.jacobian for vector outputs")
-        grads = _backprop(y, np.ones_like(y.value), leaves, nested)
+        grads, nested = _backprop(y, np.ones_like(y.value), leaves, nested, nums, "grad")
         results = tuple(_result(g, args[i], nested) for g, i in zip(grads, nums))
         value = y if nested else y.value.item() if y.ndim == 0 else y.value
         return value, (results[0] if single else results)
@@ -165,7 +197,7 @@ def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...]
     ``(out_def, blocks)``, ``blocks[k][j]`` of shape ``out_k.shape + args[nums[j]].shape``;
     ``out_def`` is the output's structure, None for one array (then one block row)."""
     new, leaves, nested = _wrap(args, nums)
-    y = f(*new)
+    y = _call(f, new, {})
     out_def = None
     shapes: list[tuple[int, ...]] = []
     if is_container(y):                 # a container out: its leaves stacked in one vector
@@ -177,7 +209,7 @@ def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...]
     y = _as_output(y, "jacobian")
     n = y.value.size
     seed = np.eye(n, dtype=y.dtype).reshape((n,) + y.shape)
-    rows = _backprop(y, seed, leaves, nested, batch_ndim=1)
+    rows, nested = _backprop(y, seed, leaves, nested, nums, "jacobian", batch_ndim=1)
     if out_def is None:
         return None, [[g.reshape(y.shape + leaf.shape) if nested else
                        np.asarray(g).reshape(y.shape + leaf.shape)

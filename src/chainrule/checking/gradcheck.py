@@ -22,7 +22,7 @@ from ..core import Node, backprop, no_grad
 from ..errors import GradcheckError
 from ..formatting import number
 from ..tensor import Tensor, as_array
-from .numeric import directional, partials
+from .numeric import directional, slopes
 
 
 def _call(f: Callable[..., Any], arrays: list[np.ndarray], grad: bool):
@@ -51,7 +51,8 @@ def _analytic(f, arrays, u) -> list[np.ndarray]:
 
 
 def gradcheck(f: Callable[..., Any], *args: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, fast: bool = True, seed: int = 0) -> bool:
+              rtol: float = 1e-3, fast: bool = True, seed: int = 0,
+              notes: list[str] | None = None) -> bool:
     """Check the gradients of ``f`` at ``args`` against central differences (float64).
 
     ``f`` takes Tensors (one per argument) and returns a Tensor of any shape. Passes when
@@ -65,9 +66,19 @@ def gradcheck(f: Callable[..., Any], *args: Any, eps: float = 1e-6, atol: float 
     it also lets a rule that is off by less than 0.1% pass. Use ``rtol=1e-5`` (central
     differences in float64 are good to about 1e-8 on well-scaled functions) to catch
     such small errors.
+
+    Where ``f`` is not differentiable or the step leaves its domain, each element is
+    judged by what its one-sided differences allow: at a kink (the slopes left and right
+    differ, as for ``relu`` at 0) any value between them passes, which includes the
+    convention the rule declares (``relu'(0) = 0``); where ``x - eps`` or ``x + eps``
+    leaves the domain (``sqrt`` at 1e-12) the step shrinks until it fits, and on the edge
+    itself a one-sided difference is used (an infinite derivative passes where the
+    one-sided slope grows without bound). Each such judgement is appended to ``notes``
+    (a list) when given, and named in the error if the check fails.
     """
     try:
-        return _gradcheck(f, args, eps, atol, rtol, fast, seed)
+        return _gradcheck(f, args, eps, atol, rtol, fast, seed,
+                          notes if notes is not None else [])
     except GradcheckError as err:
         raise _with_blame(err, f, args, eps, atol, rtol, seed) from None
 
@@ -90,10 +101,11 @@ def _with_blame(err: GradcheckError, f, args, eps, atol, rtol, seed) -> Gradchec
     new = GradcheckError(f"{err}\n{extra}", argnum=err.argnum, index=err.index,
                          analytic=err.analytic, numeric=err.numeric)
     new.blame = report
+    new.judged = err.judged
     return new
 
 
-def _gradcheck(f, args, eps, atol, rtol, fast, seed) -> bool:
+def _gradcheck(f, args, eps, atol, rtol, fast, seed, notes) -> bool:
     arrays = [np.array(as_array(a), dtype=np.float64) for a in args]
     rng = np.random.default_rng(seed)
     y0 = _numeric_value(f, arrays)
@@ -103,12 +115,17 @@ def _gradcheck(f, args, eps, atol, rtol, fast, seed) -> bool:
         vs = [rng.standard_normal(a.shape) for a in arrays]
         grads = _analytic(f, arrays, u)
         analytic = float(np.sum([np.vdot(g, v) for g, v in zip(grads, vs)]))
-        numeric = float(np.vdot(u, directional(lambda *a: _numeric_value(f, list(a)),
-                                               arrays, vs, eps)))
+        with np.errstate(all="ignore"):
+            numeric = float(np.vdot(u, directional(lambda *a: _numeric_value(f, list(a)),
+                                                   arrays, vs, eps)))
         if abs(analytic - numeric) <= atol + rtol * abs(numeric):
             return True
-    _elementwise(f, arrays, u, eps, atol, rtol)
-    if fast:
+    before = len(notes)
+    _elementwise(f, arrays, u, eps, atol, rtol, notes)
+    if fast and not np.isfinite(numeric):
+        notes.append("the directional difference left f's domain; every element was judged "
+                     "on its own")
+    if fast and len(notes) == before:
         raise GradcheckError(
             f"gradcheck: the directional derivative disagrees (analytic {number(analytic, 10)}, "
             f"numeric {number(numeric, 10)}) but no single element exceeds the tolerance; the "
@@ -116,23 +133,78 @@ def _gradcheck(f, args, eps, atol, rtol, fast, seed) -> bool:
     return True
 
 
-def _elementwise(f, arrays, u, eps, atol, rtol) -> None:
-    """Compare every element of every argument; raise on the worst offender."""
+def _close(a: float, b: float, atol: float, rtol: float) -> bool:
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+def _judge(phi: Callable[[float], Any], analytic: float, eps: float, atol: float,
+           rtol: float) -> tuple[float, float, str]:
+    """``(excess, numeric, how)`` for one element: how far ``analytic`` is outside the
+    tolerance (<= 0: it passes), the numeric value it was judged against, and how that was
+    obtained ("" for a plain central difference; else a sentence for the notes)."""
+    s = slopes(phi, eps)
+    if np.isfinite(s.central) and np.isfinite(s.forward) and np.isfinite(s.backward):
+        gap = abs(s.forward - s.backward)
+        if gap > atol + rtol * max(abs(s.forward), abs(s.backward)):
+            finer = slopes(phi, eps / 10)
+            if abs(finer.forward - finer.backward) > 0.5 * gap:       # a kink, not curvature
+                lo, hi = sorted((s.forward, s.backward))
+                excess = max(lo - analytic, analytic - hi) - atol
+                return excess, s.central, (
+                    f"a kink (one-sided slopes {number(s.backward, 6)} left, "
+                    f"{number(s.forward, 6)} right): any value between them passes")
+        return abs(analytic - s.central) - (atol + rtol * abs(s.central)), s.central, ""
+    h = eps
+    while h > eps * 1e-9:                   # the step leaves the domain: shrink it
+        h /= 10
+        if np.isfinite(slopes(phi, h).central):
+            numeric = slopes(phi, h / 100).central
+            if np.isfinite(numeric):
+                return (abs(analytic - numeric) - (atol + rtol * abs(numeric)), numeric,
+                        f"a central difference of step {h / 100:.1e} (the step {eps:g} "
+                        "leaves f's domain)")
+    side, one = ("right", s.forward) if np.isfinite(s.forward) else ("left", s.backward)
+    how = f"a one-sided ({side}) difference on the edge of f's domain"
+    if np.isinf(analytic) and np.isfinite(one) and np.sign(analytic) == np.sign(one):
+        steeper = slopes(phi, eps / 100)
+        if abs(steeper.forward if side == "right" else steeper.backward) > 5 * abs(one):
+            return -1.0, one, how + " (the slope grows without bound: infinite)"
+    if not np.isfinite(one):
+        return (0.0 if np.isnan(analytic) else np.inf), one, "no finite difference exists"
+    return abs(analytic - one) - (atol + rtol * abs(one)), one, how
+
+
+def _elementwise(f, arrays, u, eps, atol, rtol, notes: list[str]) -> None:
+    """Compare every element of every argument; raise on the worst offender. How an
+    element at a kink or a domain edge was judged goes into ``notes``."""
     grads = _analytic(f, arrays, u)
     worst = None
     for k, (a, g) in enumerate(zip(arrays, grads)):
-        numerics = partials(lambda *b: np.vdot(u, _numeric_value(f, list(b))), arrays, k, eps)
         for idx in np.ndindex(a.shape):
-            numeric = float(numerics[idx])
+            e = np.zeros(a.shape)
+            e[idx] = 1.0
+
+            def phi(t: float, k: int = k, e: np.ndarray = e) -> Any:
+                bumped = list(arrays)
+                bumped[k] = arrays[k] + t * e
+                return np.vdot(u, _numeric_value(f, bumped))
+
             analytic = float(g[idx])
-            excess = abs(analytic - numeric) - (atol + rtol * abs(numeric))
+            with np.errstate(all="ignore"):
+                excess, numeric, how = _judge(phi, analytic, eps, atol, rtol)
+            where = f"element {idx}" if idx else "its value"
+            if how:
+                notes.append(f"argument {k} at {where}: {how}")
             if excess > 0 and (worst is None or excess > worst[0]):
-                worst = (excess, k, idx, analytic, numeric)
+                worst = (excess, k, idx, analytic, numeric, how)
     if worst is not None:
-        _, k, idx, analytic, numeric = worst
+        _, k, idx, analytic, numeric, how = worst
         where = f"element {idx}" if idx else "its value"
-        raise GradcheckError(
+        judged = f"; judged by {how}" if how else ""
+        err = GradcheckError(
             f"gradcheck: gradient of argument {k} at {where} is wrong: analytic "
             f"{number(analytic, 10)}, numeric {number(numeric, 10)} (difference "
-            f"{abs(analytic - numeric):.3g}, tolerance atol={atol:g} + rtol={rtol:g}*|numeric|)",
-            argnum=k, index=idx, analytic=analytic, numeric=numeric)
+            f"{abs(analytic - numeric):.3g}, tolerance atol={atol:g} + rtol={rtol:g}*|numeric|"
+            f"{judged})", argnum=k, index=idx, analytic=analytic, numeric=numeric)
+        err.judged = how
+        raise err

@@ -95,6 +95,10 @@ class HandCheckReport:
                    "wrong: " + ", ".join(f"d/d{n}" for n in self.wrong))
         return report_html(verdict, self.ok, self.text())
 
+    def __bool__(self) -> bool:
+        """``if report:`` is ``if report.ok:``."""
+        return self.ok
+
     def failures(self, name: str) -> list[PartialRow]:
         """The rows where partial ``name`` is wrong."""
         return [r for r in self.rows if r.name == name and not r.ok]
@@ -267,6 +271,10 @@ class LocalCheckReport:
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.rows)
+
+    def __bool__(self) -> bool:
+        """``if report:`` is ``if report.ok:``."""
+        return self.ok
 
     @property
     def n_wrong(self) -> int:

@@ -58,7 +58,7 @@ def cmd_grad(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     check = numeric_check(problem, args.random, args.seed) if args.check else None
     if check is not None:
         report["check"] = {"ok": check.ok, "points": check.points, "skipped": check.skipped,
-                           "failure": check.failure}
+                           "failure": check.failure, "notes": list(check.notes)}
     explanation = _explain(y) if args.explain else None
     if explanation is not None:
         report["explain"] = explanation.to_dict()
@@ -163,7 +163,8 @@ def _check_line(check: CheckResult, n_random: int, style: Style) -> str:
         return style("check passed", "green", "bold") + (
             f": the engine's gradient agrees with central differences at the given point "
             f"and at {check.points - 1} random "
-            f"{'point' if check.points == 2 else 'points'}{skipped}")
+            f"{'point' if check.points == 2 else 'points'}{skipped}") + "".join(
+            f"\n  judged by {n}" for n in check.notes)
     return style("check FAILED", "red", "bold") + f" {check.failure}"
 
 

@@ -200,6 +200,7 @@ class CheckResult:
     points: int
     skipped: int
     failure: str | None
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -218,6 +219,7 @@ def numeric_check(problem: Problem, n_random: int, seed: int) -> CheckResult:
     points = [base] + [[b + rng.standard_normal(b.shape) for b in base]
                        for _ in range(n_random)]
     checked = skipped = 0
+    notes: list[str] = []
     for k, point in enumerate(points):
         with np.errstate(all="ignore"):
             try:
@@ -226,7 +228,10 @@ def numeric_check(problem: Problem, n_random: int, seed: int) -> CheckResult:
                 if not np.all(np.isfinite(np.asarray(y.value))):
                     skipped += 1
                     continue
-                gradcheck(f, *point, seed=seed)
+                before = len(notes)
+                gradcheck(f, *point, seed=seed, notes=notes)
+                where = "at the given point" if k == 0 else f"at random point {k}"
+                notes[before:] = [f"{where}: {n}" for n in notes[before:]]
             except GradcheckError as exc:
                 where = "at the given point" if k == 0 else f"at random point {k}"
                 values = ", ".join(f"{n}={fmt_array(p, 6)}" for n, p in
@@ -238,6 +243,10 @@ def numeric_check(problem: Problem, n_random: int, seed: int) -> CheckResult:
                 else:
                     detail = (f"d/d{name}{index}: engine {exc.analytic:.10g}, central "
                               f"difference {exc.numeric:.10g}")
-                return CheckResult(checked, skipped, f"{where} ({values}): {detail}")
+                    if exc.judged:
+                        detail = (f"d/d{name}{index}: engine {exc.analytic:.10g}, not allowed "
+                                  f"by {exc.judged}")
+                return CheckResult(checked, skipped, f"{where} ({values}): {detail}",
+                                   tuple(notes))
         checked += 1
-    return CheckResult(checked, skipped, None)
+    return CheckResult(checked, skipped, None, tuple(notes))

@@ -11,29 +11,39 @@ reached and is dropped as soon as it has been passed on. :func:`vjp` calls a pri
 rule and is the one place the mode's fallback is applied: tools call it, and the two loops
 call a rule directly (one call less per edge) and hand it to :func:`vjp` only when it
 raises.
+
+The scratch space of a walk or a pass lives on the nodes (``_ct``, ``_pending``): that is
+what keeps the loop fast. Two passes must therefore never run over the same nodes at once:
+every walk and pass holds :data:`PASS_LOCK`, so passes in different threads take turns
+(the same thread may nest them), and a pass that stops half-way (an exception, Ctrl-C)
+clears what it set before it lets go, so no later pass sees a stale count.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from .node import ONE_PARENT, Node
-from .recording import _state
+from .recording import observer_factory, observing
 
 _FALLBACK_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
 
+PASS_LOCK = threading.RLock()
+"""Held by every walk and backward pass: passes in different threads take turns."""
 
-def _discover(root: Node, every: bool, stop: Any) -> list[Node]:
-    """The one traversal of a graph: every node below ``root`` once, in the order found
-    (``root`` first), each node's ``_pending`` set to the number of edges leading into it
-    from the nodes found. Follows the nodes that need a gradient (all nodes with
-    ``every``) and does not go past those whose ``id`` is in ``stop``. The caller releases
-    the counts (:func:`walk`, or a backward pass as it goes); if the walk itself is
-    interrupted it zeroes them."""
+
+def _discover(root: Node, every: bool, stop: Any, found: list[Node]) -> None:
+    """The one traversal of a graph: every node below ``root`` once, appended to ``found``
+    in the order found (``root`` first), each node's ``_pending`` set to the number of
+    edges leading into it from the nodes found. Follows the nodes that need a gradient
+    (all nodes with ``every``) and does not go past those whose ``id`` is in ``stop``. The
+    caller releases the counts (:func:`walk`, or a backward pass as it goes) and clears
+    ``found`` (:func:`_clear`) if it stops half-way; so does this walk if interrupted."""
     root._pending = 0
-    found = [root]
+    found.append(root)
     push = found.append
     finished = False
     try:
@@ -60,9 +70,7 @@ def _discover(root: Node, every: bool, stop: Any) -> list[Node]:
         finished = True
     finally:
         if not finished:
-            for node in found:  # pragma: no branch (the interrupted walk re-raises after it)
-                node._pending = 0
-    return found
+            _clear(found)
 
 
 def walk(root: Node, *, every: bool = False) -> list[Node]:
@@ -76,17 +84,23 @@ def walk(root: Node, *, every: bool = False) -> list[Node]:
     """
     if not (every or root.needs):
         return [root]
-    _discover(root, every, ())
     order: list[Node] = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for p in node.parents:
-            if isinstance(p, Node) and (every or p.needs):
-                p._pending -= 1
-                if not p._pending:
-                    ready.append(p)
+    found: list[Node] = []
+    with PASS_LOCK:
+        try:
+            _discover(root, every, (), found)
+            ready = [root]
+            while ready:
+                node = ready.pop()
+                order.append(node)
+                for p in node.parents:
+                    if isinstance(p, Node) and (every or p.needs):
+                        p._pending -= 1
+                        if not p._pending:
+                            ready.append(p)
+        except BaseException:
+            _clear(found)
+            raise
     order.reverse()
     return order
 
@@ -96,7 +110,8 @@ class Mode:
     ndarrays or recording Tensors), ``graph`` whether the rules see nodes (so that the
     gradient is itself differentiable), ``sum_to`` the one place where a cotangent is
     summed back to the shape of the input it flows into (None for Python floats),
-    ``own`` makes a leaf's first gradient its own (not an array a rule passed through),
+    ``own`` makes a node's first gradient its own (not an array a rule passed through, nor
+    the caller's seed),
     ``fallback`` recomputes a rule that raised on Python floats with numpy semantics,
     ``floats`` says every value is a Python float, which lets a plain pass (no observer,
     no stop set) take the float-specialised loop."""
@@ -127,6 +142,32 @@ def vjp(prim: Any, i: int, g: Any, ans: Any, args: Any, mode: Mode) -> Any:
         if mode.fallback is None:
             raise
         return mode.fallback(rule, g, ans, args)
+
+
+def bad_contribution(node: Node, i: int, shape: tuple, nb: int) -> str | None:
+    """None if a contribution of ``shape`` (after ``nb`` batch axes) that a rule of
+    ``node``'s primitive sent input ``i`` can be summed back to that input's shape (the
+    input broadcasts to it, with no more axes than the op's output), else what went wrong;
+    the engines raise it as a ShapeError."""
+    cs = tuple(shape[nb:])
+    xs = node.parents[i].value.shape
+    out = getattr(node.value, "shape", ())
+    fits = len(cs) <= max(len(out), len(xs)) and len(xs) <= len(cs) and all(
+        x in (1, c) for x, c in zip(xs[::-1], cs[::-1]))
+    if fits:
+        return None
+    return (f"{node.prim.name}: the gradient rule for input {i} returned shape {cs}, but "
+            f"input {i} has shape {xs} (the op's output: {out}); a rule must return the "
+            "input's shape, or a shape the input broadcasts to in the op")
+
+
+def _written(node: Node, p: Node) -> RuntimeError:
+    label = f"{p.name!r}" if p.name else f"of shape {getattr(p.value, 'shape', ())}"
+    return RuntimeError(
+        f"backward(): the input {label} of {node.prim.name} was modified in place after "
+        f"the graph was recorded (an optimizer step, an in-place operator or .data "
+        f"assignment), so {node.prim.name}'s gradient would use the new values; compute "
+        "the forward again after the update, or update after backward()")
 
 
 def has_rule(prim: Any, i: int) -> bool:
@@ -169,18 +210,16 @@ class _Both(Observer):
 def observe_passes(start: Any) -> Iterator[None]:
     """Context manager: every backward pass run inside calls ``start(root)`` and reports
     to the :class:`Observer` it returns (besides the pass's own observer). This is how
-    ``detect_anomaly`` watches ``y.backward()``; the flag is read once per pass."""
-    previous = _state["observer"]
+    ``detect_anomaly`` watches ``y.backward()``; the flag is read once per pass. It holds
+    for the passes of this thread only."""
+    previous = observer_factory()
     if previous is None:
         both = start
     else:
         def both(root: Node) -> Observer:
             return _Both(previous(root), start(root))
-    _state["observer"] = both
-    try:
+    with observing(both):
         yield
-    finally:
-        _state["observer"] = previous
 
 
 def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
@@ -190,7 +229,9 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
 
     With ``accumulate`` the cotangent reaching each node is added to its ``.grad``.
     The cotangents of the nodes in ``wanted`` are returned by ``id``; the walk does not go
-    past them. ``batch_ndim`` leading axes of ``seed`` are independent cotangents pushed
+    past them. Then ``found[0]`` (no node's id) is True if the pass also reached a leaf
+    that needs a gradient outside ``wanted``: the output depends on values beyond them.
+    ``batch_ndim`` leading axes of ``seed`` are independent cotangents pushed
     through together (how ``jacobian`` gets every row in one pass). ``observer`` (an
     :class:`Observer`) sees every node's cotangent and every edge's contribution.
     A plain accumulating pass of a ``floats`` mode runs the float-specialised loop, which
@@ -199,25 +240,35 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     found: dict[int, Any] = {}
     if not root.needs:
         return found
-    start = _state["observer"]
+    start = observer_factory()
     if start is not None:
         watch = start(root)
         observer = watch if observer is None else _Both(observer, watch)
     stop = {id(w) for w in wanted} if wanted else ()
-    if mode.floats and accumulate and not stop and observer is None:
-        _float_pass(root, seed, mode)
-        return found
-    nodes = _discover(root, False, stop)
+    with PASS_LOCK:
+        if mode.floats and accumulate and not stop and observer is None:
+            _float_pass(root, seed, mode)
+        else:
+            _pass(root, seed, mode, batch_ndim, accumulate, stop, observer, found)
+    return found
+
+
+def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, stop: Any,
+          observer: Observer | None, found: dict[int, Any]) -> None:
+    """The loop of :func:`backprop` for every mode (``found`` receives the cotangents of
+    the ``stop`` nodes)."""
+    nodes: list[Node] = []
     math, sum_to, own, graph = mode.math, mode.sum_to, mode.own, mode.graph
     c: Any = None
     ct: Any = None
     args: Any
-    root._ct = seed
     ready = [root]
     pop = ready.pop
     push = ready.append
     finished = False
     try:
+        _discover(root, False, stop, nodes)
+        root._ct = seed
         while ready:
             node = pop()
             g = node._ct
@@ -229,7 +280,7 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                 if accumulate:
                     old = node.grad
                     if old is None:
-                        node.grad = own(g) if (own is not None and prim is None) else g
+                        node.grad = g if own is None else own(g)
                     else:
                         node.grad = old + g
             if stop and id(node) in stop:
@@ -237,6 +288,8 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                     found[id(node)] = g
                 continue
             if prim is None:
+                if stop:            # a leaf outside ``wanted``: see found[0]
+                    found[0] = True
                 continue
             parents = node._p
             if parents.__class__ is not tuple:
@@ -249,13 +302,22 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                         if not p._pending:
                             push(p)
                 continue
+            stamp = node._stamp
             if graph:
                 args = parents
                 ans = node
+                for p in parents:
+                    if isinstance(p, Node) and p._stamp > stamp:
+                        raise _written(node, p)
             else:
                 args = []
                 for p in parents:
-                    args.append(p.value if isinstance(p, Node) else p)
+                    if isinstance(p, Node):
+                        if p._stamp > stamp:
+                            raise _written(node, p)
+                        args.append(p.value)
+                    else:
+                        args.append(p)
                 ans = node.value
             vjps = prim.vjps
             i = -1
@@ -273,7 +335,7 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
                         c = vjp(prim, i, g, ans, args, mode)
                 if c is not None:
                     if sum_to is not None:
-                        c = sum_to(c, p, batch_ndim)
+                        c = sum_to(c, p, batch_ndim, node, i)
                     if observer is not None:
                         observer.edge(node, i, p, c)
                     ct = p._ct
@@ -287,7 +349,6 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     finally:
         if not finished:
             _clear(nodes)
-    return found
 
 
 def _float_pass(root: Node, seed: float, mode: Mode) -> None:
@@ -299,13 +360,14 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     c: Any = None
     parents: Any
     args: Any
-    nodes = _discover(root, True, ())      # every Scalar needs a gradient
-    root._ct = seed
+    nodes: list[Node] = []
     ready = [root]
     pop = ready.pop
     push = ready.append
     finished = False
     try:
+        _discover(root, True, (), nodes)      # every Scalar needs a gradient
+        root._ct = seed
         while ready:
             node = pop()
             g = node._ct

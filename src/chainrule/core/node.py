@@ -27,6 +27,10 @@ class Node:
     __slots__ = ("value", "grad", "_p", "_q", "prim", "needs", "name", "_ct", "_pending",
                  "__weakref__")
     empty_grad: Any = None
+    # When the value was last written in place, on the engine's write clock (Tensors keep
+    # it in a slot; an op node keeps the clock at its creation): a backward pass refuses a
+    # node whose inputs were written after it was recorded. Never written: 0.
+    _stamp: int = 0
 
     def __init__(self, value: Any, parents: tuple = (), prim: Any = None, needs: bool = False,
                  name: str | None = None) -> None:

@@ -1,31 +1,55 @@
-"""Whether operations are recorded: ``no_grad``, ``enable_grad`` and per-node hooks."""
+"""Whether operations are recorded: ``no_grad``, ``enable_grad``, per-node hooks, the
+observer every backward pass reports to, and how deep inside transforms we are.
+
+Every mode is a context variable, so each thread (and each asyncio task) has its own, as
+torch's grad mode is per thread: ``no_grad()`` in one thread never stops another from
+recording, and a new thread starts recording. ``recording()`` is the hot path's read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-# "grad_enabled" is False inside no_grad, True while recording, or a callable while
-# recording with a per-node hook (``on_create``): one lookup serves the hot path.
-# "observer": None, or a function root -> Observer that every backward pass reports to
+# False inside no_grad, True while recording, or a callable while recording with a
+# per-node hook (``on_create``): one read serves the hot path.
+_GRAD: ContextVar[Any] = ContextVar("chainrule_grad_enabled", default=True)
+# None, or a function root -> Observer that every backward pass reports to
 # (core.backward.observe_passes; detect_anomaly uses it); read once per pass.
-_state: dict[str, Any] = {"grad_enabled": True, "observer": None}
+_OBSERVER: ContextVar[Any] = ContextVar("chainrule_observer", default=None)
+# How many transforms (grad, jacobian...) are running f: inside one, a transform's result
+# stays in the outer graph, and converting a traced value to a number is an error.
+_LEVEL: ContextVar[int] = ContextVar("chainrule_transform_level", default=0)
+
+recording = _GRAD.get
+"""``recording()``: False inside ``no_grad``, else True or the per-node hook (truthy)."""
+transform_level = _LEVEL.get
+"""``transform_level()``: how many transforms are tracing a function in this thread."""
 
 
 def grad_enabled() -> bool:
-    """Whether operations are being recorded (False inside ``no_grad``)."""
-    return bool(_state["grad_enabled"])
+    """Whether operations are being recorded in this thread (False inside ``no_grad``)."""
+    return bool(_GRAD.get())
 
 
 @contextmanager
-def on_create(hook: Any) -> Iterator[None]:
-    """Context manager: call ``hook(node)`` for every op node recorded inside (tools such
-    as source tracing use it; ordinary recording pays nothing for it)."""
-    previous = _state["grad_enabled"]
-    if previous is False:
+def _set(var: ContextVar[Any], value: Any) -> Iterator[None]:
+    previous = var.get()
+    var.set(value)
+    try:
         yield
-        return
+    finally:
+        var.set(previous)
+
+
+def on_create(hook: Any) -> AbstractContextManager[None]:
+    """Context manager: call ``hook(node)`` for every op node recorded inside, in this
+    thread (tools such as source tracing use it; ordinary recording pays nothing for it)."""
+    previous = _GRAD.get()
+    if previous is False:
+        return _set(_GRAD, False)
     outer = None if previous is True else previous
 
     def both(node: Any) -> None:
@@ -33,32 +57,29 @@ def on_create(hook: Any) -> Iterator[None]:
             outer(node)
         hook(node)
 
-    _state["grad_enabled"] = both
-    try:
-        yield
-    finally:
-        _state["grad_enabled"] = previous
+    return _set(_GRAD, both)
 
 
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager: nothing computed inside is recorded for differentiation."""
-    previous = _state["grad_enabled"]
-    _state["grad_enabled"] = False
-    try:
-        yield
-    finally:
-        _state["grad_enabled"] = previous
+def no_grad() -> AbstractContextManager[None]:
+    """Context manager: nothing computed inside (in this thread) is recorded for
+    differentiation."""
+    return _set(_GRAD, False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> AbstractContextManager[None]:
     """Context manager: re-enable recording inside a ``no_grad`` block."""
-    previous = _state["grad_enabled"]
-    _state["grad_enabled"] = previous or True
-    try:
-        yield
-    finally:
-        _state["grad_enabled"] = previous
+    return _set(_GRAD, _GRAD.get() or True)
 
 
+def observing(start: Any) -> AbstractContextManager[None]:
+    """Context manager: ``start`` is the observer factory of this thread's passes."""
+    return _set(_OBSERVER, start)
+
+
+observer_factory = _OBSERVER.get
+"""``observer_factory()``: the function root -> Observer of this thread, or None."""
+
+
+def transform() -> AbstractContextManager[None]:
+    """Context manager: one more transform is tracing a function in this thread."""
+    return _set(_LEVEL, _LEVEL.get() + 1)

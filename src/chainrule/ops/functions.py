@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..core import ONE_PARENT, Node
-from ..core.recording import _state
+from ..core.recording import recording
 from ..primitive import REGISTRY, Primitive, apply, on_register
 from ..rules import elementwise as ew
 from ..rules import linalg, reductions, structural
@@ -114,7 +114,7 @@ def _reduction(prim: Primitive) -> Callable[..., Array]:
             out = prim.array_fn(xv, axes, keepdims)
             if type(out) is not np.ndarray:
                 out = np.asarray(out)
-            if x.needs and _state["grad_enabled"]:
+            if x.needs and recording():
                 return _recorded(out, (x, axes, keepdims), prim)
             return Tensor._node(out, (), None, False)
         _tensor_only(prim.name, x)

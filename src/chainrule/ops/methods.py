@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..primitive import Primitive, on_register
+from ..scalar import Scalar
 from ..tensor import Tensor
 from . import functions as F
 from .numpy_api import __array_function__, __array_ufunc__
@@ -43,3 +44,4 @@ def install() -> None:
     on_register(_expose)
     Tensor.__array_ufunc__ = __array_ufunc__  # type: ignore[attr-defined]
     Tensor.__array_function__ = __array_function__  # type: ignore[attr-defined]
+    Scalar.__array_ufunc__ = __array_ufunc__  # type: ignore[attr-defined]  # np.sin(Scalar)

@@ -30,7 +30,15 @@ def _asigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _frelu(x: float) -> float:
-    return x if x > 0 else 0.0
+    return x if x > 0 or x != x else 0.0        # NaN stays NaN, as np.maximum(x, 0)
+
+
+def _fmaximum(x: float, y: float) -> float:
+    return x if x >= y or x != x else y         # NaN wins, as np.maximum
+
+
+def _fminimum(x: float, y: float) -> float:
+    return x if x <= y or x != x else y         # NaN wins, as np.minimum
 
 
 def _arelu(x: np.ndarray) -> np.ndarray:
@@ -45,11 +53,17 @@ def _pow_exponent_vjp(M, g, ans, x, y):
 
 
 def _pow_base_vjp(M, g, ans, x, y):
+    # y * x**(y-1), with 0 where y == 0 (x**0 is constant, also at x = 0 where the formula
+    # is 0 * inf): the exponent 1 there keeps every derivative of this rule finite too.
     if y.__class__ is int or y.__class__ is float:
         if y == 2:                      # the common square: one product fewer
             return g * (2 * x)
+        if y == 0:
+            return g * 0.0
+        if x.__class__ is float and x < 0 and y != int(y):
+            raise ValueError("pow: a negative base to a fractional power")  # numpy: NaN
         return g * (y * x ** (y - 1))
-    return g * y * x ** (y - 1)
+    return g * y * x ** M.where(M.value(y) == 0, 1.0, y - 1)
 
 
 def _tie_mask(a, b, greater: bool):
@@ -90,7 +104,8 @@ POW = binary("pow", math.pow, lambda x, y: x ** y, [_pow_base_vjp, _pow_exponent
              ["y * x**(y-1)", "x**y * log(x)"], function="power", expr="x ** y",
              numpy=(np.power, (np.square, lambda power, x: power(x, 2))),
              domain="x > 0 (any x for an integer exponent)",
-             kink="d/dy x**y = 0 where x == 0", sample=[(0.5, 2.0), (-2.0, 2.0)])
+             kink="d/dy x**y = 0 where x == 0; d/dx x**0 = 0 (also at x = 0)",
+             sample=[(0.5, 2.0), (-2.0, 2.0)])
 SIN = unary("sin", math.sin, np.sin, lambda M, g, ans, x: g * M.cos(x), "cos(x)")
 COS = unary("cos", math.cos, np.cos, lambda M, g, ans, x: -g * M.sin(x), "-sin(x)")
 TAN = unary("tan", math.tan, np.tan, lambda M, g, ans, x: g * (1 + ans * ans),
@@ -110,8 +125,8 @@ RELU = unary("relu", _frelu, _arelu, lambda M, g, ans, x: g * (M.value(x) > 0),
              avoid=[0.0], zero_reason="relu is off {where} (its input is {x} <= 0)")
 ABS = unary("abs", abs, np.abs, lambda M, g, ans, x: g * M.sign(M.value(x)), "sign(x)",
             methods=("abs", "__abs__"), kink="|x|'(0) = 0", avoid=[0.0])
-MAXIMUM = _extremum("maximum", True, max, np.maximum)
-MINIMUM = _extremum("minimum", False, min, np.minimum)
+MAXIMUM = _extremum("maximum", True, _fmaximum, np.maximum)
+MINIMUM = _extremum("minimum", False, _fminimum, np.minimum)
 WHERE = defprimitive(
     "where", array_fn=np.where,
     vjps=[None, lambda M, g, ans, c, x, y: M.where(c, g, 0),

@@ -175,15 +175,22 @@ def _spectral_direction(xv, axes, M):
             "norm(ord=2) of a matrix: second derivatives are not supported "
             "(the singular vectors are treated as constants)")
     moved = np.moveaxis(xv, axes, (-2, -1))
-    u, _, vt = np.linalg.svd(moved)
-    d = u[..., :, :1] * vt[..., :1, :]
+    u, s, vt = np.linalg.svd(moved, full_matrices=False)
+    # the mean of u_k v_k^T over the singular values tied with the largest (an equal split
+    # of the subgradient), and 0 where the largest is 0 (the matrix is 0)
+    top = s[..., :1]
+    tied = (s >= top * (1 - 1e-12)) & (top > 0)
+    weight = tied / np.maximum(np.sum(tied, axis=-1, keepdims=True), 1)
+    d = (u * weight[..., None, :]) @ vt
     return np.moveaxis(d, (-2, -1), axes)
 
 
 NORM = defprimitive(
     "norm", array_fn=_norm, vjps=[_norm_vjp], jvps=[_norm_jvp], expr="||x||",
     derivs=["x / ||x|| (2-norm)"], vjp_text=["g * x / ||x||"],
-    kink="the gradient of the norm at 0 is 0 (not NaN)", avoid=[0.0],
+    kink="the gradient of the norm at 0 is 0 (not NaN); for ord=2 over two axes, tied "
+         "largest singular values split the gradient equally (the mean of their u v^T)",
+    avoid=[0.0],
     params=("ord", "axis", "keepdims"), function="norm", methods=("norm",),
     numpy=(np.linalg.norm,), formula=True, doc="2-norm of all elements by default",
     second_order="except ord=2 over two axes (the singular vectors are held constant)")
