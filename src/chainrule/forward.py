@@ -60,6 +60,7 @@ def transposed_vjp(prim: Any, i: int, t: Any, ans: Any, args: Any, mode: Mode,
                          accumulate=False, wanted=(g,))
     else:
         found = backprop(s, seed, ARRAY_MODE, accumulate=False, wanted=(g,))
+    g.needs = False                 # a variable of this transposition: a constant outside it
     return found.get(id(g))
 
 
@@ -183,6 +184,9 @@ def _jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     o_leaves, o_def = tree_flatten(out) if is_container(out) else ([out], None)
     numbers = all(isinstance(p, (int, float)) for p in p_leaves)
     found, nested = _sweep(o_leaves, seeds, leaves, nested, batch_ndim)
+    for leaf in leaves:             # this transform's own variables: constants outside it
+        if leaf.prim is None:
+            leaf.needs = False
     primal = [_primal_out(y, nested, numbers) for y in o_leaves]
     tangent = [_tangent_out(t, y, lead, nested, numbers) for t, y in zip(found, o_leaves)]
     if o_def is None:
