@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .core import Node, backprop, enable_grad
-from .core.recording import recording, transform, transform_level
+from .core import Node, backprop
+from .core.recording import enter_transform, exit_transform, recording, transform_level
 from .errors import IndependentOutputWarning
 from .pytree import expand_args, has_container, is_container, tree_flatten, tree_unflatten
 from .rules import structural
@@ -71,8 +71,11 @@ def _call(f: Callable[..., Any], new: list, kwargs: dict) -> Any:
     """``f(*new, **kwargs)`` one transform level deeper, recording even inside
     ``no_grad`` (a transform always differentiates: under no_grad it would see no graph
     and return zeros)."""
-    with transform(), enable_grad():
+    tokens = enter_transform()
+    try:
         return f(*new, **kwargs)
+    finally:
+        exit_transform(tokens)
 
 
 def _as_output(y: Any, what: str) -> Tensor:

@@ -80,6 +80,14 @@ observer_factory = _OBSERVER.get
 """``observer_factory()``: the function root -> Observer of this thread, or None."""
 
 
-def transform() -> AbstractContextManager[None]:
-    """Context manager: one more transform is tracing a function in this thread."""
-    return _set(_LEVEL, _LEVEL.get() + 1)
+def enter_transform() -> tuple[Any, Any]:
+    """One more transform is tracing a function in this thread, recording even inside
+    ``no_grad``: returns what :func:`exit_transform` restores (plain calls, not a context
+    manager: a transform pays this on every call)."""
+    return _LEVEL.set(_LEVEL.get() + 1), _GRAD.set(_GRAD.get() or True)
+
+
+def exit_transform(tokens: tuple[Any, Any]) -> None:
+    """Undo :func:`enter_transform`."""
+    _GRAD.reset(tokens[1])
+    _LEVEL.reset(tokens[0])
