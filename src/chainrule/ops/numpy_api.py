@@ -112,7 +112,7 @@ def _raw(x: Any) -> Any:
 
 def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
     """numpy ufuncs on Tensors (``np.exp(t)``, ``W + t``) return Tensors."""
-    if any(type(x) is not Tensor and _defers(type(x)) for x in inputs):
+    if any(not isinstance(x, Node) and _defers(type(x)) for x in inputs):
         return NotImplemented           # the other operand's __array_ufunc__ decides
     if ufunc in _VALUE_UFUNCS and method == "__call__":
         return ufunc(*(_raw(x) for x in inputs), **kwargs)
