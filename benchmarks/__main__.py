@@ -24,8 +24,8 @@ from pathlib import Path  # noqa: E402
 
 from benchmarks import harness  # noqa: E402
 
-ORDER = ["bench_scalar", "bench_chain", "bench_tiny", "bench_mlp", "bench_hessian",
-         "bench_numpy"]
+ORDER = ["bench_scalar", "bench_chain", "bench_tiny", "bench_dispatch", "bench_mlp",
+         "bench_hessian", "bench_numpy"]
 
 
 def discover() -> list[str]:
