@@ -114,28 +114,13 @@ def hand_numpy(op: Op) -> Engine:
     return forward, grads
 
 
-def chainrule_engine(op: Op) -> Engine:
-    import chainrule as cr
-
-    leaves = [cr.tensor(x, requires_grad=True) for x in op.inputs]
-
-    def forward(n: int) -> Any:
-        return fan(cr, op, leaves, n)
-
-    def grads(n: int) -> list:
-        for leaf in leaves:
-            leaf.grad = None
-        forward(n).backward()
-        return [leaf.grad for leaf in leaves]
-
-    return forward, grads
-
-
-def torch_engine(torch: Any, op: Op) -> Engine:
-    leaves = [torch.tensor(x, requires_grad=True) for x in op.inputs]
+def leaf_engine(ns: Any, make_leaf: Callable[[np.ndarray], Any], op: Op) -> Engine:
+    """An engine whose leaves carry ``.grad`` (chainrule, torch): ``ns`` applies the op,
+    ``make_leaf`` turns an input array into a leaf that requires grad."""
+    leaves = [make_leaf(x) for x in op.inputs]
 
     def forward(n: int) -> Any:
-        return fan(torch, op, leaves, n)
+        return fan(ns, op, leaves, n)
 
     def grads(n: int) -> list:
         for leaf in leaves:
@@ -189,10 +174,13 @@ def marginal(engine: Engine, k: int, inner: int, samples: list) -> Callable[[], 
 
 
 def engines_for(op: Op) -> dict[str, Engine]:
-    found: dict[str, Engine] = {"chainrule": chainrule_engine(op)}
+    import chainrule as cr
+
+    found: dict[str, Engine] = {
+        "chainrule": leaf_engine(cr, lambda x: cr.tensor(x, requires_grad=True), op)}
     torch = harness.optional("torch")
     if torch is not None:
-        found["torch"] = torch_engine(torch, op)
+        found["torch"] = leaf_engine(torch, lambda x: torch.tensor(x, requires_grad=True), op)
     autograd = harness.optional("autograd")
     if autograd is not None:
         found["autograd"] = autograd_engine(autograd, op)
