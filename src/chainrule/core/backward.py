@@ -320,6 +320,8 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
                         args.append(p)
                 ans = node.value
             vjps = prim.vjps
+            # a variadic rule gets what it needs once per node, not all inputs per edge
+            each = vjps.each(args) if prim.variadic else None
             i = -1
             for p in parents:
                 i += 1
@@ -328,6 +330,8 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
                 rule = vjps[i]
                 if rule is None:            # no gradient flows along this edge
                     c = None
+                elif each is not None:
+                    c = each.call(i, math, g, ans)
                 else:
                     try:
                         c = rule(math, g, ans, *args)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..core import Node, has_rule
 from ..formatting import fmt, number
-from .trace import Trace, input_symbols, is_input
+from .trace import Trace, input_symbols, is_input, n_inputs
 
 _IDENT = re.compile(r"(?<![\w.])[A-Za-z_][\w\[\]]*")
 _MINUS_ONE = re.compile(r"\((-?\d+(?:\.\d+)?)-1\)")
@@ -58,7 +58,9 @@ def gate(node: Node) -> tuple[str, list[tuple[int, str, str, str]]]:
     kept = {s for j, s in enumerate(syms) if j not in live and s not in mapping}
     if len(live) == 1 and syms[live[0]] != "x" and "x" not in kept:
         mapping[syms[live[0]]] = "x"
-    expr = substitute(prim.expr, mapping) if not prim.variadic else prim.expr
+    if prim.variadic:
+        return _many_inputs_gate(node, live)
+    expr = substitute(prim.expr, mapping)
     out = []
     for j in live:
         if not has_rule(prim, j):
@@ -68,6 +70,19 @@ def gate(node: Node) -> tuple[str, list[tuple[int, str, str, str]]]:
         deriv = substitute(deriv, mapping) if deriv else f"see VJP {prim.vjp_formula(j)}"
         out.append((j, sym, deriv, substitute(prim.vjp_formula(j), mapping)))
     return expr, out
+
+
+def _many_inputs_gate(node: Node, live: list[int]) -> tuple[str, list[tuple[int, str, str,
+                                                                           str]]]:
+    """A variadic gate (``stack``) is one rule for every input ``xs[i]``, shown once:
+    ``stack(5000 inputs)``, so its text does not grow with the number of inputs."""
+    prim = node.prim
+    n = n_inputs(node)
+    expr = f"{prim.name}({n} input{'s' if n != 1 else ''})"
+    if not live or not has_rule(prim, live[0]):
+        return expr, []
+    return expr, [(live[0], "xs[i]", prim.derivs[0] if prim.derivs else
+                   f"see VJP {prim.vjp_formula(0)}", prim.vjp_formula(0))]
 
 
 def _node_mapping(trace: Trace, node: Node) -> dict[str, str]:
@@ -85,15 +100,20 @@ def _node_mapping(trace: Trace, node: Node) -> dict[str, str]:
 def local_formula(trace: Trace, node: Node, i: int) -> str:
     """The local derivative of input ``i`` written with the graph's names: ``cos(v1)``."""
     prim = node.prim
+    if prim.variadic:
+        return prim.vjp_formula(0)
     mapping = _node_mapping(trace, node)
-    if i < len(prim.derivs) and not prim.variadic:
+    if i < len(prim.derivs):
         return substitute(prim.derivs[i], mapping)
     return substitute(prim.vjp_formula(i), mapping)
 
 
 def vjp_formula(trace: Trace, node: Node, i: int) -> str:
     """The VJP of input ``i`` written with the graph's names: ``d x = W.T @ g``."""
-    return substitute(node.prim.vjp_formula(i), _node_mapping(trace, node))
+    prim = node.prim
+    if prim.variadic:   # one rule for every input: a node of n inputs costs O(n), not O(n^2)
+        return prim.vjp_formula(0)
+    return substitute(prim.vjp_formula(i), _node_mapping(trace, node))
 
 
 def gate_text(expr: str, derivs: Iterable[tuple[int, str, str, str]]) -> tuple[str, str]:

@@ -59,7 +59,8 @@ class Explanation:
             gate_header.insert(2, "VJP (g: upstream)")
             for row, g in zip(gates, self.gates):
                 row.insert(2, ", ".join(f"d{s} = {v}" for s, v in g["vjps"].items()))
-        fwd = [[str(r["step"]), r["node"], r["op"], ", ".join(r["inputs"]), fmt(r["value"])]
+        fwd = [[str(r["step"]), r["node"], r["op"], ", ".join(_cap(r["inputs"])),
+                fmt(r["value"])]
                for r in self.forward]
         fwd_header = ["step", "node", "op", "inputs", "value"]
         if not self.scalar:

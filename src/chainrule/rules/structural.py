@@ -55,15 +55,23 @@ def _stack_jvp(i, M, t, ans, *args):
     return M.index_add(t, t.shape[:t.ndim - xs[i].ndim] + ans.shape, where)
 
 
-def _concat_vjp(i, M, g, ans, *args):
+def _concat_offsets(args):
+    """(axis, offsets): where each input starts along ``axis``, computed once per node."""
     *xs, axis = args
-    start = sum(x.shape[axis] for x in xs[:i])
-    stop = start + xs[i].shape[axis]
-    return M.getitem(g, (Ellipsis, slice(start, stop)) + (slice(None),) * (-axis - 1))
+    return axis, np.cumsum([0] + [x.shape[axis] for x in xs]).tolist()
 
 
-def _stack_vjp(i, M, g, ans, *args):
-    axis = args[-1]
+def _concat_vjp(i, M, g, ans, ctx):
+    axis, offsets = ctx
+    return M.getitem(g, (Ellipsis, slice(offsets[i], offsets[i + 1]))
+                     + (slice(None),) * (-axis - 1))
+
+
+def _axis(args):
+    return args[-1]
+
+
+def _stack_vjp(i, M, g, ans, axis):
     return M.getitem(g, (Ellipsis, i) + (slice(None),) * (-axis - 1))
 
 
@@ -109,13 +117,13 @@ INDEX_ADD = defprimitive(
     params=("shape", "index"))
 CONCATENATE = defprimitive(
     "concatenate", array_fn=lambda *args: np.concatenate(args[:-1], axis=args[-1]),
-    vjps=_concat_vjp, variadic=True, inputs=("xs",), expr="concatenate(xs)",
-    jvps=_concat_jvp,
+    vjps=_concat_vjp, prep=_concat_offsets, variadic=True, inputs=("xs",),
+    expr="concatenate(xs)", jvps=_concat_jvp,
     derivs=["1 (each input gets its slice back)"], vjp_text=["g sliced per input"],
     params=("axis",), function="concatenate", numpy=(np.concatenate,))
 STACK = defprimitive(
     "stack", array_fn=lambda *args: np.stack(args[:-1], axis=args[-1]),
-    vjps=_stack_vjp, variadic=True, inputs=("xs",), expr="stack(xs)",
+    vjps=_stack_vjp, prep=_axis, variadic=True, inputs=("xs",), expr="stack(xs)",
     jvps=_stack_jvp,
     derivs=["1 (each input gets its slice back)"], vjp_text=["g[..., i, ...] per input"],
     params=("axis",), function="stack", numpy=(np.stack,))
