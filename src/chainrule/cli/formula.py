@@ -19,7 +19,9 @@ import ast
 import difflib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,20 @@ _SHOWN = 72
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "inf": math.inf}
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+_METER: ContextVar[Callable[[int], None] | None] = ContextVar("formula_meter", default=None)
+
+
+@contextmanager
+def metering(meter: Callable[[int], None]) -> Iterator[None]:
+    """Every formula evaluated inside calls ``meter(n)`` after each op with the number of
+    elements of its result (``meter.new_pass()`` first, if it has one); the meter may raise
+    to stop the evaluation (the command's work budget does)."""
+    token = _METER.set(meter)
+    try:
+        yield
+    finally:
+        _METER.reset(token)
 
 
 class FormulaError(ValueError):
@@ -263,7 +279,10 @@ class Formula:
                 f"the variable {name} has no value; give it with --at {name}=...{hint}"
                 + (f" (values were given for: {', '.join(given)})" if given else ""),
                 self.text, start, end)
-        return _Evaluator(self, values).run(self.tree.body, 0)
+        meter = _METER.get()
+        if meter is not None and hasattr(meter, "new_pass"):
+            meter.new_pass()
+        return _Evaluator(self, values, meter).run(self.tree.body, 0)
 
     def first_use(self, name: str) -> tuple[int | None, int | None]:
         """The character span of the first use of the variable ``name``."""
@@ -497,9 +516,11 @@ def _param_value(node: ast.AST) -> Any:
 
 
 class _Evaluator:
-    def __init__(self, formula: Formula, values: Mapping[str, Any]) -> None:
+    def __init__(self, formula: Formula, values: Mapping[str, Any],
+                 meter: Callable[[int], None] | None = None) -> None:
         self.formula = formula
         self.values = values
+        self.meter = meter
 
     def fail(self, exc: Exception, node: ast.AST) -> FormulaMathError:
         start, end = self.formula.span(node)
@@ -551,6 +572,8 @@ class _Evaluator:
         if isinstance(out, np.ndarray) and out.size > MAX_ELEMENTS:
             raise self.fail(ValueError(f"the result has {out.size:,} elements; the limit is "
                                        f"{MAX_ELEMENTS:,}"), node)
+        if self.meter is not None:
+            self.meter(int(np.size(out.value if isinstance(out, Node) else out)))
         return out
 
     def array(self, node: ast.List, items: list[Any]) -> Any:
