@@ -29,7 +29,7 @@ def check_matmul(a: tuple[int, ...], b: tuple[int, ...]) -> None:
         raise ShapeError(f"matmul: {a} @ {b}: inner dimensions {inner_a} and {inner_b} "
                          "differ")
     if len(a) > 2 and len(b) > 2:
-        check_broadcast("matmul (batch dimensions)", a[:-2], b[:-2])
+        check_broadcast(f"matmul: {a} @ {b}: batch dimensions", a[:-2], b[:-2])
 
 
 def shape_error(prim: Any, vals: Any, exc: Exception) -> Exception:

@@ -36,12 +36,41 @@ MAX_CHARS = 5_000
 MAX_NODES = 2_000
 MAX_DEPTH = 200
 MAX_ELEMENTS = 1_000_000
+_LARGEST = int(np.finfo(float).max)
 
 _SHOWN = 72
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "inf": math.inf}
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# C0/C1 control characters and the bidirectional overrides that reorder what a terminal shows
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: str, keep_newlines: bool = False) -> str:
+    """``text`` safe to print: every control character (ANSI escapes, carriage returns,
+    tabs, bidirectional overrides) written as a Python escape (``\\x1b``), so user text
+    cannot move the cursor, recolour the terminal or forge a line. With ``keep_newlines``
+    a newline stays one."""
+    def one(m: re.Match[str]) -> str:
+        ch = m.group()
+        if keep_newlines and ch == "\n":
+            return ch
+        return repr(ch)[1:-1] if ch not in "\x1b\x9b" else f"\\x{ord(ch):02x}"
+    return _CONTROL.sub(one, text)
+
+
+def protect_formula(argv: list[str]) -> list[str]:
+    """The command line with a formula that starts with ``-`` (``-x**2``) marked so that
+    argparse reads it as the formula, not as an option: everything that starts with one
+    ``-`` and is neither ``-h`` nor a plain negative number gets a leading space (which
+    :func:`parse` strips)."""
+    return [" " + a if (a.startswith("-") and not a.startswith("--") and a != "-h"
+                        and not _NEGATIVE.match(a)) else a for a in argv]
+
+
+_NEGATIVE = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
 
 _METER: ContextVar[Callable[[int], None] | None] = ContextVar("formula_meter", default=None)
 
@@ -76,16 +105,20 @@ class FormulaError(ValueError):
     def show(self) -> str:
         """The message, then the formula with ``^`` under the offending part (if known)."""
         if self.start is None or not self.text:
-            return self.message
+            return escape(self.message)
         lines = self.text.split("\n")
         offset = self.start
         row = 0
         while row < len(lines) - 1 and offset > len(lines[row]):
             offset -= len(lines[row]) + 1
             row += 1
-        line = lines[row]
-        offset = max(0, min(offset, len(line)))
-        width = 1 if self.end is None else max(1, min(self.end - self.start, len(line) - offset))
+        raw = lines[row]
+        offset = max(0, min(offset, len(raw)))
+        width = 1 if self.end is None else max(1, min(self.end - self.start, len(raw) - offset))
+        # control characters are shown escaped, so the caret is placed on the escaped text
+        line = escape(raw)
+        width = len(escape(raw[offset:offset + width])) or 1
+        offset = len(escape(raw[:offset]))
         if len(line) > _SHOWN:
             # a long formula is shown as a window around the problem
             first = max(0, min(offset - _SHOWN // 2, len(line) - _SHOWN))
@@ -93,9 +126,10 @@ class FormulaError(ValueError):
             offset -= first
             width = min(width, _SHOWN - offset)
             line = ("..." if first else "") + line + ("..." if first + _SHOWN < len(
-                self.text.split("\n")[row]) else "")
+                escape(raw)) else "")
             offset += 3 if first else 0
-        return f"{self.message}\n    {line}\n    {' ' * offset}{'^' * max(1, width)}"
+        return (f"{escape(self.message)}\n    {line}\n"
+                f"    {' ' * offset}{'^' * max(1, width)}")
 
 
 class FormulaUsageError(FormulaError):
@@ -331,13 +365,19 @@ def parse(text: str) -> Formula:
     if "\x00" in text:
         raise FormulaUsageError("the formula contains a NUL character", text,
                                 text.index("\x00"))
+    text = text.strip()
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-        text = text.strip()
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise _syntax_error(text.strip(), exc) from None
+        if "digits" in str(exc.msg):
+            raise FormulaUsageError("a number has too many digits (more than 4,300)",
+                                    text) from None
+        raise _syntax_error(text, exc) from None
     except (RecursionError, MemoryError, ValueError):
         raise FormulaUsageError("the formula is too deeply nested to read") from None
+    if "#" in text:     # the only place a '#' can be, strings being refused, is a comment
+        raise FormulaUsageError("comments (#) are not allowed in a formula", text,
+                                text.index("#"), len(text))
     return _Checker(text).check(tree)
 
 
@@ -395,6 +435,9 @@ class _Checker:
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.fail(f"{node.value!r} is not a number; formulas use "
                                 f"{_SUPPORTED}", node)
+            if isinstance(node.value, int) and abs(node.value) > _LARGEST:
+                raise self.fail("this number is larger than the largest float (about "
+                                "1.8e308)", node)
             return []
         if isinstance(node, ast.Name):
             self.check_name(node.id, node)

@@ -12,6 +12,7 @@ counts what was elided. Every walk is a loop, so a 100,000-node chain draws.
 from __future__ import annotations
 
 import html
+import os
 import pathlib
 import re
 import shutil
@@ -298,34 +299,43 @@ def _run_dot(source: str, fmt_: str, timeout: float = 120.0) -> bytes:
 
 
 def render(output: Node, path: str | pathlib.Path, *, max_nodes: int = 200,
-           params: Any = None, wrt: Any = None) -> pathlib.Path:
-    """Draw the graph of ``output`` to ``path``.
+           params: Any = None, wrt: Any = None, keep_dot: bool = False,
+           overwrite: bool = True) -> pathlib.Path:
+    """Draw the graph of ``output`` to the file ``path``, and to no other file.
 
-    The DOT text is always written next to it (``path`` with suffix ``.dot``); a ``.svg``,
-    ``.png`` or ``.pdf`` path is then made by Graphviz's ``dot`` program (no suffix means
-    ``.svg``). Returns the path of the picture (of the ``.dot`` file for a ``.dot`` path).
+    The suffix says what to write: ``.dot`` (the DOT text, no Graphviz needed), or ``.svg``,
+    ``.png``, ``.pdf`` (made by Graphviz's ``dot`` program). ``keep_dot=True`` also writes
+    the DOT text to ``path`` with the suffix ``.dot``. An existing file is replaced, as
+    ``open(path, "w")`` would, unless ``overwrite=False``. Nothing is written when an error
+    is raised. Returns ``path``.
 
-    Raises GraphvizNotFound (after writing the ``.dot`` file) when ``dot`` is not
-    installed; ValueError for another suffix. ``wrt`` draws forward mode too (see
+    Raises ValueError for a missing or unknown suffix; IsADirectoryError when ``path`` is a
+    folder (or ends in a separator); FileNotFoundError when its folder does not exist;
+    FileExistsError when it exists and ``overwrite`` is False; GraphvizNotFound when a
+    picture is asked for and ``dot`` is not installed. ``wrt`` draws forward mode too (see
     :func:`to_dot`).
     """
+    text = os.fspath(path)
     path = pathlib.Path(path)
-    if not path.suffix:
-        path = path.with_suffix(".svg")
+    if text.endswith(("/", os.sep)) or path.is_dir():
+        raise IsADirectoryError(f"render: {text} is a folder; name the file to write, e.g. "
+                                f"{path / 'graph.svg'}")
     kind = path.suffix.lower().lstrip(".")
     if kind not in ("dot", "svg", "png", "pdf"):
-        raise ValueError(f"render: cannot make a {path.suffix!r} file; use .dot, .svg, "
-                         ".png or .pdf")
-    source = to_dot(output, max_nodes=max_nodes, params=params, wrt=wrt)
+        raise ValueError(f"render: cannot make a {path.suffix or 'suffix-less'!r} file; name "
+                         "a .dot, .svg, .png or .pdf file")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"render: the folder {path.parent} does not exist")
     dot_path = path.with_suffix(".dot")
-    dot_path.write_text(source)
-    if kind == "dot":
-        return dot_path
-    try:
-        data = _run_dot(source, kind)
-    except GraphvizNotFound as exc:
-        raise GraphvizNotFound(f"{exc} (the DOT text was written to {dot_path})") from None
+    if not overwrite:
+        for target in {path, dot_path} if keep_dot else {path}:
+            if target.exists():
+                raise FileExistsError(f"render: {target} exists; it is not replaced")
+    source = to_dot(output, max_nodes=max_nodes, params=params, wrt=wrt)
+    data = source.encode() if kind == "dot" else _run_dot(source, kind)
     path.write_bytes(data)
+    if keep_dot and kind != "dot":
+        dot_path.write_text(source)
     return path
 
 
