@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from .npz import load_npz, save_npz
 
 
 class Module:
@@ -106,10 +107,19 @@ class Module:
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
         """Copy ``state`` (name -> array) into the parameters, in place; each keeps its
-        dtype. Raises KeyError naming missing and unexpected names (only missing ones with
-        ``strict=False``: unexpected names are then ignored) and ShapeError on a shape
-        mismatch; nothing is changed when it raises."""
+        dtype. Everything is checked before anything is assigned, so either every
+        parameter is loaded or none is changed.
+
+        Raises TypeError when ``state`` is not a mapping or an entry is not a real numeric
+        array (complex, bool, integer, datetime, strings or objects: converting them would
+        lose or invent information); KeyError naming missing and unexpected names (only
+        missing ones with ``strict=False``: unexpected names are then ignored); ShapeError
+        on a shape mismatch; ValueError when a value does not fit the parameter's dtype
+        (1e300 into float32)."""
         from ..errors import ShapeError
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of name -> array, got "
+                            f"{type(state).__name__}")
         params = dict(self.named_parameters())
         missing = [n for n in params if n not in state]
         unexpected = [n for n in state if n not in params]
@@ -118,11 +128,17 @@ class Module:
                            f"{missing or 'none'}, unexpected {unexpected or 'none'}")
         arrays = {}
         for name, p in params.items():
-            arr = np.asarray(state[name])
+            arr = _state_array(name, state[name])
             if arr.shape != p.shape:
                 raise ShapeError(f"load_state_dict: {name!r} has shape {arr.shape} in the "
                                  f"state but {p.shape} in the module")
-            arrays[name] = arr
+            with np.errstate(all="ignore"):
+                cast = arr.astype(p.dtype)
+            if not np.array_equal(np.isfinite(cast), np.isfinite(arr)):
+                raise ValueError(f"load_state_dict: {name!r} has values outside the range "
+                                 f"of the parameter's dtype {p.dtype} (largest "
+                                 f"{np.finfo(p.dtype).max:.3g})")
+            arrays[name] = cast
         for name, p in params.items():
             p.value[...] = arrays[name]
 
@@ -133,7 +149,20 @@ class Module:
     def load(self, path: str | os.PathLike, strict: bool = True) -> None:
         """Read a ``.npz`` file written by ``save`` into the parameters (see
         ``load_state_dict``)."""
-        self.load_state_dict(load_npz(path), strict=strict)
+        from ..errors import ShapeError
+        params = dict(self.named_parameters())
+
+        def check(headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
+            # refuse a file that does not fit the model before any array is read
+            for name, (shape, _) in headers.items():
+                if name in params and shape != params[name].shape:
+                    raise ShapeError(f"load {os.fspath(path)}: {name!r} has shape {shape} "
+                                     f"in the file but {params[name].shape} in the module")
+                if name not in params and strict:
+                    raise KeyError(f"load {os.fspath(path)}: the file has {name!r}, which "
+                                   f"{type(self).__name__} does not (strict=False ignores it)")
+
+        self.load_state_dict(load_npz(path, check), strict=strict)
 
     def __repr__(self) -> str:
         children = list(self.named_children())
@@ -151,13 +180,18 @@ def _is_parameter(value: Any) -> bool:
     return isinstance(value, Tensor) and value.needs and value.prim is None
 
 
-def save_npz(state: Mapping[str, np.ndarray], path: str | os.PathLike) -> None:
-    """Write a state dict (name -> array) to ``path`` with ``np.savez``."""
-    arrays: dict[str, Any] = {name: np.asarray(a) for name, a in state.items()}
-    np.savez(path, **arrays)
-
-
-def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """Read a state dict written by ``save_npz`` (name -> array, dtypes as saved)."""
-    with np.load(path) as data:
-        return {name: data[name] for name in data.files}
+def _state_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as a real floating-point array, or TypeError naming what it is."""
+    if isinstance(value, Tensor):
+        value = value.value
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"load_state_dict: {name!r} is not an array ({exc})") from None
+    if arr.dtype.kind != "f":
+        what = {"c": "complex", "b": "bool", "i": "integer", "u": "integer",
+                "M": "datetime", "m": "timedelta", "U": "text", "S": "bytes",
+                "O": "Python objects"}.get(arr.dtype.kind, str(arr.dtype))
+        raise TypeError(f"load_state_dict: {name!r} holds {what} values ({arr.dtype}); "
+                        "parameters take real floating-point arrays")
+    return arr
