@@ -14,22 +14,25 @@ from typing import Any
 import numpy as np
 
 from .tensor import Tensor
+from .validation import distinct, positive
 
 
 class Optimizer:
     """Base class: keeps the parameter list and per-parameter state (``state[i]``)."""
 
     def __init__(self, params: Iterable[Tensor], lr: float) -> None:
-        self.params = list(params)
+        self.params = distinct(type(self).__name__, params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         for i, p in enumerate(self.params):
             if not (isinstance(p, Tensor) and p.requires_grad and p.is_leaf):
                 raise TypeError(f"{type(self).__name__}: parameter {i} must be a leaf Tensor "
                                 f"with requires_grad=True, got {p!r:.80}")
-        if not lr > 0:
-            raise ValueError(f"{type(self).__name__}: lr must be positive, got {lr}")
-        self.lr = float(lr)
+        self.lr = positive(type(self).__name__, "lr", lr)
+        for i, p in enumerate(self.params):
+            if not p.value.flags.writeable:
+                raise ValueError(f"{type(self).__name__}: parameter {i}'s data is read-only; "
+                                 "an optimizer updates it in place (give it a writable copy)")
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
@@ -56,6 +59,8 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
         super().__init__(params, lr)
+        momentum = positive("SGD", "momentum", momentum, zero=True)
+        weight_decay = positive("SGD", "weight_decay", weight_decay, zero=True)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
         if weight_decay < 0:
@@ -89,6 +94,8 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
+        eps = positive("Adam", "eps", eps)
+        weight_decay = positive("Adam", "weight_decay", weight_decay, zero=True)
         b1, b2 = betas
         if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
             raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")

@@ -46,6 +46,7 @@ import numpy as np
 
 from .core import Node
 from .shape_checks import shape_error
+from .validation import operand
 
 Vjp = Callable[..., Any]
 Jvp = Callable[..., Any]
@@ -393,6 +394,9 @@ def array_forward(prim: Primitive, args: tuple) -> Any:
     """``prim`` on plain numbers and arrays (no graph), with chainrule's shape errors."""
     args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) and i < prim.n_inputs
                  and not prim.variadic else a for i, a in enumerate(args))
+    n = len(args) - len(prim.params) if prim.variadic else prim.n_inputs
+    for a in args[:n]:
+        operand(prim.name, a)
     try:
         return prim.array_fn(*args)
     except ValueError as exc:

@@ -25,6 +25,7 @@ from .rules.special_elementwise import FLOOR_DIVIDE, REMAINDER
 from .rules.structural import GETITEM
 from .shape_checks import check_broadcast, check_matmul, shape_error
 from .tensor_math import TENSOR_MATH
+from .validation import operand
 
 _alloc = object.__new__
 _ndarray = np.ndarray
@@ -135,6 +136,8 @@ class Tensor(Node):
                 a = as_array(a)
                 vals.append(a)
                 args = args[:i] + (a,) + args[i + 1:]
+            elif i < n:
+                vals.append(operand(prim.name, a))
             else:
                 vals.append(a)
         try:
@@ -164,7 +167,15 @@ class Tensor(Node):
 
     @data.setter
     def data(self, new: Any) -> None:
-        self.value = np.asarray(new)
+        """Replace the values in place of the graph (no gradient flows): an array of numbers
+        of the same shape, converted to this Tensor's dtype if it holds integers or bools.
+        Raises TypeError for non-numbers, ShapeError for another shape."""
+        arr = np.asarray(operand("Tensor.data", new))
+        if arr.shape != self.value.shape:
+            raise ShapeError(f"Tensor.data: the new value has shape {arr.shape} but the "
+                             f"Tensor has shape {self.value.shape}; make a new Tensor for a "
+                             "new shape")
+        self.value = arr.astype(self.value.dtype) if arr.dtype.kind in "biu" else arr
         self._mark_written()
 
     def _mark_written(self) -> None:
@@ -485,8 +496,10 @@ def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor
     else:
         if ta is list or ta is tuple:
             a = as_array(a)
-        elif ta is not float and ta is not int and _defers(ta):
-            return NotImplemented
+        elif ta is not float and ta is not int:
+            if _defers(ta):
+                return NotImplemented
+            operand(prim.name, a)
         av = a
         needs = False
     if tb is Tensor:
@@ -497,8 +510,10 @@ def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor
     else:
         if tb is list or tb is tuple:
             b = as_array(b)
-        elif tb is not float and tb is not int and _defers(tb):
-            return NotImplemented
+        elif tb is not float and tb is not int:
+            if _defers(tb):
+                return NotImplemented
+            operand(prim.name, b)
         bv = b
     if elementwise and type(av) is _ndarray and type(bv) is _ndarray and av.shape != bv.shape:
         check_broadcast(prim.name, av.shape, bv.shape)

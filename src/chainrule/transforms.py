@@ -22,13 +22,13 @@ from .pytree import expand_args, has_container, is_container, tree_flatten, tree
 from .rules import structural
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, Tensor, as_array, graph_mode
+from .validation import argnums as check_argnums
 
 ArgNums = int | Sequence[int]
 
 
 def _argnums(argnums: ArgNums, nargs: int) -> tuple[tuple[int, ...], bool]:
-    single = isinstance(argnums, int)
-    nums: tuple[int, ...] = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    nums, single = check_argnums("argnums", argnums)
     for i in nums:
         if not -nargs <= i < nargs:
             raise ValueError(f"argnums {i} is out of range for {nargs} positional argument(s)")
@@ -230,7 +230,7 @@ def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...]
 def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """``f`` -> its Hessian function: shape ``x.shape + x.shape``, by reverse-over-reverse
     (the Jacobian of the recorded gradient), never by finite differences."""
-    if not isinstance(argnums, int):
+    if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
         raise TypeError("hessian: argnums must be one int; for mixed partials use "
                         "jacobian(grad(f, i), j)")
     return jacobian(grad(f, argnums), argnums)

@@ -126,8 +126,12 @@ def find_nonfinite(output: Node) -> NonFiniteReport | None:
     while all of its inputs are finite (an input leaf holding NaN is itself reported),
     or None when every value is finite. Names the element, the input values there and
     the op's domain; the source line is known if the graph was built inside
-    ``detect_anomaly`` or ``trace_sources``.
+    ``detect_anomaly`` or ``trace_sources``. Raises TypeError when ``output`` is not a
+    Scalar or Tensor.
     """
+    if not isinstance(output, Node):
+        raise TypeError(f"find_nonfinite: expected a Scalar or Tensor, got "
+                        f"{type(output).__name__}")
     for node in walk(output, every=True):
         value = np.asarray(node.value, dtype=np.float64)
         if np.all(np.isfinite(value)):

@@ -22,6 +22,7 @@ from ..core import Node, backprop, no_grad
 from ..errors import GradcheckError
 from ..formatting import number
 from ..tensor import Tensor, as_array
+from ..validation import positive
 from .numeric import directional, slopes
 
 
@@ -76,6 +77,9 @@ def gradcheck(f: Callable[..., Any], *args: Any, eps: float = 1e-6, atol: float 
     one-sided slope grows without bound). Each such judgement is appended to ``notes``
     (a list) when given, and named in the error if the check fails.
     """
+    eps = positive("gradcheck", "eps", eps)
+    atol = positive("gradcheck", "atol", atol, zero=True)
+    rtol = positive("gradcheck", "rtol", rtol, zero=True)
     try:
         return _gradcheck(f, args, eps, atol, rtol, fast, seed,
                           notes if notes is not None else [])

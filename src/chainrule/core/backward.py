@@ -444,7 +444,11 @@ def _clear(nodes: list[Node]) -> None:
 
 def zero_grad(root: Node) -> None:
     """Clear ``.grad`` of every node of the graph below ``root`` (None for Tensors, 0.0
-    for Scalars). Iterative, so it works on graphs of any depth."""
+    for Scalars). Iterative, so it works on graphs of any depth. Raises TypeError when
+    ``root`` is not a Scalar or Tensor."""
+    if not isinstance(root, Node):
+        raise TypeError(f"zero_grad: expected a Scalar or Tensor, got "
+                        f"{type(root).__name__}")
     root.grad = root.empty_grad
     for node in walk(root):
         node.grad = node.empty_grad

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..ops import functions as F
 from ..tensor import Tensor
+from ..validation import whole_number
 from . import init as initializers
 from .functional import linear
 from .module import Module
@@ -33,6 +34,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
                  init: str = "kaiming", nonlinearity: str | None = None,
                  rng: initializers.Rng = None, dtype: Any = np.float64) -> None:
+        in_features = whole_number("Linear", "in_features", in_features)
+        out_features = whole_number("Linear", "out_features", out_features)
         if in_features < 1 or out_features < 1:
             raise ValueError(f"Linear: sizes must be positive, got in_features={in_features},"
                              f" out_features={out_features}")

@@ -27,6 +27,7 @@ from ..rules import linalg, reductions, structural
 from ..scalar import Scalar, _new, float_forward
 from ..shape_checks import check_broadcast, check_matmul
 from ..tensor import Tensor, _recorded
+from ..validation import whole_number
 
 Array = Any  # a Tensor, an ndarray, a list or a number
 
@@ -111,7 +112,13 @@ def _reduction(prim: Primitive) -> Callable[..., Array]:
             axes = _ALL_AXES[xv.ndim] if axis is None else normalize_axes(
                 prim.name, xv.ndim, axis)
             keepdims = bool(keepdims)
-            out = prim.array_fn(xv, axes, keepdims)
+            try:
+                out = prim.array_fn(xv, axes, keepdims)
+            except ValueError:
+                if xv.size:
+                    raise
+                raise ValueError(f"{prim.name}: the array is empty (shape {xv.shape}); "
+                                 f"{prim.name} of no elements is not defined") from None
             if type(out) is not np.ndarray:
                 out = np.asarray(out)
             if x.needs and recording():
@@ -283,7 +290,8 @@ def reshape(x: Array, *shape: Any) -> Array:
     sizes: Any = shape
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         sizes = tuple(shape[0])
-    return apply(structural.RESHAPE, x, tuple(int(s) for s in sizes))
+    return apply(structural.RESHAPE, x, tuple(whole_number("reshape", "shape", s)
+                                              for s in sizes))
 
 
 @custom(structural.TRANSPOSE)
@@ -330,11 +338,15 @@ def _np_joined(name: str) -> Any:
 
 
 @custom(structural.CONCATENATE, numpy=_np_joined("concatenate"))
-def concatenate(xs: Sequence[Array], axis: int = 0) -> Array:
-    """Join a sequence of arrays along an existing ``axis`` (default 0)."""
+def concatenate(xs: Sequence[Array], axis: int | None = 0) -> Array:
+    """Join a sequence of arrays along an existing ``axis`` (default 0; None: flatten
+    them first, as numpy does)."""
     xs = list(xs)
     if not xs:
         raise ValueError("concatenate: needs at least one array")
+    if axis is None:    # numpy's meaning: flatten every array first
+        xs = [reshape(x if isinstance(x, Tensor) else Tensor(x), -1) for x in xs]
+        axis = 0
     nd = _ndim(xs[0])
     (ax,) = normalize_axes("concatenate", nd, axis)
     return apply(structural.CONCATENATE, *xs, ax)
