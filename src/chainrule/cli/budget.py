@@ -34,11 +34,12 @@ MAX_ELEMENTS = 20_000_000
 MAX_SECONDS = 10.0
 """Default of ``--max-seconds``: the estimated (and enforced) time of one command."""
 
-ELEMENTWISE_PER_SECOND = 1e8
-"""Elementwise work per second assumed by the estimate: numpy's speed on one core, with
-room for the forward pass, the backward pass (about twice the forward) and Python."""
-MATMUL_FLOPS_PER_SECOND = 2e9
-"""Multiply-adds per second of a matrix product on one core (OpenBLAS), forward and
+ELEMENTWISE_PER_SECOND = 1e7
+"""Elementwise work per second assumed by the estimate, per element of every intermediate:
+measured on a shared 2-core machine, where writing fresh memory dominates, with room for the
+backward pass (about twice the forward) and Python."""
+MATMUL_FLOPS_PER_SECOND = 8e8
+"""Multiply-adds per second of a matrix product (OpenBLAS on one busy core), forward and
 backward together."""
 
 
