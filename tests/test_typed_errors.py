@@ -128,3 +128,15 @@ def test_the_helpers():
     with pytest.raises(ValueError, match="x must be 0 or more, got -1"):
         positive("f", "x", -1, zero=True)
     assert distinct("f", iter([1, 2])) == [1, 2]
+
+
+def test_a_vjp_returning_none_is_an_error_naming_the_primitive():
+    bad = cr.primitive("forgot", lambda x: x * 2, [lambda M, g, ans, x: None])
+    with pytest.raises(TypeError, match=r"primitive 'forgot': the VJP of input 0 returned "
+                                        r"None"):
+        cr.grad(lambda x: bad(x).sum())(np.ones(2))
+    x = cr.Scalar(1.0)
+    with pytest.raises(TypeError, match="returned None"):
+        (bad(x) * 3).backward()
+    fine = cr.primitive("double", lambda x: x * 2, [lambda M, g, ans, x: 2 * g])
+    assert cr.grad(lambda x: fine(x))(1.0) == 2.0

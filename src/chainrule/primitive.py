@@ -357,9 +357,24 @@ def primitive(name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None]
     names = tuple(inputs) if inputs else (("x",) if n == 1 else tuple(f"x{i}" for i in range(n)))
     if len(names) != n:
         raise ValueError(f"primitive {name!r}: {len(names)} input names for {n} vjps")
-    return Primitive(name, array_fn=forward, vjps=vjps, jvps=jvps,
+    checked = [None if rule is None else _never_none(name, i, rule)
+               for i, rule in enumerate(vjps)]
+    return Primitive(name, array_fn=forward, vjps=checked, jvps=jvps,
                      float_fn=float_forward or _float_via(forward), inputs=names,
                      derivs=derivs, expr=expr, domain=domain, kink=kink)
+
+
+def _never_none(name: str, i: int, rule: Vjp) -> Vjp:
+    """``rule``, raising TypeError when it returns None (a forgotten ``return``): that
+    would silently give a zero gradient."""
+    def checked(M: Any, g: Any, ans: Any, *args: Any) -> Any:
+        out = rule(M, g, ans, *args)
+        if out is None:
+            raise TypeError(f"primitive {name!r}: the VJP of input {i} returned None; "
+                            "return the gradient (put None in vjps instead of a rule when "
+                            "no gradient flows into that input)")
+        return out
+    return checked
 
 
 def _float_via(forward: Callable[..., Any]) -> Callable[..., float]:
