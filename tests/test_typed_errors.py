@@ -140,3 +140,11 @@ def test_a_vjp_returning_none_is_an_error_naming_the_primitive():
         (bad(x) * 3).backward()
     fine = cr.primitive("double", lambda x: x * 2, [lambda M, g, ans, x: 2 * g])
     assert cr.grad(lambda x: fine(x))(1.0) == 2.0
+
+
+def test_a_reduction_error_on_a_non_empty_array_stays_numpy_s():
+    from chainrule.ops.functions import reduction_error
+
+    exc = ValueError("numpy's own")
+    assert reduction_error("max", (2,), exc) is exc
+    assert "the array is empty" in str(reduction_error("max", (2, 0), exc))

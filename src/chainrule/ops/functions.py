@@ -114,11 +114,8 @@ def _reduction(prim: Primitive) -> Callable[..., Array]:
             keepdims = bool(keepdims)
             try:
                 out = prim.array_fn(xv, axes, keepdims)
-            except ValueError:
-                if xv.size:
-                    raise
-                raise ValueError(f"{prim.name}: the array is empty (shape {xv.shape}); "
-                                 f"{prim.name} of no elements is not defined") from None
+            except ValueError as exc:
+                raise reduction_error(prim.name, xv.shape, exc) from None
             if type(out) is not np.ndarray:
                 out = np.asarray(out)
             if x.needs and recording():
@@ -132,6 +129,15 @@ def _reduction(prim: Primitive) -> Callable[..., Array]:
                   f"Derivative: {prim.rule(0)}." + (f" Convention: {prim.kink}."
                                                     if prim.kink else ""))
     return fn
+
+
+def reduction_error(op: str, shape: tuple[int, ...], exc: ValueError) -> ValueError:
+    """The error of a reduction that numpy refused: for an empty array (max, min and
+    logsumexp have no identity) a message saying so, else numpy's own."""
+    if 0 not in shape:
+        return exc
+    return ValueError(f"{op}: the array is empty (shape {shape}); {op} of no elements is "
+                      "not defined")
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
