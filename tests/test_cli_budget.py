@@ -151,3 +151,17 @@ def test_check_subcommand_is_budgeted(capsys):
     status, _, err = run(capsys, "check", "sum(x - transpose(x))", "--at", "x=ones(1,14000)",
                          "--hand", "x=0*x")
     assert status == 3 and "--max-elements" in err
+
+
+def test_the_estimate_of_matmul_and_dot_calls_and_a_reshape_by_list():
+    values = {"A": np.zeros((3, 4)), "B": np.zeros((4, 5))}
+    assert estimate(parse("matmul(A, B)"), values).flops == 60
+    assert estimate(parse("dot(A, B)"), values).elements == 15
+    assert estimate(parse("reshape(A, [2, 6])"), values).largest[1] == (2, 6)
+
+
+def test_a_function_the_estimate_does_not_know_counts_as_elementwise(monkeypatch):
+    from chainrule.cli import formula as fm
+
+    monkeypatch.setitem(fm.FUNCTIONS, "twice", fm.Function("twice", lambda x: 2 * x, 1))
+    assert estimate(parse("twice(x) + 1"), {"x": np.zeros(7)}).elements == 14

@@ -147,3 +147,33 @@ def test_a_value_outside_float32_is_refused():
 def test_load_state_dict_needs_a_mapping():
     with pytest.raises(TypeError, match="expected a mapping"):
         _model().load_state_dict([("a", 1)])
+
+
+def test_load_state_dict_takes_tensors_and_refuses_ragged_lists():
+    model = nn.Linear(2, 1, rng=0)
+    model.load_state_dict({"weight": cr.Tensor(np.ones((2, 1))), "bias": np.zeros(1)})
+    assert model.weight.data.sum() == 2.0
+    with pytest.raises(TypeError, match="'bias' is not an array"):
+        model.load_state_dict({"weight": np.ones((2, 1)), "bias": [[1.0], [1.0, 2.0]]})
+
+
+def test_a_member_whose_data_is_damaged_cannot_be_read(tmp_path):
+    path = tmp_path / "w.npz"
+    np.savez(path, weight=np.arange(100_000.0))
+    data = bytearray(path.read_bytes())
+    at = data.index(np.arange(100_000.0).tobytes()[-16:])
+    data[at] ^= 0xFF                       # the CRC no longer matches (past the header)
+    path.write_bytes(bytes(data))
+    with pytest.raises(BadStateFile, match="'weight' cannot be read"):
+        nn.load_npz(path)
+
+
+def test_a_member_claiming_more_than_the_file_is_refused(tmp_path):
+    path = tmp_path / "w.npz"
+    np.savez(path, weight=np.zeros(4))
+    data = bytearray(path.read_bytes())
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 20:central + 24] = (10 ** 9).to_bytes(4, "little")   # compressed size
+    path.write_bytes(bytes(data))
+    with pytest.raises(BadStateFile, match="claims more data than the file holds"):
+        nn.load_npz(path)

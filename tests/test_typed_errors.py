@@ -148,3 +148,8 @@ def test_a_reduction_error_on_a_non_empty_array_stays_numpy_s():
     exc = ValueError("numpy's own")
     assert reduction_error("max", (2,), exc) is exc
     assert "the array is empty" in str(reduction_error("max", (2, 0), exc))
+
+
+def test_a_ragged_operand_is_refused():
+    with pytest.raises(TypeError, match="expected a number"):
+        operand("f", [[1.0], [1.0, 2.0]])

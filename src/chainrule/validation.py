@@ -93,11 +93,3 @@ def distinct(fn: str, params: Iterable[Any]) -> list[Any]:
                              f"{seen[id(p)]}; list each parameter once")
         seen[id(p)] = k
     return out
-
-
-def instance(fn: str, name: str, value: Any, kind: type | tuple[type, ...],
-             expected: str) -> Any:
-    """``value`` unchanged if it is a ``kind``; else TypeError saying what was expected."""
-    if not isinstance(value, kind):
-        raise TypeError(f"{fn}: {name} must be {expected}, got {describe(value)}")
-    return value
