@@ -188,3 +188,16 @@ def test_a_batched_matmul_shape_error_names_both_full_shapes():
     a, b = cr.Tensor(np.ones((2, 3, 4))), cr.Tensor(np.ones((3, 4, 5)))
     with pytest.raises(ShapeError, match=r"\(2, 3, 4\) @ \(3, 4, 5\): batch dimensions"):
         a @ b
+
+
+def test_a_fractional_power_of_a_negative_scalar_is_nan_not_an_internal_error(capsys):
+    status, out, err = run(capsys, "grad", "x ** 0.5", "--at", "x=-1", "--json")
+    assert status == 1 and "internal error" not in err
+    assert '"value": null' in out or "NaN" in out or "nan" in out
+    assert np.isnan(cr.grad(lambda x: x ** 0.5)(-1.0))
+    assert cr.grad(lambda x: x ** 1.5)(4.0) == pytest.approx(3.0)
+
+
+def test_a_bool_size_is_refused(capsys):
+    status, _, err = run(capsys, "grad", "sum(ones(True))*x", "--at", "x=1")
+    assert status == 1 and "sizes must be non-negative integers, got True" in err

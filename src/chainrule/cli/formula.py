@@ -178,7 +178,7 @@ def _array_maker(name: str, fn: Callable[[tuple[int, ...]], np.ndarray]) -> Call
         if not shape and name != "eye":
             raise ValueError(f"{name}() needs a shape, e.g. {name}(3) or {name}(2, 3)")
         for s in shape:
-            if not isinstance(s, int) or s < 0:
+            if isinstance(s, bool) or not isinstance(s, int) or s < 0:
                 raise ValueError(f"{name}: sizes must be non-negative integers, got {s!r}")
         if math.prod(shape) > MAX_ELEMENTS:
             raise ValueError(f"{name}{shape}: more than {MAX_ELEMENTS:,} elements; "
