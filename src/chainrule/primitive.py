@@ -409,7 +409,7 @@ def array_forward(prim: Primitive, args: tuple) -> Any:
     """``prim`` on plain numbers and arrays (no graph), with chainrule's shape errors."""
     args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) and i < prim.n_inputs
                  and not prim.variadic else a for i, a in enumerate(args))
-    n = len(args) - len(prim.params) if prim.variadic else prim.n_inputs
+    n = len(args) - 1 if prim.variadic else prim.n_inputs   # variadic: then one parameter
     for a in args[:n]:
         operand(prim.name, a)
     try:

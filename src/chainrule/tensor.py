@@ -121,7 +121,7 @@ class Tensor(Node):
         """Record ``prim`` applied to ``args`` (Tensors, constants, then parameters)."""
         vals = []
         needs = False
-        n = len(args) if prim.variadic else prim.n_inputs
+        n = len(args) - 1 if prim.variadic else prim.n_inputs   # variadic: then one parameter
         i = -1
         for a in args:
             i += 1
