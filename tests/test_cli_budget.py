@@ -15,7 +15,7 @@ from chainrule.cli.main import main
 
 
 def run(capsys, *argv):
-    status = main([*argv, "--no-color"])
+    status = main([*argv, "--no-color", "--width", "1000"])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
@@ -123,7 +123,7 @@ def test_check_of_max_at_ties_samples_elements_and_is_quick(capsys):
 def test_check_of_a_large_variable_samples_its_elements(capsys):
     status, out, _ = run(capsys, "grad", "sum(x**2)", "--at", "x=ones(3000)", "--check")
     assert status == 0
-    assert "at the given point and at 20 random point(s)" in out
+    assert "at the given point and at 20 random points" in out
     assert re.search(r"element-wise comparisons sampled [\d,]+ of 3,000 elements", out)
     status, out, _ = run(capsys, "grad", "relu(sum(x))", "--at", "x=zeros(3000)", "--check",
                          "--random", "0")

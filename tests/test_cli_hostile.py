@@ -10,15 +10,16 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.cli.formula import FormulaUsageError, escape, parse, protect_formula
+from chainrule.cli.formula import FormulaUsageError, escape, parse
 from chainrule.cli.main import main
+from chainrule.cli.parser import protect_formula
 from chainrule.errors import ShapeError
 
 HAS_DOT = shutil.which("dot") is not None
 
 
 def run(capsys, *argv):
-    status = main([*argv, "--no-color"])
+    status = main([*argv, "--no-color", "--width", "1000"])
     captured = capsys.readouterr()
     return status, captured.out, captured.err
 
@@ -175,7 +176,7 @@ def test_numpy_warnings_become_notes_without_file_paths(capsys, tmp_path):
 
 
 def test_out_of_memory_is_its_own_message(capsys, monkeypatch):
-    import chainrule.cli.main as cli
+    import chainrule.cli.commands_grad as cli
 
     def boom(*args):
         raise MemoryError

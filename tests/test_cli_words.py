@@ -118,9 +118,12 @@ def test_check_json_carries_the_verdicts(capsys):
 
 def test_a_usage_error_from_the_parser_reads_like_the_commands_own(capsys):
     with pytest.raises(SystemExit) as info:
-        main(["grad", "-x**2", "--at", "x=1"])
+        main(["grad", "--at", "x=1"])
     err = capsys.readouterr().err
     assert info.value.code == 2 and err.startswith("chainrule: error: ")
     assert "goes after --" in err
+    # a formula starting with '-' is read as the formula, with or without --
+    assert main(["grad", "--json", "-x**2", "--at", "x=1"]) == 0
+    assert json.loads(capsys.readouterr().out)["gradient"] == {"x": -2.0}
     assert main(["grad", "--json", "--at", "x=1", "--", "-x**2"]) == 0
     assert json.loads(capsys.readouterr().out)["gradient"] == {"x": -2.0}

@@ -188,7 +188,7 @@ def test_cli_doc_transcripts_are_the_real_output(monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
     text = _join_continued_commands((ROOT / "docs" / "cli.md").read_text())
     transcripts = _transcripts(text)
-    assert len(transcripts) == 13
+    assert len(transcripts) == 14
     for argv, shown in transcripts:
         stdout, stderr = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):

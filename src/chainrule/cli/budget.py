@@ -27,12 +27,8 @@ import numpy as np
 
 from ..primitive import REGISTRY
 from .formula import FUNCTIONS, Formula, _param_value, metering
+from .parser import MAX_ELEMENTS, MAX_SECONDS
 from .terminal import MathError
-
-MAX_ELEMENTS = 20_000_000
-"""Default of ``--max-elements``: elements all the formula's values may hold together."""
-MAX_SECONDS = 10.0
-"""Default of ``--max-seconds``: the estimated (and enforced) time of one command."""
 
 ELEMENTWISE_PER_SECOND = 1e7
 """Elementwise work per second assumed by the estimate, per element of every intermediate:
@@ -122,33 +118,6 @@ class Guard:
         if time.monotonic() > self.deadline:
             raise BudgetError(f"the command ran for more than {self.limits.max_seconds:g} s; "
                               "stopped (raise the limit with --max-seconds S)")
-
-
-def positive(kind: type, what: str) -> Any:
-    """An argparse type: a positive ``kind`` (int or float), finite."""
-    import argparse
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not (math.isfinite(value) and value > 0):
-            raise argparse.ArgumentTypeError(f"{text} must be a positive {what}")
-        return value
-    return parse
-
-
-def add_options(parser: Any) -> None:
-    """``--max-elements`` and ``--max-seconds`` on a subcommand's parser."""
-    parser.add_argument("--max-elements", type=positive(int, "whole number"),
-                        default=MAX_ELEMENTS, metavar="N",
-                        help=f"elements the formula's values may hold in all (default "
-                             f"{MAX_ELEMENTS:,})")
-    parser.add_argument("--max-seconds", type=positive(float, "number of seconds"),
-                        default=MAX_SECONDS, metavar="S",
-                        help=f"estimated and enforced time of the command (default "
-                             f"{MAX_SECONDS:g} s)")
 
 
 def limits_of(args: Any) -> Limits:

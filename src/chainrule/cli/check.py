@@ -38,6 +38,7 @@ class CheckResult:
     failure: str | None
     given_skipped: bool = False
     sampled: tuple[int, int] | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -76,6 +77,7 @@ def numeric_check(problem: Any, n_random: int, seed: int, cost: Estimate,
     checked = skipped = 0
     given_skipped = False
     sampled = None
+    notes: list[str] = []
     for k, point in enumerate(_points(base, n_random, seed)):
         with np.errstate(all="ignore"):
             with no_grad():
@@ -86,15 +88,18 @@ def numeric_check(problem: Any, n_random: int, seed: int, cost: Estimate,
                 continue
             try:
                 if n_elements <= sample:
-                    gradcheck(f, *point, seed=seed)
+                    before = len(notes)
+                    gradcheck(f, *point, seed=seed, notes=notes)
+                    where = "at the given point" if k == 0 else f"at random point {k}"
+                    notes[before:] = [f"{where}: {n}" for n in notes[before:]]
                 else:
                     sampled = (sample, n_elements)
                     _sampled_check(f, point, rng, sample)
             except GradcheckError as exc:
                 return CheckResult(checked, skipped, _failure(problem, k, point, exc),
-                                   given_skipped, sampled)
+                                   given_skipped, sampled, tuple(notes))
         checked += 1
-    return CheckResult(checked, skipped, None, given_skipped, sampled)
+    return CheckResult(checked, skipped, None, given_skipped, sampled, tuple(notes))
 
 
 def _failure(problem: Any, k: int, point: list[np.ndarray], exc: GradcheckError) -> str:
@@ -107,6 +112,8 @@ def _failure(problem: Any, k: int, point: list[np.ndarray], exc: GradcheckError)
     else:
         detail = (f"d/d{name}{index}: engine {exc.analytic:.10g}, central difference "
                   f"{exc.numeric:.10g}")
+        if getattr(exc, "judged", None):
+            detail = f"d/d{name}{index}: engine {exc.analytic:.10g}, not allowed by {exc.judged}"
     return f"{where} ({values}): {detail}"
 
 

@@ -10,7 +10,16 @@ import numpy as np
 
 from ..formatting import fmt
 from ..layout import clip, wrap
-from .formula import Formula, FormulaError, FormulaUsageError, _suggest, parse, split_assignment
+from .budget import estimate, limits_of
+from .formula import (
+    Formula,
+    FormulaError,
+    FormulaUsageError,
+    _suggest,
+    escape,
+    parse,
+    split_assignment,
+)
 from .grade import extra_term
 from .problem import read_problem
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
@@ -55,7 +64,12 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
                 return h.evaluate(point)
         return partial
 
-    with np.errstate(all="ignore"):
+    limits = limits_of(args)
+    cost = estimate(formula, problem.values)
+    limits.admit(formula, cost)
+    limits.admit(formula, cost.times(3 * (1 + args.random)),
+                 f"check at {1 + args.random} point(s)")
+    with np.errstate(all="ignore"), limits.guard():
         report = check_hand_gradients(f, {n: hand_fn(h) for n, h in hand.items()},
                                       problem.values, n_random=args.random, seed=args.seed,
                                       rtol=args.rtol, atol=args.atol)
@@ -80,9 +94,10 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
         out.write(json.dumps(json_safe(data), indent=2, allow_nan=False) + "\n")
         return EXIT_OK if report.ok else EXIT_MATH
     width = style.width
-    out.write(style(clip(f"f({', '.join(formula.variables)}) = {formula.text}", width),
-                    "bold") + "\n")
-    out.write(table([[f"df/d{n}", "=", h.text] for n, h in hand.items()], style) + "\n\n")
+    out.write(style(clip(f"f({', '.join(formula.variables)}) = {escape(formula.text)}",
+                         width), "bold") + "\n")
+    out.write(table([[f"df/d{n}", "=", escape(h.text)] for n, h in hand.items()], style)
+              + "\n\n")
     random = report.n_points - 1
     out.write(wrap(f"checked at the given point and {plural(random, 'random point')} "
                    f"(agreeing when |yours - engine| <= {args.atol:g} + {args.rtol:g} * "

@@ -15,14 +15,14 @@ import numpy as np
 from ..core import Node
 from ..layout import clip, table_width, wrap
 from . import page_options
-from .formula import CONSTANTS, FUNCTIONS
+from .budget import estimate, limits_of
+from .check import CheckResult, numeric_check
+from .formula import CONSTANTS, FUNCTIONS, escape
 from .problem import (
-    CheckResult,
     Problem,
     gradients,
     hessian_of,
     jacobian_of,
-    numeric_check,
     read_problem,
 )
 from .terminal import (
@@ -42,8 +42,21 @@ from .terminal import (
 def cmd_grad(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     """``chainrule grad FORMULA --at ...``: the value and the partial derivatives."""
     problem = read_problem(args.formula, args.at, args.wrt)
-    if args.jacobian:
-        return _cmd_jacobian(args, problem, out, style)
+    limits = limits_of(args)
+    cost = estimate(problem.formula, problem.values)
+    limits.admit(problem.formula, cost)
+    if args.hessian or args.jacobian:
+        n = sum(int(np.size(problem.values[v])) for v in problem.wrt)
+        limits.admit(problem.formula, cost.times(2 * n + 1),
+                     "--hessian" if args.hessian else "--jacobian")
+    with limits.guard():
+        if args.jacobian:
+            return _cmd_jacobian(args, problem, out, style)
+        return _grad(args, out, style, problem, cost, limits)
+
+
+def _grad(args: argparse.Namespace, out: TextIO, style: Style, problem: Problem,
+          cost: Any, limits: Any) -> int:
     y, leaves, grads = gradients(problem)
     value = float(np.asarray(y.value).reshape(()))
     p = args.precision
@@ -55,7 +68,8 @@ def cmd_grad(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     hess = hessian_of(problem) if args.hessian else None
     if hess is not None:
         report["hessian"] = {"variables": hess[0], "matrix": hess[1]}
-    check = numeric_check(problem, args.random, args.seed) if args.check else None
+    check = (numeric_check(problem, args.random, args.seed, cost, limits) if args.check
+             else None)
     if check is not None:
         report["check"] = {"ok": check.ok, "points": check.points, "skipped": check.skipped,
                            "failure": check.failure, "notes": list(check.notes)}
@@ -63,7 +77,7 @@ def cmd_grad(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     if explanation is not None:
         report["explain"] = explanation.to_dict()
     if args.graph:
-        report["graph"] = str(_render(y, args.graph))
+        report["graph"] = str(_render(y, args.graph, args.keep_dot, args.force))
     made, made_lines = page_options.write_outputs(args, y)
     report.update(made)
 
@@ -104,8 +118,8 @@ def _cmd_jacobian(args: argparse.Namespace, problem: Problem, out: TextIO,
     else:
         p = args.precision
         names = ", ".join(problem.formula.variables)
-        out.write(style(clip(f"f({names}) = {problem.formula.text}", style.width), "bold")
-                  + "\n")
+        out.write(style(clip(f"f({names}) = {escape(problem.formula.text)}", style.width),
+                        "bold") + "\n")
         shape = f"  ({fmt_shape(value)})" if value.ndim else ""
         out.write(f"f  =  {fmt_array(value, p, indent=6, width=style.width)}{shape}\n")
         for n, J in jac.items():
@@ -123,7 +137,8 @@ def _cmd_jacobian(args: argparse.Namespace, problem: Problem, out: TextIO,
 def _print_grad(out: TextIO, style: Style, problem: Problem, value: float,
                 grads: dict[str, Any], p: int) -> None:
     names = ", ".join(problem.formula.variables)
-    out.write(style(clip(f"f({names}) = {problem.formula.text}", style.width), "bold") + "\n")
+    out.write(style(clip(f"f({names}) = {escape(problem.formula.text)}", style.width), "bold")
+              + "\n")
     engine = "Tensor engine" if problem.tensors else "Scalar engine"
     rows = []
     for i, (n, v) in enumerate(problem.values.items()):
@@ -157,14 +172,25 @@ def _hessian_table(labels: list[str], H: np.ndarray, p: int, style: Style) -> st
 
 
 def _check_line(check: CheckResult, n_random: int, style: Style) -> str:
+    if check.ok and not check.points:
+        return style("check not done", "yellow", "bold") + (
+            f": the value is not finite at the given point and at all {check.skipped - 1} "
+            "random point(s)")
     if check.ok:
-        skipped = (f", {check.skipped} skipped where the value is not finite"
-                   if check.skipped else "")
+        skipped = check.skipped - check.given_skipped
+        skipped_text = (f", {skipped} skipped where the value is not finite"
+                        if skipped else "")
+        random = check.points - (not check.given_skipped)
+        points = f"{random} random {'point' if random == 1 else 'points'}"
+        where = (f"at {points} (the given point was skipped: the value is not finite there)"
+                 if check.given_skipped else f"at the given point and at {points}")
+        sampled = (f"; element-wise comparisons sampled {check.sampled[0]:,} of "
+                   f"{check.sampled[1]:,} elements" if check.sampled else "")
         return style("check passed", "green", "bold") + (
-            f": the engine's gradient agrees with central differences at the given point "
-            f"and at {check.points - 1} random "
-            f"{'point' if check.points == 2 else 'points'}{skipped}") + "".join(
-            f"\n  judged by {n}" for n in check.notes)
+            f": the engine's gradient agrees with central differences {where}"
+            f"{skipped_text}{sampled}") + "".join(
+            f"
+  judged by {n}" for n in check.notes)
     return style("check FAILED", "red", "bold") + f" {check.failure}"
 
 
@@ -177,7 +203,7 @@ def _explain(y: Any) -> Any:
     return explain(y)
 
 
-def _render(y: Node, path: str) -> Any:
+def _render(y: Node, path: str, keep_dot: bool = False, force: bool = False) -> Any:
     try:
         from ..explanation.draw import GraphvizNotFound, render
     except ImportError:
@@ -187,9 +213,12 @@ def _render(y: Node, path: str) -> Any:
     if suffix not in (".dot", ".svg", ".png", ".pdf"):
         raise UsageError(f"--graph {path}: the file must end in .dot, .svg, .png or .pdf")
     try:
-        return render(y, path)
+        return render(y, path, keep_dot=keep_dot, overwrite=force)
     except GraphvizNotFound as exc:
         raise MathError(f"{exc} (a .dot file needs no Graphviz: --graph graph.dot)") from None
+    except FileExistsError:
+        raise UsageError(f"--graph {path}: the file exists; add --force to replace "
+                         "it") from None
     except OSError as exc:
         raise UsageError(f"--graph {path}: cannot write the file: {exc.strerror or exc}") \
             from None

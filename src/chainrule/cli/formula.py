@@ -61,17 +61,6 @@ def escape(text: str, keep_newlines: bool = False) -> str:
     return _CONTROL.sub(one, text)
 
 
-def protect_formula(argv: list[str]) -> list[str]:
-    """The command line with a formula that starts with ``-`` (``-x**2``) marked so that
-    argparse reads it as the formula, not as an option: everything that starts with one
-    ``-`` and is neither ``-h`` nor a plain negative number gets a leading space (which
-    :func:`parse` strips)."""
-    return [" " + a if (a.startswith("-") and not a.startswith("--") and a != "-h"
-                        and not _NEGATIVE.match(a)) else a for a in argv]
-
-
-_NEGATIVE = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
-
 _METER: ContextVar[Callable[[int], None] | None] = ContextVar("formula_meter", default=None)
 
 

@@ -8,8 +8,10 @@ Each subcommand names its handler as ``"module:function"`` (``handler``), which
 from __future__ import annotations
 
 import argparse
+import math
+import re
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .page_options import add_options as add_page_options
 
@@ -67,8 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "precision)")
         p.add_argument("--random", type=_count, default=20, metavar="N",
                        help="how many random points the checks use (default 20)")
-        p.add_argument("--seed", type=int, default=0, help="seed of the random points")
+        p.add_argument("--seed", type=_seed, default=0,
+                       help="seed of the random points (a whole number, 0 or more)")
         output(p)
+        add_options(p)
 
     def tolerances(p: argparse.ArgumentParser) -> None:
         p.add_argument("--rtol", type=_tolerance, default=DEFAULT_RTOL, metavar="R",
@@ -85,7 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="differentiate with respect to these variables only")
     g.add_argument("--explain", action="store_true",
                    help="show the gate table and every forward and backward step")
-    g.add_argument("--graph", metavar="FILE", help="write the graph picture (.svg, .png, .dot)")
+    g.add_argument("--graph", metavar="FILE", help="write the graph picture (.svg, .png, "
+                                                   ".pdf, .dot) to FILE, and no other file")
+    g.add_argument("--keep-dot", action="store_true",
+                   help="with --graph: also write the DOT text beside the picture")
+    g.add_argument("--force", action="store_true",
+                   help="with --graph: replace FILE if it exists")
     add_page_options(g)
     g.add_argument("--check", action="store_true",
                    help="check against central differences here and at random points")
@@ -151,6 +160,7 @@ def _whole_number(lo: int, hi: int, what: str) -> Callable[[str], int]:
 
 
 _precision = _whole_number(1, 17, " significant digits")
+_seed = _whole_number(0, 2 ** 63 - 1, "")
 _count = _whole_number(0, 1000, "")
 _width = _whole_number(40, 1000, " columns")
 
@@ -168,3 +178,48 @@ def _tolerance(text: str) -> float:
 def _version() -> str:
     from .. import __version__
     return __version__
+
+
+# -- the work budget's options (the limits themselves are applied by budget.py) --------------
+
+MAX_ELEMENTS = 20_000_000
+"""Default of ``--max-elements``: elements all the formula's values may hold together."""
+MAX_SECONDS = 10.0
+"""Default of ``--max-seconds``: the estimated (and enforced) time of one command."""
+
+
+def positive(kind: type, what: str) -> Any:
+    """An argparse type: a positive ``kind`` (int or float), finite."""
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"{text} must be a positive {what}")
+        return value
+    return parse
+
+
+def add_options(parser: Any) -> None:
+    """``--max-elements`` and ``--max-seconds`` on a subcommand's parser."""
+    parser.add_argument("--max-elements", type=positive(int, "whole number"),
+                        default=MAX_ELEMENTS, metavar="N",
+                        help=f"elements the formula's values may hold in all (default "
+                             f"{MAX_ELEMENTS:,})")
+    parser.add_argument("--max-seconds", type=positive(float, "number of seconds"),
+                        default=MAX_SECONDS, metavar="S",
+                        help=f"estimated and enforced time of the command (default "
+                             f"{MAX_SECONDS:g} s)")
+
+
+def protect_formula(argv: list[str]) -> list[str]:
+    """The command line with a formula that starts with ``-`` (``-x**2``) marked so that
+    argparse reads it as the formula, not as an option: everything that starts with one
+    ``-`` and is neither ``-h`` nor a plain negative number gets a leading space (which
+    :func:`parse` strips)."""
+    return [" " + a if (a.startswith("-") and not a.startswith("--") and a != "-h"
+                        and not _NEGATIVE.match(a)) else a for a in argv]
+
+
+_NEGATIVE = re.compile(r"-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")

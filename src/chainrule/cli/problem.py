@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from ..core import Node, backprop
-from ..errors import GradcheckError
 from ..scalar import Scalar
 from ..tensor import Tensor
 from .formula import (
@@ -22,7 +21,7 @@ from .formula import (
     parse,
     split_assignment,
 )
-from .terminal import MathError, UsageError, fmt_array
+from .terminal import MathError, UsageError
 
 
 @dataclass
@@ -191,62 +190,3 @@ def hessian_of(problem: Problem) -> tuple[list[str], np.ndarray]:
     with np.errstate(all="ignore"):
         H = np.asarray(hessian(flat)(v0), dtype=float).reshape(total, total)
     return labels, H
-
-
-@dataclass
-class CheckResult:
-    """The engine's gradients against central differences, at the point and at random ones."""
-
-    points: int
-    skipped: int
-    failure: str | None
-    notes: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.failure is None
-
-
-def numeric_check(problem: Problem, n_random: int, seed: int) -> CheckResult:
-    """``cr.gradcheck`` of the formula at the given point, then at ``n_random`` points drawn
-    as the given values plus standard normal noise (points where the value or gradient is
-    not finite are skipped)."""
-    from ..checking.gradcheck import gradcheck
-
-    f = problem.as_function()
-    rng = np.random.default_rng(seed)
-    base = [np.asarray(problem.values[n], dtype=float) for n in problem.wrt]
-    points = [base] + [[b + rng.standard_normal(b.shape) for b in base]
-                       for _ in range(n_random)]
-    checked = skipped = 0
-    notes: list[str] = []
-    for k, point in enumerate(points):
-        with np.errstate(all="ignore"):
-            try:
-                tensors = [Tensor(p, requires_grad=True) for p in point]
-                y = f(*tensors)
-                if not np.all(np.isfinite(np.asarray(y.value))):
-                    skipped += 1
-                    continue
-                before = len(notes)
-                gradcheck(f, *point, seed=seed, notes=notes)
-                where = "at the given point" if k == 0 else f"at random point {k}"
-                notes[before:] = [f"{where}: {n}" for n in notes[before:]]
-            except GradcheckError as exc:
-                where = "at the given point" if k == 0 else f"at random point {k}"
-                values = ", ".join(f"{n}={fmt_array(p, 6)}" for n, p in
-                                   zip(problem.wrt, point))
-                name = problem.wrt[exc.argnum] if exc.argnum is not None else "the gradient"
-                index = f"[{','.join(map(str, exc.index))}]" if exc.index else ""
-                if exc.argnum is None:
-                    detail = str(exc)
-                else:
-                    detail = (f"d/d{name}{index}: engine {exc.analytic:.10g}, central "
-                              f"difference {exc.numeric:.10g}")
-                    if exc.judged:
-                        detail = (f"d/d{name}{index}: engine {exc.analytic:.10g}, not allowed "
-                                  f"by {exc.judged}")
-                return CheckResult(checked, skipped, f"{where} ({values}): {detail}",
-                                   tuple(notes))
-        checked += 1
-    return CheckResult(checked, skipped, None, tuple(notes))

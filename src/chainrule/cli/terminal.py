@@ -13,7 +13,7 @@ import numpy as np
 from ..formatting import number
 from ..layout import DEFAULT_WIDTH, fit_table, output_width
 
-EXIT_OK, EXIT_MATH, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_MATH, EXIT_USAGE, EXIT_BUDGET = 0, 1, 2, 3
 """The command's exit status: success, a math problem (a failed check too), a usage
 problem."""
 
