@@ -153,3 +153,9 @@ def test_a_reduction_error_on_a_non_empty_array_stays_numpy_s():
 def test_a_ragged_operand_is_refused():
     with pytest.raises(TypeError, match="expected a number"):
         operand("f", [[1.0], [1.0, 2.0]])
+
+
+def test_an_absent_input_is_not_an_operand_error():
+    np.testing.assert_array_equal(cr.clip(np.array([0.0, 2.0]), None, 1.0), [0.0, 1.0])
+    t = cr.Tensor([0.0, 2.0], requires_grad=True)
+    np.testing.assert_array_equal(cr.clip(t, None, 1.0).data, [0.0, 1.0])

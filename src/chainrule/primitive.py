@@ -411,7 +411,8 @@ def array_forward(prim: Primitive, args: tuple) -> Any:
                  and not prim.variadic else a for i, a in enumerate(args))
     n = len(args) - 1 if prim.variadic else prim.n_inputs   # variadic: then one parameter
     for a in args[:n]:
-        operand(prim.name, a)
+        if a is not None:       # an absent input (clip's bound)
+            operand(prim.name, a)
     try:
         return prim.array_fn(*args)
     except ValueError as exc:

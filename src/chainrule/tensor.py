@@ -136,7 +136,7 @@ class Tensor(Node):
                 a = as_array(a)
                 vals.append(a)
                 args = args[:i] + (a,) + args[i + 1:]
-            elif i < n:
+            elif i < n and a is not None:    # None: an absent input (clip's bound)
                 vals.append(operand(prim.name, a))
             else:
                 vals.append(a)
