@@ -344,15 +344,11 @@ def _np_joined(name: str) -> Any:
 
 
 @custom(structural.CONCATENATE, numpy=_np_joined("concatenate"))
-def concatenate(xs: Sequence[Array], axis: int | None = 0) -> Array:
-    """Join a sequence of arrays along an existing ``axis`` (default 0; None: flatten
-    them first, as numpy does)."""
+def concatenate(xs: Sequence[Array], axis: int = 0) -> Array:
+    """Join a sequence of arrays along an existing ``axis`` (default 0)."""
     xs = list(xs)
     if not xs:
         raise ValueError("concatenate: needs at least one array")
-    if axis is None:    # numpy's meaning: flatten every array first
-        xs = [reshape(x if isinstance(x, Tensor) else Tensor(x), -1) for x in xs]
-        axis = 0
     nd = _ndim(xs[0])
     (ax,) = normalize_axes("concatenate", nd, axis)
     return apply(structural.CONCATENATE, *xs, ax)
