@@ -189,8 +189,7 @@ def _check_line(check: CheckResult, n_random: int, style: Style) -> str:
         return style("check passed", "green", "bold") + (
             f": the engine's gradient agrees with central differences {where}"
             f"{skipped_text}{sampled}") + "".join(
-            f"
-  judged by {n}" for n in check.notes)
+            f"\n  judged by {n}" for n in check.notes)
     return style("check FAILED", "red", "bold") + f" {check.failure}"
 
 
