@@ -62,7 +62,7 @@ def test_page_option_mistakes_are_named(capsys, tmp_path, monkeypatch):
     assert status == 2 and "must end in .html" in err
     status, _, err = run(capsys, "grad", "sin(x)", "--at", "x=1", "--latex",
                          str(tmp_path / "no" / "such" / "dir.tex"))
-    assert status == 2 and "cannot write the file" in err
+    assert status == 2 and "does not exist" in err
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     status, _, err = run(capsys, "grad", "sin(x)", "--at", "x=1", "--page",
                          str(tmp_path / "p.html"))
@@ -73,7 +73,23 @@ def test_page_option_mistakes_are_named(capsys, tmp_path, monkeypatch):
 def test_page_that_cannot_be_written(capsys, tmp_path):
     status, _, err = run(capsys, "grad", "sin(x)", "--at", "x=1", "--page",
                          str(tmp_path / "no" / "p.html"))
-    assert status == 2 and "cannot write the file" in err
+    assert status == 2 and "does not exist" in err
+
+
+def test_page_and_latex_replace_an_existing_file_only_with_force(capsys, tmp_path):
+    for option, name in (("--latex", "s.tex"), ("--page", "p.html")):
+        target = tmp_path / name
+        target.write_text("mine")
+        status, _, err = run(capsys, "grad", "1/x", "--at", "x=2", option, str(target))
+        assert status == 2 and "the file exists; add --force" in err
+        assert target.read_text() == "mine"
+        folder = tmp_path / f"folder{target.suffix}"
+        folder.mkdir()
+        status, _, err = run(capsys, "grad", "1/x", "--at", "x=2", option, str(folder))
+        assert status == 2 and "that is a folder" in err
+    status, _, _ = run(capsys, "grad", "1/x", "--at", "x=2", "--latex",
+                       str(tmp_path / "s.tex"), "--force")
+    assert status == 0 and (tmp_path / "s.tex").read_text().startswith("\\documentclass")
 
 
 @needs_dot

@@ -38,10 +38,15 @@ def write_outputs(args: argparse.Namespace, y: Any) -> tuple[dict[str, Any], lis
     lines: list[str] = []
     if not page and not latex:
         return report, lines
-    e = cast(Explanation, explain(y))  # reverse mode: an Explanation
+    force = bool(getattr(args, "force", False))
     if page:
         if pathlib.Path(page).suffix.lower() not in (".html", ".htm"):
             raise UsageError(f"--page {page}: the file must end in .html")
+        _writable("--page", page, force, UsageError)
+    if latex and latex != "-":
+        _writable("--latex", latex, force, UsageError)
+    e = cast(Explanation, explain(y))  # reverse mode: an Explanation
+    if page:
         try:
             e.page(page, exercise=args.exercise)
         except GraphvizNotFound as exc:
@@ -64,3 +69,15 @@ def write_outputs(args: argparse.Namespace, y: Any) -> tuple[dict[str, Any], lis
         report["latex"] = latex
         lines.append(f"LaTeX written to {latex} (pdflatex {latex} makes a PDF)")
     return report, lines
+
+
+def _writable(option: str, name: str, force: bool, error: type[Exception]) -> None:
+    """Refuse what --graph refuses: a folder, a file in a folder that does not exist, and
+    an existing file unless --force."""
+    path = pathlib.Path(name)
+    if name.endswith(("/", "\\")) or path.is_dir():
+        raise error(f"{option} {name}: that is a folder; name a file")
+    if not path.parent.is_dir():
+        raise error(f"{option} {name}: the folder {path.parent} does not exist")
+    if path.exists() and not force:
+        raise error(f"{option} {name}: the file exists; add --force to replace it")
