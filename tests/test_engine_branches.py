@@ -146,14 +146,15 @@ def test_tensor_repr_shows_op_requires_grad_name_and_a_non_default_dtype():
     assert repr(cr.tensor([1.0], requires_grad=True) * 2) == "Tensor([2.], op=mul)"
 
 
-def test_comparisons_give_plain_boolean_arrays_with_tensors_or_numbers():
+def test_comparisons_give_boolean_tensors_with_tensors_or_numbers():
     a, b = cr.tensor([1.0, 2.0, 3.0]), cr.tensor([3.0, 2.0, 1.0])
     expected = {"<": [1, 0, 0], "<=": [1, 1, 0], ">": [0, 0, 1], ">=": [0, 1, 1],
                 "==": [0, 1, 0], "!=": [1, 0, 1]}
     got = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= 2.0, "==": a == b, "!=": a != b}
     for op, value in got.items():
-        assert isinstance(value, np.ndarray) and value.dtype == bool, op
-        np.testing.assert_array_equal(value, np.array(expected[op], dtype=bool), err_msg=op)
+        assert isinstance(value, cr.Tensor) and value.dtype == bool and not value.needs, op
+        np.testing.assert_array_equal(value.data, np.array(expected[op], dtype=bool),
+                                      err_msg=op)
 
 
 # -- Tensor: operands that are lists, ndarray subclasses, or on the right --------------------
@@ -201,10 +202,11 @@ def test_assignment_into_a_plain_tensor_writes_values_from_numbers_or_tensors():
     np.testing.assert_array_equal(t.data, [0.0, 5.0, 7.0, 8.0])
 
 
-def test_an_index_held_in_a_tensor_is_refused_because_tensors_hold_floats():
+def test_an_index_held_in_an_integer_tensor_works_and_a_float_one_is_refused():
     t = cr.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(t[cr.tensor([0, 2])].data, [1.0, 3.0])
     with pytest.raises(IndexError, match="index arrays must be integers or booleans, got float"):
-        t[cr.tensor([0, 2])]
+        t[cr.tensor([0.0, 2.0])]
 
 
 # -- the math namespaces: numpy's meaning on arrays and on recording Tensors -----------------

@@ -122,7 +122,7 @@ def test_first_order_backward_stores_plain_arrays_and_records_nothing():
     x = cr.tensor([0.5, 1.5], requires_grad=True)
     y = cr.sum(cr.tanh(x) * x)
     y.backward()
-    assert type(x.grad) is np.ndarray
+    assert isinstance(x.grad, np.ndarray)
 
 
 def test_backward_create_graph_gives_a_differentiable_gradient():

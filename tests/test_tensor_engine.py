@@ -87,10 +87,15 @@ def test_unknown_attribute_is_an_attribute_error():
 # -- dtypes ---------------------------------------------------------------------------------
 
 
-def test_integer_data_becomes_float64():
-    assert cr.tensor([1, 2, 3]).dtype == np.float64
-    assert cr.tensor(np.arange(3, dtype=np.int32)).dtype == np.float64
-    assert cr.tensor(True).dtype == np.float64
+def test_integer_data_stays_integer_and_becomes_float64_when_it_requires_grad():
+    assert cr.tensor([1, 2, 3]).dtype == np.int64
+    assert cr.tensor(np.arange(3, dtype=np.int32)).dtype == np.int32
+    assert cr.tensor(True).dtype == np.bool_
+    assert cr.tensor([1, 2, 3], requires_grad=True).dtype == np.float64
+    assert cr.tensor(True, requires_grad=True).dtype == np.float64
+    t = cr.tensor([1, 2])
+    t.requires_grad = True
+    assert t.dtype == np.float64
 
 
 def test_float32_is_kept_through_ops_and_into_grad():

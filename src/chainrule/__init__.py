@@ -39,7 +39,12 @@ _LAZY = {
     "Explanation": "explanation.steps", "explain": "explanation.steps",
     "GraphvizNotFound": "explanation.draw", "render": "explanation.draw",
     "to_dot": "explanation.draw",
-    "nn": None, "optim": None,
+    "nn": None, "optim": None, "autograd": None, "data": None,
+    "manual_seed": "seeding",
+    **{name: "factories" for name in (
+        "arange", "bool_", "cat", "double", "empty", "eye", "float16", "float32", "float64",
+        "full", "full_like", "int32", "int64", "linspace", "long", "ones", "ones_like",
+        "rand", "randint", "randn", "randperm", "zeros", "zeros_like")},
 }
 
 
@@ -81,5 +86,7 @@ __all__ = [
     "IndependentOutputWarning", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor",
     "enable_grad", "flatten", "grad", "gradcheck", "hessian", "hvp", "jacfwd", "jacobian",
     "jvp", "make_jvp", "no_grad", "primitive",
-    "tensor", "value_and_grad", "zero_grad", "nn", "optim", *sorted(_FUNCTIONS),
+    "tensor", "value_and_grad", "zero_grad", "nn", "optim", "autograd", "data",
+    "manual_seed", *sorted(k for k, v in _LAZY.items() if v == "factories"),
+    *sorted(_FUNCTIONS),
 ]

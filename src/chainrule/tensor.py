@@ -38,14 +38,15 @@ _COMPLEX = ("{what} is complex, and chainrule differentiates real numbers only (
             "two real Tensors")
 
 
-def as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """``data`` as an ndarray: float64 for integers and booleans, float32 kept."""
+def as_array(data: Any, dtype: Any = None, requires_grad: bool = True) -> np.ndarray:
+    """``data`` as an ndarray in its own dtype (float32 kept, integers and booleans kept),
+    except that integer or boolean data that ``requires_grad`` becomes float64."""
     arr = np.array(data, dtype=dtype)
-    if dtype is None and arr.dtype.kind in "biu":
+    if requires_grad and arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     if arr.dtype.kind == "c":
         raise TypeError(_COMPLEX.format(what=f"tensor: data of dtype {arr.dtype}"))
-    if arr.dtype.kind != "f":
+    if arr.dtype.kind not in "fbiu":
         raise TypeError(f"tensor: data of dtype {arr.dtype} cannot be differentiated; "
                         "give numbers")
     return arr
@@ -97,7 +98,8 @@ class Tensor(Node):
                  dtype: Any = None) -> None:
         if isinstance(data, Node):
             data = data.value
-        Node.__init__(self, as_array(data, dtype), (), None, bool(requires_grad), name)
+        Node.__init__(self, as_array(data, dtype, bool(requires_grad)), (), None,
+                      bool(requires_grad), name)
         self._stamp = _clock
 
     @classmethod
@@ -210,6 +212,8 @@ class Tensor(Node):
         if self.prim is not None:
             raise ValueError("requires_grad can only be set on a leaf Tensor "
                              "(one not computed from others); use .detach() first")
+        if flag and self.value.dtype.kind in "biu":
+            self.value = self.value.astype(np.float64)
         self.needs = bool(flag)
 
     @property
@@ -391,24 +395,33 @@ class Tensor(Node):
     def __itruediv__(self, other):
         return self._inplace(DIV, np.true_divide, "/=", other)
 
-    # comparisons give plain boolean arrays: they carry no gradient
+    # comparisons give boolean Tensors: they carry no gradient
     def __lt__(self, other):
-        return self.value < _raw(other)
+        return _bool(self.value < _raw(other))
 
     def __le__(self, other):
-        return self.value <= _raw(other)
+        return _bool(self.value <= _raw(other))
 
     def __gt__(self, other):
-        return self.value > _raw(other)
+        return _bool(self.value > _raw(other))
 
     def __ge__(self, other):
-        return self.value >= _raw(other)
+        return _bool(self.value >= _raw(other))
 
     def __eq__(self, other):
-        return self.value == _raw(other)
+        return _bool(self.value == _raw(other))
 
     def __ne__(self, other):
-        return self.value != _raw(other)
+        return _bool(self.value != _raw(other))
+
+    def __invert__(self):
+        return _bool(~self.value)
+
+    def __and__(self, other):
+        return _bool(self.value & _raw(other))
+
+    def __or__(self, other):
+        return _bool(self.value | _raw(other))
 
     __hash__ = Node.__hash__
 
@@ -455,6 +468,10 @@ def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
     if hook is not True:
         hook(node)
     return node
+
+
+def _bool(arr: Any) -> Tensor:
+    return Tensor._node(np.asarray(arr), (), None, False)
 
 
 def _raw(x: Any) -> Any:
