@@ -34,7 +34,7 @@ def test_linear_gradient_matches_finite_differences():
         layer.weight, layer.bias = w, b
         return layer(x)
 
-    assert cr.gradcheck(f, _randn(5, 4), _randn(4, 3), _randn(3))
+    assert cr.gradcheck(f, _randn(5, 4), _randn(3, 4), _randn(3))
 
 
 def test_linear_without_bias_gradient():
@@ -45,47 +45,51 @@ def test_linear_without_bias_gradient():
         layer.weight = w
         return layer(x)
 
-    assert cr.gradcheck(f, _randn(2, 4), _randn(4, 3))
+    assert cr.gradcheck(f, _randn(2, 4), _randn(3, 4))
 
 
-def test_linear_computes_x_at_weight_plus_bias():
+def test_linear_computes_x_at_weight_transposed_plus_bias():
     layer = nn.Linear(3, 2, rng=0)
+    assert layer.weight.shape == (2, 3)                # PyTorch's (out, in)
     x = _randn(4, 3)
-    expected = x @ layer.weight.data + layer.bias.data
+    expected = x @ layer.weight.data.T + layer.bias.data
     np.testing.assert_allclose(layer(cr.tensor(x)).data, expected, rtol=1e-14)
 
 
 def test_linear_is_one_gate_with_its_own_rule():
     y = nn.Linear(3, 2, rng=0)(cr.tensor(_randn(4, 3)))
     assert y.prim.name == "linear"
-    assert y.prim.rule(1) == "d/dW x @ W + b = x^T (on the left)"
+    assert y.prim.rule(1) == "d/dW x @ W.T + b = x (g^T on the left)"
 
 
 def test_functional_linear_on_a_single_example_and_without_bias():
-    x, w, b = _randn(4), _randn(4, 3), _randn(3)
-    np.testing.assert_allclose(nn.functional.linear(x, w, b), x @ w + b, rtol=1e-14)
+    x, w, b = _randn(4), _randn(3, 4), _randn(3)
+    np.testing.assert_allclose(nn.functional.linear(x, w, b), x @ w.T + b, rtol=1e-14)
     assert cr.gradcheck(nn.functional.linear, x, w, b)
     assert nn.functional.linear(cr.tensor(x, requires_grad=True), w).prim.name == "matmul"
 
 
 def test_functional_linear_second_derivatives_match_matmul_plus_add():
-    x, w, b = _randn(2, 3), _randn(3, 2), _randn(2)
+    x, w, b = _randn(2, 3), _randn(2, 3), _randn(2)
 
     def fused(w):
         return cr.sum(cr.tanh(nn.functional.linear(x, w, b)) ** 2)
 
     def composed(w):
-        return cr.sum(cr.tanh(cr.matmul(x, w) + b) ** 2)
+        return cr.sum(cr.tanh(cr.matmul(x, cr.transpose(w)) + b) ** 2)
 
     np.testing.assert_allclose(cr.hessian(fused)(w), cr.hessian(composed)(w), rtol=1e-12,
                                atol=1e-14)
 
 
 def test_functional_linear_names_bad_shapes():
-    with pytest.raises(cr.ShapeError, match=r"inner dimensions 4 and 3"):
+    with pytest.raises(cr.ShapeError, match=r"input \(2, 4\) has 4 features but weight "
+                                            r"\(3, 5\) takes 5"):
         nn.functional.linear(np.zeros((2, 4)), np.zeros((3, 5)), np.zeros(5))
     with pytest.raises(cr.ShapeError, match=r"linear \(bias\): incompatible shapes"):
-        nn.functional.linear(np.zeros((2, 3)), np.zeros((3, 5)), np.zeros(4))
+        nn.functional.linear(np.zeros((2, 3)), np.zeros((5, 3)), np.zeros(4))
+    with pytest.raises(cr.ShapeError, match=r"\(out_features, in_features\)"):
+        nn.functional.linear(np.zeros((2, 3)), np.zeros(3))
 
 
 @pytest.mark.parametrize("module", [nn.ReLU(), nn.Tanh(), nn.Sigmoid()],
@@ -138,13 +142,14 @@ def test_mlp_gradient_with_respect_to_input_and_first_weight():
         first.weight = w
         return mlp(cr.tensor(np.linspace(-1, 1, 6).reshape(2, 3)))
 
-    assert cr.gradcheck(f, _randn(3, 5))
+    assert cr.gradcheck(f, _randn(5, 3))
 
 
 def test_sequential_applies_modules_in_order():
     lin1, lin2 = nn.Linear(3, 4, rng=1), nn.Linear(4, 2, rng=2)
     x = _randn(5, 3)
-    manual = np.tanh(x @ lin1.weight.data + lin1.bias.data) @ lin2.weight.data + lin2.bias.data
+    manual = (np.tanh(x @ lin1.weight.data.T + lin1.bias.data) @ lin2.weight.data.T
+              + lin2.bias.data)
     out = nn.Sequential(lin1, nn.Tanh(), lin2)(cr.tensor(x))
     np.testing.assert_allclose(out.data, manual, rtol=1e-13)
 
@@ -270,14 +275,14 @@ def test_mse_value_and_gradient():
 
 # -- initialization --------------------------------------------------------------------
 def test_kaiming_uniform_has_std_sqrt_2_over_fan_in_and_the_right_bound():
-    w = nn.init.kaiming((400, 300), rng=0)
+    w = nn.init.kaiming((300, 400), rng=0)
     bound = np.sqrt(6 / 400)          # U(-b, b) with std sqrt(2/fan_in)
     assert np.abs(w).max() <= bound
     assert abs(w.std() / np.sqrt(2 / 400) - 1) < 0.01
 
 
 def test_xavier_normal_has_std_sqrt_2_over_fan_in_plus_fan_out():
-    w = nn.init.xavier((400, 300), dist="normal", rng=0)
+    w = nn.init.xavier((300, 400), dist="normal", rng=0)
     assert abs(w.std() / np.sqrt(2 / 700) - 1) < 0.01
     assert abs(w.mean()) < 0.002
 
@@ -321,8 +326,8 @@ def test_parameters_are_found_by_walking_attributes():
 
 def test_mlp_parameter_names_and_shapes():
     shapes = {n: p.shape for n, p in nn.MLP([4, 8, 3], rng=0).named_parameters()}
-    assert shapes == {"layers.0.weight": (4, 8), "layers.0.bias": (8,),
-                      "layers.2.weight": (8, 3), "layers.2.bias": (3,)}
+    assert shapes == {"0.weight": (8, 4), "0.bias": (8,),
+                      "2.weight": (3, 8), "2.bias": (3,)}
 
 
 def test_a_shared_parameter_is_listed_once():
@@ -372,12 +377,12 @@ def test_state_dict_is_a_copy():
 def test_load_state_dict_names_missing_and_mismatched_entries():
     model = nn.MLP([4, 6, 3], rng=0)
     state = model.state_dict()
-    del state["layers.2.bias"]
-    with pytest.raises(KeyError, match=r"missing \['layers.2.bias'\]"):
+    del state["2.bias"]
+    with pytest.raises(KeyError, match=r"missing \['2.bias'\]"):
         model.load_state_dict(state)
     state = nn.MLP([4, 5, 3], rng=0).state_dict()
-    with pytest.raises(cr.ShapeError, match=r"'layers.0.weight' has shape \(4, 5\) in the "
-                                            r"state but \(4, 6\)"):
+    with pytest.raises(cr.ShapeError, match=r"'0.weight' has shape \(5, 4\) in the "
+                                            r"state but \(6, 4\)"):
         model.load_state_dict(state)
 
 
@@ -385,7 +390,7 @@ def test_load_state_dict_changes_nothing_when_it_fails():
     model = nn.MLP([2, 3, 2], rng=0)
     before = model.state_dict()
     bad = nn.MLP([2, 3, 2], rng=1).state_dict()
-    bad["layers.2.bias"] = np.zeros(5)
+    bad["2.bias"] = np.zeros(5)
     with pytest.raises(cr.ShapeError):
         model.load_state_dict(bad)
     for name, value in model.state_dict().items():

@@ -1,11 +1,10 @@
-"""``linear``: ``x @ W + b`` as one primitive, the gate a dense layer shows in a graph.
+"""``chainrule.nn.functional``: the layers as functions, with PyTorch's names.
 
-Its VJPs are matmul's own rules (``g @ W.T`` and ``x.T @ g``, from
-:mod:`chainrule.rules.linalg`) and ``g`` for the bias, which the core sums back to the
-bias's shape. One gate instead of ``matmul`` then ``add`` saves a node, an
-(N, out_features) temporary in the forward pass (the bias is added in place) and, in the
-backward pass, the copy the core makes of a weight gradient that another reference still
-sees.
+``linear`` is ``x @ W.T + b`` as one primitive, the gate a dense layer shows in a graph,
+with PyTorch's weight layout (out_features, in_features). Its VJPs are ``g @ W``,
+``g^T x`` and ``g`` for the bias, which the core sums back to the bias's shape. One gate
+instead of ``matmul`` then ``add`` saves a node and an (N, out_features) temporary.
+The activations, losses and the rest are re-exported here under PyTorch's names.
 """
 
 from __future__ import annotations
@@ -15,42 +14,97 @@ from typing import Any
 import numpy as np
 
 from ..core import Node
+from ..errors import ShapeError
 from ..ops import functions as F
 from ..primitive import Primitive
-from ..rules.linalg import _matmul_vjp_a, _matmul_vjp_b
-from ..shape_checks import check_broadcast, check_matmul
+from ..seeding import default_generator
+from ..shape_checks import check_broadcast
+from .activations import erf, gelu, leaky_relu, log_softmax, softmax
+from .losses import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+
+__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "dropout", "erf", "gelu",
+           "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss",
+           "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
 
 
 def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.matmul(x, w)
+    out = np.matmul(x, w.T)
     if out.dtype == np.result_type(out, b):
         out += b
         return out
     return out + b
 
 
+def _linear_vjp_w(M: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
+    if x.ndim == 1:                     # out[..., o] = sum_i W[o, i] x[i]
+        return M.expand_dims(g, -1) * x
+    return M.matmul(M.swapaxes(g), x)   # summed over leading axes by the core
+
+
 LINEAR = Primitive(
     "linear", array_fn=_linear,
-    vjps=[lambda M, g, ans, x, w, b: _matmul_vjp_a(M, g, ans, x, w),
-          lambda M, g, ans, x, w, b: _matmul_vjp_b(M, g, ans, x, w),
+    vjps=[lambda M, g, ans, x, w, b: M.matmul(g, w), _linear_vjp_w,
           lambda M, g, ans, x, w, b: g],
-    inputs=("x", "W", "b"), expr="x @ W + b",
-    derivs=["W^T (on the right)", "x^T (on the left)", "1 (summed over the batch)"],
-    vjp_text=["g @ W.T", "x.T @ g", "sum(g over the batch)"])
+    inputs=("x", "W", "b"), expr="x @ W.T + b",
+    derivs=["W (on the right)", "x (g^T on the left)", "1 (summed over the batch)"],
+    vjp_text=["g @ W", "g.T @ x", "sum(g over the batch)"])
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Any:
-    """``x @ weight + bias``: x (..., in), weight (in, out), bias (out,) or None ->
-    (..., out). One graph node (``linear``) when there is a bias, ``matmul`` otherwise.
-    Raises ShapeError when the inner sizes differ or the bias does not broadcast."""
-    if bias is None:
-        return F.matmul(x, weight)
+    """``x @ weight.T + bias`` (PyTorch's ``F.linear``): x (..., in), weight (out, in),
+    bias (out,) or None -> (..., out). One graph node (``linear``) when there is a bias,
+    ``matmul`` otherwise. Raises ShapeError when the inner sizes differ or the bias does
+    not broadcast."""
     xs, ws = _shape(x), _shape(weight)
-    check_matmul(xs, ws)
-    out_shape = xs[:-1] + ws[-1:] if len(ws) > 1 else xs[:-1]
+    if len(ws) != 2:
+        raise ShapeError(f"linear: weight must be (out_features, in_features), got shape {ws}")
+    if not xs or xs[-1] != ws[1]:
+        raise ShapeError(f"linear: input {xs} has {xs[-1] if xs else 0} features but "
+                         f"weight {ws} takes {ws[1]} (weight is (out_features, in_features))")
+    if bias is None:
+        return F.matmul(x, F.transpose(weight))
+    out_shape = xs[:-1] + ws[:1]
     check_broadcast("linear (bias)", out_shape, _shape(bias))
     return LINEAR(x, weight, bias)
 
 
 def _shape(a: Any) -> tuple[int, ...]:
     return np.shape(a.value if isinstance(a, Node) else a)
+
+
+def dropout(x: Any, p: float = 0.5, training: bool = True, *,
+            rng: np.random.Generator | None = None, mask_shape: Any = None) -> Any:
+    """Inverted dropout: in training zero each element with probability ``p`` and scale
+    the rest by 1/(1-p); the identity when not ``training`` or p = 0. The mask (of
+    ``mask_shape``, broadcast to x; x's shape by default) is drawn from ``rng`` or the
+    ``cr.manual_seed`` stream and is a constant of the graph."""
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
+    if not training or p == 0.0:
+        return x
+    value = x.value if isinstance(x, Node) else np.asarray(x)
+    gen = rng if rng is not None else default_generator()
+    keep = gen.random(value.shape if mask_shape is None else mask_shape) >= p
+    return x * (keep.astype(value.dtype) * value.dtype.type(1.0 / (1.0 - p)))
+
+
+def relu(x: Any) -> Any:
+    """``cr.relu``."""
+    return F.relu(x)
+
+
+def sigmoid(x: Any) -> Any:
+    """``cr.sigmoid``."""
+    return F.sigmoid(x)
+
+
+def tanh(x: Any) -> Any:
+    """``cr.tanh``."""
+    return F.tanh(x)

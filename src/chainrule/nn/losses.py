@@ -69,11 +69,22 @@ CROSS_ENTROPY = Primitive(
     domain="logits (N, C), integer labels in [0, C); stable for any finite logits")
 
 
-def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Any, labels: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of ``logits`` (N, C) against integer ``labels`` (N,):
     ``logsumexp(logits[n]) - logits[n, labels[n]]``, averaged over the batch by default.
     Stable for any finite logits; keeps the logits' dtype. Raises ShapeError for wrong
-    shapes and ValueError for labels that are not integers in [0, C)."""
+    shapes and ValueError for labels that are not integers in [0, C).
+
+    As PyTorch's: ``weight`` (C,) weighs each class (the mean then divides by the summed
+    weights of the labels), labels equal to ``ignore_index`` add nothing, and
+    ``label_smoothing`` e mixes the one-hot target with the uniform one: (1 - e) * nll +
+    e * mean over classes of -log p. The plain case is one fused gate."""
+    if weight is not None or label_smoothing or (
+            np.any(np.asarray(labels.value if isinstance(labels, Node) else labels)
+                   == ignore_index)):
+        return _general_cross_entropy(logits, labels, weight, ignore_index, reduction,
+                                      label_smoothing)
     shape = np.shape(logits.value if isinstance(logits, Node) else logits)
     labels = np.asarray(labels.value if isinstance(labels, Node) else labels)
     _check_reduction("cross_entropy", reduction)
@@ -89,6 +100,98 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
         raise ValueError(f"cross_entropy: labels must lie in [0, {shape[1]}), got values "
                          f"from {labels.min()} to {labels.max()}")
     return CROSS_ENTROPY(logits, labels.astype(np.intp, copy=False), reduction)
+
+
+def _class_labels(op: str, shape: tuple[int, ...], labels: Any, ignore_index: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    labels = np.asarray(labels.value if isinstance(labels, Node) else labels)
+    if len(shape) != 2:
+        raise ShapeError(f"{op}: input must have shape (N, C), got {shape}")
+    if labels.shape != shape[:1]:
+        raise ShapeError(f"{op}: labels must have shape ({shape[0]},) to match input "
+                         f"{shape}, got {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"{op}: labels must be integer class indices, got dtype "
+                         f"{labels.dtype}")
+    keep = labels != ignore_index
+    used = labels[keep]
+    if used.size and (used.min() < 0 or used.max() >= shape[1]):
+        raise ValueError(f"{op}: labels must lie in [0, {shape[1]}) (or equal ignore_index="
+                         f"{ignore_index}), got values from {used.min()} to {used.max()}")
+    return np.where(keep, labels, 0).astype(np.intp), keep
+
+
+def nll_loss(log_probs: Any, labels: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: ``-log_probs[n, labels[n]] * weight[labels[n]]`` for
+    ``log_probs`` (N, C) (the output of ``log_softmax``) and integer ``labels`` (N,);
+    the mean divides by the summed weights of the labels not equal to ``ignore_index``."""
+    _check_reduction("nll_loss", reduction)
+    shape = np.shape(log_probs.value if isinstance(log_probs, Node) else log_probs)
+    idx, keep = _class_labels("nll_loss", shape, labels, ignore_index)
+    w = np.ones(shape[1]) if weight is None else np.asarray(
+        weight.value if isinstance(weight, Node) else weight, dtype=np.float64)
+    per = w[idx] * keep
+    dtype = np.result_type(np.asarray(log_probs.value if isinstance(log_probs, Node)
+                                      else log_probs).dtype, np.float32)
+    picked = log_probs[np.arange(shape[0]), idx] * (-per).astype(dtype)
+    return _reduce_weighted(picked, per.sum(), reduction)
+
+
+def _reduce_weighted(losses: Any, total_weight: float, reduction: str) -> Any:
+    if reduction == "none":
+        return losses
+    s = F.sum(losses)
+    return s / total_weight if reduction == "mean" else s
+
+
+def _general_cross_entropy(logits: Any, labels: Any, weight: Any, ignore_index: int,
+                           reduction: str, label_smoothing: float) -> Tensor:
+    _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    shape = np.shape(logits.value if isinstance(logits, Node) else logits)
+    idx, keep = _class_labels("cross_entropy", shape, labels, ignore_index)
+    logp = F.log_softmax(logits, 1)
+    w = np.ones(shape[1]) if weight is None else np.asarray(
+        weight.value if isinstance(weight, Node) else weight, dtype=np.float64)
+    if w.shape != shape[1:]:
+        raise ShapeError(f"cross_entropy: weight must have shape ({shape[1]},), got {w.shape}")
+    dtype = np.asarray(logits.value if isinstance(logits, Node) else logits).dtype
+    per = w[idx] * keep
+    nll = logp[np.arange(shape[0]), idx] * (-per).astype(dtype)
+    if label_smoothing:
+        smooth = F.sum(logp * (-w / shape[1]).astype(dtype), 1) * keep.astype(dtype)
+        nll = nll * (1.0 - label_smoothing) + smooth * label_smoothing
+    return _reduce_weighted(nll, per.sum(), reduction)
+
+
+def l1_loss(prediction: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``|prediction - target|`` (|x|'(0) = 0)."""
+    _check_reduction("l1_loss", reduction)
+    return _reduce_elements(F.abs(F.subtract(prediction, target)), reduction)
+
+
+def huber_loss(prediction: Any, target: Any, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """Huber loss: 0.5 d**2 where |d| < delta, delta * (|d| - 0.5 delta) elsewhere, with
+    d = prediction - target."""
+    _check_reduction("huber_loss", reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    d = F.subtract(prediction, target)
+    a = F.abs(d)
+    small = np.abs(d.value if isinstance(d, Node) else np.asarray(d)) < delta
+    return _reduce_elements(F.where(small, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+
+def _reduce_elements(losses: Any, reduction: str) -> Any:
+    if reduction == "mean":
+        return F.mean(losses)
+    if reduction == "sum":
+        return F.sum(losses)
+    return losses
 
 
 # -- binary cross-entropy with logits --------------------------------------------------
@@ -143,12 +246,7 @@ def mse_loss(prediction: Any, target: Any, reduction: str = "mean") -> Tensor:
     those ops."""
     _check_reduction("mse_loss", reduction)
     d = F.subtract(prediction, target)
-    sq = d * d
-    if reduction == "mean":
-        return F.mean(sq)
-    if reduction == "sum":
-        return F.sum(sq)
-    return sq
+    return _reduce_elements(d * d, reduction)
 
 
 def _check_reduction(op: str, reduction: str) -> None:

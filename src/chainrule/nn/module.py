@@ -31,8 +31,8 @@ class Module:
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *args: Any) -> Any:
-        return self.forward(*args)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
 
     # -- the attribute walk -------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -100,10 +100,89 @@ class Module:
         """Evaluation mode (Dropout off); same as ``train(False)``. Returns self."""
         return self.train(False)
 
+    def children(self) -> Iterator[Module]:
+        """The direct sub-modules."""
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module ('') and every module below it."""
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            yield name, m
+            stack.extend(reversed([(f"{name}.{n}" if name else n, c)
+                                   for n, c in m.named_children()]))
+
+    def apply(self, fn: Any) -> Module:
+        """Call ``fn(module)`` on every child (deepest first) and on this module; returns
+        self (PyTorch's way to initialise weights)."""
+        for m in reversed(list(self.modules())):
+            fn(m)
+        return self
+
+    # -- buffers: state that is saved but not trained (running statistics) --------------
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Keep ``value`` (an array or Tensor, or None) as a buffer named ``name``: an
+        attribute saved in ``state_dict`` and converted by ``to``, but not a parameter."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        buffers[name] = None if value is None else (
+            value if isinstance(value, Tensor) else Tensor(value))
+
+    def __getattr__(self, name: str) -> Any:
+        buffers = self.__dict__.get("_buffers", {})
+        if name in buffers:
+            return buffers[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            buffers[name] = value if value is None or isinstance(value, Tensor) \
+                else Tensor(value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, Tensor) for every buffer of this module and its children."""
+        for prefix, m in self.named_modules():
+            for name, b in m.__dict__.get("_buffers", {}).items():
+                if b is not None:
+                    yield (f"{prefix}.{name}" if prefix else name), b
+
+    def buffers(self) -> list[Tensor]:
+        """Every buffer, in ``named_buffers`` order."""
+        return [b for _, b in self.named_buffers()]
+
+    def to(self, dtype: Any = None, *args: Any) -> Module:
+        """Convert every floating parameter and buffer to ``dtype`` in place (they stay
+        the same Tensors, so an optimizer built before still holds them); 'cpu' is
+        accepted and ignored. Returns self."""
+        for a in (dtype, *args):
+            if a is None or a == "cpu":
+                continue
+            dt = np.dtype(a)
+            for t in [*self.parameters(), *self.buffers()]:
+                if t.value.dtype.kind == "f":
+                    t.value = t.value.astype(dt)
+                    if t.grad is not None:
+                        t.grad = t.grad.astype(dt)
+        return self
+
+    def float(self) -> Module:
+        """``to(float32)``."""
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        """``to(float64)``."""
+        return self.to(np.float64)
+
     # -- saving -------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's data, by dotted name."""
-        return {name: p.value.copy() for name, p in self.named_parameters()}
+        """A copy of every parameter's and buffer's data, by dotted name (PyTorch's
+        names: ``0.weight`` in a Sequential, ``bn.running_mean``)."""
+        state = {name: p.value.copy() for name, p in self.named_parameters()}
+        state.update((name, b.value.copy()) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
         """Copy ``state`` (name -> array) into the parameters, in place; each keeps its
