@@ -9,6 +9,8 @@ logits. Optimizers live in :mod:`chainrule.optim`.
 
 from . import functional, init, utils
 from .activations import GELU, Flatten, Identity, LeakyReLU, LogSoftmax, Softmax
+from .conv_layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d,
+                          Conv2d, MaxPool2d)
 from .layers import (MLP, Dropout, Dropout2d, Embedding, LayerNorm, Linear, ModuleDict,
                      ModuleList, ReLU, Sequential, Sigmoid, Tanh)
 from .loss_modules import (BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
@@ -19,6 +21,8 @@ from .parameter import Parameter
 from .stateless import functional_call
 
 __all__ = [
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d",
+    "MaxPool2d",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Dropout2d", "Embedding", "Flatten",
     "GELU", "HuberLoss", "Identity", "L1Loss", "LayerNorm", "LeakyReLU", "Linear",
     "LogSoftmax", "MLP", "MSELoss", "Module", "ModuleDict", "ModuleList", "NLLLoss",

@@ -20,6 +20,7 @@ from ..primitive import Primitive
 from ..seeding import default_generator
 from ..shape_checks import check_broadcast
 from .activations import erf, gelu, leaky_relu, log_softmax, softmax
+from .conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from .losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -29,7 +30,8 @@ from .losses import (
     nll_loss,
 )
 
-__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "dropout", "erf", "gelu",
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d",
+           "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "erf", "gelu",
            "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss",
            "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
 
