@@ -34,7 +34,8 @@ def make_problem(batch: int, dtype: type) -> tuple[list[np.ndarray], np.ndarray,
     from chainrule import nn
 
     model = nn.MLP(SIZES, rng=0, dtype=dtype)
-    params = [p.data.copy() for p in model.parameters()]
+    # the hand-written formulas use x @ W + b: weights in (in, out), nn.Linear's transposed
+    params = [p.data.T.copy() for p in model.parameters()]
     rng = np.random.default_rng(1)
     x = rng.standard_normal((batch, SIZES[0])).astype(dtype)
     labels = rng.integers(0, SIZES[-1], size=batch)
@@ -76,7 +77,8 @@ def chainrule_engine(params0, x, labels):
     from chainrule import nn, optim
 
     model = nn.MLP(SIZES, rng=0, dtype=x.dtype)
-    model.load_state_dict(dict(zip([n for n, _ in model.named_parameters()], params0)))
+    model.load_state_dict(dict(zip([n for n, _ in model.named_parameters()],
+                                   [p.T for p in params0])))
     opt = optim.SGD(model.parameters(), lr=LR)
     xt = cr.tensor(x)
     out = {}
@@ -88,7 +90,7 @@ def chainrule_engine(params0, x, labels):
         opt.step()
         out["loss"] = loss.data
 
-    return run, out, lambda: [p.data for p in model.parameters()]
+    return run, out, lambda: [p.data.T for p in model.parameters()]
 
 
 def torch_engine(torch, params0, x, labels):

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..core import Node
-from ..core.recording import _state
+from ..core.recording import recording
 from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from . import functions as F
@@ -427,17 +427,15 @@ _BACKWARD = Tensor.backward
 
 # -- in place: PyTorch's rules ------------------------------------------------------------
 def _write(self: Tensor, new: Any, op: str) -> Tensor:
-    if self.prim is not None and self.needs and _state["grad_enabled"]:
+    if self.prim is not None and self.needs and recording():
         raise RuntimeError(f"{op}: an in-place change of a Tensor computed in a graph would "
                            "make its gradient wrong; compute a new Tensor instead")
-    if self.needs and _state["grad_enabled"]:
+    if self.needs and recording():
         raise RuntimeError(f"{op}: a leaf Tensor that requires grad can only be changed in "
                            "place under cr.no_grad() (as in PyTorch)")
     raw = new.value if isinstance(new, Node) else new
     self.value[...] = raw
-    version = getattr(self, "_version", None)
-    if isinstance(version, int):         # the counter of PyTorch's in-place checks
-        self._version = version + 1  # type: ignore[attr-defined, unused-ignore]
+    self._mark_written()   # graphs recorded before refuse to use the old values
     return self
 
 
