@@ -257,6 +257,7 @@ def test_unsupported_torch_spellings_name_the_equivalent():
         t.exp_()
     with pytest.raises(AttributeError, match="no attribute 'frobnicate'$"):
         _ = t.frobnicate
+    assert not hasattr(t, "__torch_function__")
     with pytest.raises(TypeError, match="permute"):
         cr.tensor(X3).transpose(2, 0, 1)
     with pytest.raises(ValueError, match="<= 2 dims"):
@@ -309,3 +310,67 @@ def test_autograd_grad_leaves_grad_untouched_and_can_record():
         cr.autograd.grad(y, x, grad_outputs=[None, None])
     with pytest.raises(RuntimeError, match="an output"):
         cr.autograd.grad(cr.tensor(1.0), x)
+
+
+def test_methods_call_the_cr_function_when_main_has_one(monkeypatch):
+    from chainrule.ops import functions as F
+    calls = []
+
+    def fake(name):
+        def fn(*args, **kwargs):
+            calls.append((name, args[1:], kwargs))
+            return args[0]
+        return fn
+
+    for name in ("var", "prod", "clip"):
+        monkeypatch.setitem(F.FUNCTIONS, name, fake(name))
+    x = cr.tensor([1.0, 2.0])
+    x.var(0, unbiased=False)
+    x.prod(dim=0, keepdim=True)
+    x.clamp(0, 1)
+    assert calls == [("var", (), {"axis": 0, "ddof": 0.0, "keepdims": False}),
+                     ("prod", (), {"axis": 0, "keepdims": True}), ("clip", (0, 1), {})]
+
+
+def test_in_place_writes_bump_a_version_counter_where_there_is_one():
+    class Versioned(cr.Tensor):
+        __slots__ = ("_version",)
+
+    t = Versioned([1.0, 2.0])
+    t._version = 0
+    t.zero_().fill_(2.0)
+    assert t._version == 2 and t.tolist() == [2.0, 2.0]
+
+
+def test_less_common_spellings():
+    x = cr.tensor(X, requires_grad=True)
+    np.testing.assert_array_equal(x.max(cr.tensor(np.zeros((3, 4)))).data, np.maximum(X, 0))
+    np.testing.assert_array_equal(x.min(np.zeros((3, 4))).data, np.minimum(X, 0))
+    with pytest.raises(TypeError, match="dim= or axis="):
+        x.max(0, axis=0)
+    with pytest.raises(TypeError, match="unexpected arguments"):
+        x.to(cr.float32, non_blocking=True)
+    assert cr.tensor(3.0).flatten().shape == (1,)
+    assert x.expand((3, 4)).shape == (3, 4) and x.repeat((1, 2)).shape == (3, 8)
+    with pytest.raises(ValueError, match="split_size must be positive"):
+        x.split(0)
+    with pytest.raises(ValueError, match="give min or max"):
+        x.clamp()
+    f = cr.tensor([1.0])
+    assert f.requires_grad_() is f and f.requires_grad and f.dtype == np.float64
+    assert x.numel() == 12 and x.cpu() is x
+    np.testing.assert_array_equal(x.neg().data, -X)
+    np.testing.assert_array_equal(x.add(1, alpha=2).data, X + 2)
+    np.testing.assert_array_equal(x.sub(1).data, X - 1)
+    np.testing.assert_array_equal(x.mul(2).data, X * 2)
+    np.testing.assert_array_equal(x.div(2).data, X / 2)
+    np.testing.assert_array_equal(x.view_as(np.zeros(12)).data, X.ravel())
+    np.testing.assert_array_equal(x.reshape_as(np.zeros((4, 3))).data, X.reshape(4, 3))
+    assert x[0].expand_as(np.zeros((2, 4))).shape == (2, 4)
+    assert (x > 0).bool().dtype == np.bool_ and x.int().dtype == np.int32
+    assert x.half().dtype == np.float16 and x.astype(cr.float32).dtype == np.float32
+    either = (x > 1) | (x < -1)
+    assert either.dtype == bool and either.sum().item() == int(np.sum(np.abs(X) > 1))
+    t = cr.tensor([1, 2])
+    t.requires_grad = True
+    assert t.dtype == np.float64

@@ -196,10 +196,6 @@ class Tensor(Node):
         return self.value.ndim
 
     @property
-    def size(self) -> int:
-        return self.value.size
-
-    @property
     def dtype(self) -> np.dtype:
         return self.value.dtype
 

@@ -161,16 +161,34 @@ def _pool_geo(kernel_size: Any, stride: Any, padding: Any) -> Geometry:
     return geometry(k, k if stride is None else stride, padding, 1)
 
 
+def _tiles(x: Any, geo: Geometry) -> Any:
+    """Non-overlapping windows that tile the image exactly, as a reshape (no copy):
+    (..., OH, kh, OW, kw); None when the windows overlap, skip pixels or pad."""
+    kh, kw, sh, sw, ph, pw, dh, dw = geo
+    shape = _shape(x)
+    H, W = shape[-2:]
+    if (kh, kw) != (sh, sw) or ph or pw or dh != 1 or dw != 1 or H % kh or W % kw:
+        return None
+    return F.reshape(x, shape[:-2] + (H // kh, kh, W // kw, kw))
+
+
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
     """The maximum of each window (padding counts as -inf, as in PyTorch); x (N, C, H, W)
     or (C, H, W). Ties split the gradient equally."""
     geo = _pool_geo(kernel_size, stride, padding)
+    tiles = _tiles(x, geo)
+    if tiles is not None:
+        return F.max(tiles, (-3, -1))
     return F.max(unfold(x, geo, -np.inf), (-4, -3))
 
 
 def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Any:
     """The mean of each window (padding zeros counted, PyTorch's default)."""
-    return F.mean(unfold(x, _pool_geo(kernel_size, stride, padding)), (-4, -3))
+    geo = _pool_geo(kernel_size, stride, padding)
+    tiles = _tiles(x, geo)
+    if tiles is not None:
+        return F.mean(tiles, (-3, -1))
+    return F.mean(unfold(x, geo), (-4, -3))
 
 
 def adaptive_avg_pool2d(x: Any, output_size: Any) -> Any:

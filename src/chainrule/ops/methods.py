@@ -72,10 +72,7 @@ _GRAD_SLOT: Any = Node.__dict__["grad"]
 
 
 def _get_grad(self: Tensor) -> Any:
-    try:
-        return as_grad(_GRAD_SLOT.__get__(self))
-    except AttributeError:
-        return None
+    return as_grad(_GRAD_SLOT.__get__(self))
 
 
 def _set_grad(self: Tensor, g: Any) -> None:

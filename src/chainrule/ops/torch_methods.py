@@ -208,11 +208,6 @@ def prod(self: Tensor, dim: Any = None, keepdim: Any = None, *, axis: Any = None
 
 
 # -- shapes -----------------------------------------------------------------------------
-def size(self: Tensor, dim: int | None = None) -> Any:
-    """PyTorch's ``t.size()`` (the shape) and ``t.size(d)``; ``t.numel()`` counts elements."""
-    return self.shape if dim is None else self.shape[dim]
-
-
 def view(self: Tensor, *shape: Any) -> Tensor:
     """``reshape``, as PyTorch's ``view`` (a dtype argument is refused: use ``to``)."""
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
@@ -539,7 +534,7 @@ def missing_attribute(self: Tensor, name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
     hint = UNSUPPORTED.get(name)
-    if hint is None and name.endswith("_") and not name.endswith("__") \
+    if hint is None and name.endswith("_") \
             and hasattr(Tensor, name[:-1]):
         hint = (f"in-place {name} is not supported; write t = t.{name[:-1]}(...) "
                 "(a new Tensor)")
