@@ -86,29 +86,18 @@ def cross_entropy(logits: Any, labels: Any, weight: Any = None, ignore_index: in
         return _general_cross_entropy(logits, labels, weight, ignore_index, reduction,
                                       label_smoothing)
     shape = np.shape(logits.value if isinstance(logits, Node) else logits)
-    labels = np.asarray(labels.value if isinstance(labels, Node) else labels)
     _check_reduction("cross_entropy", reduction)
-    if len(shape) != 2:
-        raise ShapeError(f"cross_entropy: logits must have shape (N, C), got {shape}")
-    if labels.shape != shape[:1]:
-        raise ShapeError(f"cross_entropy: labels must have shape ({shape[0]},) to match "
-                         f"logits {shape}, got {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        raise ValueError(f"cross_entropy: labels must be integer class indices, got dtype "
-                         f"{labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= shape[1]):
-        raise ValueError(f"cross_entropy: labels must lie in [0, {shape[1]}), got values "
-                         f"from {labels.min()} to {labels.max()}")
-    return CROSS_ENTROPY(logits, labels.astype(np.intp, copy=False), reduction)
+    idx, _ = _class_labels("cross_entropy", shape, labels, ignore_index)
+    return CROSS_ENTROPY(logits, idx, reduction)
 
 
-def _class_labels(op: str, shape: tuple[int, ...], labels: Any, ignore_index: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _class_labels(op: str, shape: tuple[int, ...], labels: Any, ignore_index: int,
+                  what: str = "logits") -> tuple[np.ndarray, np.ndarray]:
     labels = np.asarray(labels.value if isinstance(labels, Node) else labels)
     if len(shape) != 2:
-        raise ShapeError(f"{op}: input must have shape (N, C), got {shape}")
+        raise ShapeError(f"{op}: {what} must have shape (N, C), got {shape}")
     if labels.shape != shape[:1]:
-        raise ShapeError(f"{op}: labels must have shape ({shape[0]},) to match input "
+        raise ShapeError(f"{op}: labels must have shape ({shape[0]},) to match {what} "
                          f"{shape}, got {labels.shape}")
     if labels.dtype.kind not in "iu":
         raise ValueError(f"{op}: labels must be integer class indices, got dtype "
@@ -116,8 +105,9 @@ def _class_labels(op: str, shape: tuple[int, ...], labels: Any, ignore_index: in
     keep = labels != ignore_index
     used = labels[keep]
     if used.size and (used.min() < 0 or used.max() >= shape[1]):
-        raise ValueError(f"{op}: labels must lie in [0, {shape[1]}) (or equal ignore_index="
-                         f"{ignore_index}), got values from {used.min()} to {used.max()}")
+        raise ValueError(f"{op}: labels must lie in [0, {shape[1]}), got values from "
+                         f"{used.min()} to {used.max()} (labels equal to ignore_index="
+                         f"{ignore_index} are skipped)")
     return np.where(keep, labels, 0).astype(np.intp), keep
 
 
@@ -128,7 +118,7 @@ def nll_loss(log_probs: Any, labels: Any, weight: Any = None, ignore_index: int 
     the mean divides by the summed weights of the labels not equal to ``ignore_index``."""
     _check_reduction("nll_loss", reduction)
     shape = np.shape(log_probs.value if isinstance(log_probs, Node) else log_probs)
-    idx, keep = _class_labels("nll_loss", shape, labels, ignore_index)
+    idx, keep = _class_labels("nll_loss", shape, labels, ignore_index, "log_probs")
     w = np.ones(shape[1]) if weight is None else np.asarray(
         weight.value if isinstance(weight, Node) else weight, dtype=np.float64)
     per = w[idx] * keep
