@@ -9,12 +9,30 @@ logits. Optimizers live in :mod:`chainrule.optim`.
 
 from . import functional, init, utils
 from .activations import GELU, Flatten, Identity, LeakyReLU, LogSoftmax, Softmax
-from .conv_layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d,
-                          Conv2d, MaxPool2d)
-from .layers import (MLP, Dropout, Dropout2d, Embedding, LayerNorm, Linear, ModuleDict,
-                     ModuleList, ReLU, Sequential, Sigmoid, Tanh)
-from .loss_modules import (BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
-                           NLLLoss)
+from .conv_layers import (
+                          AdaptiveAvgPool2d,
+                          AvgPool2d,
+                          BatchNorm1d,
+                          BatchNorm2d,
+                          Conv1d,
+                          Conv2d,
+                          MaxPool2d,
+)
+from .layers import (
+                          MLP,
+                          Dropout,
+                          Dropout2d,
+                          Embedding,
+                          LayerNorm,
+                          Linear,
+                          ModuleDict,
+                          ModuleList,
+                          ReLU,
+                          Sequential,
+                          Sigmoid,
+                          Tanh,
+)
+from .loss_modules import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 from .module import Module, load_npz, save_npz
 from .parameter import Parameter
