@@ -1,6 +1,6 @@
 """Train a small CNN on scikit-learn's 8x8 digits, written as a PyTorch script would be.
 
-    python examples/cnn_digits.py                 # 15 epochs, writes docs/cnn_digits_curves.png
+    python examples/cnn_digits.py                 # 15 epochs, curves into the temp folder
     python examples/cnn_digits.py --epochs 5 --out /tmp/cnn.png --seed 1
 
 Two 3x3 convolutions with batch norm and ReLU, 2x2 max-pooling, a linear classifier;
@@ -12,6 +12,7 @@ shuffling). Needs the ``examples`` extra (scikit-learn, matplotlib, tqdm).
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ import chainrule as cr
 from chainrule import nn, optim
 from chainrule.data import DataLoader, TensorDataset
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "cnn_digits_curves.png"
+DEFAULT_OUT = Path(tempfile.gettempdir()) / "chainrule-example" / "cnn_digits_curves.png"
 
 
 def load_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -127,7 +128,8 @@ def plot(history: dict[str, list[float]], path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=15, help="passes over the training set")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the PNG")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"where to write the PNG (default {DEFAULT_OUT})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, init, order")
     args = parser.parse_args(argv)
     history = train(epochs=args.epochs, seed=args.seed)
