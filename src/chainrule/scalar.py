@@ -43,7 +43,7 @@ def _new(value: float, a: Any, b: Any, prim: Primitive) -> Scalar:
     the hot path of every Scalar op, one frame, plain slot stores, no tuple."""
     node = _alloc(Scalar)
     node.value = value
-    node.grad = 0.0
+    node.grad = None
     node.name = None
     node._ct = None
     node._pending = 0
@@ -64,8 +64,8 @@ def _new(value: float, a: Any, b: Any, prim: Primitive) -> Scalar:
 class Scalar(Node):
     """A differentiable Python float.
 
-    ``value`` is the number, ``grad`` the gradient accumulated by ``backward()`` (0.0 until
-    a backward pass reaches it), ``name`` an optional label shown in explanations.
+    ``value`` is the number, ``grad`` the gradient accumulated by ``backward()`` (None until
+    a backward pass reaches it, as in PyTorch: an unreached input never looks like a true 0), ``name`` an optional label shown in explanations.
     ``tangent`` makes it a dual number: ``Scalar(2.0, tangent=1.0)`` seeds forward mode, and
     every Scalar computed from it has a ``.tangent``, its derivative along that seed.
     Operators ``+ - * / **`` and unary ``-`` work with Scalars, ints and floats on either
@@ -73,7 +73,7 @@ class Scalar(Node):
     """
 
     __slots__ = ("_seed",)          # a leaf's tangent (forward mode); unset on op nodes
-    empty_grad = 0.0
+    empty_grad = None
     # Every Scalar takes part in differentiation; as a class attribute this shadows the
     # slot, so creating a node costs one store less.
     needs = True
@@ -84,7 +84,7 @@ class Scalar(Node):
         if isinstance(value, Node):
             raise TypeError("Scalar(value): value must be a number, not a graph node")
         self.value = _number(value, "Scalar")
-        self.grad = 0.0
+        self.grad = None
         self._p = ()
         self._q = ONE_PARENT
         self.prim = None

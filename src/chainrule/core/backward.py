@@ -383,7 +383,8 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
                         if not p._pending:
                             push(p)
                 continue
-            node.grad += g
+            old = node.grad
+            node.grad = g if old is None else old + g
             prim = node.prim
             if prim is None:
                 continue
@@ -443,8 +444,7 @@ def _clear(nodes: list[Node]) -> None:
 
 
 def zero_grad(root: Node) -> None:
-    """Clear ``.grad`` of every node of the graph below ``root`` (None for Tensors, 0.0
-    for Scalars). Iterative, so it works on graphs of any depth. Raises TypeError when
+    """Clear ``.grad`` of every node of the graph below ``root`` (back to None). Iterative, so it works on graphs of any depth. Raises TypeError when
     ``root`` is not a Scalar or Tensor."""
     if not isinstance(root, Node):
         raise TypeError(f"zero_grad: expected a Scalar or Tensor, got "
