@@ -76,11 +76,13 @@ def test_elementwise_functions_accept_and_return_scalars(name, deriv):
     assert x.grad == pytest.approx(deriv(0.8), rel=1e-13)
 
 
-def test_grad_is_zero_before_backward():
-    x = cr.Scalar(1.0)
+def test_grad_is_none_until_a_backward_pass_reaches_it():
+    x, z = cr.Scalar(1.0), cr.Scalar(5.0)
     y = x * 2
-    assert x.grad == 0.0 and y.grad == 0.0
-    assert isinstance(x.grad, float)
+    assert x.grad is None and y.grad is None
+    y.backward()
+    assert x.grad == 2.0 and isinstance(x.grad, float)
+    assert z.grad is None          # not reached: never a 0 that looks like a true gradient
 
 
 def test_value_and_name_attributes():
@@ -112,7 +114,7 @@ def test_zero_grad_clears_the_whole_graph():
     y = cr.exp(h) + x
     y.backward()
     cr.zero_grad(y)
-    assert (x.grad, w.grad, h.grad, y.grad) == (0.0, 0.0, 0.0, 0.0)
+    assert (x.grad, w.grad, h.grad, y.grad) == (None, None, None, None)
     y.backward()
     assert x.grad == pytest.approx(math.exp(-1.0) * -2.0 + 1, rel=1e-15)
 
@@ -187,4 +189,4 @@ def test_million_deep_chain_builds_and_backprops():
     assert y.value == v
     assert x.grad == pytest.approx(d, rel=1e-9)
     cr.zero_grad(y)
-    assert x.grad == 0.0
+    assert x.grad is None
