@@ -64,8 +64,9 @@ def _new(value: float, a: Any, b: Any, prim: Primitive) -> Scalar:
 class Scalar(Node):
     """A differentiable Python float.
 
-    ``value`` is the number, ``grad`` the gradient accumulated by ``backward()`` (None until
-    a backward pass reaches it, as in PyTorch: an unreached input never looks like a true 0), ``name`` an optional label shown in explanations.
+    ``value`` is the number, ``grad`` the gradient accumulated by ``backward()`` (None
+    until a backward pass reaches it, as in PyTorch: an unreached input never looks like a
+    true 0), ``name`` an optional label shown in explanations.
     ``tangent`` makes it a dual number: ``Scalar(2.0, tangent=1.0)`` seeds forward mode, and
     every Scalar computed from it has a ``.tangent``, its derivative along that seed.
     Operators ``+ - * / **`` and unary ``-`` work with Scalars, ints and floats on either

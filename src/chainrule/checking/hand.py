@@ -154,8 +154,10 @@ def _engine_gradient(f: Callable[..., Any],
     out = {}
     for k, leaf in leaves.items():
         g = leaf.grad
-        out[k] = (0.0 if g is None else float(g)) if scalars else (np.zeros(np.shape(point[k])) if g is None
-                                           else np.asarray(g, dtype=np.float64))
+        if g is None:                   # not reached: the output does not depend on it
+            out[k] = 0.0 if scalars else np.zeros(np.shape(point[k]))
+        else:
+            out[k] = float(g) if scalars else np.asarray(g, dtype=np.float64)
     return out, float(np.asarray(y.value))
 
 

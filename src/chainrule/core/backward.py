@@ -444,8 +444,9 @@ def _clear(nodes: list[Node]) -> None:
 
 
 def zero_grad(root: Node) -> None:
-    """Clear ``.grad`` of every node of the graph below ``root`` (back to None). Iterative, so it works on graphs of any depth. Raises TypeError when
-    ``root`` is not a Scalar or Tensor."""
+    """Clear ``.grad`` of every node of the graph below ``root`` (back to None).
+    Iterative, so it works on graphs of any depth. Raises TypeError when ``root`` is not a
+    Scalar or Tensor."""
     if not isinstance(root, Node):
         raise TypeError(f"zero_grad: expected a Scalar or Tensor, got "
                         f"{type(root).__name__}")
