@@ -110,10 +110,6 @@ def _reduce_with(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     return method
 
 
-def _function(name: str) -> Callable[..., Any] | None:
-    return F.FUNCTIONS.get(name)
-
-
 # -- reductions with PyTorch's meanings ----------------------------------------------------
 class MinMax(NamedTuple):
     """``t.max(dim)``'s result, as PyTorch's: ``values`` and ``indices`` (int64)."""
@@ -174,13 +170,7 @@ def var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: An
             c = float(given)
     if unbiased is not None:
         c = 1.0 if unbiased else 0.0
-    native = _function("var")
-    if native is not None:
-        return native(self, axis=d, ddof=c, keepdims=keep)
-    n = self.value.size if d is None else int(np.prod([self.shape[a] for a in
-                                                      np.atleast_1d(d)]))
-    centred = self - F.FUNCTIONS["mean"](self, d, True)
-    return F.FUNCTIONS["sum"](centred * centred, d, keep) / max(n - c, 0)
+    return F.FUNCTIONS["var"](self, axis=d, ddof=c, keepdims=keep)
 
 
 def std(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
@@ -194,17 +184,7 @@ def prod(self: Tensor, dim: Any = None, keepdim: Any = None, *, axis: Any = None
     zeros too (it multiplies the slices one by one)."""
     d = _axis("prod", dim, axis)
     keep = _keep("prod", keepdim, keepdims)
-    native = _function("prod")
-    if native is not None:
-        return native(self, axis=d, keepdims=keep)
-    x = self if d is not None else F.reshape(self, -1)
-    ax = 0 if d is None else int(d) % self.ndim
-    out = x[(slice(None),) * ax + (0,)]
-    for i in range(1, x.shape[ax]):
-        out = out * x[(slice(None),) * ax + (i,)]
-    if keep:
-        out = unsqueeze(out, ax) if d is not None else F.reshape(out, (1,) * self.ndim)
-    return out
+    return F.FUNCTIONS["prod"](self, axis=d, keepdims=keep)
 
 
 # -- shapes -----------------------------------------------------------------------------
@@ -365,16 +345,7 @@ def where(self: Tensor, condition: Any, other: Any) -> Tensor:
 def clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """Limit to [min, max] (either may be None); the gradient is 1 inside the range,
     bounds included, and 0 outside (as PyTorch's)."""
-    native = _function("clip")
-    if native is not None:
-        return native(self, min, max)
-    if min is None and max is None:
-        raise ValueError("clamp: give min or max (or both)")
-    v = self.value
-    lo = -np.inf if min is None else (min.value if isinstance(min, Node) else min)
-    hi = np.inf if max is None else (max.value if isinstance(max, Node) else max)
-    inside = (v >= lo) & (v <= hi)
-    return F.where(inside, self, np.clip(v, lo, hi).astype(v.dtype))
+    return F.FUNCTIONS["clip"](self, min, max)
 
 
 def pow(self: Tensor, exponent: Any) -> Tensor:
