@@ -15,6 +15,7 @@ import numpy as np
 from .conversions import dropped
 from .core import ONE_PARENT, Mode, Node, backprop
 from .core.backward import bad_contribution
+from .core.node import GRAD_SLOT
 from .core.recording import recording, transform_level
 from .errors import ShapeError
 from .math_namespaces import ARRAY, sum_to_shape
@@ -28,6 +29,7 @@ from .tensor_math import TENSOR_MATH
 from .validation import operand
 
 _alloc = object.__new__
+_set_grad_slot = GRAD_SLOT.__set__
 _ndarray = np.ndarray
 _clock = 0
 """The write clock: advanced by every in-place write into a Tensor (see ``Node._stamp``)."""
@@ -107,7 +109,7 @@ class Tensor(Node):
               needs: bool) -> Tensor:
         node = _alloc(cls)
         node.value = value
-        node.grad = None
+        _set_grad_slot(node, None)
         node._p = parents
         node._q = ONE_PARENT
         node.prim = prim

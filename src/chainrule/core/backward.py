@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .node import ONE_PARENT, Node
+from .node import GRAD_SLOT, ONE_PARENT, Node
 from .recording import observer_factory, observing
 
 _FALLBACK_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
@@ -265,6 +265,7 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
     ready = [root]
     pop = ready.pop
     push = ready.append
+    get_grad, set_grad = GRAD_SLOT.__get__, GRAD_SLOT.__set__
     finished = False
     try:
         _discover(root, False, stop, nodes)
@@ -278,11 +279,11 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
                 if observer is not None:
                     observer.node(node, g)
                 if accumulate:
-                    old = node.grad
+                    old = get_grad(node)
                     if old is None:
-                        node.grad = g if own is None else own(g)
+                        set_grad(node, g if own is None else own(g))
                     else:
-                        node.grad = old + g
+                        set_grad(node, old + g)
             if stop and id(node) in stop:
                 if g is not None:
                     found[id(node)] = g

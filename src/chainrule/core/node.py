@@ -72,3 +72,6 @@ ONE_PARENT: Any = type("OneParent", (), {"__repr__": lambda self: "ONE_PARENT"})
 """The ``_q`` of a node whose only parent is ``_p``."""
 
 
+GRAD_SLOT: Any = Node.__dict__["grad"]
+"""The ``grad`` slot itself. An engine may put a property named ``grad`` in front of it
+for users (the Tensor's wraps the array); the backward pass reads and writes the slot."""
