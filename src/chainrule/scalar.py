@@ -13,6 +13,7 @@ import numpy as np
 
 from .conversions import dropped
 from .core import ONE_PARENT, Mode, Node, backprop, walk
+from .core.backward import DIFFERENCE, PRODUCT, QUOTIENT, SUM
 from .core.forward import push_forward
 from .core.recording import recording
 from .math_namespaces import ARRAY, FLOAT
@@ -28,7 +29,8 @@ def _float_vjp_fallback(vjp, g, ans, args) -> float:
     return float(vjp(ARRAY, np.float64(g), np.float64(ans), *f64))
 
 
-FLOAT_MODE = Mode(FLOAT, graph=False, sum_to=None, fallback=_float_vjp_fallback, floats=True)
+FLOAT_MODE = Mode(FLOAT, graph=False, sum_to=None, fallback=_float_vjp_fallback, floats=True,
+                  arithmetic={ADD: SUM, SUB: DIFFERENCE, MUL: PRODUCT, DIV: QUOTIENT})
 
 
 def _number(x, op: str) -> float:

@@ -114,18 +114,22 @@ class Mode:
     the caller's seed),
     ``fallback`` recomputes a rule that raised on Python floats with numpy semantics,
     ``floats`` says every value is a Python float, which lets a plain pass (no observer,
-    no stop set) take the float-specialised loop."""
+    no stop set) take the float-specialised loop; ``arithmetic`` maps the primitives that
+    loop may compute inline to their gate (:data:`SUM`, :data:`DIFFERENCE`,
+    :data:`PRODUCT`, :data:`QUOTIENT`), whose rules must be exactly those gates'."""
 
-    __slots__ = ("math", "graph", "sum_to", "own", "fallback", "floats")
+    __slots__ = ("math", "graph", "sum_to", "own", "fallback", "floats", "arithmetic")
 
     def __init__(self, math: Any, graph: bool, sum_to: Any = None, own: Any = None,
-                 fallback: Any = None, floats: bool = False) -> None:
+                 fallback: Any = None, floats: bool = False,
+                 arithmetic: dict[Any, int] | None = None) -> None:
         self.math = math
         self.graph = graph
         self.sum_to = sum_to
         self.own = own
         self.fallback = fallback
         self.floats = floats
+        self.arithmetic = arithmetic
 
 
 def vjp(prim: Any, i: int, g: Any, ans: Any, args: Any, mode: Mode) -> Any:
@@ -356,14 +360,50 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
             _clear(nodes)
 
 
+# The arithmetic gates a ``floats`` mode may name in its ``arithmetic`` table (primitive ->
+# one of these), so that the float loop computes their two contributions inline, in the
+# same operations as their rules, without a call per edge.
+SUM, DIFFERENCE, PRODUCT, QUOTIENT = 1, 2, 3, 4
+
+
+def _discover_floats(root: Node, found: list[Node]) -> None:
+    """:func:`_discover` for a plain float pass (every node, no stop set), unrolled for
+    the one- and two-input gates kept in slots. The caller clears ``found`` if it stops
+    half-way (:func:`_float_pass` does)."""
+    root._pending = 0
+    found.append(root)
+    push = found.append
+    for node in found:                      # breadth first: the list is its own queue
+        p = node._p
+        if p.__class__ is tuple:            # a leaf (), or three or more inputs
+            for r in p:
+                if isinstance(r, Node):
+                    if not r._pending:
+                        push(r)
+                    r._pending += 1
+            continue
+        q = node._q
+        if q is not ONE_PARENT and isinstance(q, Node):
+            if not q._pending:
+                push(q)
+            q._pending += 1
+        if isinstance(p, Node):
+            if not p._pending:
+                push(p)
+            p._pending += 1
+
+
 def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     """The loop of ``backprop`` specialised to Python floats (``Scalar.backward``): the
     same walk, the same rules in the same order and the same additions, without the
-    shape, observer and stop cases that only arrays and tools need. A rule that raises
-    is handed to :func:`vjp`, which applies the fallback."""
+    shape, observer and stop cases that only arrays and tools need. One- and two-input
+    gates are unrolled (no tuple per node); the arithmetic gates the mode names are
+    computed inline. A rule that raises is handed to :func:`vjp`, which applies the
+    fallback."""
     math = mode.math
+    arithmetic = (mode.arithmetic or {}).get
     c: Any = None
-    parents: Any
+    cy: Any = None
     args: Any
     nodes: list[Node] = []
     ready = [root]
@@ -371,7 +411,7 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     push = ready.append
     finished = False
     try:
-        _discover(root, True, (), nodes)      # every Scalar needs a gradient
+        _discover_floats(root, nodes)       # every Scalar needs a gradient
         root._ct = seed
         while ready:
             node = pop()
@@ -391,16 +431,29 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
                 continue
             ans = node.value
             p = node._p
-            if p.__class__ is tuple:            # three or more inputs
-                parents = p
-                args = [p.value if isinstance(p, Node) else p for p in parents]
-            elif node._q is not ONE_PARENT:     # two inputs, kept in slots
-                q = node._q
-                parents = (p, q)
-                args = (p.value if isinstance(p, Node) else p,
-                        q.value if isinstance(q, Node) else q)
-            else:                               # one input: the most common gate
-                rule = prim.vjps[0]
+            q = node._q
+            if q is ONE_PARENT:
+                if p.__class__ is tuple:        # three or more inputs
+                    args = [a.value if isinstance(a, Node) else a for a in p]
+                    vjps = prim.vjps
+                    i = -1
+                    for r in p:
+                        i += 1
+                        if not isinstance(r, Node):
+                            continue
+                        rule = vjps[i]
+                        if rule is not None:
+                            try:
+                                c = rule(math, g, ans, *args)
+                            except _FALLBACK_ERRORS:
+                                c = vjp(prim, i, g, ans, args, mode)
+                            ct = r._ct
+                            r._ct = c if ct is None else ct + c
+                        r._pending -= 1
+                        if not r._pending:
+                            push(r)
+                    continue
+                rule = prim.vjps[0]             # one input: the most common gate
                 if rule is not None:
                     x = p.value
                     try:
@@ -413,23 +466,50 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
                 if not p._pending:
                     push(p)
                 continue
-            vjps = prim.vjps
-            i = -1
-            for p in parents:
-                i += 1
-                if not isinstance(p, Node):
-                    continue
-                rule = vjps[i]
-                if rule is not None:
+            # two inputs, kept in slots: either may be a constant
+            pn = isinstance(p, Node)
+            qn = isinstance(q, Node)
+            x = p.value if pn else p
+            y = q.value if qn else q
+            kind = arithmetic(prim)
+            if kind == SUM:
+                c = cy = g
+            elif kind == PRODUCT:
+                c = g * y
+                cy = g * x
+            elif kind == DIFFERENCE:
+                c = g
+                cy = -g
+            elif kind == QUOTIENT and y:
+                c = g / y
+                cy = -g * x / (y * y)
+            else:                               # any other rule (or a division by 0)
+                vjps = prim.vjps
+                c = cy = None
+                if pn and vjps[0] is not None:
                     try:
-                        c = rule(math, g, ans, *args)
+                        c = vjps[0](math, g, ans, x, y)
                     except _FALLBACK_ERRORS:
-                        c = vjp(prim, i, g, ans, args, mode)
+                        c = vjp(prim, 0, g, ans, (x, y), mode)
+                if qn and vjps[1] is not None:
+                    try:
+                        cy = vjps[1](math, g, ans, x, y)
+                    except _FALLBACK_ERRORS:
+                        cy = vjp(prim, 1, g, ans, (x, y), mode)
+            if pn:
+                if c is not None:
                     ct = p._ct
                     p._ct = c if ct is None else ct + c
                 p._pending -= 1
                 if not p._pending:
                     push(p)
+            if qn:
+                if cy is not None:
+                    ct = q._ct
+                    q._ct = cy if ct is None else ct + cy
+                q._pending -= 1
+                if not q._pending:
+                    push(q)
         finished = True
     finally:
         if not finished:
