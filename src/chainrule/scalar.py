@@ -226,6 +226,15 @@ class Scalar(Node):
     def __neg__(self):
         return _new(-self.value, self, ONE_PARENT, NEG)
 
+    def __matmul__(self, other):
+        if isinstance(other, Node):
+            raise TypeError(f"matmul: cannot mix a Scalar and a {type(other).__name__} in "
+                            "one op; a Scalar is one number: for vector and matrix work "
+                            "make it a Tensor with cr.tensor(...)")
+        return NotImplemented           # Python's own error: a number has no matmul
+
+    __rmatmul__ = __matmul__
+
     def __pos__(self):
         return self
 
