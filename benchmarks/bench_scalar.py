@@ -203,7 +203,8 @@ def make(engine: str, x1s: list[float], x2s: list[float]):
 
 
 class CollectorTime:
-    """Total wall time spent in the garbage collector, through ``gc.callbacks``."""
+    """Total time spent in the garbage collector, through ``gc.callbacks``, on the
+    benchmarks' clock (CPU time unless ``--clock wall``)."""
 
     def __init__(self) -> None:
         self.total = 0.0
@@ -211,9 +212,9 @@ class CollectorTime:
 
     def __call__(self, phase: str, info: dict) -> None:
         if phase == "start":
-            self._start = harness.CLOCKS["wall"]()
+            self._start = clock()
         else:
-            self.total += harness.CLOCKS["wall"]() - self._start
+            self.total += clock() - self._start
 
 
 def worker(engine: str, n_points: int, repeat: int) -> dict:
@@ -295,7 +296,7 @@ def main(quick: bool = False) -> dict[str, dict[str, float]]:
         medians[e] = {phase: statistics.median(v) for phase, v in per.items()}
         medians[e]["total"] = medians[e]["forward"] + medians[e]["backward"]
     harness.table("  us per node (medians; gc = the collector's share of forward + "
-                  "backward, wall time)", medians, "chainrule",
+                  "backward)", medians, "chainrule",
                   phases=("forward", "backward", "total", "gc"), unit="us", per=nodes)
     print("  spread, us per node: median [min - max] over "
           f"{len(samples['chainrule']['forward'])} runs")
