@@ -35,20 +35,35 @@ _clock = 0
 """The write clock: advanced by every in-place write into a Tensor (see ``Node._stamp``)."""
 
 
-_COMPLEX = ("{what} is complex, and chainrule differentiates real numbers only (a complex "
-            "gradient would lose its imaginary part); carry the real and imaginary parts as "
-            "two real Tensors")
+_complex_seen = False
+"""Whether a complex Tensor was ever made: until then recording skips the complex checks."""
+
+
+def _refuse_complex(prim: Primitive, parents: Any, out: np.ndarray) -> None:
+    """TypeError when complex data reaches ``prim`` and its rules are for real data only
+    (they would lose the imaginary part of the gradient)."""
+    global _complex_seen
+    items = parents if type(parents) is tuple else (parents,)
+    if out.dtype.kind == "c" or any(isinstance(p, Node) and p.value.dtype.kind == "c"
+                                    for p in items):
+        if not prim.complex:
+            raise TypeError(f"cr.{prim.function or prim.name} does not support complex "
+                            "input yet (its derivative rule is for real numbers); take "
+                            "cr.real/cr.imag parts first, or see the complex numbers guide "
+                            "for the ops that do")
+        _complex_seen = True
 
 
 def as_array(data: Any, dtype: Any = None, requires_grad: bool = True) -> np.ndarray:
     """``data`` as an ndarray in its own dtype (float32 kept, integers and booleans kept),
     except that integer or boolean data that ``requires_grad`` becomes float64."""
+    global _complex_seen
     arr = np.array(data, dtype=dtype)
     if requires_grad and arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     if arr.dtype.kind == "c":
-        raise TypeError(_COMPLEX.format(what=f"tensor: data of dtype {arr.dtype}"))
-    if arr.dtype.kind not in "fbiu":
+        _complex_seen = True
+    elif arr.dtype.kind not in "fbiu":
         raise TypeError(f"tensor: data of dtype {arr.dtype} cannot be differentiated; "
                         "give numbers")
     return arr
@@ -65,6 +80,8 @@ def _array_sum_to(c: Any, p: Node, nb: int, node: Node, i: int) -> np.ndarray:
                 raise ShapeError(wrong)
             c = sum_to_shape(c, pv.shape, nb)
     if c.dtype != pv.dtype:
+        if c.dtype.kind == "c" and pv.dtype.kind != "c":
+            c = c.real      # a real input of a complex op: its gradient is the real part
         c = c.astype(pv.dtype)
     return c
 
@@ -447,6 +464,10 @@ class Tensor(Node):
             raise RuntimeError("backward(): this Tensor does not require grad: no input "
                                "was created with requires_grad=True (or it was computed "
                                "under no_grad)")
+        if grad is None and self.value.dtype.kind == "c":
+            raise TypeError("backward(): the output is complex; a gradient is defined for "
+                            "a real number (take cr.abs, cr.real or cr.imag of it first), "
+                            "or pass grad= (a cotangent of the output's shape)")
         if grad is None and self.value.size != 1:
             raise ShapeError(f"backward(): the output has shape {self.shape}; pass "
                              "grad= (an array of that shape) for a non-scalar output")
@@ -459,8 +480,8 @@ class Tensor(Node):
 
 def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
     """A new op node, and the recording hook if one is set."""
-    if out.dtype.kind == "c":
-        raise TypeError(_COMPLEX.format(what=f"{prim.name}: the result"))
+    if _complex_seen or out.dtype.kind == "c":
+        _refuse_complex(prim, parents, out)
     node = Tensor._node(out, parents, prim, True)
     hook = recording()
     if hook is not True:
