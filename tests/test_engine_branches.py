@@ -45,10 +45,6 @@ def test_reflected_tensor_operators_refuse_a_scalar_by_name():
         cr.tensor([1.0, 2.0]).__rsub__(cr.Scalar(1.0))
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="Scalar @ Tensor reaches matmul's shape check with a float and "
-                          "fails with AttributeError ('float' object has no attribute "
-                          "'shape') instead of naming the op")
 def test_a_scalar_matmul_a_tensor_is_refused_by_name():
     with pytest.raises(TypeError, match="matmul: cannot mix a Scalar and a Tensor"):
         cr.Scalar(2.0) @ cr.tensor([[1.0]])
@@ -189,7 +185,7 @@ def test_an_ndarray_subclass_that_does_not_broadcast_is_a_shape_error_naming_the
     class Marked(np.ndarray):
         pass
 
-    with pytest.raises(ShapeError, match=r"add: .*\(3,\), \(4,\)"):
+    with pytest.raises(ShapeError, match=r"add: .*\(3,\),? (and )?\(4,\)"):
         cr.tensor(np.ones(3)) + np.ones(4).view(Marked)
 
 
