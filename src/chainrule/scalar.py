@@ -278,7 +278,7 @@ class Scalar(Node):
         return 1.0 if seed is None else float(seed.value if isinstance(seed, Node) else seed)
 
 
-_TANGENTS: weakref.WeakKeyDictionary[Scalar, float] = weakref.WeakKeyDictionary()
+_TANGENTS: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 """The tangent of each leaf Scalar given one (forward mode), kept beside the graph."""
 
 

@@ -132,25 +132,21 @@ class Compiled:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs:
-            key = []
-            for a in args:
-                if type(a) is not _ndarray:
-                    break
-                key.append(a.shape)
-                key.append(a.dtype)
-            else:
-                fast = self._fast.get(tuple(key))
-                if fast is not None and not transform_level():
-                    return fast(args)
+            fast = _fast_key(args)
+            if fast is not None:
+                entry = self._fast.get(fast[0])
+                if entry is not None and not transform_level():
+                    return entry(fast[1])
         if transform_level() or _in_graph(args):
             return self.f(*args, **kwargs)     # inside another transform: eager
         sig = self._signature(args, kwargs)
         entry = self._cache.get(sig.key)
         if entry is None:
             entry = self._cache[sig.key] = self._trace(sig, args, kwargs)
-        if not kwargs and len(sig.dynamic) == len(args) and all(
-                a is d for a, d in zip(args, sig.dynamic)):
-            self._fast[tuple(x for a in args for x in (a.shape, a.dtype))] = entry
+        fast = None if kwargs else _fast_key(args)
+        if fast is not None and len(fast[1]) == len(sig.dynamic) and all(
+                a is d for a, d in zip(fast[1], sig.dynamic)):
+            self._fast[fast[0]] = entry
         return entry(sig.dynamic)
 
     def program(self, *args: Any, **kwargs: Any) -> Program:
@@ -232,6 +228,33 @@ class Compiled:
                          single)
 
 
+def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
+    """For arguments that are plain ndarrays and dicts of them (parameters), the common
+    case: the cache key from their shapes and dtypes alone and the arrays in the order of
+    the program's inputs; None for anything else (the full signature is computed)."""
+    key: list[Any] = []
+    arrays: list[np.ndarray] = []
+    for a in args:
+        kind = type(a)
+        if kind is _ndarray:
+            key.append(a.shape)
+            key.append(a.dtype)
+            arrays.append(a)
+        elif kind is dict:
+            names = sorted(a, key=repr)         # the order of tree_flatten
+            key.append(tuple(names))
+            for name in names:
+                v = a[name]
+                if type(v) is not _ndarray:
+                    return None
+                key.append(v.shape)
+                key.append(v.dtype)
+                arrays.append(v)
+        else:
+            return None
+    return tuple(key), arrays
+
+
 def _in_graph(args: tuple) -> bool:
     for a in args:
         if isinstance(a, Node) and a.needs:
@@ -272,12 +295,11 @@ class _Gradient(_Entry):
                  floats: list[list[bool]], defs: list[TreeDef | None], single: bool) -> None:
         self.program = program
         self.with_value = with_value
-        self.spans = spans
-        self.floats = floats
-        self.defs = defs
         self.single = single
         # one array per differentiated argument: the gradients are the program's results
-        self.simple = all(d is None for d in defs) and not any(f[0] for f in floats)
+        self.simple = all(d is None for d in defs) and not any(any(f) for f in floats)
+        self.groups = [(1 + start, 1 + start + n, any(fl), fl, _builder(d))
+                       for (start, n), fl, d in zip(spans, floats, defs)]
 
     def __call__(self, dynamic: Sequence[Any]) -> Any:
         results = self.program.run(*dynamic)
@@ -286,13 +308,25 @@ class _Gradient(_Entry):
             grads: Any = results[1] if self.single else results[1:]
         else:
             per = []
-            for (start, n), fl, d in zip(self.spans, self.floats, self.defs):
-                gs = [float(g) if f else g for g, f in zip(results[1 + start:1 + start + n], fl)]
-                per.append(gs[0] if d is None else tree_unflatten(d, gs))
+            for start, stop, any_float, fl, build in self.groups:
+                gs = results[start:stop]
+                if any_float:
+                    gs = [float(g) if f else g for g, f in zip(gs, fl)]
+                per.append(build(gs))
             grads = per[0] if self.single else tuple(per)
         if not self.with_value:
             return grads
         return (y.item() if y.ndim == 0 else y), grads
+
+
+def _builder(d: TreeDef | None) -> Callable[[Sequence[Any]], Any]:
+    """Leaves -> the argument's structure: one leaf, a flat dict, or any tree."""
+    if d is None:
+        return lambda gs: gs[0]
+    if d.kind == "dict" and all(c.kind == "leaf" for c in d.children):
+        keys = d.keys
+        return lambda gs: dict(zip(keys, gs))
+    return lambda gs: tree_unflatten(d, gs)
 
 
 def _check(compiled: Compiled, entry: _Entry, sig: _Signature, args: tuple,
