@@ -2,8 +2,8 @@
 one loop (and its float specialisation).
 
 The walk is the iterative child-count walk of HIPS autograd: :func:`_discover`, the one
-traversal of a graph in the package (the float loop runs an unrolled copy of it), counts
-for every node reached how many edges lead into it; the nodes are then released from the root down, a node once all of its
+traversal of a graph in the package, counts for every node reached how many edges lead
+into it; the nodes are then released from the root down, a node once all of its
 consumers are done, so the order is deterministic and no recursion is used. :func:`walk`
 gives that order (reversed: inputs first) to the tools; :func:`backprop` releases the
 nodes itself as it calls their rules, so each cotangent is complete when its node is
