@@ -15,7 +15,7 @@ reach neither an output nor the backward pass are dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,12 +55,16 @@ class Program:
     """A traced function compiled to straight-line numpy code.
 
     ``program(*inputs)`` takes the arrays of the trace's inputs in order and returns a
-    tuple: the forward outputs asked for, then the gradients asked for. ``source`` is the
-    generated code (print it to see the schedule); ``steps`` lists the forward ops kept.
+    tuple: the forward outputs asked for, then the gradients asked for, or what ``pack``
+    makes of their expressions (the caller's structure, built by the generated code).
+    ``source`` is the generated code (print it to see the schedule); ``steps`` lists the
+    forward ops kept.
     """
 
     def __init__(self, inputs: Sequence[Any], nodes: Sequence[Tensor], outputs: Sequence[Any],
-                 root: Any = None, wanted: Sequence[Tensor] = ()) -> None:
+                 root: Any = None, wanted: Sequence[Tensor] = (),
+                 pack: Callable[[list[str], Program], str] | None = None) -> None:
+        self._pack = pack
         self._names: dict[int, str] = {}
         self._consts: dict[int, str] = {}
         self.namespace: dict[str, Any] = {"M": ARRAY, "asarray": np.asarray,
@@ -102,6 +106,10 @@ class Program:
         self._names[id(x)] = name
         value = x.value if isinstance(x, Tensor) else x
         self._names.setdefault(id(value), name)
+
+    def constant(self, value: Any) -> str:
+        """The name under which the generated code sees ``value``."""
+        return self._const(value)
 
     def _const(self, value: Any) -> str:
         key = id(value)
@@ -272,7 +280,10 @@ class Program:
                 results.append(f"asarray(g_{name})" if wrap else f"g_{name}")
             else:
                 results.append(f"zeros({w.value.shape!r}, {self._const(w.value.dtype)})")
-        lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        if probing or self._pack is None:
+            lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        else:
+            lines.append(f"    return {self._pack(results, self)}")
         source = "\n".join(lines) + "\n"
         if not probing:
             self.source = source
