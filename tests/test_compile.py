@@ -297,6 +297,24 @@ def test_data_of_a_traced_tensor_is_refused():
         cr.compile(lambda x: x * x.data)(np.ones(2))
 
 
+def test_copying_a_traced_tensor_into_a_new_one_is_refused():
+    with pytest.raises(cr.TraceError, match=r"cr.tensor"):
+        cr.compile(lambda x: x + cr.tensor(x))(np.ones(2))
+
+
+def test_backward_inside_a_compiled_function_is_refused():
+    w = cr.tensor(np.ones(2), requires_grad=True)
+
+    def f(x):
+        loss = cr.sum(w * x)
+        loss.backward()
+        return loss
+
+    with pytest.raises(cr.TraceError, match=r"cr.compile\(cr.value_and_grad"):
+        cr.compile(f)(np.ones(2))
+    assert w.grad is None
+
+
 def test_dropout_is_refused_by_name():
     with pytest.raises(cr.TraceError, match="random draw"):
         cr.compile(lambda x: nn.functional.dropout(x, 0.5))(np.ones(4))
@@ -326,6 +344,8 @@ def test_tensor_methods_are_back_after_a_failed_trace():
     assert bool(cr.tensor(1.0) > 0) and float(cr.tensor(2.0)) == 2.0
     assert t.detach().requires_grad is False
     assert "__index__" not in vars(cr.Tensor)
+    t.backward(np.ones(2))
+    assert cr.tensor(t).requires_grad is False
 
 
 def test_other_threads_are_not_traced():
@@ -361,3 +381,13 @@ def test_arguments_that_cannot_be_traced():
         cr.compile(cr.grad(lambda x: x))(np.ones(2))
     with pytest.raises(TypeError, match="function"):
         cr.compile(3)
+
+
+def test_the_guide_example_computes_what_it_shows():
+    from pathlib import Path
+
+    from test_readme import _blocks, run_block_checking_shown_values
+
+    guide = Path(__file__).resolve().parents[1] / "docs" / "compile.md"
+    first = _blocks(guide.read_text(), "python")[0]
+    assert run_block_checking_shown_values(first, {}) == 2
