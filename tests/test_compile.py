@@ -391,3 +391,142 @@ def test_the_guide_example_computes_what_it_shows():
     guide = Path(__file__).resolve().parents[1] / "docs" / "compile.md"
     first = _blocks(guide.read_text(), "python")[0]
     assert run_block_checking_shown_values(first, {}) == 2
+
+
+# -- the less common paths -----------------------------------------------------------------
+
+def test_keyword_arguments_are_constants_of_the_trace():
+    f = cr.compile(lambda x, power=2: cr.sum(x ** power))
+    x = np.array([1.0, 2.0])
+    assert f(x, power=3).item() == 9.0 and f(x, power=2).item() == 5.0 and f.traces == 2
+    with pytest.raises(TypeError, match="keyword argument 'power'.*hashable"):
+        f(x, power=np.ones(2))
+
+
+def test_integer_arrays_being_differentiated_become_float64_as_in_eager_mode():
+    g = cr.compile(cr.grad(lambda x: cr.sum(x ** 2)))
+    _same(g(np.array([1, 2])), cr.grad(lambda x: cr.sum(x ** 2))(np.array([1, 2])))
+    _same(g(np.array([3, 4])), np.array([6.0, 8.0]))
+
+
+def test_tensors_that_need_no_grad_are_traced_like_arrays():
+    f = cr.compile(lambda x: cr.exp(x))
+    out = f(cr.tensor([0.0, 1.0]))
+    assert isinstance(out, cr.Tensor) and out.requires_grad is False
+    _same(out.data, np.exp([0.0, 1.0]))
+
+
+def test_lists_tuples_and_numbers_in_differentiated_arguments():
+    def loss(p):
+        (a, b), c = p["pair"], p["c"]
+        return cr.sum(a * b) * c
+
+    p = {"pair": [np.array([1.0, 2.0]), np.array([3.0, 4.0])], "c": 0.5}
+    g = cr.compile(cr.grad(loss))
+    _same(g(p), cr.grad(loss)(p))
+    _same(g(p), cr.grad(loss)(p))       # the second call: a dict holding a list
+    t = cr.compile(cr.grad(lambda p: cr.sum(p[0] * p[1])))
+    pair = (np.array([1.0, 2.0]), np.array([5.0, 6.0]))
+    _same(t(pair), cr.grad(lambda p: cr.sum(p[0] * p[1]))(pair))
+
+
+def test_a_constant_output_and_a_comparison_output():
+    with pytest.warns(cr.IndependentOutputWarning):
+        assert cr.compile(cr.grad(lambda x: 3.0))(2.0) == 0.0
+    with pytest.warns(cr.IndependentOutputWarning):
+        _same(cr.compile(cr.grad(lambda x: cr.sum(x > 0)))(np.ones(2)), np.zeros(2))
+    w = cr.tensor([1.0])
+    out = cr.compile(lambda x: (x * 2, w, 7, "label"))(np.ones(1))
+    assert out[1] is w and out[2:] == (7, "label")
+
+
+def test_a_program_is_kept_per_signature():
+    f = cr.compile(lambda x: x * 2)
+    p = f.program(np.ones(2))
+    assert f.program(np.ones(2)) is p and f.traces == 1
+    assert p(np.full(2, 3.0)).data.tolist() == [6.0, 6.0]
+
+
+def test_called_inside_a_transform_or_on_a_graph_it_runs_eagerly():
+    f = cr.compile(lambda p: cr.sum(p["w"] * 2.0))
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    out = f({"w": w})
+    out.backward()
+    _same(np.asarray(w.grad), np.array([2.0, 2.0]))
+    assert f.traces == 0
+    g = cr.compile(lambda x: cr.sum(x ** 2))
+    g(np.ones(2))                            # known signature, then inside a transform:
+    assert cr.grad(lambda x: g(x))(np.array([1.0, 2.0])).tolist() == [2.0, 4.0]
+
+
+def test_the_check_run_failing_is_reported():
+    def f(x, y):
+        if y[0] != 0:
+            raise ValueError("labels must start at 0")
+        return cr.sum(x)
+
+    with pytest.raises(cr.TraceError, match="check=False"):
+        cr.compile(f)(np.ones(2), np.array([0, 1]))
+    assert cr.compile(f, check=False)(np.ones(2), np.array([0, 1])).item() == 2.0
+
+
+def test_during_a_trace_other_threads_and_untraced_tensors_behave_as_always():
+    results = {}
+    inside, done = threading.Event(), threading.Event()
+
+    def other_thread():
+        inside.wait(10)
+        t = cr.tensor([1.0, 2.0])
+        t += 1.0                                            # an in-place write
+        results["invert"] = (~(t > 2)).data.tolist()
+        results["random"] = cr.rand(2).shape
+        u = cr.tensor([1.0], requires_grad=True)
+        cr.sum(u * 2).backward()
+        results["backward"] = u.grad.tolist()
+        results["traced too"] = cr.compile(lambda x: x * 3)(np.ones(1)).data.tolist()
+        done.set()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+
+    def f(x):
+        inside.set()
+        done.wait(10)
+        c = cr.tensor([True, False])
+        with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+            [1, 2][cr.tensor(1.0)]
+        with pytest.raises(cr.TraceError, match="backward"):
+            cr.sum(cr.tensor([1.0], requires_grad=True)).backward()
+        return x * ~c
+
+    out = cr.compile(f, check=False)(np.array([1.0, 2.0]))
+    thread.join()
+    assert out.data.tolist() == [0.0, 2.0]
+    assert results == {"invert": [True, False], "random": (2,), "traced too": [3.0],
+                       "backward": [2.0]}
+
+
+def test_an_edge_without_a_rule_and_a_contribution_of_another_dtype():
+    second = cr.primitive("second", lambda a, b: b * 1.0, [None, lambda M, g, ans, a, b: g])
+
+    def f(x):       # sin(x) is reached only through an edge with no gradient
+        return cr.sum(second(cr.sin(x), x) * np.ones(2))   # float64 * the float32 x
+
+    x = np.array([0.5, 1.5], dtype=np.float32)
+    _same(cr.compile(cr.value_and_grad(f))(x), cr.value_and_grad(f)(x))
+    assert cr.compile(cr.grad(f))(x).dtype == np.float32
+
+
+def test_a_tensor_that_requires_grad_runs_eagerly():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    out = cr.compile(lambda x: x * 2)(w)
+    assert out.requires_grad
+
+
+def test_a_seed_set_inside_a_trace_stays():
+    def f(x):
+        cr.manual_seed(3)
+        return x
+
+    cr.compile(f)(np.ones(1))
+    assert cr.rand(1).item() == cr.manual_seed(3).random()

@@ -66,10 +66,7 @@ class _Signature:
         """Classify one leaf: ``"float"`` (a traced Tensor), ``"int"`` (an integer or
         boolean array passed through as itself) or ``"static"`` (a constant of the trace)."""
         if not static:
-            if isinstance(x, Node):
-                if not isinstance(x, Tensor):
-                    raise TypeError(f"cr.compile: cannot trace a {type(x).__name__}; pass "
-                                    "arrays or Tensors")
+            if isinstance(x, Node):     # a Tensor that needs no gradient
                 x = x.value
             elif type(x) is not _ndarray and (is_numbers(x) or (
                     differentiated and isinstance(x, _NUMBER) and not isinstance(x, bool))):
@@ -194,7 +191,8 @@ class Compiled:
             def pack(results: list[str], program: Program) -> str:
                 # what f returned, its Tensors computed from the inputs as new Tensors
                 program.namespace["T"] = _new_tensor
-                leaves = iter(f"T({r})" if t else r for r, t in zip(results, tensors))
+                leaves = iter(f"T({r})" if t else program.constant(o) if isinstance(o, Node)
+                              else r for r, t, o in zip(results, tensors, outs))
                 return _tree_expr(out_def, leaves, program)
 
             program = Program(inputs, trace.nodes, outs, pack=pack)
@@ -320,18 +318,28 @@ def _check(compiled: Compiled, program: Program, sig: _Signature, kwargs: dict) 
                 k += 1
             new.append(x)
         eager_args.append(new[0] if d is None else tree_unflatten(d, new))
+    name = getattr(compiled.f, "__name__", "f")
     try:
-        expected = compiled.f(*eager_args, **kwargs)
-    except Exception:       # the eager function refuses the rolled labels: nothing to check
-        return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # said once already, by the trace
+            expected = compiled.f(*eager_args, **kwargs)
+    except Exception as exc:
+        raise TraceError(
+            f"cr.compile: the check run of {name} (once more without compiling, its "
+            f"integer arrays shifted by one place) raised {type(exc).__name__}: {exc}; if "
+            "f needs its integer arguments exactly as given, use cr.compile(f, "
+            "check=False)") from exc
     got = program.run(*rolled)
     exp_leaves, _ = tree_flatten(expected)
     got_leaves, _ = tree_flatten(got)
     for e, g in zip(exp_leaves, got_leaves):
         e, g = np.asarray(_raw(e)), np.asarray(_raw(g))
-        if e.shape != g.shape or not np.allclose(e, g, rtol=1e-5, atol=1e-8, equal_nan=True):
+        numbers = e.dtype.kind in "biuf" and g.dtype.kind in "biuf"
+        if e.shape != g.shape or not (
+                np.allclose(e, g, rtol=1e-5, atol=1e-8, equal_nan=True) if numbers
+                else np.array_equal(e, g)):
             raise TraceError(
-                f"cr.compile: the replay of {getattr(compiled.f, '__name__', 'f')} differs "
+                f"cr.compile: the replay of {name} differs "
                 "from running it (checked once, on its first call with these shapes): it "
                 "computes something the trace froze, such as random numbers from a "
                 "generator of its own or numpy arithmetic on an integer argument outside "

@@ -199,8 +199,8 @@ class Program:
                 used.add(token.split(".")[0])
 
         for out in self._outputs:
-            if isinstance(out, Node) or id(out) in self._names:
-                use(self._names.get(id(out), ""))
+            if id(out) in self._names:
+                use(self._names[id(out)])
         for e in self.edges:
             use(self._names[id(e.node)])
             for a in self._args[id(e.node)]:
@@ -268,8 +268,7 @@ class Program:
         for out in self._outputs:
             if isinstance(out, Node) and id(out) not in self._names:
                 results.append(self._const(out) + ".value")
-            elif id(out) in self._names and (isinstance(out, Node) or
-                                             isinstance(out, _ndarray)):
+            elif id(out) in self._names:
                 results.append(self._names[id(out)])
             else:
                 results.append(self._const(out))

@@ -178,10 +178,10 @@ def _init(self: Tensor, data: Any, *args: Any, **kwargs: Any) -> None:
 
 
 def _backward(self: Tensor, *args: Any, **kwargs: Any) -> None:
-    trace = _CURRENT.get()
-    if trace is not None and trace.follows(self):
+    if _CURRENT.get() is not None:
         raise TraceError(
-            f"backward() of {_shape(self)} inside cr.compile: its gradients would be "
+            f"backward() of a Tensor of shape {self.shape} inside cr.compile: its "
+            "gradients would be "
             "added to .grad once, when the function is traced; compile the gradient "
             "instead: cr.compile(cr.value_and_grad(loss)) returns the loss and the "
             "gradients on every call")
@@ -242,11 +242,10 @@ def _uninstall() -> None:
         _ACTIVE[0] -= 1
         if not _ACTIVE[0]:
             for name in _METHODS:
-                if Tensor.__dict__.get(name) is _METHODS[name]:
-                    if _SAVED[name] is _MISSING:
-                        delattr(Tensor, name)
-                    else:
-                        setattr(Tensor, name, _SAVED[name])
+                if _SAVED[name] is _MISSING:
+                    delattr(Tensor, name)
+                else:
+                    setattr(Tensor, name, _SAVED[name])
             stream = seeding._STREAM["generator"]
             if isinstance(stream, _GuardedStream):
                 seeding._STREAM["generator"] = stream.real
