@@ -16,6 +16,7 @@ from .errors import (
     ShapeError,
 )
 from .forward import hessian, hvp, jacfwd, jvp, make_jvp
+from .ops import fft
 from .ops.functions import FUNCTIONS as _FUNCTIONS
 from .primitive import REGISTRY, Primitive, primitive
 from .pytree import flatten
@@ -87,7 +88,7 @@ __all__ = [
     "GradcheckError", "GradientDroppedError", "GradientDroppedWarning",
     "IndependentOutputWarning", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor",
     "enable_grad", "flatten", "grad", "gradcheck", "hessian", "hvp", "jacfwd", "jacobian",
-    "jvp", "make_jvp", "no_grad", "primitive",
+    "fft", "jvp", "make_jvp", "no_grad", "primitive",
     "tensor", "value_and_grad", "zero_grad", "nn", "optim", "autograd", "data",
     "manual_seed", "compile", "jit", "ConcretizationError", "TraceError",
     *sorted(k for k, v in _LAZY.items() if v == "factories"),

@@ -58,9 +58,9 @@ ARCCOS = _unary("arccos", math.acos, np.arccos,
 ARCTAN = _unary("arctan", math.atan, np.arctan, lambda M, g, ans, x: g / (1 + x * x),
                "1/(1 + x**2)")
 SINH = _unary("sinh", math.sinh, np.sinh, lambda M, g, ans, x: g * M.cosh(x), "cosh(x)",
-             )
+              complex=True)
 COSH = _unary("cosh", math.cosh, np.cosh, lambda M, g, ans, x: g * M.sinh(x), "sinh(x)",
-             )
+              complex=True)
 ARCSINH = _unary("arcsinh", math.asinh, np.arcsinh,
                 lambda M, g, ans, x: g / M.sqrt(x * x + 1), "1/sqrt(x**2 + 1)")
 ARCCOSH = _unary("arccosh", math.acosh, np.arccosh,
