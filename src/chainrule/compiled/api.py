@@ -23,12 +23,12 @@ from ..core.recording import transform_level
 from ..errors import IndependentOutputWarning
 from ..pytree import TreeDef, is_numbers, tree_flatten, tree_unflatten
 from ..tensor import Tensor
-from ..transforms import _argnums, made_by
+from ..transforms import _argnums, _check_complex, made_by
 from .program import Program
 from .tracing import Trace, TraceError, tracing
 
 _ndarray = np.ndarray
-_NUMBER = (int, float, np.integer, np.floating)
+_NUMBER = (int, float, complex, np.integer, np.floating, np.complexfloating)
 
 
 class _Signature:
@@ -76,12 +76,12 @@ class _Signature:
                 if differentiated and kind in "biu":
                     x = x.astype(np.float64)
                     kind = "f"
-                if kind not in "fbiu":
+                if kind not in "fcbiu":
                     raise TypeError(f"cr.compile: an argument of dtype {x.dtype} cannot be "
-                                    "traced; give real numbers")
+                                    "traced; give numbers")
                 key.append((x.shape, x.dtype))
                 self.dynamic.append(x)
-                return "float" if kind == "f" else "int"
+                return "float" if kind in "fc" else "int"
             if differentiated:
                 raise TypeError(f"cannot differentiate with respect to {type(x).__name__} "
                                 f"{x!r}; give a float, a list or an array")
@@ -119,6 +119,7 @@ class Compiled:
         self.transform: str | None = made[0] if made else None
         self.inner: Callable[..., Any] = made[1] if made else f
         self.argnums: Any = made[2] if made else None
+        self.holomorphic = made[3] if made else False
         self._cache: dict[Any, Any] = {}
         # calls whose every argument is one plain ndarray (the common case) skip the
         # signature: keyed by the shapes and dtypes alone
@@ -215,19 +216,20 @@ class Compiled:
         wanted: list[Tensor] = []
         for i in nums:
             wanted.extend(arg_leaves[i])
+        _check_complex(out, wanted, tuple(j for j in nums for _ in arg_leaves[j]),
+                       self.holomorphic, "grad")
         with_value = self.transform == "value_and_grad"
         scalar = out.value.ndim == 0
 
         def pack(results: list[str], program: Program) -> str:
             # as eager mode returns them: the value as a Python number for a 0-d output,
-            # a float for a gradient of a Python number, each argument's gradients in the
-            # argument's structure
+            # a float (a complex) for a gradient of a Python float (complex), each
+            # argument's gradients in the argument's structure
             leaves = iter(results[1:])
             per = []
             for i in nums:
-                floats = iter(isinstance(x, (float, int)) and not isinstance(x, bool)
-                              for x in sig.leaves[i])
-                grads = iter(f"float({g})" if next(floats) else g
+                kinds = iter(_python_number(x) for x in sig.leaves[i])
+                grads = iter(f"{kind}({g})" if (kind := next(kinds)) else g
                              for g in [next(leaves) for _ in sig.leaves[i]])
                 per.append(_tree_expr(sig.defs[i], grads, program))
             grads_expr = per[0] if single else f"({', '.join(per)},)"
@@ -246,6 +248,14 @@ class Compiled:
                     "should, look for float(), math.* or .item() cutting the graph"),
                     stacklevel=4)
         return program
+
+
+def _python_number(x: Any) -> str:
+    """How eager mode hands out the gradient of a Python number ``x``: ``complex``,
+    ``float``, or ``""`` (an array)."""
+    if isinstance(x, complex):
+        return "complex"
+    return "float" if isinstance(x, (float, int)) and not isinstance(x, bool) else ""
 
 
 def _new_tensor(value: np.ndarray) -> Tensor:
