@@ -550,3 +550,16 @@ def test_holomorphic_and_complex_numbers_as_eager_mode():
         cr.compile(cr.grad(lambda z: cr.sum(z * 1j)))(np.ones(2))
     with pytest.raises(TypeError, match="complex inputs"):
         cr.compile(cr.grad(lambda z: z * 1j, holomorphic=True))(1.0)
+
+
+def test_a_compiled_function_keeps_no_array_of_its_trace():
+    import gc
+    import weakref
+
+    made = []
+    step = cr.compile(cr.value_and_grad(_p2, argnums=(0, 1)))
+    with on_create(lambda node: made.append(weakref.ref(node))):
+        step(np.eye(3), np.array([1.0, 2.0, 3.0]))
+    gc.collect()
+    assert len(made) >= 4 and all(ref() is None for ref in made)
+    assert step.program(np.eye(3), np.ones(3)).steps == ["matmul", "sigmoid", "pow", "sum"]

@@ -187,13 +187,16 @@ class Compiled:
         self.traces += 1
         if self.transform is None:
             outs, out_def = tree_flatten(out)
-            tensors = [trace.follows(o) for o in outs]
+            # what f returned: its Tensors computed from the inputs as new Tensors, the
+            # Tensors it closed over as themselves
+            wrap = ["T" if trace.follows(o) else "K" if isinstance(o, Node) else ""
+                    for o in outs]
+            closed = [o if w == "K" else None for o, w in zip(outs, wrap)]
 
             def pack(results: list[str], program: Program) -> str:
-                # what f returned, its Tensors computed from the inputs as new Tensors
                 program.namespace["T"] = _new_tensor
-                leaves = iter(f"T({r})" if t else program.constant(o) if isinstance(o, Node)
-                              else r for r, t, o in zip(results, tensors, outs))
+                leaves = iter(f"T({r})" if w == "T" else program.constant(c) if w == "K"
+                              else r for r, w, c in zip(results, wrap, closed))
                 return _tree_expr(out_def, leaves, program)
 
             program = Program(inputs, trace.nodes, outs, pack=pack)
@@ -221,6 +224,9 @@ class Compiled:
         with_value = self.transform == "value_and_grad"
         scalar = out.value.ndim == 0
 
+        numbers = {i: [_python_number(x) for x in sig.leaves[i]] for i in nums}
+        defs = {i: sig.defs[i] for i in nums}
+
         def pack(results: list[str], program: Program) -> str:
             # as eager mode returns them: the value as a Python number for a 0-d output,
             # a float (a complex) for a gradient of a Python float (complex), each
@@ -228,10 +234,9 @@ class Compiled:
             leaves = iter(results[1:])
             per = []
             for i in nums:
-                kinds = iter(_python_number(x) for x in sig.leaves[i])
-                grads = iter(f"{kind}({g})" if (kind := next(kinds)) else g
-                             for g in [next(leaves) for _ in sig.leaves[i]])
-                per.append(_tree_expr(sig.defs[i], grads, program))
+                grads = iter(f"{kind}({next(leaves)})" if kind else next(leaves)
+                             for kind in numbers[i])
+                per.append(_tree_expr(defs[i], grads, program))
             grads_expr = per[0] if single else f"({', '.join(per)},)"
             if not with_value:
                 return grads_expr
@@ -241,7 +246,7 @@ class Compiled:
         root = out if trace.follows(out) else None
         program = Program(inputs, trace.nodes, [out], root, wanted, pack=pack)
         for w, i in zip(wanted, [j for j in nums for _ in arg_leaves[j]]):
-            if id(w) not in program._reached:
+            if id(w) not in program.reached:
                 warnings.warn(IndependentOutputWarning(
                     f"grad: the output of f does not depend on argument {i} (no "
                     "differentiable path reaches it), so its derivative is zeros; if it "

@@ -73,11 +73,9 @@ class Program:
         self.n_inputs = len(inputs)
         for j, x in enumerate(inputs):
             self._name(x, f"a{j}")
-        traced = {id(n) for n in nodes}
         for k, node in enumerate(nodes):
             self._name(node, f"v{k}")
         self._nodes = list(nodes)
-        self._traced = traced | {id(x) for x in inputs if isinstance(x, Tensor)}
         self._wanted = list(wanted)
         self._root = root
         self._reached: set[int] = set()
@@ -85,7 +83,7 @@ class Program:
         self._outputs = list(outputs)
         self._args = {id(node): [self._expr(p, node, i >= _inputs(node)) for i, p in
                                  enumerate(node.parents)] for node in nodes}
-        self.steps = self._live()
+        self._kept = self._live()
         probe = self._compile(probing=True)
         self._probe_fixes: dict[int, tuple[bool, bool, bool]] = {}
         self._wraps: set[int] = set()
@@ -100,6 +98,12 @@ class Program:
         for k, e in enumerate(self.edges):
             e.fix = self._probe_fixes.get(k, (False, False, False))
         self.run = self._compile(probing=False)
+        # keep no part of the trace: its arrays (the first call's) would live as long as
+        # the program
+        self.steps: list[str] = [node.prim.name for node in self._kept]
+        self.reached = frozenset(self._reached)
+        del self._nodes, self._kept, self._outputs, self._wanted, self._root, self._args
+        del self.edges, self._pack, self._reached
 
     # -- names and expressions ----------------------------------------------------------
     def _name(self, x: Any, name: str) -> None:
@@ -220,7 +224,7 @@ class Program:
     def _compile(self, probing: bool) -> Any:
         ns = self.namespace
         lines = [f"def program({', '.join(f'a{j}' for j in range(self.n_inputs))}):"]
-        for node in self.steps:
+        for node in self._kept:
             k = self._names[id(node)][1:]
             ns[f"f{k}"] = node.prim.array_fn
             call = f"f{k}({', '.join(self._args[id(node)])})"
