@@ -485,6 +485,7 @@ class Tensor(Node):
                                "was created with requires_grad=True (or it was computed "
                                "under no_grad)")
         value = self.value
+        seed: Any
         if gradient is not None:
             seed = self.backward_seed(gradient)
         elif value.dtype.kind == "c":
