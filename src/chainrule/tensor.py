@@ -468,6 +468,7 @@ class Tensor(Node):
                                "was created with requires_grad=True (or it was computed "
                                "under no_grad)")
         value = self.value
+        seed: np.ndarray | None
         if gradient is not None:
             seed = self.backward_seed(gradient)
         elif value.size != 1:

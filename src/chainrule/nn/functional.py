@@ -78,7 +78,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
 
 
 def _shape(a: Any) -> tuple[int, ...]:
-    return np.shape(a.value if isinstance(a, Node) else a)
+    v = a.value if isinstance(a, Node) else a
+    return v.shape if type(v) is np.ndarray else np.shape(v)
 
 
 def dropout(x: Any, p: float = 0.5, training: bool = True, *,
