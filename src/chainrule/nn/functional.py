@@ -38,7 +38,7 @@ __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d"
 
 def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.matmul(x, w.T)
-    if out.dtype == np.result_type(out, b):
+    if out.dtype is getattr(b, "dtype", None) or out.dtype == np.result_type(out, b):
         out += b
         return out
     return out + b
@@ -74,6 +74,8 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         return F.matmul(x, F.transpose(weight))
     out_shape = xs[:-1] + ws[:1]
     check_broadcast("linear (bias)", out_shape, _shape(bias))
+    if isinstance(x, Node):         # what apply() would pick, without its frames
+        return type(x)._apply(LINEAR, (x, weight, bias))  # type: ignore[attr-defined]
     return LINEAR(x, weight, bias)
 
 

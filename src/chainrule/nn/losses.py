@@ -45,9 +45,10 @@ def _per_example_g(M, g, ans, n: int, reduction: str, trailing: int):
 
 # -- softmax cross-entropy -------------------------------------------------------------
 def _ce_forward(logits: np.ndarray, labels: np.ndarray, reduction: str) -> np.ndarray:
-    shift = np.max(logits, axis=-1, keepdims=True)
+    # the ufuncs' own reductions: np.max and np.sum add a Python layer each, per step
+    shift = np.maximum.reduce(logits, axis=-1, keepdims=True)
     z = logits - shift
-    lse = np.log(np.sum(np.exp(z), axis=-1))
+    lse = np.log(np.add.reduce(np.exp(z), axis=-1))
     picked = z[np.arange(len(labels)), labels]
     return _reduce(lse - picked, reduction)
 
@@ -55,7 +56,7 @@ def _ce_forward(logits: np.ndarray, labels: np.ndarray, reduction: str) -> np.nd
 def _ce_vjp(M, g, ans, logits, labels, reduction):
     xv = M.value(logits)
     if xv is logits:        # on plain arrays: softmax - onehot in place, no one-hot array
-        p = np.exp(xv - np.max(xv, axis=-1, keepdims=True))
+        p = np.exp(xv - np.maximum.reduce(xv, axis=-1, keepdims=True))
         p /= np.add.reduce(p, axis=-1, keepdims=True)
         p[np.arange(len(labels)), labels] -= 1
         return _per_example_g(M, g, ans, xv.shape[0], reduction, 1) * p
