@@ -47,6 +47,9 @@ def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _linear_vjp_w(M: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     if x.ndim == 1:                     # out[..., o] = sum_i W[o, i] x[i]
         return M.expand_dims(g, -1) * x
+    if w.__class__ is np.ndarray and w.flags.f_contiguous and not w.flags.c_contiguous:
+        # (x.T @ g).T: the gradient in the weight's own layout, so the update runs in order
+        return M.swapaxes(M.matmul(M.swapaxes(x), g))
     return M.matmul(M.swapaxes(g), x)   # summed over leading axes by the core
 
 
