@@ -232,3 +232,13 @@ def test_plain_complex_arrays_into_a_real_only_op_are_refused():
 def test_a_complex_tensor_without_grad_into_a_real_only_op_is_refused():
     with pytest.raises(TypeError, match="cr.norm does not support complex input yet"):
         np.linalg.norm(cr.tensor(Z))
+
+
+def test_the_guide_lists_exactly_the_ops_whose_rules_support_complex_data():
+    from pathlib import Path
+
+    from chainrule.primitive import REGISTRY
+    text = (Path(__file__).resolve().parent.parent / "docs" / "complex.md").read_text()
+    listed = text.split("<!-- complex ops listed")[1].split("<!-- end of complex ops -->")[0]
+    names = set(listed.split("-->", 1)[1].replace("`", "").replace(",", " ").split())
+    assert names == {n for n, p in REGISTRY.items() if p.complex}
