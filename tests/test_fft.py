@@ -184,3 +184,14 @@ def test_bad_arguments_are_named(call, error, message):
 def test_hfft_is_still_unruled_and_says_so():
     with pytest.raises(TypeError, match="np.fft.hfft has no chainrule derivative rule"):
         np.fft.hfft(cr.tensor(ZV))
+
+
+def test_irfft_ignores_the_imaginary_parts_at_zero_and_nyquist():
+    z = ZV[:3]                     # irfft to n = 4: frequencies 0, 1 and 2 = n/2
+    g = cr.grad(lambda v: np.sum(np.fft.irfft(v) * np.arange(1.0, 5.0)))(z)
+    assert g[0].imag == 0 and g[2].imag == 0 and g[1].imag != 0
+
+
+def test_cropped_entries_get_gradient_zero():
+    g = cr.grad(lambda v: np.sum(np.abs(np.fft.fft(v, 3)) ** 2))(ZV)
+    assert np.all(g[3:] == 0) and np.all(g[:3] != 0)

@@ -300,7 +300,7 @@ def test_joins_refuse_dtype_casting_and_out_and_flatten_for_axis_none():
     (lambda t: np.split(t, 4, axis=1), ValueError, "equal division"),
     (lambda t: np.vsplit(t[0], 2), ValueError, "2 or more dimensions"),
     (lambda t: np.dsplit(t, 2), ValueError, "3 or more dimensions"),
-    (lambda t: np.pad(t, 1, "mean"), TypeError, "mode='mean'"),
+    (lambda t: np.pad(t, 1, "empty"), TypeError, "mode='empty'"),
     (lambda t: np.pad(t, 1, "reflect", reflect_type="odd"), TypeError, "reflect_type"),
     (lambda t: np.triu(t[0]), ValueError, "at least 2 dimensions"),
     (lambda t: np.diag(t[None]), ValueError, "1-D or 2-D, got 3-D"),
