@@ -242,3 +242,24 @@ def test_the_guide_lists_exactly_the_ops_whose_rules_support_complex_data():
     listed = text.split("<!-- complex ops listed")[1].split("<!-- end of complex ops -->")[0]
     names = set(listed.split("-->", 1)[1].replace("`", "").replace(",", " ").split())
     assert names == {n for n, p in REGISTRY.items() if p.complex}
+
+
+def test_optimizers_refuse_complex_parameters_rather_than_climb_their_imaginary_part():
+    z = cr.tensor([3 + 4j], requires_grad=True)
+    with pytest.raises(TypeError, match="parameter 0 is complex"):
+        cr.optim.SGD([z], lr=0.1)
+
+
+def test_gradcheck_refuses_complex_arguments_rather_than_drop_their_imaginary_part():
+    with pytest.raises(TypeError, match="argument 0 is complex"):
+        cr.gradcheck(lambda z: cr.sum(cr.abs(z) ** 2), (np.array([1 + 2j]),))
+
+
+@pytest.mark.parametrize("z", [Z, Z[0], np.array([0j, 1 + 1j]), np.array(0j)])
+def test_forward_mode_of_angle_matches_reverse_mode(z):
+    def f(v):
+        return cr.sum(cr.angle(v) * np.arange(1.0, 1.0 + np.size(v)).reshape(np.shape(v)))
+    v = RNG.standard_normal(np.shape(z)) + 1j * RNG.standard_normal(np.shape(z))
+    _, jv = cr.jvp(f, (z,), (v,))
+    g = cr.grad(f)(z)
+    assert float(jv) == pytest.approx(float(np.sum(np.real(g * v))), rel=1e-12, abs=1e-12)

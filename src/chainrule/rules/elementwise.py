@@ -144,6 +144,7 @@ RELU = unary("relu", _frelu, _arelu, lambda M, g, ans, x: g * (M.value(x) > 0),
              "1 if x > 0 else 0", vjp_text=["g * (x > 0)"], kink="relu'(0) = 0",
              avoid=[0.0], zero_reason="relu is off {where} (its input is {x} <= 0)")
 ABS = unary("abs", abs, np.abs, _abs_vjp, "sign(x)", jvps=[_abs_jvp],
+            vjp_text=["g * sign(x) (complex x: g * conj(x) / |x|)"],
             methods=("abs", "__abs__"), kink="|x|'(0) = 0", avoid=[0.0], complex=True)
 MAXIMUM = _extremum("maximum", True, _fmaximum, np.maximum)
 MINIMUM = _extremum("minimum", False, _fminimum, np.minimum)
