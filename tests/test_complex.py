@@ -263,3 +263,16 @@ def test_forward_mode_of_angle_matches_reverse_mode(z):
     _, jv = cr.jvp(f, (z,), (v,))
     g = cr.grad(f)(z)
     assert float(jv) == pytest.approx(float(np.sum(np.real(g * v))), rel=1e-12, abs=1e-12)
+
+
+def test_autograd_grad_of_a_complex_output_needs_grad_outputs():
+    z = cr.tensor([3 + 4j], requires_grad=True)
+    with pytest.raises(TypeError, match="the output is complex"):
+        cr.autograd.grad(cr.sum(z * z), [z])
+    (g,) = cr.autograd.grad(cr.sum(z * z), [z], grad_outputs=[np.array(1 + 0j)])
+    np.testing.assert_allclose(g.data, [6 + 8j])
+
+
+def test_jacfwd_refuses_complex_arguments():
+    with pytest.raises(TypeError, match="jacfwd: argument 0 is complex"):
+        cr.jacfwd(lambda z: cr.abs(z))(Z)

@@ -468,8 +468,12 @@ class Tensor(Node):
     def backward_seed(self, seed: Any = None) -> np.ndarray:
         """Ones of this Tensor's shape and dtype, or ``seed`` (a Tensor, an array or
         anything np.asarray takes) in its dtype; ShapeError if ``seed`` has another
-        shape."""
+        shape, TypeError without ``seed`` for a complex Tensor (no gradient of its own)."""
         if seed is None:
+            if self.value.dtype.kind == "c":
+                raise TypeError("backward(): the output is complex; a gradient is defined "
+                                "for a real number (take cr.abs, cr.real or cr.imag of it "
+                                "first), or pass a cotangent of the output's shape")
             return np.ones(self.value.shape, self.value.dtype)
         arr = seed.value if isinstance(seed, Node) else np.asarray(seed, dtype=self.dtype)
         if arr.shape != self.shape:
@@ -488,10 +492,6 @@ class Tensor(Node):
             raise RuntimeError("backward(): this Tensor does not require grad: no input "
                                "was created with requires_grad=True (or it was computed "
                                "under no_grad)")
-        if grad is None and self.value.dtype.kind == "c":
-            raise TypeError("backward(): the output is complex; a gradient is defined for "
-                            "a real number (take cr.abs, cr.real or cr.imag of it first), "
-                            "or pass grad= (a cotangent of the output's shape)")
         if grad is None and self.value.size != 1:
             raise ShapeError(f"backward(): the output has shape {self.shape}; pass "
                              "grad= (an array of that shape) for a non-scalar output")
