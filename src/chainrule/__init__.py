@@ -42,6 +42,8 @@ _LAZY = {
     "to_dot": "explanation.draw",
     "nn": None, "optim": None, "autograd": None, "data": None,
     "manual_seed": "seeding",
+    "compile": "compiled", "jit": "compiled", "ConcretizationError": "compiled",
+    "TraceError": "compiled",
     **{name: "factories" for name in (
         "arange", "bool_", "cat", "double", "empty", "eye", "float16", "float32", "float64",
         "full", "full_like", "int32", "int64", "linspace", "long", "ones", "ones_like",
@@ -88,6 +90,7 @@ __all__ = [
     "enable_grad", "flatten", "grad", "gradcheck", "hessian", "hvp", "jacfwd", "jacobian",
     "fft", "jvp", "make_jvp", "no_grad", "primitive",
     "tensor", "value_and_grad", "zero_grad", "nn", "optim", "autograd", "data",
-    "manual_seed", *sorted(k for k, v in _LAZY.items() if v == "factories"),
+    "manual_seed", "compile", "jit", "ConcretizationError", "TraceError",
+    *sorted(k for k, v in _LAZY.items() if v == "factories"),
     *sorted(_FUNCTIONS),
 ]

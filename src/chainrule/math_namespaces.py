@@ -32,18 +32,27 @@ FLOAT = SimpleNamespace(
 )
 
 
+_add_reduce = np.add.reduce
+
+
 def sum_to_shape(c: np.ndarray, shape: tuple[int, ...], nb: int) -> np.ndarray:
     """Sum ``c`` down to ``c.shape[:nb] + shape``: undo numpy broadcasting, keeping ``nb``
     leading batch axes. The one place where broadcasting is undone."""
     cs = c.shape
     if cs[nb:] == shape:
         return c
-    extra = len(cs) - nb - len(shape)
-    ones = tuple(nb + extra + i for i, s in enumerate(shape) if s == 1 and cs[nb + extra + i] != 1)
-    if not ones:                        # only leading axes to sum: a fresh array, no reshape
-        return c.sum(axis=tuple(range(nb, nb + extra)))
-    out = c.sum(axis=tuple(range(nb, nb + extra)) + ones, keepdims=True)
-    return out.reshape(cs[:nb] + shape)
+    lead = len(cs) - len(shape)         # the batch axes and the axes broadcasting added
+    axes = tuple(range(nb, lead))
+    stretched = False
+    i = lead
+    for s in shape:                     # a loop, not a generator: this runs per edge
+        if s == 1 and cs[i] != 1:
+            axes += (i,)
+            stretched = True
+        i += 1
+    if not stretched:                   # only leading axes to sum: a fresh array, no reshape
+        return _add_reduce(c, axis=axes)
+    return _add_reduce(c, axis=axes, keepdims=True).reshape(cs[:nb] + shape)
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:

@@ -83,12 +83,15 @@ def _array_sum_to(c: Any, p: Node, nb: int, node: Node, i: int) -> np.ndarray:
     pv = p.value
     if type(c) is not _ndarray:
         c = np.asarray(c)
-    if c.shape != pv.shape:
-        if c.shape[nb:] != pv.shape:
-            wrong = bad_contribution(node, i, c.shape, nb)
-            if wrong:
-                raise ShapeError(wrong)
+    cs = c.shape
+    if cs != pv.shape and cs[nb:] != pv.shape:
+        # Summing back is right when the input has no more axes than the contribution and
+        # it no more than the op's output or the input; then the sum has the input's shape
+        # exactly when the input broadcasts to the contribution (see bad_contribution).
+        if pv.ndim <= len(cs) - nb <= max(node.value.ndim, pv.ndim):
             c = sum_to_shape(c, pv.shape, nb)
+        if c.shape[nb:] != pv.shape:
+            raise ShapeError(bad_contribution(node, i, cs, nb))
     if c.dtype != pv.dtype:
         if c.dtype.kind == "c" and pv.dtype.kind != "c":
             c = c.real      # a real input of a complex op: its gradient is the real part
@@ -104,7 +107,12 @@ def _own_array(g: Any) -> np.ndarray:
     return np.array(g)
 
 
-ARRAY_MODE = Mode(ARRAY, graph=False, sum_to=_array_sum_to, own=_own_array)
+def _now() -> int:
+    return _clock
+
+
+ARRAY_MODE = Mode(ARRAY, graph=False, sum_to=_array_sum_to, own=_own_array, clock=_now,
+                  array=_ndarray)
 
 
 class Tensor(Node):
@@ -481,30 +489,76 @@ class Tensor(Node):
                              f"has shape {self.shape}")
         return arr
 
-    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None, *, grad: Any = None) -> None:
         """Reverse pass from this Tensor; gradients add into ``.grad`` of every node reached.
 
-        ``grad`` (same shape as this Tensor) may be omitted only for a one-element Tensor.
-        With ``create_graph`` the gradients are Tensors recorded in the graph, so they can be
-        differentiated again.
+        PyTorch's ``backward(gradient=None, retain_graph=None, create_graph=False)``:
+        ``gradient`` (alias ``grad``; same shape as this Tensor) may be omitted only for a
+        one-element Tensor. With ``create_graph`` the gradients are Tensors recorded in the
+        graph, so they can be differentiated again. chainrule never frees a graph, so
+        ``retain_graph`` is accepted and has no effect (a graph can always be walked again).
+        ``inputs=`` is refused: use ``cr.autograd.grad``.
         """
+        if inputs is not None:
+            raise TypeError("backward(inputs=...) is not supported; use "
+                            "cr.autograd.grad(outputs, inputs) for the gradients of some "
+                            "inputs")
+        if grad is not None:
+            if gradient is not None:
+                raise TypeError("backward(): give gradient= or grad=, not both")
+            gradient = grad
         if not self.needs:
             raise RuntimeError("backward(): this Tensor does not require grad: no input "
                                "was created with requires_grad=True (or it was computed "
                                "under no_grad)")
-        if grad is None and self.value.size != 1:
+        value = self.value
+        if gradient is not None:
+            seed = self.backward_seed(gradient)
+        elif value.dtype.kind == "c":
+            raise TypeError("backward(): the output is complex; a gradient is defined for "
+                            "a real number (take cr.abs, cr.real or cr.imag of it first), "
+                            "or pass gradient= (a cotangent of the output's shape)")
+        elif value.size != 1:
             raise ShapeError(f"backward(): the output has shape {self.shape}; pass "
                              "grad= (an array of that shape) for a non-scalar output")
-        seed = self.backward_seed(grad)
+        elif create_graph:
+            seed = np.ones(value.shape, value.dtype)
+        else:
+            shared = _ONES.get((value.shape, value.dtype))
+            if shared is None:
+                shared = _ONES[(value.shape, value.dtype)] = _read_only_ones(value)
+            seed = shared
         if create_graph:
             backprop(self, Tensor._node(seed, (), None, False), graph_mode())
         else:
             backprop(self, seed, ARRAY_MODE)
 
 
+_ONES: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
+"""The seeds of one-element outputs by shape and dtype: read-only, so shared (a node's
+gradient is always a copy of its seed: see ``_own_array``)."""
+
+
+def _read_only_ones(value: np.ndarray) -> np.ndarray:
+    ones = np.ones(value.shape, value.dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
     """A new op node, and the recording hook if one is set."""
-    node = Tensor._node(out, parents, prim, True)
+    node = _alloc(Tensor)
+    node.value = out
+    _set_grad_slot(node, None)
+    node._p = parents
+    node._q = ONE_PARENT
+    node.prim = prim
+    node.needs = True
+    node.name = None
+    node._ct = None
+    node._pending = 0
+    node._stamp = _clock
     hook = recording()
     if hook is not True:
         hook(node)
@@ -544,7 +598,8 @@ def _defers(kind: type) -> bool:
 
 def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor:
     """``a (op) b`` where one side is a Tensor: the hot path of every arithmetic operator.
-    ``elementwise`` ops must broadcast (checked here); matmul checks its own shapes."""
+    Shapes that do not fit raise ShapeError: ``elementwise`` ops must broadcast, matmul
+    follows numpy's matmul rules."""
     ta, tb = type(a), type(b)
     if ta is Tensor:
         av = a.value
@@ -573,12 +628,10 @@ def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor
                 return NotImplemented
             operand(prim.name, b)
         bv = b
-    if elementwise and type(av) is _ndarray and type(bv) is _ndarray and av.shape != bv.shape:
-        check_broadcast(prim.name, av.shape, bv.shape)
     try:
         out = prim.array_fn(av, bv)
     except ValueError as exc:
-        raise shape_error(prim, (av, bv), exc) from None
+        raise _operator_error(prim, av, bv, exc, elementwise) from None
     if type(out) is not _ndarray:
         out = np.asarray(out)
     if _complex_seen or out.dtype.kind == "c":
@@ -588,16 +641,25 @@ def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor
     return Tensor._node(out, (), None, False)
 
 
+def _operator_error(prim: Primitive, av: Any, bv: Any, exc: ValueError,
+                    elementwise: bool) -> Exception:
+    """The error for operands numpy refused (it checks shapes before it allocates): which
+    shapes do not fit and why, else numpy's reason under the op's name."""
+    try:
+        if elementwise:
+            check_broadcast(prim.name, np.shape(av), np.shape(bv))
+        else:
+            check_matmul(np.shape(av), np.shape(bv))
+    except ShapeError as err:
+        return err
+    return shape_error(prim, (av, bv), exc)
+
+
 def _matmul(a: Any, b: Any) -> Tensor:
-    av = a.value if isinstance(a, Node) else np.asarray(a)
-    bv = b.value if isinstance(b, Node) else np.asarray(b)
-    sa, sb = av.shape, bv.shape
-    if not sa or not sb or len(sa) + len(sb) > 4 or sa[-1] != sb[0 if len(sb) == 1 else -2]:
-        check_matmul(sa, sb)
     return _binary(MATMUL, a, b, elementwise=False)
 
 
-GRAPH_MODE = Mode(TENSOR_MATH, graph=True, sum_to=TENSOR_MATH.sum_to_node)
+GRAPH_MODE = Mode(TENSOR_MATH, graph=True, sum_to=TENSOR_MATH.sum_to_node, clock=_now)
 """The mode whose rules record Tensors: the gradient is itself differentiable."""
 
 

@@ -10,6 +10,7 @@ Called on Tensors that are themselves being differentiated (``grad(grad(f))``,
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +26,19 @@ from .tensor import ARRAY_MODE, Tensor, as_array, graph_mode
 from .validation import argnums as check_argnums
 
 ArgNums = int | Sequence[int]
+
+_MADE: weakref.WeakKeyDictionary[Callable[..., Any], tuple[str, Callable[..., Any], Any]] = \
+    weakref.WeakKeyDictionary()
+
+
+def made_by(fn: Callable[..., Any]) -> tuple[str, Callable[..., Any], Any] | None:
+    """``(transform, f, argnums)`` if ``fn`` is ``grad(f, argnums)`` or
+    ``value_and_grad(f, argnums)`` (``transform`` is ``"grad"`` or ``"value_and_grad"``),
+    else None: how ``cr.compile`` sees through them to trace ``f`` itself."""
+    try:
+        return _MADE.get(fn)
+    except TypeError:           # not weak-referenceable: not one of ours
+        return None
 
 
 def _argnums(argnums: ArgNums, nargs: int) -> tuple[tuple[int, ...], bool]:
@@ -185,6 +199,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
         return value, (results[0] if single else results)
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    _MADE[value_and_grad_f] = ("value_and_grad", f, argnums)
     return value_and_grad_f
 
 
@@ -203,6 +218,7 @@ def grad(f: Callable[..., Any], argnums: ArgNums = 0,
         return vg(*args, **kwargs)[1]
 
     grad_f.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    _MADE[grad_f] = ("grad", f, argnums)
     return grad_f
 
 
