@@ -27,14 +27,15 @@ from .validation import argnums as check_argnums
 
 ArgNums = int | Sequence[int]
 
-_MADE: weakref.WeakKeyDictionary[Callable[..., Any], tuple[str, Callable[..., Any], Any]] = \
-    weakref.WeakKeyDictionary()
+Made = tuple[str, Callable[..., Any], Any, bool]
+_MADE: weakref.WeakKeyDictionary[Callable[..., Any], Made] = weakref.WeakKeyDictionary()
 
 
-def made_by(fn: Callable[..., Any]) -> tuple[str, Callable[..., Any], Any] | None:
-    """``(transform, f, argnums)`` if ``fn`` is ``grad(f, argnums)`` or
-    ``value_and_grad(f, argnums)`` (``transform`` is ``"grad"`` or ``"value_and_grad"``),
-    else None: how ``cr.compile`` sees through them to trace ``f`` itself."""
+def made_by(fn: Callable[..., Any]) -> Made | None:
+    """``(transform, f, argnums, holomorphic)`` if ``fn`` is ``grad(f, argnums,
+    holomorphic)`` or ``value_and_grad(f, argnums, holomorphic)`` (``transform`` is
+    ``"grad"`` or ``"value_and_grad"``), else None: how ``cr.compile`` sees through them
+    to trace ``f`` itself."""
     try:
         return _MADE.get(fn)
     except TypeError:           # not weak-referenceable: not one of ours
@@ -199,7 +200,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
         return value, (results[0] if single else results)
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
-    _MADE[value_and_grad_f] = ("value_and_grad", f, argnums)
+    _MADE[value_and_grad_f] = ("value_and_grad", f, argnums, holomorphic)
     return value_and_grad_f
 
 
@@ -218,7 +219,7 @@ def grad(f: Callable[..., Any], argnums: ArgNums = 0,
         return vg(*args, **kwargs)[1]
 
     grad_f.__name__ = f"grad({getattr(f, '__name__', 'f')})"
-    _MADE[grad_f] = ("grad", f, argnums)
+    _MADE[grad_f] = ("grad", f, argnums, holomorphic)
     return grad_f
 
 

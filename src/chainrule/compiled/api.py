@@ -13,7 +13,7 @@ ndarrays, in the same order), so their results equal eager mode's bit for bit.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,12 +23,12 @@ from ..core.recording import transform_level
 from ..errors import IndependentOutputWarning
 from ..pytree import TreeDef, is_numbers, tree_flatten, tree_unflatten
 from ..tensor import Tensor
-from ..transforms import _argnums, made_by
+from ..transforms import _argnums, _check_complex, made_by
 from .program import Program
 from .tracing import Trace, TraceError, tracing
 
 _ndarray = np.ndarray
-_NUMBER = (int, float, np.integer, np.floating)
+_NUMBER = (int, float, complex, np.integer, np.floating, np.complexfloating)
 
 
 class _Signature:
@@ -66,10 +66,7 @@ class _Signature:
         """Classify one leaf: ``"float"`` (a traced Tensor), ``"int"`` (an integer or
         boolean array passed through as itself) or ``"static"`` (a constant of the trace)."""
         if not static:
-            if isinstance(x, Node):
-                if not isinstance(x, Tensor):
-                    raise TypeError(f"cr.compile: cannot trace a {type(x).__name__}; pass "
-                                    "arrays or Tensors")
+            if isinstance(x, Node):     # a Tensor that needs no gradient
                 x = x.value
             elif type(x) is not _ndarray and (is_numbers(x) or (
                     differentiated and isinstance(x, _NUMBER) and not isinstance(x, bool))):
@@ -79,12 +76,12 @@ class _Signature:
                 if differentiated and kind in "biu":
                     x = x.astype(np.float64)
                     kind = "f"
-                if kind not in "fbiu":
+                if kind not in "fcbiu":
                     raise TypeError(f"cr.compile: an argument of dtype {x.dtype} cannot be "
-                                    "traced; give real numbers")
+                                    "traced; give numbers")
                 key.append((x.shape, x.dtype))
                 self.dynamic.append(x)
-                return "float" if kind == "f" else "int"
+                return "float" if kind in "fc" else "int"
             if differentiated:
                 raise TypeError(f"cannot differentiate with respect to {type(x).__name__} "
                                 f"{x!r}; give a float, a list or an array")
@@ -122,10 +119,11 @@ class Compiled:
         self.transform: str | None = made[0] if made else None
         self.inner: Callable[..., Any] = made[1] if made else f
         self.argnums: Any = made[2] if made else None
+        self.holomorphic = made[3] if made else False
         self._cache: dict[Any, Any] = {}
         # calls whose every argument is one plain ndarray (the common case) skip the
         # signature: keyed by the shapes and dtypes alone
-        self._fast: dict[tuple, _Entry] = {}
+        self._fast: dict[tuple, Program] = {}
         self.traces = 0
         self.__name__ = f"compile({getattr(f, '__name__', 'f')})"
         self.__doc__ = getattr(f, "__doc__", None)
@@ -134,27 +132,27 @@ class Compiled:
         if not kwargs:
             fast = _fast_key(args)
             if fast is not None:
-                entry = self._fast.get(fast[0])
-                if entry is not None and not transform_level():
-                    return entry(fast[1])
+                known = self._fast.get(fast[0])
+                if known is not None and not transform_level():
+                    return known.run(*fast[1])
         if transform_level() or _in_graph(args):
             return self.f(*args, **kwargs)     # inside another transform: eager
         sig = self._signature(args, kwargs)
-        entry = self._cache.get(sig.key)
-        if entry is None:
-            entry = self._cache[sig.key] = self._trace(sig, args, kwargs)
+        program = self._cache.get(sig.key)
+        if program is None:
+            program = self._cache[sig.key] = self._trace(sig, args, kwargs)
         fast = None if kwargs else _fast_key(args)
         if fast is not None and len(fast[1]) == len(sig.dynamic) and all(
                 a is d for a, d in zip(fast[1], sig.dynamic)):
-            self._fast[fast[0]] = entry
-        return entry(sig.dynamic)
+            self._fast[fast[0]] = program
+        return program.run(*sig.dynamic)
 
     def program(self, *args: Any, **kwargs: Any) -> Program:
         """The program a call with these arguments runs (traced now if it is new)."""
         sig = self._signature(args, kwargs)
         if sig.key not in self._cache:
             self._cache[sig.key] = self._trace(sig, args, kwargs)
-        return self._cache[sig.key].program
+        return self._cache[sig.key]
 
     def _nums(self, n: int) -> tuple[tuple[int, ...], bool]:
         return _argnums(self.argnums, n) if self.transform else ((), False)
@@ -165,7 +163,7 @@ class Compiled:
         nums = frozenset(self._nums(n)[0])
         return _Signature(args, kwargs, static, nums)
 
-    def _trace(self, sig: _Signature, args: tuple, kwargs: dict) -> _Entry:
+    def _trace(self, sig: _Signature, args: tuple, kwargs: dict) -> Program:
         trace = Trace()
         inputs: list[Any] = []
         traced_args = []
@@ -189,17 +187,29 @@ class Compiled:
         self.traces += 1
         if self.transform is None:
             outs, out_def = tree_flatten(out)
-            program = Program(inputs, trace.nodes, outs)
-            entry: _Entry = _Plain(program, out_def, [trace.follows(o) for o in outs])
-        else:
-            entry = self._gradient_entry(trace, inputs, out, sig, arg_leaves, nums, single)
-        if self.check:
-            _check(self, entry, sig, args, kwargs)
-        return entry
+            # what f returned: its Tensors computed from the inputs as new Tensors, the
+            # Tensors it closed over as themselves
+            wrap = ["T" if trace.follows(o) else "K" if isinstance(o, Node) else ""
+                    for o in outs]
+            closed = [o if w == "K" else None for o, w in zip(outs, wrap)]
 
-    def _gradient_entry(self, trace: Trace, inputs: list[Any], out: Any, sig: _Signature,
-                        arg_leaves: list[list[Any]], nums: tuple[int, ...],
-                        single: bool) -> _Entry:
+            def pack(results: list[str], program: Program) -> str:
+                program.namespace["T"] = _new_tensor
+                leaves = iter(f"T({r})" if w == "T" else program.constant(c) if w == "K"
+                              else r for r, w, c in zip(results, wrap, closed))
+                return _tree_expr(out_def, leaves, program)
+
+            program = Program(inputs, trace.nodes, outs, pack=pack)
+        else:
+            program = self._gradient_program(trace, inputs, out, sig, arg_leaves, nums,
+                                             single)
+        if self.check:
+            _check(self, program, sig, kwargs)
+        return program
+
+    def _gradient_program(self, trace: Trace, inputs: list[Any], out: Any, sig: _Signature,
+                          arg_leaves: list[list[Any]], nums: tuple[int, ...],
+                          single: bool) -> Program:
         if not isinstance(out, Tensor):
             from ..transforms import _as_output
             out = _as_output(out, "grad")
@@ -207,25 +217,67 @@ class Compiled:
             raise TypeError(f"grad: f must return a single number, got shape {out.shape}; "
                             "use cr.jacobian for vector outputs")
         wanted: list[Tensor] = []
-        spans = []
         for i in nums:
-            spans.append((len(wanted), len(arg_leaves[i])))
             wanted.extend(arg_leaves[i])
+        _check_complex(out, wanted, tuple(j for j in nums for _ in arg_leaves[j]),
+                       self.holomorphic, "grad")
+        with_value = self.transform == "value_and_grad"
+        scalar = out.value.ndim == 0
+
+        numbers = {i: [_python_number(x) for x in sig.leaves[i]] for i in nums}
+        defs = {i: sig.defs[i] for i in nums}
+
+        def pack(results: list[str], program: Program) -> str:
+            # as eager mode returns them: the value as a Python number for a 0-d output,
+            # a float (a complex) for a gradient of a Python float (complex), each
+            # argument's gradients in the argument's structure
+            leaves = iter(results[1:])
+            per = []
+            for i in nums:
+                grads = iter(f"{kind}({next(leaves)})" if kind else next(leaves)
+                             for kind in numbers[i])
+                per.append(_tree_expr(defs[i], grads, program))
+            grads_expr = per[0] if single else f"({', '.join(per)},)"
+            if not with_value:
+                return grads_expr
+            value = f"{results[0]}.item()" if scalar else results[0]
+            return f"({value}, {grads_expr})"
+
         root = out if trace.follows(out) else None
-        program = Program(inputs, trace.nodes, [out], root, wanted)
+        program = Program(inputs, trace.nodes, [out], root, wanted, pack=pack)
         for w, i in zip(wanted, [j for j in nums for _ in arg_leaves[j]]):
-            if id(w) not in program._reached:
+            if id(w) not in program.reached:
                 warnings.warn(IndependentOutputWarning(
                     f"grad: the output of f does not depend on argument {i} (no "
                     "differentiable path reaches it), so its derivative is zeros; if it "
                     "should, look for float(), math.* or .item() cutting the graph"),
                     stacklevel=4)
-        # eager mode gives a float for a Python number, an array otherwise
-        floats = [[isinstance(x, (float, int)) and not isinstance(x, bool)
-                   for x in sig.leaves[i]] for i in nums]
-        defs = [sig.defs[i] for i in nums]
-        return _Gradient(program, self.transform == "value_and_grad", spans, floats, defs,
-                         single)
+        return program
+
+
+def _python_number(x: Any) -> str:
+    """How eager mode hands out the gradient of a Python number ``x``: ``complex``,
+    ``float``, or ``""`` (an array)."""
+    if isinstance(x, complex):
+        return "complex"
+    return "float" if isinstance(x, (float, int)) and not isinstance(x, bool) else ""
+
+
+def _new_tensor(value: np.ndarray) -> Tensor:
+    return Tensor._node(value, (), None, False)
+
+
+def _tree_expr(d: TreeDef | None, leaves: Iterator[str], program: Program) -> str:
+    """The expression building structure ``d`` around the leaf expressions ``leaves``."""
+    if d is None or d.kind == "leaf":
+        return next(leaves)
+    parts = [_tree_expr(c, leaves, program) for c in d.children]
+    if d.kind == "dict":
+        return "{" + ", ".join(f"{program.constant(k)}: {p}"
+                               for k, p in zip(d.keys, parts)) + "}"
+    if d.kind == "list":
+        return f"[{', '.join(parts)}]"
+    return f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
 
 
 def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
@@ -265,72 +317,7 @@ def _in_graph(args: tuple) -> bool:
     return False
 
 
-class _Entry:
-    program: Program
-
-    def __call__(self, dynamic: Sequence[Any]) -> Any:
-        raise NotImplementedError
-
-
-class _Plain(_Entry):
-    """A compiled function without a derivative: outputs as the function returned them
-    (Tensors computed from the inputs come back as new Tensors)."""
-
-    def __init__(self, program: Program, out_def: TreeDef, tensors: list[bool]) -> None:
-        self.program = program
-        self.out_def = out_def
-        self.tensors = tensors
-
-    def __call__(self, dynamic: Sequence[Any]) -> Any:
-        results = self.program.run(*dynamic)
-        leaves = [Tensor._node(r, (), None, False) if t else r
-                  for r, t in zip(results, self.tensors)]
-        return tree_unflatten(self.out_def, leaves)
-
-
-class _Gradient(_Entry):
-    """A compiled ``grad`` or ``value_and_grad``: results shaped as eager mode's."""
-
-    def __init__(self, program: Program, with_value: bool, spans: list[tuple[int, int]],
-                 floats: list[list[bool]], defs: list[TreeDef | None], single: bool) -> None:
-        self.program = program
-        self.with_value = with_value
-        self.single = single
-        # one array per differentiated argument: the gradients are the program's results
-        self.simple = all(d is None for d in defs) and not any(any(f) for f in floats)
-        self.groups = [(1 + start, 1 + start + n, any(fl), fl, _builder(d))
-                       for (start, n), fl, d in zip(spans, floats, defs)]
-
-    def __call__(self, dynamic: Sequence[Any]) -> Any:
-        results = self.program.run(*dynamic)
-        y = results[0]
-        if self.simple:
-            grads: Any = results[1] if self.single else results[1:]
-        else:
-            per = []
-            for start, stop, any_float, fl, build in self.groups:
-                gs = results[start:stop]
-                if any_float:
-                    gs = [float(g) if f else g for g, f in zip(gs, fl)]
-                per.append(build(gs))
-            grads = per[0] if self.single else tuple(per)
-        if not self.with_value:
-            return grads
-        return (y.item() if y.ndim == 0 else y), grads
-
-
-def _builder(d: TreeDef | None) -> Callable[[Sequence[Any]], Any]:
-    """Leaves -> the argument's structure: one leaf, a flat dict, or any tree."""
-    if d is None:
-        return lambda gs: gs[0]
-    if d.kind == "dict" and all(c.kind == "leaf" for c in d.children):
-        keys = d.keys
-        return lambda gs: dict(zip(keys, gs))
-    return lambda gs: tree_unflatten(d, gs)
-
-
-def _check(compiled: Compiled, entry: _Entry, sig: _Signature, args: tuple,
-           kwargs: dict) -> None:
+def _check(compiled: Compiled, program: Program, sig: _Signature, kwargs: dict) -> None:
     """Run ``f`` eagerly once more, with every integer array rolled by one place, and the
     program on the same arguments: values the trace froze (random numbers from a
     generator of the function's own, numpy arithmetic on an integer argument) differ."""
@@ -346,18 +333,28 @@ def _check(compiled: Compiled, entry: _Entry, sig: _Signature, args: tuple,
                 k += 1
             new.append(x)
         eager_args.append(new[0] if d is None else tree_unflatten(d, new))
+    name = getattr(compiled.f, "__name__", "f")
     try:
-        expected = compiled.f(*eager_args, **kwargs)
-    except Exception:       # the eager function refuses the rolled labels: nothing to check
-        return
-    got = entry(rolled)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # said once already, by the trace
+            expected = compiled.f(*eager_args, **kwargs)
+    except Exception as exc:
+        raise TraceError(
+            f"cr.compile: the check run of {name} (once more without compiling, its "
+            f"integer arrays shifted by one place) raised {type(exc).__name__}: {exc}; if "
+            "f needs its integer arguments exactly as given, use cr.compile(f, "
+            "check=False)") from exc
+    got = program.run(*rolled)
     exp_leaves, _ = tree_flatten(expected)
     got_leaves, _ = tree_flatten(got)
     for e, g in zip(exp_leaves, got_leaves):
         e, g = np.asarray(_raw(e)), np.asarray(_raw(g))
-        if e.shape != g.shape or not np.allclose(e, g, rtol=1e-5, atol=1e-8, equal_nan=True):
+        numbers = e.dtype.kind in "biuf" and g.dtype.kind in "biuf"
+        if e.shape != g.shape or not (
+                np.allclose(e, g, rtol=1e-5, atol=1e-8, equal_nan=True) if numbers
+                else np.array_equal(e, g)):
             raise TraceError(
-                f"cr.compile: the replay of {getattr(compiled.f, '__name__', 'f')} differs "
+                f"cr.compile: the replay of {name} differs "
                 "from running it (checked once, on its first call with these shapes): it "
                 "computes something the trace froze, such as random numbers from a "
                 "generator of its own or numpy arithmetic on an integer argument outside "

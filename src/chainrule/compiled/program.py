@@ -15,7 +15,7 @@ reach neither an output nor the backward pass are dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,12 +55,16 @@ class Program:
     """A traced function compiled to straight-line numpy code.
 
     ``program(*inputs)`` takes the arrays of the trace's inputs in order and returns a
-    tuple: the forward outputs asked for, then the gradients asked for. ``source`` is the
-    generated code (print it to see the schedule); ``steps`` lists the forward ops kept.
+    tuple: the forward outputs asked for, then the gradients asked for, or what ``pack``
+    makes of their expressions (the caller's structure, built by the generated code).
+    ``source`` is the generated code (print it to see the schedule); ``steps`` lists the
+    forward ops kept.
     """
 
     def __init__(self, inputs: Sequence[Any], nodes: Sequence[Tensor], outputs: Sequence[Any],
-                 root: Any = None, wanted: Sequence[Tensor] = ()) -> None:
+                 root: Any = None, wanted: Sequence[Tensor] = (),
+                 pack: Callable[[list[str], Program], str] | None = None) -> None:
+        self._pack = pack
         self._names: dict[int, str] = {}
         self._consts: dict[int, str] = {}
         self.namespace: dict[str, Any] = {"M": ARRAY, "asarray": np.asarray,
@@ -69,11 +73,9 @@ class Program:
         self.n_inputs = len(inputs)
         for j, x in enumerate(inputs):
             self._name(x, f"a{j}")
-        traced = {id(n) for n in nodes}
         for k, node in enumerate(nodes):
             self._name(node, f"v{k}")
         self._nodes = list(nodes)
-        self._traced = traced | {id(x) for x in inputs if isinstance(x, Tensor)}
         self._wanted = list(wanted)
         self._root = root
         self._reached: set[int] = set()
@@ -81,7 +83,7 @@ class Program:
         self._outputs = list(outputs)
         self._args = {id(node): [self._expr(p, node, i >= _inputs(node)) for i, p in
                                  enumerate(node.parents)] for node in nodes}
-        self.steps = self._live()
+        self._kept = self._live()
         probe = self._compile(probing=True)
         self._probe_fixes: dict[int, tuple[bool, bool, bool]] = {}
         self._wraps: set[int] = set()
@@ -96,12 +98,22 @@ class Program:
         for k, e in enumerate(self.edges):
             e.fix = self._probe_fixes.get(k, (False, False, False))
         self.run = self._compile(probing=False)
+        # keep no part of the trace: its arrays (the first call's) would live as long as
+        # the program
+        self.steps: list[str] = [node.prim.name for node in self._kept]
+        self.reached = frozenset(self._reached)
+        del self._nodes, self._kept, self._outputs, self._wanted, self._root, self._args
+        del self.edges, self._pack, self._reached
 
     # -- names and expressions ----------------------------------------------------------
     def _name(self, x: Any, name: str) -> None:
         self._names[id(x)] = name
         value = x.value if isinstance(x, Tensor) else x
         self._names.setdefault(id(value), name)
+
+    def constant(self, value: Any) -> str:
+        """The name under which the generated code sees ``value``."""
+        return self._const(value)
 
     def _const(self, value: Any) -> str:
         key = id(value)
@@ -191,8 +203,8 @@ class Program:
                 used.add(token.split(".")[0])
 
         for out in self._outputs:
-            if isinstance(out, Node) or id(out) in self._names:
-                use(self._names.get(id(out), ""))
+            if id(out) in self._names:
+                use(self._names[id(out)])
         for e in self.edges:
             use(self._names[id(e.node)])
             for a in self._args[id(e.node)]:
@@ -212,7 +224,7 @@ class Program:
     def _compile(self, probing: bool) -> Any:
         ns = self.namespace
         lines = [f"def program({', '.join(f'a{j}' for j in range(self.n_inputs))}):"]
-        for node in self.steps:
+        for node in self._kept:
             k = self._names[id(node)][1:]
             ns[f"f{k}"] = node.prim.array_fn
             call = f"f{k}({', '.join(self._args[id(node)])})"
@@ -260,8 +272,7 @@ class Program:
         for out in self._outputs:
             if isinstance(out, Node) and id(out) not in self._names:
                 results.append(self._const(out) + ".value")
-            elif id(out) in self._names and (isinstance(out, Node) or
-                                             isinstance(out, _ndarray)):
+            elif id(out) in self._names:
                 results.append(self._names[id(out)])
             else:
                 results.append(self._const(out))
@@ -272,7 +283,10 @@ class Program:
                 results.append(f"asarray(g_{name})" if wrap else f"g_{name}")
             else:
                 results.append(f"zeros({w.value.shape!r}, {self._const(w.value.dtype)})")
-        lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        if probing or self._pack is None:
+            lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        else:
+            lines.append(f"    return {self._pack(results, self)}")
         source = "\n".join(lines) + "\n"
         if not probing:
             self.source = source

@@ -8,8 +8,8 @@ computed from them) answer the operations that would otherwise leave the graph s
 - ``.detach()`` is recorded as an op that stops the gradient;
 - ``bool()``, ``float()``, ``int()``, ``.item()``, ``operator.index()`` and ``np.asarray``
   raise :class:`ConcretizationError`: their Python value would be frozen at trace time;
-- ``.data``, in-place writes into any Tensor and random draws from chainrule's stream
-  (dropout, ``cr.rand``) raise :class:`TraceError`.
+- ``.data``, ``cr.tensor(x)``, ``.backward()``, in-place writes into any Tensor and
+  random draws from chainrule's stream (dropout, ``cr.rand``) raise :class:`TraceError`.
 
 These answers are installed on the Tensor class only while some trace is running and
 check the thread's trace first, so code in other threads (and outside traces) runs as it
@@ -167,6 +167,27 @@ def _mark_written(self: Tensor) -> None:
     _SAVED["_mark_written"](self)
 
 
+def _init(self: Tensor, data: Any, *args: Any, **kwargs: Any) -> None:
+    trace = _CURRENT.get()
+    if trace is not None and trace.follows(data):
+        raise TraceError(
+            f"cr.tensor(...) of {_shape(data)} inside cr.compile: the new Tensor would "
+            "hold the values of the first call in every replay; use the Tensor itself, or "
+            ".detach() to stop its gradient")
+    _SAVED["__init__"](self, data, *args, **kwargs)
+
+
+def _backward(self: Tensor, *args: Any, **kwargs: Any) -> None:
+    if _CURRENT.get() is not None:
+        raise TraceError(
+            f"backward() of a Tensor of shape {self.shape} inside cr.compile: its "
+            "gradients would be "
+            "added to .grad once, when the function is traced; compile the gradient "
+            "instead: cr.compile(cr.value_and_grad(loss)) returns the loss and the "
+            "gradients on every call")
+    _SAVED["backward"](self, *args, **kwargs)
+
+
 class _GuardedStream:
     """chainrule's random stream while a trace runs: refused in the tracing thread."""
 
@@ -197,7 +218,7 @@ def _methods() -> dict[str, Any]:
         "__array__": _concrete("__array__", "converting it to an ndarray (np.asarray, a "
                                             "numpy function without a chainrule rule)"),
         "data": property(_data_get, Tensor.__dict__["data"].fset),
-        "_mark_written": _mark_written,
+        "_mark_written": _mark_written, "__init__": _init, "backward": _backward,
     })
     return methods
 
@@ -221,11 +242,10 @@ def _uninstall() -> None:
         _ACTIVE[0] -= 1
         if not _ACTIVE[0]:
             for name in _METHODS:
-                if Tensor.__dict__.get(name) is _METHODS[name]:
-                    if _SAVED[name] is _MISSING:
-                        delattr(Tensor, name)
-                    else:
-                        setattr(Tensor, name, _SAVED[name])
+                if _SAVED[name] is _MISSING:
+                    delattr(Tensor, name)
+                else:
+                    setattr(Tensor, name, _SAVED[name])
             stream = seeding._STREAM["generator"]
             if isinstance(stream, _GuardedStream):
                 seeding._STREAM["generator"] = stream.real
