@@ -57,8 +57,10 @@ def sum_to_shape(c: np.ndarray, shape: tuple[int, ...], nb: int) -> np.ndarray:
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
     """``shape`` with 1 at each (negative) axis in ``axes``: a reduction with keepdims."""
-    n = len(shape)
-    return tuple(1 if (i - n) in axes else s for i, s in enumerate(shape))
+    out = list(shape)
+    for a in axes:                      # a loop, not a generator: this runs per edge
+        out[a] = 1
+    return tuple(out)
 
 
 def index_add(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
@@ -92,6 +94,11 @@ def _expand_dims(x: Any, axis: int) -> Any:
     return np.reshape(x, shape[:axis] + (1,) + shape[axis:])
 
 
+def _reshape(x: Any, shape: Any) -> Any:
+    # the method where there is one: np.reshape adds two Python layers per call
+    return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
+
+
 def _broadcast_to(x: Any, shape: tuple[int, ...]) -> np.ndarray:
     # a writable, contiguous result: cheaper than np.broadcast_to's view for small arrays
     # and safe to hand to a leaf's .grad
@@ -105,7 +112,7 @@ ARRAY = SimpleNamespace(
     sinh=np.sinh, cosh=np.cosh,
     sign=np.sign, value=lambda x: x, where=np.where, abs=np.abs,
     sum=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
-    reshape=np.reshape, broadcast_to=_broadcast_to, matmul=np.matmul,
+    reshape=_reshape, broadcast_to=_broadcast_to, matmul=np.matmul,
     swapaxes=_swapaxes, expand_dims=_expand_dims, transpose=np.transpose,
     sum_to=sum_to_shape, index_add=index_add, getitem=lambda x, i: x[i],
 )

@@ -23,6 +23,7 @@ from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 from .rules.special_elementwise import FLOOR_DIVIDE, REMAINDER
 
 _FALLBACK_ERRORS = (ZeroDivisionError, ValueError, OverflowError)
+_float_pow: Any = POW.float_fn
 
 
 def _float_vjp_fallback(vjp, g, ans, args) -> float:
@@ -206,7 +207,11 @@ class Scalar(Node):
         if type(other) is Scalar:
             return Scalar._apply(POW, (self, other))
         e = other if type(other) is float or type(other) is int else _number(other, "pow")
-        return _new(float_forward(POW, (self.value, e)), self, other, POW)
+        try:
+            value = _float_pow(self.value, e)
+        except _FALLBACK_ERRORS:
+            value = float_forward(POW, (self.value, e))
+        return _new(value, self, other, POW)
 
     def __rpow__(self, other):
         return Scalar._apply(POW, (other, self))

@@ -91,9 +91,13 @@ def _array_sum_to(c: Any, p: Node, nb: int, node: Node, i: int) -> np.ndarray:
 
 def _own_array(g: Any) -> np.ndarray:
     # A rule may pass its upstream array straight through (add, reshape): a leaf keeps a
-    # copy unless nothing else can see the array (no base, no other reference).
-    if type(g) is _ndarray and g.base is None and getrefcount(g) <= 3:
-        return g
+    # copy unless nothing else can see the array (no other reference to it, and it owns
+    # its memory or views an array nothing else holds, such as a transposed product).
+    if type(g) is _ndarray and getrefcount(g) <= 3:
+        base = g.base
+        if base is None or (type(base) is _ndarray and base.base is None
+                            and getrefcount(base) <= 3):
+            return g
     return np.array(g)
 
 
@@ -485,6 +489,7 @@ class Tensor(Node):
                                "was created with requires_grad=True (or it was computed "
                                "under no_grad)")
         value = self.value
+        seed: Any
         if gradient is not None:
             seed = self.backward_seed(gradient)
         elif value.dtype.kind == "c":

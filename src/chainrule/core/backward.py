@@ -260,8 +260,8 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     with PASS_LOCK:
         if mode.floats and accumulate and not stop and observer is None:
             _float_pass(root, seed, mode)
-        elif (mode.array is not None and accumulate and not stop and observer is None
-              and not batch_ndim):
+        elif (mode.array is not None and mode.fallback is None and accumulate and not stop
+              and observer is None and not batch_ndim):
             _array_pass(root, seed, mode)
         else:
             _pass(root, seed, mode, batch_ndim, accumulate, stop, observer, found)
@@ -410,7 +410,8 @@ def _check_written(node: Node, parents: tuple) -> None:
 
 def _array_pass(root: Node, seed: Any, mode: Mode) -> None:
     """The loop of :func:`backprop` for a plain accumulating pass over raw arrays
-    (``Tensor.backward()``: no observer, no stop set, no batch axes, rules on ndarrays):
+    (``Tensor.backward()``: no observer, no stop set, no batch axes, rules on ndarrays
+    with no fallback, so a rule's error stops the pass as it is):
     the same walk, rules, order and additions as :func:`_pass`, with the write stamps read
     once per node instead of once per edge, an op of one input taken without building its
     argument list, and ``sum_to`` skipped for a contribution that already has its input's
@@ -452,22 +453,19 @@ def _array_pass(root: Node, seed: Any, mode: Mode) -> None:
             if parents.__class__ is not tuple and node._q is ONE_PARENT:
                 p = parents                 # one input, unboxed: most unary ops
                 rule = prim.vjps[0]
+                if rule is not None and p.needs:
+                    c = rule(math, g, node.value, p.value)
+                    pv = p.value
+                    if (c.__class__ is not exact or c.shape != pv.shape
+                            or c.dtype is not pv.dtype):
+                        c = sum_to(c, p, 0, node, 0)
+                    ct = p._ct
+                    p._ct = c if ct is None else ct + c
+                    c = ct = None
                 if p.needs:
-                    if rule is not None:
-                        try:
-                            c = rule(math, g, node.value, p.value)
-                        except _FALLBACK_ERRORS:
-                            c = vjp(prim, 0, g, node.value, (p.value,), mode)
-                        pv = p.value
-                        if (c.__class__ is not exact or c.shape != pv.shape
-                                or c.dtype is not pv.dtype):
-                            c = sum_to(c, p, 0, node, 0)
-                        ct = p._ct
-                        p._ct = c if ct is None else ct + c
                     p._pending -= 1
                     if not p._pending:
                         push(p)
-                c = ct = None
                 continue
             if parents.__class__ is not tuple:
                 parents = (parents, node._q)
@@ -488,10 +486,7 @@ def _array_pass(root: Node, seed: Any, mode: Mode) -> None:
                 elif each is not None:
                     c = each.call(i, math, g, ans)
                 else:
-                    try:
-                        c = rule(math, g, ans, *args)
-                    except _FALLBACK_ERRORS:
-                        c = vjp(prim, i, g, ans, args, mode)
+                    c = rule(math, g, ans, *args)
                 if c is not None:
                     pv = p.value
                     if (c.__class__ is not exact or c.shape != pv.shape

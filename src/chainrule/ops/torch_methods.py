@@ -102,7 +102,10 @@ def _keep(op: str, keepdim: Any, keepdims: Any) -> bool:
 def _reduce_with(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     def method(self: Tensor, dim: Any = None, keepdim: Any = None, *, axis: Any = None,
                keepdims: Any = None, dtype: Any = None) -> Any:
-        out = fn(self, _axis(name, dim, axis), _keep(name, keepdim, keepdims))
+        if axis is None and keepdims is None:      # PyTorch's spelling: nothing to reconcile
+            out = fn(self, dim, bool(keepdim))
+        else:
+            out = fn(self, _axis(name, dim, axis), _keep(name, keepdim, keepdims))
         return out if dtype is None else to(out, dtype)
 
     method.__doc__ = (f"{name} over ``dim`` (alias ``axis``; int, tuple or None for all), "
