@@ -19,6 +19,15 @@ from .forward import hessian, hvp, jacfwd, jvp, make_jvp
 from .ops.functions import FUNCTIONS as _FUNCTIONS
 from .primitive import REGISTRY, Primitive, primitive
 from .pytree import flatten
+from .reverse import (
+    elementwise_grad,
+    grad_and_aux,
+    make_ggnvp,
+    make_hvp,
+    make_vjp,
+    tensor_jacobian_product,
+    vjp,
+)
 from .scalar import Scalar
 from .tensor import Tensor, tensor
 from .transforms import grad, jacobian, value_and_grad
@@ -84,9 +93,10 @@ __all__ = [
     "check_local_gradient",
     "GradcheckError", "GradientDroppedError", "GradientDroppedWarning",
     "IndependentOutputWarning", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor",
-    "enable_grad", "flatten", "grad", "gradcheck", "hessian", "hvp", "jacfwd", "jacobian",
-    "jvp", "make_jvp", "no_grad", "primitive",
-    "tensor", "value_and_grad", "zero_grad", "nn", "optim", "autograd", "data",
+    "elementwise_grad", "enable_grad", "flatten", "grad", "grad_and_aux", "gradcheck",
+    "hessian", "hvp", "jacfwd", "jacobian", "jvp", "make_ggnvp", "make_hvp", "make_jvp",
+    "make_vjp", "no_grad", "primitive", "tensor", "tensor_jacobian_product",
+    "value_and_grad", "vjp", "zero_grad", "nn", "optim", "autograd", "data",
     "manual_seed", *sorted(k for k, v in _LAZY.items() if v == "factories"),
     *sorted(_FUNCTIONS),
 ]
