@@ -327,7 +327,8 @@ def test_like_functions_answer_with_plain_arrays():
 # -- products -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call,error,message", [
-    (lambda t: np.einsum(t, [0, 1], [1]), TypeError, "subscripts as a string"),
+    (lambda t: np.einsum(t, [0, 60]), ValueError, "axis label 60 .* int in \\[0, 52\\)"),
+    (lambda t: np.einsum(t, "ij"), TypeError, "list of axis labels"),
     (lambda t: np.einsum("ij,jk->ik", t), ValueError, "2 operand subscripts"),
     (lambda t: np.einsum("ijk->i", t), ValueError, "name 3 axes of an operand with 2"),
     (lambda t: np.einsum("ij->i", t, out=np.empty(2)), TypeError, "out="),
@@ -348,6 +349,36 @@ def test_einsum_with_optimize_and_order_gives_numpys_value():
     a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
     got = np.einsum("ij,jk", cr.tensor(a), cr.tensor(b), optimize=True, order="C")
     np.testing.assert_array_equal(got.data, a @ b)
+
+
+def test_einsum_interleaved_form_gives_numpys_value_and_the_gradient():
+    rng = np.random.default_rng(1)
+    a, b, w = rng.normal(size=(3, 4)), rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
+    ta = cr.tensor(a, requires_grad=True)
+    tb = cr.tensor(b, requires_grad=True)
+    y = np.einsum(ta, [0, 1], tb, [1, 2], [0, 2])
+    np.testing.assert_allclose(y.data, a @ b)
+    (y * w).sum().backward()
+    np.testing.assert_allclose(ta.grad, w @ b.T)
+    np.testing.assert_allclose(tb.grad, a.T @ w)
+
+
+def test_einsum_without_operands_names_both_forms():
+    with pytest.raises(TypeError, match=r"give subscripts .* or operands with axis-label"):
+        cr.einsum([0, 1])
+
+
+@pytest.mark.parametrize("args", [
+    lambda a, b: (a, [0, 1], b, [1, 2]),                  # implicit output
+    lambda a, b: (a, [Ellipsis, 1], b, [1, 2], [Ellipsis, 2]),
+    lambda a, b: (a, [30, 1]),                            # 0-25 sort before 26-51, as numpy
+    lambda a, b: (a, (0, 1), [1]),
+])
+def test_einsum_interleaved_labels_follow_numpy(args):
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 5))
+    got = cr.einsum(*args(cr.tensor(a), cr.tensor(b)))
+    np.testing.assert_allclose(got.data, np.einsum(*args(a, b)))
 
 
 # -- linear algebra -------------------------------------------------------------------------
