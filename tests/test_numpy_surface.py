@@ -18,6 +18,25 @@ def _grad(f, x):
 
 # -- elementwise -----------------------------------------------------------------------------
 
+@pytest.mark.parametrize("fn,ref", [(np.fmax, np.fmax), (np.fmin, np.fmin), (cr.fmax, np.fmax)])
+def test_fmax_fmin_send_the_gradient_past_a_nan_to_the_number(fn, ref):
+    a = np.array([1.0, np.nan, 3.0, np.nan, 2.0])
+    b = np.array([2.0, 1.0, np.nan, np.nan, 2.0])
+    x, y = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+    z = fn(x, y)
+    np.testing.assert_array_equal(z.data, ref(a, b))
+    z.sum().backward()
+    first = [0.0, 0.0, 1.0, 0.5, 0.5] if ref is np.fmax else [1.0, 0.0, 1.0, 0.5, 0.5]
+    np.testing.assert_array_equal(x.grad, first)
+    np.testing.assert_array_equal(y.grad, 1.0 - np.array(first))
+
+
+def test_fmax_of_scalars_skips_a_nan_as_numpy():
+    assert float(cr.fmax(cr.Scalar(float("nan")), 2.0)) == 2.0
+    assert float(cr.fmin(cr.Scalar(1.0), float("nan"))) == 1.0
+    assert cr.grad(lambda t: cr.fmin(t, float("nan")))(1.5) == 1.0
+
+
 def test_clip_at_the_bounds_sends_the_gradient_to_x():
     x = cr.tensor([-1.0, -0.5, 0.0, 0.5, 1.0], requires_grad=True)
     lo = cr.tensor(-0.5, requires_grad=True)

@@ -468,6 +468,8 @@ SPECS: dict[str, Callable[[], list[Case]]] = {
     "pow": lambda: _binary("pow", lambda x, y: x ** y, np.power),
     "maximum": lambda: _binary("maximum", cr.maximum, np.maximum),
     "minimum": lambda: _binary("minimum", cr.minimum, np.minimum),
+    "fmax": lambda: _binary("fmax", cr.fmax, np.fmax),
+    "fmin": lambda: _binary("fmin", cr.fmin, np.fmin),
     "where": _where_cases,
     "matmul": _matmul_cases,
     "sum": lambda: _reduction("sum", cr.sum, np.sum),

@@ -81,7 +81,8 @@ def numpy_path(fn: Any) -> str:
 
 
 # numpy functions whose chainrule spelling differs: a curated list, never a string guess
-_ALTERNATIVES = {"np.fmax": "cr.maximum", "np.fmin": "cr.minimum"}
+_ALTERNATIVES = {"np.linalg.eig": "np.linalg.eigh (for a symmetric matrix)",
+                 "np.linalg.eigvals": "np.linalg.eigvalsh (for a symmetric matrix)"}
 
 
 def _unsupported(path: str) -> TypeError:
