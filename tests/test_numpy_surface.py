@@ -343,6 +343,52 @@ def test_like_functions_answer_with_plain_arrays():
     assert np.empty_like(t).shape == (1, 2)
 
 
+@pytest.mark.parametrize("call", [
+    "copy()", "cumsum()", "cumsum(1)", "cumprod(0)", "swapaxes(0, 1)", "take([0, 4])",
+    "take([1], axis=1)", "diagonal()", "diagonal(1)", "trace()", "trace(-1)", "ravel()",
+    "ravel('F')"])
+def test_numpy_methods_on_tensors_give_numpys_value(call):
+    a = np.arange(1.0, 7.0).reshape(2, 3)
+    got = eval(f"t.{call}", {"t": cr.tensor(a)})
+    want = eval(f"a.{call}", {"a": a})
+    assert got.shape == np.shape(want)
+    np.testing.assert_array_equal(got.data, want)
+
+
+@pytest.mark.parametrize("call,grad", [
+    ("copy()", np.ones((2, 3))),
+    ("cumsum()", np.arange(6.0, 0.0, -1.0).reshape(2, 3)),
+    ("trace()", np.eye(2, 3)),
+    ("swapaxes(0, 1)", np.ones((2, 3))),
+    ("take([0, 0, 5])", np.array([[2.0, 0, 0], [0, 0, 1.0]])),
+])
+def test_numpy_methods_on_tensors_carry_the_gradient(call, grad):
+    np.testing.assert_array_equal(_grad(lambda t: eval(f"t.{call}", {"t": t}),
+                                        np.arange(6.0).reshape(2, 3)), grad)
+
+
+def test_tensor_copy_is_a_new_array_in_the_graph():
+    t = cr.tensor([1.0, 2.0], requires_grad=True)
+    c = t.copy()
+    assert c.data is not t.data and not np.shares_memory(c.data, t.data)
+
+
+@pytest.mark.parametrize("pad_width", [0, 3, (3,), (3, 2), ((3, 2),), ((1, 2), (3, 4))])
+def test_pad_takes_every_form_of_pad_width_numpy_takes(pad_width):
+    a = np.arange(1.0, 5.0).reshape(2, 2)
+    got = np.pad(cr.tensor(a), pad_width, "constant")
+    np.testing.assert_array_equal(got.data, np.pad(a, pad_width, "constant"))
+    g = _grad(lambda t: np.pad(t, pad_width, "constant") ** 2, a)
+    np.testing.assert_array_equal(g, 2 * a)
+
+
+def test_transpose_takes_axes_by_keyword():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    got = np.transpose(cr.tensor(a), axes=[2, 0, 1])
+    np.testing.assert_array_equal(got.data, np.transpose(a, axes=[2, 0, 1]))
+    np.testing.assert_array_equal(np.transpose(cr.tensor(a), axes=None).data, a.T)
+
+
 # -- products -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call,error,message", [
