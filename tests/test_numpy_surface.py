@@ -389,6 +389,46 @@ def test_transpose_takes_axes_by_keyword():
     np.testing.assert_array_equal(np.transpose(cr.tensor(a), axes=None).data, a.T)
 
 
+# -- differences -----------------------------------------------------------------------------
+
+def test_diff_gradient_of_prepend_and_append_tensors():
+    # diff([p, x0, x1, q]) = [x0 - p, x1 - x0, q - x1]: d(sum)/dp = -1, d/dq = 1, d/dx = 0
+    x = cr.tensor([1.0, 4.0], requires_grad=True)
+    p = cr.tensor(0.5, requires_grad=True)
+    q = cr.tensor([9.0], requires_grad=True)
+    y = np.diff(x, prepend=p, append=q)
+    np.testing.assert_array_equal(y.data, [0.5, 3.0, 5.0])
+    y.sum().backward()
+    assert p.grad == -1.0
+    np.testing.assert_array_equal(q.grad, [1.0])
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+def test_gradient_of_a_quadratic_is_exact_inside_and_with_second_order_edges():
+    x = np.arange(5.0) ** 2                       # f = k^2, f' = 2k
+    np.testing.assert_array_equal(cr.gradient(cr.tensor(x), edge_order=2).data,
+                                  2 * np.arange(5.0))
+    np.testing.assert_array_equal(np.gradient(cr.tensor(x)).data, np.gradient(x))
+
+
+def test_gradient_of_a_zero_dim_input_is_an_empty_tuple_as_numpy():
+    assert cr.gradient(cr.tensor(1.0)) == np.gradient(np.array(1.0)) == ()
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda t: np.diff(t, n=-1), ValueError, "order must be non-negative"),
+    (lambda t: np.diff(t[0, 0]), ValueError, "at least one dimensional"),
+    (lambda t: np.gradient(t, 1.0, 2.0, 3.0), TypeError, "3 spacings for 2 axes"),
+    (lambda t: np.gradient(t, np.arange(2.0), axis=0), TypeError, "coordinate arrays"),
+    (lambda t: np.gradient(t, edge_order=3), ValueError, "edge_order"),
+    (lambda t: np.gradient(t, axis=0, edge_order=2), ValueError, "too small"),
+])
+def test_differences_name_what_is_wrong(call, error, message):
+    t = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with pytest.raises(error, match=message):
+        call(t)
+
+
 # -- products -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call,error,message", [
