@@ -389,6 +389,39 @@ def test_transpose_takes_axes_by_keyword():
     np.testing.assert_array_equal(np.transpose(cr.tensor(a), axes=None).data, a.T)
 
 
+# -- r_ and c_ --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("build", [
+    lambda m, x, v: m.r_[x, x],
+    lambda m, x, v: m.r_[x],
+    lambda m, x, v: m.r_[v, 2.0, [1.0, 2.0], 1:4],
+    lambda m, x, v: m.r_[0:1:5j, v],
+    lambda m, x, v: m.c_[x, v, x],
+    lambda m, x, v: m.c_[v, v],
+    lambda m, x, v: m.c_[1.0, 2.0],
+])
+def test_r_and_c_give_numpys_value(build):
+    x, v = np.arange(6.0).reshape(3, 2), np.array([7.0, 8.0, 9.0])
+    got = build(cr, cr.tensor(x), cr.tensor(v))
+    np.testing.assert_array_equal(got.data, build(np, x, v))
+
+
+def test_r_and_c_carry_the_gradient_to_every_tensor_item():
+    # sum(r_[z, 2z, 1]**2) = 5 |z|^2 + 1; sum(c_[z, z] * [1, 3]) = 4 sum(z)
+    g = cr.grad(lambda z: np.sum(cr.r_[z, 2 * z, 1.0] ** 2))(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(g, [10.0, 20.0])
+    g = cr.grad(lambda z: np.sum(cr.c_[z, z] * np.array([1.0, 3.0])))(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(g, [4.0, 4.0])
+
+
+def test_r_refuses_string_directives_and_nothing_by_name():
+    with pytest.raises(TypeError, match=r"cr.r_: string directives \('0,2'\)"):
+        cr.r_["0,2", cr.tensor([1.0])]
+    with pytest.raises(ValueError, match=r"cr.c_\[\]: give at least one item"):
+        cr.c_[()]
+    assert repr(cr.r_) == "cr.r_"
+
+
 # -- differences -----------------------------------------------------------------------------
 
 def test_diff_gradient_of_prepend_and_append_tensors():

@@ -50,6 +50,7 @@ _LAZY = {
     "to_dot": "explanation.draw",
     "nn": None, "optim": None, "autograd": None, "data": None,
     "manual_seed": "seeding",
+    "r_": "ops.index_tricks", "c_": "ops.index_tricks",
     **{name: "factories" for name in (
         "arange", "bool_", "cat", "double", "empty", "eye", "float16", "float32", "float64",
         "full", "full_like", "int32", "int64", "linspace", "long", "ones", "ones_like",
@@ -97,6 +98,6 @@ __all__ = [
     "hessian", "hvp", "jacfwd", "jacobian", "jvp", "make_ggnvp", "make_hvp", "make_jvp",
     "make_vjp", "no_grad", "primitive", "tensor", "tensor_jacobian_product",
     "value_and_grad", "vjp", "zero_grad", "nn", "optim", "autograd", "data",
-    "manual_seed", *sorted(k for k, v in _LAZY.items() if v == "factories"),
+    "manual_seed", "r_", "c_", *sorted(k for k, v in _LAZY.items() if v == "factories"),
     *sorted(_FUNCTIONS),
 ]
