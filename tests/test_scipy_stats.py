@@ -63,6 +63,32 @@ def test_continuous_gradients_in_x_loc_and_scale(name, fn):
                                rel=1e-6, abs=1e-9)
 
 
+@pytest.mark.parametrize("fn", FUNCTIONS)
+@pytest.mark.parametrize("name", sorted(CONTINUOUS))
+def test_loc_and_scale_by_position_follow_the_shape_parameters_as_scipy(name, fn):
+    shape, x = CONTINUOUS[name]
+    ours, ref = getattr(getattr(cs, name), fn), getattr(getattr(st, name), fn)
+    _close(ours(cr.tensor(x), *shape, LOC, SCALE), ref(x, *shape, LOC, SCALE))
+    _close(ours(cr.tensor(x), *shape, LOC, scale=SCALE), ref(x, *shape, LOC, scale=SCALE))
+    x = x[np.isfinite(ref(x, *shape, LOC, SCALE)) & (ref(x, *shape, LOC, SCALE) != 0)]
+    gl, gs = cr.grad(lambda loc, scale: cr.sum(ours(x, *shape, loc, scale)),
+                     argnums=(0, 1))(LOC, SCALE)
+    assert gl == pytest.approx(np.sum(_fd(lambda l: ref(x, *shape, l, SCALE), LOC)),
+                               rel=1e-6, abs=1e-9)
+    assert gs == pytest.approx(np.sum(_fd(lambda s: ref(x, *shape, LOC, s), SCALE)),
+                               rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda x: cs.norm.pdf(x, 0.1, 1.3, 2.0), r"norm.pdf: takes x, 0 shape parameter\(s\)"),
+    (lambda x: cs.norm.cdf(x, 0.1, loc=0.2), "norm.cdf: loc given both"),
+    (lambda x: cs.t.logsf(x, 3.0, 0.1, 1.3, scale=2.0), "t.logsf: scale given both"),
+])
+def test_positional_loc_and_scale_refuse_extras_and_duplicates(call, message):
+    with pytest.raises(TypeError, match=message):
+        call(np.array([0.5]))
+
+
 @pytest.mark.parametrize("name", ["t", "gamma", "chi2", "beta"])
 def test_density_gradients_in_the_shape_parameters(name):
     shape, x = CONTINUOUS[name]
