@@ -169,3 +169,11 @@ def test_multivariate_normal_matches_scipy_and_the_closed_form_gradients():
     np.testing.assert_allclose(gc, 0.5 * (inv @ d.T @ d @ inv - 5 * inv), rtol=1e-9)
     with pytest.raises(ValueError, match="3 components"):
         mvn.logpdf(points, np.zeros(2), cov)
+
+
+def test_multivariate_normal_takes_scipys_allow_singular_false_and_refuses_true():
+    x, mean, cov = np.array([0.3, -0.2]), np.array([0.1, 0.0]), np.array([[2.0, 0.3], [0.3, 1.0]])
+    got = cs.multivariate_normal.pdf(x, mean, cov, allow_singular=False)
+    assert float(got) == pytest.approx(st.multivariate_normal.pdf(x, mean, cov), rel=1e-12)
+    with pytest.raises(TypeError, match="allow_singular=True is not supported"):
+        cs.multivariate_normal.logpdf(x, mean, cov, allow_singular=True)

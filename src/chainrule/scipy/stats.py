@@ -313,10 +313,15 @@ class _MultivariateNormal:
     definite (numpy's LinAlgError otherwise); its cdf (a numerical integral in scipy) is
     not offered."""
 
-    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1.0) -> Any:
+    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
+               allow_singular: bool = False) -> Any:
         """The log-density: shape () for one point, (N,) for N points. Raises ValueError
-        when the shapes of ``x``, ``mean`` and ``cov`` disagree."""
+        when the shapes of ``x``, ``mean`` and ``cov`` disagree, TypeError for
+        ``allow_singular=True`` (a singular ``cov`` is not supported)."""
         from . import linalg
+        if allow_singular:
+            raise TypeError("multivariate_normal: allow_singular=True is not supported; "
+                            "cov must be positive definite")
         k = np.shape(_raw(x))[-1] if np.ndim(_raw(x)) else 1
         if mean is None:
             mean = np.zeros(k)
@@ -333,9 +338,10 @@ class _MultivariateNormal:
         logdet = 2 * F["sum"](_log(low[np.arange(k), np.arange(k)]))
         return -0.5 * (k * math.log(2 * math.pi) + logdet + maha)
 
-    def pdf(self, x: Any, mean: Any = None, cov: Any = 1.0) -> Any:
+    def pdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
+            allow_singular: bool = False) -> Any:
         """The density (see :meth:`logpdf`)."""
-        return _exp(self.logpdf(x, mean, cov))
+        return _exp(self.logpdf(x, mean, cov, allow_singular))
 
 
 norm = _Norm()
