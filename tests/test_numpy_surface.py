@@ -389,6 +389,37 @@ def test_transpose_takes_axes_by_keyword():
     np.testing.assert_array_equal(np.transpose(cr.tensor(a), axes=None).data, a.T)
 
 
+# -- linspace --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("num", [0, 1, 2, 5])
+@pytest.mark.parametrize("endpoint", [True, False])
+@pytest.mark.parametrize("ends", [(1.2, 3.4), (1.2, -3.4), (1.2, 1.2)])
+def test_linspace_of_tensor_ends_is_numpys_to_the_last_bit(ends, endpoint, num):
+    a, b = ends
+    got = np.linspace(cr.tensor(a), b, num, endpoint=endpoint)
+    want = np.linspace(a, b, num, endpoint=endpoint)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got.data, want)
+
+
+def test_linspace_gradient_in_both_ends_and_its_step():
+    # sum_k k * (a + k (b - a) / 4), k = 0..4: d/da = 10 - 30/4, d/db = 30/4
+    ga, gb = cr.grad(lambda a, b: np.sum(np.linspace(a, b, 5) * np.arange(5.0)),
+                     argnums=(0, 1))(1.0, 3.0)
+    assert (ga, gb) == (2.5, 7.5)
+    samples, step = np.linspace(cr.tensor(1.0), 2.0, 5, retstep=True)
+    assert step.item() == 0.25 and samples.shape == (5,)
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda t: np.linspace(t, 2.0, -1), ValueError, "must be non-negative"),
+    (lambda t: np.linspace(t, 2.0, 3, dtype=np.float32), TypeError, "dtype="),
+])
+def test_linspace_names_what_is_wrong(call, error, message):
+    with pytest.raises(error, match=message):
+        call(cr.tensor(1.0, requires_grad=True))
+
+
 # -- r_ and c_ --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("build", [

@@ -283,6 +283,10 @@ def _same(op, specs):
 
 M23, M33, B233 = ((2, 3),), ((3, 3),), ((2, 3, 3),)
 SHAPING = {
+    "linspace": [("5", lambda a, b: np.linspace(a, b, 5), ((), ())),
+                 ("open-axis", lambda a, b: np.linspace(a, b, 3, endpoint=False, axis=-1),
+                  ((2,), (1, 2))),
+                 ("one", lambda a, b: np.linspace(a, b, 1), ((), ()))],
     "diff": [("1", np.diff, M23), ("n2-axis0", lambda x: np.diff(x, n=2, axis=0), ((4, 2),)),
              ("ends", lambda x: np.diff(x, prepend=0.5, append=x[:, :1]), M23)],
     "gradient": [("1d", np.gradient, ((4,),)),

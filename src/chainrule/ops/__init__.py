@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     functions,
     linalg,
     products,
+    ranges,
     shaping,
     statistics,
 )
