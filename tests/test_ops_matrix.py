@@ -283,6 +283,16 @@ def _same(op, specs):
 
 M23, M33, B233 = ((2, 3),), ((3, 3),), ((2, 3, 3),)
 SHAPING = {
+    "linspace": [("5", lambda a, b: np.linspace(a, b, 5), ((), ())),
+                 ("open-axis", lambda a, b: np.linspace(a, b, 3, endpoint=False, axis=-1),
+                  ((2,), (1, 2))),
+                 ("one", lambda a, b: np.linspace(a, b, 1), ((), ()))],
+    "diff": [("1", np.diff, M23), ("n2-axis0", lambda x: np.diff(x, n=2, axis=0), ((4, 2),)),
+             ("ends", lambda x: np.diff(x, prepend=0.5, append=x[:, :1]), M23)],
+    "gradient": [("1d", np.gradient, ((4,),)),
+                 ("axis0-h", lambda x: np.gradient(x, 0.5, axis=0), ((3, 2),)),
+                 ("edge2", lambda x: np.gradient(x, axis=-1, edge_order=2), ((2, 4),)),
+                 ("all", lambda x: np.stack(np.gradient(x, 2.0, 3.0)), ((3, 4),))],
     "swapaxes": [("01", lambda x: np.swapaxes(x, 0, 1), M23),
                  ("-1-3", lambda x: np.swapaxes(x, -1, -3), ((2, 1, 3),))],
     "moveaxis": [("0to-1", lambda x: np.moveaxis(x, 0, -1), ((2, 1, 3),)),
@@ -514,6 +524,8 @@ SPECS: dict[str, Callable[[], list[Case]]] = {
     "pow": lambda: _binary("pow", lambda x, y: x ** y, np.power),
     "maximum": lambda: _binary("maximum", cr.maximum, np.maximum),
     "minimum": lambda: _binary("minimum", cr.minimum, np.minimum),
+    "fmax": lambda: _binary("fmax", cr.fmax, np.fmax),
+    "fmin": lambda: _binary("fmin", cr.fmin, np.fmin),
     "where": _where_cases,
     "matmul": _matmul_cases,
     "sum": lambda: _reduction("sum", cr.sum, np.sum),

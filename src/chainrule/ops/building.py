@@ -184,9 +184,8 @@ def pad(x: Array, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Arra
                         f"{', '.join(map(repr, padding.MODES))}")
     shape = _shape_of(x)
     background = np.pad(np.zeros(shape), pad_width, "constant", **kwargs)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=int).reshape(-1, 2)
-                             if np.ndim(pad_width) else np.asarray(pad_width, dtype=int),
-                             (len(shape), 2))
+    # numpy's forms: n, (n,), (before, after), ((before, after),), one pair per axis
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
     inside = tuple(slice(int(w), int(w) + s) for (w, _), s in zip(widths, shape))
     return REGISTRY["index_add"](x, background.shape, inside) + background
 

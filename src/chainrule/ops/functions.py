@@ -301,7 +301,11 @@ def reshape(x: Array, *shape: Any) -> Array:
                                               for s in sizes))
 
 
-@custom(structural.TRANSPOSE)
+def _np_transpose(transpose: Any, a: Array, axes: Any = None) -> Array:
+    return transpose(a, axes)
+
+
+@custom(structural.TRANSPOSE, numpy=_np_transpose)
 def transpose(x: Array, *axes: Any) -> Array:
     """Permute the axes of ``x`` (reverse them when no axes are given)."""
     _tensor_only("transpose", x)
