@@ -34,6 +34,13 @@ def test_a_node_reached_only_through_a_gradient_free_edge_passes_nothing_on():
     assert x._pending == 0 and h._pending == 0
     expected = _general_pass_grads(out, [x])
     np.testing.assert_array_equal(x.grad, expected[0])
+    # a leaf reached only through such a node is released too, and gets no gradient
+    y = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    z = cr.tensor([4.0, 5.0, 6.0], requires_grad=True)
+    k = z * 3.0                    # its second parent is a constant: skipped
+    first(y * 2.0, k).sum().backward()
+    np.testing.assert_array_equal(y.grad, [2.0, 2.0, 2.0])
+    assert z.grad is None and k.grad is None and z._pending == 0
 
 
 def test_a_leaf_that_stops_requiring_grad_after_recording_gets_no_gradient():

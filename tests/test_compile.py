@@ -578,3 +578,17 @@ def test_a_compiled_function_keeps_no_array_of_its_trace():
     gc.collect()
     assert len(made) >= 4 and all(ref() is None for ref in made)
     assert step.program(np.eye(3), np.ones(3)).steps == ["matmul", "sigmoid", "pow", "sum"]
+
+
+def test_dicts_whose_keys_come_in_another_order_are_the_same_signature():
+    f = cr.compile(cr.grad(lambda p: cr.sum(p["a"] * 2 + p["b"])))
+    one = f({"a": np.ones(2), "b": np.ones(3)[:2]})
+    other = f({"b": np.zeros(2), "a": np.ones(2)})
+    _same(one, {"a": np.full(2, 2.0), "b": np.ones(2)})
+    _same(other, one)
+    assert f.traces == 1
+    from chainrule.compiled import api
+    api._SORTED.update({(k,): (k,) for k in range(300)})     # a full memory is cleared
+    g = cr.compile(cr.grad(lambda p: cr.sum(p["new key"])))
+    _same(g({"new key": np.ones(2)}), {"new key": np.ones(2)})
+    assert len(api._SORTED) <= 1

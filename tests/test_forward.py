@@ -201,3 +201,18 @@ def test_grad_of_jvp_with_a_closure_over_an_outer_tensor():
         return float(np.sum(w * (1 - np.tanh(w * x) ** 2)))
 
     np.testing.assert_allclose(cr.grad(outer)(w), numeric_grad(np_outer, [w], 0), rtol=1e-7)
+
+
+def test_forward_mode_through_a_nested_jacobian_matches_reverse_and_differences():
+    # jacobian(jacobian(f)) records sum_to with a batch axis; its JVP must keep that axis
+    def f(x):
+        return np.sin(np.outer(x, x)) + np.cos(np.dot(x, x))
+    x, v = np.array([0.3, -0.7]), np.array([1.0, 0.5])
+    np.testing.assert_allclose(cr.jacfwd(cr.jacobian(f))(x), cr.jacobian(cr.jacobian(f))(x),
+                               rtol=1e-12, atol=1e-12)
+
+    def g(y):
+        return np.sum(np.sin(cr.jacobian(cr.jacobian(f))(y)))
+    h = 1e-6
+    numeric = (g(x + h * v) - g(x - h * v)) / (2 * h)
+    assert cr.jvp(g, (x,), (v,))[1] == pytest.approx(numeric, rel=1e-6)

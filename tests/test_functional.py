@@ -200,3 +200,11 @@ def test_grad_matches_finite_differences_on_a_numpy_written_loss():
 def test_grad_rejects_a_non_numeric_argument_by_name():
     with pytest.raises(TypeError, match="argument 0"):
         cr.grad(lambda s: s)("abc")
+
+
+@pytest.mark.parametrize("f", [lambda x: np.allclose(x, x * 3.0 / 3.0), lambda x: x > 0,
+                               lambda x: bool(np.all(x.data > 0))])
+@pytest.mark.parametrize("transform", [cr.grad, cr.jacobian, cr.value_and_grad])
+def test_a_boolean_output_is_refused_by_name_not_differentiated_to_zero(f, transform):
+    with pytest.raises(TypeError, match=r"returned a boolean .* no derivative"):
+        transform(f)(np.array([1.0, 2.0]))

@@ -18,6 +18,25 @@ def _grad(f, x):
 
 # -- elementwise -----------------------------------------------------------------------------
 
+@pytest.mark.parametrize("fn,ref", [(np.fmax, np.fmax), (np.fmin, np.fmin), (cr.fmax, np.fmax)])
+def test_fmax_fmin_send_the_gradient_past_a_nan_to_the_number(fn, ref):
+    a = np.array([1.0, np.nan, 3.0, np.nan, 2.0])
+    b = np.array([2.0, 1.0, np.nan, np.nan, 2.0])
+    x, y = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+    z = fn(x, y)
+    np.testing.assert_array_equal(z.data, ref(a, b))
+    z.sum().backward()
+    first = [0.0, 0.0, 1.0, 0.5, 0.5] if ref is np.fmax else [1.0, 0.0, 1.0, 0.5, 0.5]
+    np.testing.assert_array_equal(x.grad, first)
+    np.testing.assert_array_equal(y.grad, 1.0 - np.array(first))
+
+
+def test_fmax_of_scalars_skips_a_nan_as_numpy():
+    assert float(cr.fmax(cr.Scalar(float("nan")), 2.0)) == 2.0
+    assert float(cr.fmin(cr.Scalar(1.0), float("nan"))) == 1.0
+    assert cr.grad(lambda t: cr.fmin(t, float("nan")))(1.5) == 1.0
+
+
 def test_clip_at_the_bounds_sends_the_gradient_to_x():
     x = cr.tensor([-1.0, -0.5, 0.0, 0.5, 1.0], requires_grad=True)
     lo = cr.tensor(-0.5, requires_grad=True)
@@ -300,7 +319,7 @@ def test_joins_refuse_dtype_casting_and_out_and_flatten_for_axis_none():
     (lambda t: np.split(t, 4, axis=1), ValueError, "equal division"),
     (lambda t: np.vsplit(t[0], 2), ValueError, "2 or more dimensions"),
     (lambda t: np.dsplit(t, 2), ValueError, "3 or more dimensions"),
-    (lambda t: np.pad(t, 1, "mean"), TypeError, "mode='mean'"),
+    (lambda t: np.pad(t, 1, "empty"), TypeError, "mode='empty'"),
     (lambda t: np.pad(t, 1, "reflect", reflect_type="odd"), TypeError, "reflect_type"),
     (lambda t: np.triu(t[0]), ValueError, "at least 2 dimensions"),
     (lambda t: np.diag(t[None]), ValueError, "1-D or 2-D, got 3-D"),
@@ -324,10 +343,161 @@ def test_like_functions_answer_with_plain_arrays():
     assert np.empty_like(t).shape == (1, 2)
 
 
+@pytest.mark.parametrize("call", [
+    "copy()", "cumsum()", "cumsum(1)", "cumprod(0)", "swapaxes(0, 1)", "take([0, 4])",
+    "take([1], axis=1)", "diagonal()", "diagonal(1)", "trace()", "trace(-1)", "ravel()",
+    "ravel('F')"])
+def test_numpy_methods_on_tensors_give_numpys_value(call):
+    a = np.arange(1.0, 7.0).reshape(2, 3)
+    got = eval(f"t.{call}", {"t": cr.tensor(a)})
+    want = eval(f"a.{call}", {"a": a})
+    assert got.shape == np.shape(want)
+    np.testing.assert_array_equal(got.data, want)
+
+
+@pytest.mark.parametrize("call,grad", [
+    ("copy()", np.ones((2, 3))),
+    ("cumsum()", np.arange(6.0, 0.0, -1.0).reshape(2, 3)),
+    ("trace()", np.eye(2, 3)),
+    ("swapaxes(0, 1)", np.ones((2, 3))),
+    ("take([0, 0, 5])", np.array([[2.0, 0, 0], [0, 0, 1.0]])),
+])
+def test_numpy_methods_on_tensors_carry_the_gradient(call, grad):
+    np.testing.assert_array_equal(_grad(lambda t: eval(f"t.{call}", {"t": t}),
+                                        np.arange(6.0).reshape(2, 3)), grad)
+
+
+def test_tensor_copy_is_a_new_array_in_the_graph():
+    t = cr.tensor([1.0, 2.0], requires_grad=True)
+    c = t.copy()
+    assert c.data is not t.data and not np.shares_memory(c.data, t.data)
+
+
+@pytest.mark.parametrize("pad_width", [0, 3, (3,), (3, 2), ((3, 2),), ((1, 2), (3, 4))])
+def test_pad_takes_every_form_of_pad_width_numpy_takes(pad_width):
+    a = np.arange(1.0, 5.0).reshape(2, 2)
+    got = np.pad(cr.tensor(a), pad_width, "constant")
+    np.testing.assert_array_equal(got.data, np.pad(a, pad_width, "constant"))
+    g = _grad(lambda t: np.pad(t, pad_width, "constant") ** 2, a)
+    np.testing.assert_array_equal(g, 2 * a)
+
+
+def test_transpose_takes_axes_by_keyword():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    got = np.transpose(cr.tensor(a), axes=[2, 0, 1])
+    np.testing.assert_array_equal(got.data, np.transpose(a, axes=[2, 0, 1]))
+    np.testing.assert_array_equal(np.transpose(cr.tensor(a), axes=None).data, a.T)
+
+
+# -- linspace --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("num", [0, 1, 2, 5])
+@pytest.mark.parametrize("endpoint", [True, False])
+@pytest.mark.parametrize("ends", [(1.2, 3.4), (1.2, -3.4), (1.2, 1.2)])
+def test_linspace_of_tensor_ends_is_numpys_to_the_last_bit(ends, endpoint, num):
+    a, b = ends
+    got = np.linspace(cr.tensor(a), b, num, endpoint=endpoint)
+    want = np.linspace(a, b, num, endpoint=endpoint)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got.data, want)
+
+
+def test_linspace_gradient_in_both_ends_and_its_step():
+    # sum_k k * (a + k (b - a) / 4), k = 0..4: d/da = 10 - 30/4, d/db = 30/4
+    ga, gb = cr.grad(lambda a, b: np.sum(np.linspace(a, b, 5) * np.arange(5.0)),
+                     argnums=(0, 1))(1.0, 3.0)
+    assert (ga, gb) == (2.5, 7.5)
+    samples, step = np.linspace(cr.tensor(1.0), 2.0, 5, retstep=True)
+    assert step.item() == 0.25 and samples.shape == (5,)
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda t: np.linspace(t, 2.0, -1), ValueError, "must be non-negative"),
+    (lambda t: np.linspace(t, 2.0, 3, dtype=np.float32), TypeError, "dtype="),
+])
+def test_linspace_names_what_is_wrong(call, error, message):
+    with pytest.raises(error, match=message):
+        call(cr.tensor(1.0, requires_grad=True))
+
+
+# -- r_ and c_ --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("build", [
+    lambda m, x, v: m.r_[x, x],
+    lambda m, x, v: m.r_[x],
+    lambda m, x, v: m.r_[v, 2.0, [1.0, 2.0], 1:4],
+    lambda m, x, v: m.r_[0:1:5j, v],
+    lambda m, x, v: m.c_[x, v, x],
+    lambda m, x, v: m.c_[v, v],
+    lambda m, x, v: m.c_[1.0, 2.0],
+])
+def test_r_and_c_give_numpys_value(build):
+    x, v = np.arange(6.0).reshape(3, 2), np.array([7.0, 8.0, 9.0])
+    got = build(cr, cr.tensor(x), cr.tensor(v))
+    np.testing.assert_array_equal(got.data, build(np, x, v))
+
+
+def test_r_and_c_carry_the_gradient_to_every_tensor_item():
+    # sum(r_[z, 2z, 1]**2) = 5 |z|^2 + 1; sum(c_[z, z] * [1, 3]) = 4 sum(z)
+    g = cr.grad(lambda z: np.sum(cr.r_[z, 2 * z, 1.0] ** 2))(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(g, [10.0, 20.0])
+    g = cr.grad(lambda z: np.sum(cr.c_[z, z] * np.array([1.0, 3.0])))(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(g, [4.0, 4.0])
+
+
+def test_r_refuses_string_directives_and_nothing_by_name():
+    with pytest.raises(TypeError, match=r"cr.r_: string directives \('0,2'\)"):
+        cr.r_["0,2", cr.tensor([1.0])]
+    with pytest.raises(ValueError, match=r"cr.c_\[\]: give at least one item"):
+        cr.c_[()]
+    assert repr(cr.r_) == "cr.r_"
+
+
+# -- differences -----------------------------------------------------------------------------
+
+def test_diff_gradient_of_prepend_and_append_tensors():
+    # diff([p, x0, x1, q]) = [x0 - p, x1 - x0, q - x1]: d(sum)/dp = -1, d/dq = 1, d/dx = 0
+    x = cr.tensor([1.0, 4.0], requires_grad=True)
+    p = cr.tensor(0.5, requires_grad=True)
+    q = cr.tensor([9.0], requires_grad=True)
+    y = np.diff(x, prepend=p, append=q)
+    np.testing.assert_array_equal(y.data, [0.5, 3.0, 5.0])
+    y.sum().backward()
+    assert p.grad == -1.0
+    np.testing.assert_array_equal(q.grad, [1.0])
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+def test_gradient_of_a_quadratic_is_exact_inside_and_with_second_order_edges():
+    x = np.arange(5.0) ** 2                       # f = k^2, f' = 2k
+    np.testing.assert_array_equal(cr.gradient(cr.tensor(x), edge_order=2).data,
+                                  2 * np.arange(5.0))
+    np.testing.assert_array_equal(np.gradient(cr.tensor(x)).data, np.gradient(x))
+
+
+def test_gradient_of_a_zero_dim_input_is_an_empty_tuple_as_numpy():
+    assert cr.gradient(cr.tensor(1.0)) == np.gradient(np.array(1.0)) == ()
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda t: np.diff(t, n=-1), ValueError, "order must be non-negative"),
+    (lambda t: np.diff(t[0, 0]), ValueError, "at least one dimensional"),
+    (lambda t: np.gradient(t, 1.0, 2.0, 3.0), TypeError, "3 spacings for 2 axes"),
+    (lambda t: np.gradient(t, np.arange(2.0), axis=0), TypeError, "coordinate arrays"),
+    (lambda t: np.gradient(t, edge_order=3), ValueError, "edge_order"),
+    (lambda t: np.gradient(t, axis=0, edge_order=2), ValueError, "too small"),
+])
+def test_differences_name_what_is_wrong(call, error, message):
+    t = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    with pytest.raises(error, match=message):
+        call(t)
+
+
 # -- products -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call,error,message", [
-    (lambda t: np.einsum(t, [0, 1], [1]), TypeError, "subscripts as a string"),
+    (lambda t: np.einsum(t, [0, 60]), ValueError, "axis label 60 .* int in \\[0, 52\\)"),
+    (lambda t: np.einsum(t, "ij"), TypeError, "list of axis labels"),
     (lambda t: np.einsum("ij,jk->ik", t), ValueError, "2 operand subscripts"),
     (lambda t: np.einsum("ijk->i", t), ValueError, "name 3 axes of an operand with 2"),
     (lambda t: np.einsum("ij->i", t, out=np.empty(2)), TypeError, "out="),
@@ -348,6 +518,36 @@ def test_einsum_with_optimize_and_order_gives_numpys_value():
     a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
     got = np.einsum("ij,jk", cr.tensor(a), cr.tensor(b), optimize=True, order="C")
     np.testing.assert_array_equal(got.data, a @ b)
+
+
+def test_einsum_interleaved_form_gives_numpys_value_and_the_gradient():
+    rng = np.random.default_rng(1)
+    a, b, w = rng.normal(size=(3, 4)), rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
+    ta = cr.tensor(a, requires_grad=True)
+    tb = cr.tensor(b, requires_grad=True)
+    y = np.einsum(ta, [0, 1], tb, [1, 2], [0, 2])
+    np.testing.assert_allclose(y.data, a @ b)
+    (y * w).sum().backward()
+    np.testing.assert_allclose(ta.grad, w @ b.T)
+    np.testing.assert_allclose(tb.grad, a.T @ w)
+
+
+def test_einsum_without_operands_names_both_forms():
+    with pytest.raises(TypeError, match=r"give subscripts .* or operands with axis-label"):
+        cr.einsum([0, 1])
+
+
+@pytest.mark.parametrize("args", [
+    lambda a, b: (a, [0, 1], b, [1, 2]),                  # implicit output
+    lambda a, b: (a, [Ellipsis, 1], b, [1, 2], [Ellipsis, 2]),
+    lambda a, b: (a, [30, 1]),                            # 0-25 sort before 26-51, as numpy
+    lambda a, b: (a, (0, 1), [1]),
+])
+def test_einsum_interleaved_labels_follow_numpy(args):
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 5))
+    got = cr.einsum(*args(cr.tensor(a), cr.tensor(b)))
+    np.testing.assert_allclose(got.data, np.einsum(*args(a, b)))
 
 
 # -- linear algebra -------------------------------------------------------------------------

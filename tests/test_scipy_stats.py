@@ -63,6 +63,32 @@ def test_continuous_gradients_in_x_loc_and_scale(name, fn):
                                rel=1e-6, abs=1e-9)
 
 
+@pytest.mark.parametrize("fn", FUNCTIONS)
+@pytest.mark.parametrize("name", sorted(CONTINUOUS))
+def test_loc_and_scale_by_position_follow_the_shape_parameters_as_scipy(name, fn):
+    shape, x = CONTINUOUS[name]
+    ours, ref = getattr(getattr(cs, name), fn), getattr(getattr(st, name), fn)
+    _close(ours(cr.tensor(x), *shape, LOC, SCALE), ref(x, *shape, LOC, SCALE))
+    _close(ours(cr.tensor(x), *shape, LOC, scale=SCALE), ref(x, *shape, LOC, scale=SCALE))
+    x = x[np.isfinite(ref(x, *shape, LOC, SCALE)) & (ref(x, *shape, LOC, SCALE) != 0)]
+    gl, gs = cr.grad(lambda loc, scale: cr.sum(ours(x, *shape, loc, scale)),
+                     argnums=(0, 1))(LOC, SCALE)
+    assert gl == pytest.approx(np.sum(_fd(lambda l: ref(x, *shape, l, SCALE), LOC)),
+                               rel=1e-6, abs=1e-9)
+    assert gs == pytest.approx(np.sum(_fd(lambda s: ref(x, *shape, LOC, s), SCALE)),
+                               rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda x: cs.norm.pdf(x, 0.1, 1.3, 2.0), r"norm.pdf: takes x, 0 shape parameter\(s\)"),
+    (lambda x: cs.norm.cdf(x, 0.1, loc=0.2), "norm.cdf: loc given both"),
+    (lambda x: cs.t.logsf(x, 3.0, 0.1, 1.3, scale=2.0), "t.logsf: scale given both"),
+])
+def test_positional_loc_and_scale_refuse_extras_and_duplicates(call, message):
+    with pytest.raises(TypeError, match=message):
+        call(np.array([0.5]))
+
+
 @pytest.mark.parametrize("name", ["t", "gamma", "chi2", "beta"])
 def test_density_gradients_in_the_shape_parameters(name):
     shape, x = CONTINUOUS[name]
@@ -143,3 +169,11 @@ def test_multivariate_normal_matches_scipy_and_the_closed_form_gradients():
     np.testing.assert_allclose(gc, 0.5 * (inv @ d.T @ d @ inv - 5 * inv), rtol=1e-9)
     with pytest.raises(ValueError, match="3 components"):
         mvn.logpdf(points, np.zeros(2), cov)
+
+
+def test_multivariate_normal_takes_scipys_allow_singular_false_and_refuses_true():
+    x, mean, cov = np.array([0.3, -0.2]), np.array([0.1, 0.0]), np.array([[2.0, 0.3], [0.3, 1.0]])
+    got = cs.multivariate_normal.pdf(x, mean, cov, allow_singular=False)
+    assert float(got) == pytest.approx(st.multivariate_normal.pdf(x, mean, cov), rel=1e-12)
+    with pytest.raises(TypeError, match="allow_singular=True is not supported"):
+        cs.multivariate_normal.logpdf(x, mean, cov, allow_singular=True)

@@ -20,6 +20,15 @@ from .ops import fft
 from .ops.functions import FUNCTIONS as _FUNCTIONS
 from .primitive import REGISTRY, Primitive, primitive
 from .pytree import flatten
+from .reverse import (
+    elementwise_grad,
+    grad_and_aux,
+    make_ggnvp,
+    make_hvp,
+    make_vjp,
+    tensor_jacobian_product,
+    vjp,
+)
 from .scalar import Scalar
 from .tensor import Tensor, tensor
 from .transforms import grad, jacobian, value_and_grad
@@ -44,6 +53,7 @@ _LAZY = {
     "manual_seed": "seeding",
     "compile": "compiled", "jit": "compiled", "ConcretizationError": "compiled",
     "TraceError": "compiled",
+    "r_": "ops.index_tricks", "c_": "ops.index_tricks",
     **{name: "factories" for name in (
         "arange", "bool_", "cat", "double", "empty", "eye", "float16", "float32", "float64",
         "full", "full_like", "int32", "int64", "linspace", "long", "ones", "ones_like",
@@ -87,10 +97,11 @@ __all__ = [
     "check_local_gradient",
     "GradcheckError", "GradientDroppedError", "GradientDroppedWarning",
     "IndependentOutputWarning", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor",
-    "enable_grad", "flatten", "grad", "gradcheck", "hessian", "hvp", "jacfwd", "jacobian",
-    "fft", "jvp", "make_jvp", "no_grad", "primitive",
-    "tensor", "value_and_grad", "zero_grad", "nn", "optim", "autograd", "data",
-    "manual_seed", "compile", "jit", "ConcretizationError", "TraceError",
+    "elementwise_grad", "enable_grad", "fft", "flatten", "grad", "grad_and_aux", "gradcheck",
+    "hessian", "hvp", "jacfwd", "jacobian", "jvp", "make_ggnvp", "make_hvp", "make_jvp",
+    "make_vjp", "no_grad", "primitive", "tensor", "tensor_jacobian_product",
+    "value_and_grad", "vjp", "zero_grad", "nn", "optim", "autograd", "data",
+    "manual_seed", "compile", "jit", "ConcretizationError", "TraceError", "r_", "c_",
     *sorted(k for k, v in _LAZY.items() if v == "factories"),
     *sorted(_FUNCTIONS),
 ]

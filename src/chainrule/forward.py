@@ -229,6 +229,10 @@ def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
         for i in nums:
             x = args[i]
             xv = as_array(_raw(x))
+            if xv.dtype.kind == "c":
+                raise TypeError(f"jacfwd: argument {i} is complex; its real basis tangents "
+                                "would give d/dx only; use cr.jacobian (reverse mode) or "
+                                "cr.jvp with complex tangents")
             n = xv.size
             eye = np.eye(n, dtype=xv.dtype).reshape((n,) + xv.shape)
             if isinstance(x, Tensor) and x.needs:

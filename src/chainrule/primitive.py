@@ -420,6 +420,9 @@ def array_forward(prim: Primitive, args: tuple) -> Any:
     for a in args[:n]:
         if a is not None:       # an absent input (clip's bound)
             operand(prim.name, a)
+            if not prim.complex and np.iscomplexobj(a):
+                raise TypeError(f"cr.{prim.function or prim.name} does not support complex "
+                                "input yet (its rules are for real numbers)")
     try:
         return prim.array_fn(*args)
     except ValueError as exc:

@@ -20,6 +20,7 @@ from .core.recording import recording, transform_level
 from .errors import ShapeError
 from .math_namespaces import ARRAY, sum_to_shape
 from .primitive import Primitive
+from .rules.complex import IMAG, REAL
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 from .rules.linalg import MATMUL
 from .rules.special_elementwise import FLOOR_DIVIDE, REMAINDER
@@ -39,19 +40,28 @@ _complex_seen = False
 """Whether a complex Tensor was ever made: until then recording skips the complex checks."""
 
 
-def _refuse_complex(prim: Primitive, parents: Any, out: np.ndarray) -> None:
-    """TypeError when complex data reaches ``prim`` and its rules are for real data only
-    (they would lose the imaginary part of the gradient)."""
+def check_complex(prim: Primitive, parents: Any, out: np.ndarray) -> None:
+    """TypeError when complex data reaches ``prim`` (among ``parents``, or its result
+    ``out``) and its rules are for real data only: they would lose the imaginary part of
+    the gradient (and a forward written for real numbers its value). Cheap until the
+    first complex Tensor is made."""
+    if _complex_seen or out.dtype.kind == "c":
+        _check_complex(prim, parents, out)
+
+
+def _check_complex(prim: Primitive, parents: Any, out: np.ndarray) -> None:
     global _complex_seen
+    if prim.complex:
+        if out.dtype.kind == "c":
+            _complex_seen = True
+        return
     items = parents if type(parents) is tuple else (parents,)
     if out.dtype.kind == "c" or any(isinstance(p, Node) and p.value.dtype.kind == "c"
                                     for p in items):
-        if not prim.complex:
-            raise TypeError(f"cr.{prim.function or prim.name} does not support complex "
-                            "input yet (its derivative rule is for real numbers); take "
-                            "cr.real/cr.imag parts first, or see the complex numbers guide "
-                            "for the ops that do")
-        _complex_seen = True
+        raise TypeError(f"cr.{prim.function or prim.name} does not support complex "
+                        "input yet (its derivative rule is for real numbers); take "
+                        "cr.real/cr.imag parts first, or see the complex numbers guide "
+                        "for the ops that do")
 
 
 def as_array(data: Any, dtype: Any = None, requires_grad: bool = True) -> np.ndarray:
@@ -179,6 +189,8 @@ class Tensor(Node):
             raise shape_error(prim, vals, exc) from None
         if type(out) is not _ndarray:
             out = np.asarray(out)
+        if _complex_seen or out.dtype.kind == "c":
+            _check_complex(prim, args, out)
         if needs and recording():
             return _recorded(out, args, prim)
         return cls._node(out, (), None, False)
@@ -189,6 +201,8 @@ class Tensor(Node):
         out = prim.array_fn(x.value)
         if type(out) is not _ndarray:
             out = np.asarray(out)
+        if _complex_seen or out.dtype.kind == "c":
+            _check_complex(prim, x, out)
         if x.needs and recording():
             return _recorded(out, x, prim)  # type: ignore[arg-type]  # one parent, unboxed
         return cls._node(out, (), None, False)
@@ -246,6 +260,16 @@ class Tensor(Node):
     @property
     def T(self) -> Tensor:
         return self.transpose()
+
+    @property
+    def real(self) -> Tensor:
+        """The real part, as ``cr.real`` (the data itself for real data)."""
+        return Tensor._unary(REAL, self)
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary part, as ``cr.imag`` (zeros for real data)."""
+        return Tensor._unary(IMAG, self)
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (refused while the Tensor requires grad, as in torch)."""
@@ -456,8 +480,12 @@ class Tensor(Node):
     def backward_seed(self, seed: Any = None) -> np.ndarray:
         """Ones of this Tensor's shape and dtype, or ``seed`` (a Tensor, an array or
         anything np.asarray takes) in its dtype; ShapeError if ``seed`` has another
-        shape."""
+        shape, TypeError without ``seed`` for a complex Tensor (no gradient of its own)."""
         if seed is None:
+            if self.value.dtype.kind == "c":
+                raise TypeError("backward(): the output is complex; a gradient is defined "
+                                "for a real number (take cr.abs, cr.real or cr.imag of it "
+                                "first), or pass a cotangent of the output's shape")
             return np.ones(self.value.shape, self.value.dtype)
         arr = seed.value if isinstance(seed, Node) else np.asarray(seed, dtype=self.dtype)
         if arr.shape != self.shape:
@@ -524,8 +552,6 @@ def _read_only_ones(value: np.ndarray) -> np.ndarray:
 
 def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
     """A new op node, and the recording hook if one is set."""
-    if _complex_seen or out.dtype.kind == "c":
-        _refuse_complex(prim, parents, out)
     node = _alloc(Tensor)
     node.value = out
     _set_grad_slot(node, None)
@@ -612,6 +638,8 @@ def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor
         raise _operator_error(prim, av, bv, exc, elementwise) from None
     if type(out) is not _ndarray:
         out = np.asarray(out)
+    if _complex_seen or out.dtype.kind == "c":
+        _check_complex(prim, (a, b), out)
     if needs and recording():
         return _recorded(out, (a, b), prim)
     return Tensor._node(out, (), None, False)

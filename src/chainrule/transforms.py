@@ -94,6 +94,10 @@ def _call(f: Callable[..., Any], new: list, kwargs: dict) -> Any:
 
 
 def _as_output(y: Any, what: str) -> Tensor:
+    v = y.value if isinstance(y, Node) else y
+    if isinstance(v, (bool, np.bool_)) or getattr(v, "dtype", None) == np.bool_:
+        raise TypeError(f"{what}: f returned a boolean (a comparison or a test such as "
+                        "np.allclose), which has no derivative; return a number")
     if isinstance(y, Tensor):
         return y
     if isinstance(y, Node):

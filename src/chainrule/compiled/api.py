@@ -280,6 +280,9 @@ def _tree_expr(d: TreeDef | None, leaves: Iterator[str], program: Program) -> st
     return f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
 
 
+_SORTED: dict[tuple, tuple] = {}
+
+
 def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
     """For arguments that are plain ndarrays and dicts of them (parameters), the common
     case: the cache key from their shapes and dtypes alone and the arrays in the order of
@@ -293,8 +296,14 @@ def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
             key.append(a.dtype)
             arrays.append(a)
         elif kind is dict:
-            names = sorted(a, key=repr)         # the order of tree_flatten
-            key.append(tuple(names))
+            given = tuple(a)
+            names = _SORTED.get(given)
+            if names is None:
+                # the order of tree_flatten, remembered for dicts built the same way
+                names = _SORTED[given] = tuple(sorted(given, key=repr))
+                if len(_SORTED) > 256:
+                    _SORTED.clear()
+            key.append(names)
             for name in names:
                 v = a[name]
                 if type(v) is not _ndarray:

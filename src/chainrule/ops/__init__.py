@@ -2,7 +2,17 @@
 Tensor methods and numpy's functions on Tensors."""
 
 # the modules that write cr. functions (@custom, @composite) load before any is exposed
-from . import building, elementwise, functions, linalg, products, shaping, statistics  # noqa: F401
+from . import (  # noqa: F401
+    building,
+    differences,
+    elementwise,
+    functions,
+    linalg,
+    products,
+    ranges,
+    shaping,
+    statistics,
+)
 
 functions.expose()
 

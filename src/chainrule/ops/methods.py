@@ -113,6 +113,7 @@ def install() -> None:
     for name, fn in T.METHODS.items():
         setattr(Tensor, name, _method(fn, name))
     attributes = {
+        "copy": _method(T.clone, "copy"),          # numpy's spelling of clone
         "size": property(lambda self: ElementCount(self.value.shape),
                          doc=ElementCount.__doc__),
         "grad": property(_get_grad, _set_grad, doc=(

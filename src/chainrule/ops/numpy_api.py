@@ -81,7 +81,8 @@ def numpy_path(fn: Any) -> str:
 
 
 # numpy functions whose chainrule spelling differs: a curated list, never a string guess
-_ALTERNATIVES = {"np.fmax": "cr.maximum", "np.fmin": "cr.minimum"}
+_ALTERNATIVES = {"np.linalg.eig": "np.linalg.eigh (for a symmetric matrix)",
+                 "np.linalg.eigvals": "np.linalg.eigvalsh (for a symmetric matrix)"}
 
 
 def _unsupported(path: str) -> TypeError:
@@ -99,7 +100,9 @@ _VALUE_UFUNCS = {np.isnan, np.isfinite, np.isinf, np.sign, np.greater, np.greate
 _VALUE_FUNCTIONS = {np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero,
                     np.any, np.all, np.allclose, np.isclose, np.array_equal, np.argwhere,
                     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like,
-                    np.empty_like, np.full_like, np.argpartition, np.isnan, np.isfinite}
+                    np.empty_like, np.full_like, np.argpartition, np.isnan, np.isfinite,
+                    np.isposinf, np.isneginf, np.iscomplexobj, np.isrealobj,
+                    np.flatnonzero, np.searchsorted}
 
 
 def _raw(x: Any) -> Any:

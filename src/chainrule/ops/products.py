@@ -6,14 +6,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from string import ascii_letters
+from string import ascii_letters, ascii_lowercase, ascii_uppercase
 from typing import Any
 
 import numpy as np
 
 from ..primitive import apply
 from ..rules import products
-from .functions import FUNCTIONS, Array, _ndim, _shape_of, composite, custom, refuse_out
+from .functions import (
+    FUNCTIONS,
+    Array,
+    _ndim,
+    _raw,
+    _shape_of,
+    composite,
+    custom,
+    refuse_out,
+)
 
 
 def _np_einsum(einsum: Any, *operands: Any, out: Any = None, dtype: Any = None,
@@ -25,15 +34,52 @@ def _np_einsum(einsum: Any, *operands: Any, out: Any = None, dtype: Any = None,
 
 
 @custom(products.EINSUM, numpy=_np_einsum)
-def einsum(subscripts: str, *operands: Array) -> Array:
+def einsum(subscripts: Any, *operands: Array) -> Array:
     """Einstein summation as ``np.einsum``: ``'ij,jk->ik'``, ``'...ij,...jk'``, ``'ii'``
-    (implicit output: the letters used once, sorted). The subscripts string form only.
+    (implicit output: the letters used once, sorted), or numpy's interleaved form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (axis labels 0-51 and ``...``).
     Raises ValueError when the subscripts do not fit the operands."""
     if not isinstance(subscripts, str):
-        raise TypeError("einsum: give the subscripts as a string ('ij,jk->ik'); the "
-                        "interleaved operand/axes-list form is not supported")
+        subscripts, operands = _interleaved((subscripts, *operands))
     spec = products.normalize(subscripts, [_shape_of(x) for x in operands])
     return apply(products.EINSUM, *operands, spec)
+
+
+_LABELS = ascii_uppercase + ascii_lowercase
+
+
+def _sublist(labels: Any) -> str:
+    """One axis-label list of the interleaved form as subscript letters (0-51 as numpy,
+    ``...`` for Ellipsis)."""
+    if isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise TypeError(f"einsum: in the interleaved form each operand is followed by a "
+                        f"list of axis labels; got {labels!r}")
+    out = []
+    for k in labels:       # numpy's own mapping: 0-25 are A-Z, 26-51 a-z
+        if k is Ellipsis:
+            out.append("...")
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool) \
+                and 0 <= k < len(ascii_letters):
+            out.append(_LABELS[int(k)])
+        else:
+            raise ValueError(f"einsum: axis label {k!r} in the interleaved form must be an "
+                             f"int in [0, {len(ascii_letters)}) or ...")
+    return "".join(out)
+
+
+def _interleaved(args: tuple) -> tuple[str, tuple]:
+    """``(a, [0, 1], b, [1, 2], [0, 2])`` -> ``('ab,bc->ac', (a, b))``."""
+    operands, labels = args[0::2], args[1::2]
+    if len(args) % 2:                      # an output label list closes the call
+        out: str | None = _sublist(operands[-1])
+        operands = operands[:-1]
+    else:
+        out = None
+    if not operands:
+        raise TypeError("einsum: give subscripts ('ij,jk->ik') or operands with axis-label "
+                        "lists (einsum(a, [0, 1], b, [1, 2]))")
+    spec = ",".join(_sublist(ls) for ls in labels)
+    return (spec if out is None else f"{spec}->{out}"), tuple(operands)
 
 
 def _letters(n: int, skip: int = 0) -> str:
@@ -80,7 +126,10 @@ def outer(a: Array, b: Array, out: Any = None) -> Array:
 
 @composite(numpy=(np.vdot,), doc="np.vdot: dot product of two flattened arrays")
 def vdot(a: Array, b: Array) -> Array:
-    """``sum(a.ravel() * b.ravel())`` (same number of elements, else ValueError)."""
+    """``sum(conj(a).ravel() * b.ravel())`` (same number of elements, else ValueError);
+    ``a`` is conjugated when complex, as numpy does."""
+    if np.iscomplexobj(_raw(a)):
+        a = FUNCTIONS["conj"](a)
     return einsum("i,i->", FUNCTIONS["reshape"](a, -1), FUNCTIONS["reshape"](b, -1))
 
 

@@ -40,7 +40,8 @@ def _axis(op: str, x: Array, axis: int) -> int:
     return normalize_axes(op, _ndim(x), axis)[0] + _ndim(x)
 
 
-@composite(numpy=(np.swapaxes,), doc="np.swapaxes: exchange two axes")
+@composite(methods=("swapaxes",), numpy=(np.swapaxes,),
+           doc="np.swapaxes: exchange two axes")
 def swapaxes(x: Array, axis1: int, axis2: int) -> Array:
     """``x`` with axes ``axis1`` and ``axis2`` exchanged (a transpose)."""
     perm = list(range(_ndim(x)))
@@ -90,7 +91,8 @@ def expand_dims(x: Array, axis: int | Sequence[int]) -> Array:
     return FUNCTIONS["reshape"](x, tuple(1 if i in new else next(it) for i in range(nd)))
 
 
-@composite(numpy=(np.ravel,), doc="np.ravel: the elements as one axis")
+@composite(methods=("ravel",), numpy=(np.ravel,),
+           doc="np.ravel: the elements as one axis")
 def ravel(x: Array, order: str = "C") -> Array:
     """The elements of ``x`` as a 1-D Tensor, read in ``order`` ('C': last index fastest,
     'F': first index fastest)."""
@@ -178,7 +180,8 @@ def repeat(x: Array, repeats: int | Sequence[int], axis: int | None = None) -> A
     return _gather(x, lambda p: np.repeat(p, repeats, axis))
 
 
-@composite(numpy=(np.take,), doc="np.take: elements at indices along an axis")
+@composite(methods=("take",), numpy=(np.take,),
+           doc="np.take: elements at indices along an axis")
 def take(x: Array, indices: Any, axis: int | None = None, out: Any = None,
          mode: str = "raise") -> Array:
     """The elements of ``x`` at ``indices`` along ``axis`` (of the flattened input if None;
@@ -195,13 +198,15 @@ def take_along_axis(x: Array, indices: Any, axis: int | None = -1) -> Array:
     return _gather(x, lambda p: np.take_along_axis(p, np.asarray(_raw(indices)), axis))
 
 
-@composite(numpy=(np.diagonal,), doc="np.diagonal: the diagonal of two axes")
+@composite(methods=("diagonal",), numpy=(np.diagonal,),
+           doc="np.diagonal: the diagonal of two axes")
 def diagonal(x: Array, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     """The diagonal ``offset`` of the plane ``(axis1, axis2)``, as a last axis."""
     return _gather(x, lambda p: np.diagonal(p, offset, axis1, axis2))
 
 
-@composite(numpy=(np.trace,), doc="np.trace: sum of the diagonal")
+@composite(methods=("trace",), numpy=(np.trace,),
+           doc="np.trace: sum of the diagonal")
 def trace(x: Array, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None,
           out: Any = None) -> Array:
     """The sum of the diagonal ``offset`` of the plane ``(axis1, axis2)``. Raises TypeError

@@ -54,6 +54,11 @@ class Optimizer:
             if not (isinstance(p, Tensor) and p.requires_grad and p.is_leaf):
                 raise TypeError(f"{name}: parameter {i} must be a leaf Tensor "
                                 f"with requires_grad=True, got {p!r:.80}")
+            if p.value.dtype.kind == "c":
+                raise TypeError(f"{name}: parameter {i} is complex; the optimizers update "
+                                "real parameters (the gradient of a complex one is dL/dx - "
+                                "i dL/dy, whose descent direction is its conjugate): keep "
+                                "its real and imaginary parts as two real parameters")
             if not p.value.flags.writeable:
                 raise ValueError(f"{name}: parameter {i}'s data is read-only; an optimizer "
                                  "updates it in place (give it a writable copy)")

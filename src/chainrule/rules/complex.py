@@ -70,8 +70,10 @@ def _angle_jvp(M, t, ans, x):
     if not is_complex(x):
         return t * 0.0
     xv = M.value(x)
-    safe = M.where(xv == 0, 1.0, x) if np.ndim(xv) else (1.0 if xv == 0 else x)
-    return _imag(t / safe)
+    at0 = xv == 0
+    if np.ndim(xv):
+        return M.where(at0, 0.0, _imag(t / M.where(at0, 1.0, x)))
+    return _imag(t) * 0.0 if at0 else _imag(t / x)
 
 
 def _imag(x: Any) -> Any:

@@ -82,10 +82,11 @@ CUMSUM = defprimitive(
     "cumsum", array_fn=lambda x, axis: np.cumsum(x, axis=axis),
     vjps=[lambda M, g, ans, x, axis: _reverse_cumsum(M, g, axis)],
     expr="cumsum(x)", derivs=["1 for every later position"],
-    vjp_text=["g summed from the end"], params=("axis",), function="cumsum",
-    numpy=(np.cumsum,), doc="Running sum")
+    vjp_text=["g summed from the end"], params=("axis",), function="cumsum", methods=("cumsum",),
+    numpy=(np.cumsum,), doc="Running sum", complex=True)
 CUMPROD = defprimitive(
     "cumprod", array_fn=lambda x, axis: np.cumprod(x, axis=axis), vjps=[_cumprod_vjp],
     expr="cumprod(x)", derivs=["the product of the other factors up to each later position"],
     vjp_text=["sum over k >= i of g[k] * prod(x[j], j <= k, j != i)"], params=("axis",),
-    function="cumprod", numpy=(np.cumprod,), kink="exact at zeros", doc="Running product")
+    function="cumprod", methods=("cumprod",), numpy=(np.cumprod,), kink="exact at zeros",
+    doc="Running product")

@@ -26,8 +26,14 @@ def _fsigmoid(x: float) -> float:
 
 
 def _asigmoid(x: np.ndarray) -> np.ndarray:
-    # 0.5 * (1 + tanh(x/2)) is sigmoid without overflow for any x.
-    return 0.5 + 0.5 * np.tanh(0.5 * x)
+    # 0.5 * (1 + tanh(x/2)) is sigmoid without overflow for any x; in place, the same
+    # numbers as 0.5 + 0.5 * t with two temporaries fewer
+    t = np.tanh(0.5 * x)
+    if type(t) is not np.ndarray:
+        return 0.5 + 0.5 * t
+    t *= 0.5
+    t += 0.5
+    return t
 
 
 def _frelu(x: float) -> float:
@@ -40,6 +46,14 @@ def _fmaximum(x: float, y: float) -> float:
 
 def _fminimum(x: float, y: float) -> float:
     return x if x <= y or x != x else y         # NaN wins, as np.minimum
+
+
+def _ffmax(x: float, y: float) -> float:
+    return y if x != x else x if y != y or x >= y else y     # NaN loses, as np.fmax
+
+
+def _ffmin(x: float, y: float) -> float:
+    return y if x != x else x if y != y or x <= y else y     # NaN loses, as np.fmin
 
 
 def _arelu(x: np.ndarray) -> np.ndarray:
@@ -103,6 +117,27 @@ def _extremum(name: str, greater: bool, float_fn, array_fn):
         zero_reason=f"the other input of {name} wins {{where}}")
 
 
+def _nan_tie_mask(a, b, greater: bool):
+    """fmax / fmin: ``a``'s share of the gradient. A NaN loses to a number; otherwise as
+    maximum / minimum (ties, and two NaNs, split the gradient equally)."""
+    a_nan, b_nan = np.isnan(a), np.isnan(b)
+    wins = ((a > b) if greater else (a < b)) | (b_nan & ~a_nan)
+    return wins * 1.0 + ((a == b) | (a_nan & b_nan)) * 0.5
+
+
+def _nan_extremum(name: str, greater: bool, float_fn, array_fn):
+    op = ">" if greater else "<"
+    return binary(
+        name, float_fn, array_fn,
+        [lambda M, g, ans, x, y: g * _nan_tie_mask(M.value(x), M.value(y), greater),
+         lambda M, g, ans, x, y: g * _nan_tie_mask(M.value(y), M.value(x), greater)],
+        [f"1 if x {op} y else 0", f"1 if y {op} x else 0"],
+        methods=(), formula=False,
+        kink="a NaN loses to a number (the gradient goes to the number); ties and two NaNs "
+             "split the gradient equally (1/2 each)",
+        zero_reason=f"the other input of {name} wins {{where}}")
+
+
 NEG = unary("neg", lambda x: -x, np.negative, lambda M, g, ans, x: -g, "-1",
             function="negative", methods=(), formula=False, expr="-x", complex=True)
 ADD = binary("add", lambda x, y: x + y, lambda x, y: x + y,
@@ -144,9 +179,12 @@ RELU = unary("relu", _frelu, _arelu, lambda M, g, ans, x: g * (M.value(x) > 0),
              "1 if x > 0 else 0", vjp_text=["g * (x > 0)"], kink="relu'(0) = 0",
              avoid=[0.0], zero_reason="relu is off {where} (its input is {x} <= 0)")
 ABS = unary("abs", abs, np.abs, _abs_vjp, "sign(x)", jvps=[_abs_jvp],
+            vjp_text=["g * sign(x) (complex x: g * conj(x) / |x|)"],
             methods=("abs", "__abs__"), kink="|x|'(0) = 0", avoid=[0.0], complex=True)
 MAXIMUM = _extremum("maximum", True, _fmaximum, np.maximum)
 MINIMUM = _extremum("minimum", False, _fminimum, np.minimum)
+FMAX = _nan_extremum("fmax", True, _ffmax, np.fmax)
+FMIN = _nan_extremum("fmin", False, _ffmin, np.fmin)
 WHERE = defprimitive(
     "where", array_fn=np.where,
     vjps=[None, lambda M, g, ans, c, x, y: M.where(c, g, 0),

@@ -8,11 +8,14 @@ leading batch axes.
 from __future__ import annotations
 
 from math import prod
+from typing import Any
 
 import numpy as np
 
 from ..math_namespaces import kept_shape
 from ..primitive import defprimitive, reduction
+
+_add_reduce: Any = np.add.reduce  # what ndarray.sum calls, without its Python layer
 
 
 def _kept(M, g, ans, x, axes, keepdims):
@@ -73,7 +76,7 @@ def _extreme(name: str, word: str):
         formula=f"{name}(x, axis=..., keepdims=...)")
 
 
-SUM = reduction("sum", lambda x, axes, keepdims: x.sum(axis=axes, keepdims=keepdims),
+SUM = reduction("sum", lambda x, axes, keepdims: _add_reduce(x, axis=axes, keepdims=keepdims),
                 _spread, "1 for every element", "g broadcast back to x's shape", doc="Sum",
                 jvp=lambda M, t, ans, x, axes, keepdims: M.sum(t, axes, keepdims), complex=True)
 MEAN = reduction(

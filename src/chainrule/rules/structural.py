@@ -96,7 +96,8 @@ BROADCAST_TO = defprimitive(
     params=("shape",), function="broadcast_to", numpy=(np.broadcast_to,), complex=True)
 SUM_TO = defprimitive(
     "sum_to", array_fn=sum_to_shape, vjps=[_sum_to_vjp],
-    jvps=[lambda M, t, ans, x, shape, nb: M.sum_to(t, ans.shape, t.ndim - x.ndim)],
+    # the tangent keeps its own leading axes and x's nb batch axes, and sums the rest
+    jvps=[lambda M, t, ans, x, shape, nb: M.sum_to(t, tuple(shape), t.ndim - x.ndim + nb)],
     expr="sum_to(x)", derivs=["1 for every element"], vjp_text=["g broadcast back"],
     params=("shape", "batch_ndim"), complex=True)
 GETITEM = defprimitive(

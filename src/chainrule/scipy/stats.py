@@ -2,7 +2,8 @@
 ``beta``, ``chi2``, ``poisson``, ``dirichlet``, ``multivariate_normal``.
 
 Each has scipy's signature (``norm.logpdf(x, loc=0, scale=1)``, ``gamma.cdf(x, a, loc=0,
-scale=1)``, ``poisson.logpmf(k, mu, loc=0)``...) and scipy's formulas, written with
+scale=1)``, ``poisson.logpmf(k, mu, loc=0)``...; ``loc`` and ``scale`` also by position
+after the shape parameters, ``norm.pdf(x, 0.5, 2.0)``) and scipy's formulas, written with
 chainrule's functions and :mod:`chainrule.scipy.special`, so the result is a Tensor (or
 Scalar) differentiable in every argument the formula is differentiable in: the point, the
 location and the scale always, shape parameters in the densities; the shape parameters
@@ -15,6 +16,7 @@ density is 0 (log-density -inf) and the cdf 0 or 1, as in scipy, with a zero gra
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -58,6 +60,9 @@ def _safe(z: Any, outside: np.ndarray, inside_point: float) -> Any:
     return _where(outside, inside_point, z)
 
 
+_UNSET: Any = object()     # loc/scale not given by keyword
+
+
 class _Continuous:
     """pdf, cdf, sf and their logs from ``_logpdf(z, *shape)``, ``_cdf``, ``_sf`` on the
     standardized point ``z = (x - loc) / scale``."""
@@ -80,19 +85,39 @@ class _Continuous:
     def _logsf(self, z: Any, *shape: Any) -> Any:
         return _log(self._sf(z, *shape))
 
+    def _args(self, method: str, args: tuple, loc: Any, scale: Any
+              ) -> tuple[tuple, Any, Any]:
+        """scipy's positional order: the shape parameters, then ``loc``, then ``scale``
+        (``norm.pdf(x, 1.0, 2.0)``, ``t.pdf(x, df, loc, scale)``). Raises TypeError for
+        too many arguments or ``loc``/``scale`` given both ways."""
+        n = len(inspect.signature(self._logpdf).parameters) - 1
+        shape, rest = args[:n], args[n:]
+        name = f"{type(self).__name__.lstrip('_').lower()}.{method}"
+        if len(rest) > 2:
+            raise TypeError(f"{name}: takes x, {n} shape parameter(s), loc and scale; got "
+                            f"{len(args) + 1} positional arguments")
+        for i, (given, what) in enumerate(((loc, "loc"), (scale, "scale"))):
+            if len(rest) > i and given is not _UNSET:
+                raise TypeError(f"{name}: {what} given both by position and by keyword")
+        loc = rest[0] if rest else (0.0 if loc is _UNSET else loc)
+        scale = rest[1] if len(rest) > 1 else (1.0 if scale is _UNSET else scale)
+        return shape, loc, scale
+
     def _prepare(self, x: Any, loc: Any, scale: Any) -> tuple[Any, np.ndarray]:
         z = _standard(x, loc, scale)
         low, high = self.support
         out = _outside(z, low, high)
         return _safe(z, out, self.inside_point), out
 
-    def logpdf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    def logpdf(self, x: Any, *args: Any, loc: Any = _UNSET, scale: Any = _UNSET) -> Any:
         """The log-density at ``x`` (-inf outside the support)."""
+        shape, loc, scale = self._args("logpdf", args, loc, scale)
         z, out = self._prepare(x, loc, scale)
         return _inside(self._logpdf(z, *shape) - _log(scale), z, out, -np.inf)
 
-    def pdf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    def pdf(self, x: Any, *args: Any, loc: Any = _UNSET, scale: Any = _UNSET) -> Any:
         """The density at ``x`` (0 outside the support)."""
+        shape, loc, scale = self._args("pdf", args, loc, scale)
         z, out = self._prepare(x, loc, scale)
         return _inside(_exp(self._logpdf(z, *shape)) / scale, z, out, 0.0)
 
@@ -112,23 +137,27 @@ class _Continuous:
             value = _where(above, hi, value)
         return value
 
-    def cdf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    def cdf(self, x: Any, *args: Any, loc: Any = _UNSET, scale: Any = _UNSET) -> Any:
         """P(X <= x)."""
+        shape, loc, scale = self._args("cdf", args, loc, scale)
         z, below, above = self._tails(x, loc, scale)
         return self._tailed(self._cdf(z, *shape), below, above, 0.0, 1.0)
 
-    def logcdf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    def logcdf(self, x: Any, *args: Any, loc: Any = _UNSET, scale: Any = _UNSET) -> Any:
         """log P(X <= x)."""
+        shape, loc, scale = self._args("logcdf", args, loc, scale)
         z, below, above = self._tails(x, loc, scale)
         return self._tailed(self._logcdf(z, *shape), below, above, -np.inf, 0.0)
 
-    def sf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    def sf(self, x: Any, *args: Any, loc: Any = _UNSET, scale: Any = _UNSET) -> Any:
         """P(X > x) = 1 - cdf(x), computed directly where a formula exists."""
+        shape, loc, scale = self._args("sf", args, loc, scale)
         z, below, above = self._tails(x, loc, scale)
         return self._tailed(self._sf(z, *shape), below, above, 1.0, 0.0)
 
-    def logsf(self, x: Any, *shape: Any, loc: Any = 0.0, scale: Any = 1.0) -> Any:
+    def logsf(self, x: Any, *args: Any, loc: Any = _UNSET, scale: Any = _UNSET) -> Any:
         """log P(X > x)."""
+        shape, loc, scale = self._args("logsf", args, loc, scale)
         z, below, above = self._tails(x, loc, scale)
         return self._tailed(self._logsf(z, *shape), below, above, 0.0, -np.inf)
 
@@ -284,10 +313,15 @@ class _MultivariateNormal:
     definite (numpy's LinAlgError otherwise); its cdf (a numerical integral in scipy) is
     not offered."""
 
-    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1.0) -> Any:
+    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
+               allow_singular: bool = False) -> Any:
         """The log-density: shape () for one point, (N,) for N points. Raises ValueError
-        when the shapes of ``x``, ``mean`` and ``cov`` disagree."""
+        when the shapes of ``x``, ``mean`` and ``cov`` disagree, TypeError for
+        ``allow_singular=True`` (a singular ``cov`` is not supported)."""
         from . import linalg
+        if allow_singular:
+            raise TypeError("multivariate_normal: allow_singular=True is not supported; "
+                            "cov must be positive definite")
         k = np.shape(_raw(x))[-1] if np.ndim(_raw(x)) else 1
         if mean is None:
             mean = np.zeros(k)
@@ -304,9 +338,10 @@ class _MultivariateNormal:
         logdet = 2 * F["sum"](_log(low[np.arange(k), np.arange(k)]))
         return -0.5 * (k * math.log(2 * math.pi) + logdet + maha)
 
-    def pdf(self, x: Any, mean: Any = None, cov: Any = 1.0) -> Any:
+    def pdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
+            allow_singular: bool = False) -> Any:
         """The density (see :meth:`logpdf`)."""
-        return _exp(self.logpdf(x, mean, cov))
+        return _exp(self.logpdf(x, mean, cov, allow_singular))
 
 
 norm = _Norm()

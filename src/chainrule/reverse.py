@@ -1,0 +1,179 @@
+"""Vector-Jacobian products and the transforms HIPS autograd and JAX build on them.
+
+    out, vjp_fun = cr.vjp(f, x, y)          # as jax.vjp: vjp_fun(ct) -> (ct @ J_x, ct @ J_y)
+    vjp_x, out = cr.make_vjp(f)(x, y)       # as autograd.make_vjp: vjp_x(ct) -> ct @ J_x
+    cr.elementwise_grad(f)(x)               # ones @ J: f'(x) elementwise for an elementwise f
+    cr.tensor_jacobian_product(f)(x, v)     # v @ J (v of the output's shape)
+    cr.make_ggnvp(f)(x)(v)                  # J^T H_g J v, the Gauss-Newton product
+    cr.grad_and_aux(f)(x)                   # f returns (loss, aux): (grad, aux)
+
+Each VJP is ``cr.grad`` of the inner product ``<f(x), ct>``, so it is exact, recorded
+inside an outer transform (a VJP can itself be differentiated, in ``x`` and in ``ct``),
+and takes the same arguments as ``cr.grad`` (numbers, arrays, dicts/lists of them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .forward import jvp
+from .pytree import tree_flatten, tree_map
+from .tensor import Tensor
+from .transforms import ArgNums, grad
+from .validation import argnums as check_argnums
+
+
+def _inner(out: Any, ct: Any, where: str) -> Any:
+    """``sum(out * ct)`` over the leaves of matching structures: the number whose gradient
+    is ``ct @ J``. Raises ValueError naming ``where`` when structure or shapes differ."""
+    outs, out_def = tree_flatten(out)
+    cts, ct_def = tree_flatten(ct)
+    if len(outs) != len(cts) or (len(outs) > 1 and out_def != ct_def):
+        raise ValueError(f"{where}: the cotangent must have the structure of f's output "
+                         f"({len(outs)} array(s)); got {len(cts)}")
+    total: Any = 0.0
+    for o, c in zip(outs, cts):
+        if np.shape(o) != np.shape(c):
+            raise ValueError(f"{where}: the cotangent has shape {np.shape(c)}, f's output "
+                             f"has shape {np.shape(o)}; give one of the output's shape")
+        total = total + np.sum(o * c)
+    return total
+
+
+def _plain(x: Any) -> Any:
+    """A result for the caller: arrays for Tensors outside any graph."""
+    return tree_map(lambda v: v.value if isinstance(v, Tensor) and not v.needs else v, x)
+
+
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+    """``(f(*primals), vjp_fun)`` as ``jax.vjp``: ``vjp_fun(ct)`` is the tuple of
+    ``ct @ J_i``, one entry per primal, each of that primal's shape (a float for a float).
+
+    ``ct`` has the shape (or structure) of ``f``'s output. ``vjp_fun`` may be called many
+    times; each call runs ``f`` again, recorded. Raises ValueError when ``ct``'s shape is
+    not the output's, TypeError when there is no primal.
+    """
+    if not primals:
+        raise TypeError("vjp: give at least one primal (vjp(f, x, ...))")
+    out = _plain(f(*primals))
+    nums = tuple(range(len(primals)))
+
+    def vjp_fun(ct: Any) -> tuple[Any, ...]:
+        g = grad(lambda *xs: _inner(f(*xs), ct, "vjp"), nums)
+        return tuple(g(*primals))
+
+    return out, vjp_fun
+
+
+def make_vjp(f: Callable[..., Any], argnums: int = 0
+             ) -> Callable[..., tuple[Callable[[Any], Any], Any]]:
+    """HIPS autograd's ``make_vjp``: ``make_vjp(f)(*args)`` is ``(vjp, f(*args))`` with
+    ``vjp(ct) = ct @ J``, the cotangent of argument ``argnums`` (its shape)."""
+    nums, single = check_argnums("argnums", argnums)
+    if not single:
+        raise TypeError("make_vjp: argnums must be one int; use cr.vjp for several arguments")
+
+    def at(*args: Any) -> tuple[Callable[[Any], Any], Any]:
+        i = nums[0] % len(args)
+
+        def of_one(x: Any) -> Any:
+            return f(*args[:i], x, *args[i + 1:])
+        out, back = vjp(of_one, args[i])
+        return (lambda ct: back(ct)[0]), out
+
+    return at
+
+
+def tensor_jacobian_product(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+    """``f`` -> ``tjp(*args, v)``: ``v @ J``, contracting ``v`` (of ``f``'s output shape)
+    with the Jacobian of ``f`` in argument ``argnums``; the result has that argument's
+    shape. Called ``vector_jacobian_product`` in HIPS autograd too."""
+    mv = make_vjp(f, argnums)
+
+    def tjp(*args_and_v: Any) -> Any:
+        *args, v = args_and_v
+        return mv(*args)[0](v)
+
+    tjp.__name__ = f"tensor_jacobian_product({getattr(f, '__name__', 'f')})"
+    return tjp
+
+
+def elementwise_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """``f`` -> the sum over ``f``'s outputs of their gradients (``ones @ J``), of the
+    argument's shape: ``f'(x)`` elementwise when ``f`` acts elementwise (its Jacobian is
+    diagonal). Where outputs mix inputs it is the gradient of ``sum(f(x))``."""
+    def total(*a: Any, **k: Any) -> Any:
+        return sum((np.sum(o) for o in tree_flatten(f(*a, **k))[0]), 0.0)
+    total.__name__ = getattr(f, "__name__", "f")
+    g = grad(total, argnums)
+    g.__name__ = f"elementwise_grad({total.__name__})"
+    return g
+
+
+def make_hvp(f: Callable[..., Any], argnums: int = 0
+             ) -> Callable[..., tuple[Callable[[Any], Any], Any]]:
+    """HIPS autograd's ``make_hvp``: ``make_hvp(f)(*args)`` is ``(hvp, grad f(*args))``
+    with ``hvp(v)`` the Hessian of ``f`` (a one-number function) times ``v``."""
+    return make_vjp(grad(f, argnums), argnums)
+
+
+def _half_square(y: Any) -> Any:
+    return 0.5 * np.sum(y ** 2, axis=-1)
+
+
+def make_ggnvp(f: Callable[..., Any], g: Callable[[Any], Any] = _half_square,
+               f_argnums: int = 0) -> Callable[..., Callable[[Any], Any]]:
+    """The generalized Gauss-Newton product of ``g(f(x))``: ``make_ggnvp(f, g)(*args)(v)``
+    is ``J^T H_g J v`` with ``J`` the Jacobian of ``f`` in argument ``f_argnums`` and
+    ``H_g`` the Hessian of the one-number ``g`` at ``f(x)`` (default ``g``:
+    ``0.5 * sum(y**2, axis=-1)``, so ``H_g = I`` and the product is ``J^T J v``)."""
+    nums, single = check_argnums("f_argnums", f_argnums)
+    if not single:
+        raise TypeError("make_ggnvp: f_argnums must be one int")
+
+    def at(*args: Any) -> Callable[[Any], Any]:
+        i = nums[0] % len(args)
+
+        def of_one(x: Any) -> Any:
+            return f(*args[:i], x, *args[i + 1:])
+        back, fx = make_vjp(of_one)(args[i])
+        g_hvp, _ = make_hvp(g)(fx)
+
+        def ggnvp(v: Any) -> Any:
+            return back(g_hvp(jvp(of_one, (args[i],), (v,))[1]))
+        return ggnvp
+
+    return at
+
+
+def grad_and_aux(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+    """``f`` returns ``(value, aux)``: ``grad_and_aux(f)(*args)`` is ``(grad of value,
+    aux)``, ``f`` run once. ``aux`` comes back as ``f`` made it, its Tensors as arrays
+    unless an outer transform is recording them."""
+
+    def grad_and_aux_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        box: list[Any] = []
+
+        def value_only(*a: Any, **k: Any) -> Any:
+            result = f(*a, **k)
+            if not isinstance(result, tuple) or len(result) != 2:
+                raise TypeError("grad_and_aux: f must return a pair (value, aux), got "
+                                f"{type(result).__name__}")
+            box.append(result[1])
+            return result[0]
+        g = grad(value_only, argnums)(*args, **kwargs)
+        return g, _detached(box[0], g)
+
+    grad_and_aux_f.__name__ = f"grad_and_aux({getattr(f, '__name__', 'f')})"
+    return grad_and_aux_f
+
+
+def _detached(aux: Any, g: Any) -> Any:
+    """aux as the caller sees it: arrays, unless the gradient itself came back recorded
+    (an outer transform is differentiating through this one), then as ``f`` made it."""
+    if any(isinstance(leaf, Tensor) for leaf in tree_flatten(g)[0]):
+        return aux
+    return tree_map(lambda v: v.value if isinstance(v, Tensor) else v, aux)
