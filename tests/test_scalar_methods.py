@@ -8,7 +8,9 @@ when it is installed).
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import random
 import warnings
 
@@ -201,6 +203,25 @@ def test_builtin_sum_of_scalars():
     total.backward()
     assert total.value == 30.0
     assert [x.grad for x in xs] == [2.0, 4.0, 6.0, 8.0]
+
+
+def test_a_leaf_copies_and_pickles_as_an_independent_leaf():
+    w = cr.Scalar(2.0, name="w", tangent=1.0)
+    (w * w).backward()
+    for copied in (copy.copy(w), copy.deepcopy(w), pickle.loads(pickle.dumps(w))):
+        assert copied is not w and copied.is_leaf
+        assert (copied.data, copied.name, copied.grad, copied.tangent) == (2.0, "w", 4.0, 1.0)
+        copied.data = 3.0
+        assert w.data == 2.0
+    snapshot = copy.deepcopy([w])
+    w.data -= 1.0
+    assert snapshot[0].data == 2.0
+
+
+def test_a_computed_scalar_refuses_to_be_copied():
+    y = cr.Scalar(2.0) * 3
+    with pytest.raises(TypeError, match="computed by mul"):
+        copy.deepcopy(y)
 
 
 # -- micrograd's engine tests (test/test_engine.py), values from PyTorch ----------------

@@ -321,6 +321,16 @@ class Scalar(Node):
         op = f", op={self.prim.name}" if self.prim is not None else ""
         return f"Scalar({self.value!r}, grad={self.grad!r}{label}{op})"
 
+    def __reduce__(self) -> tuple:
+        """A leaf copies and pickles as a new leaf with the same value, name, gradient
+        and tangent (``copy.deepcopy(parameters)`` keeps a snapshot). A computed Scalar
+        refuses: its graph is not copied."""
+        if self.prim is not None:
+            raise TypeError(f"cannot copy a Scalar computed by {self.prim.name} (its graph "
+                            "is not copied); copy its number into a new leaf: "
+                            "cr.Scalar(y.data)")
+        return (_leaf, (self.value, self.name, self.grad, _TANGENTS.get(self)))
+
     # -- backward ---------------------------------------------------------------------
     def backward(self) -> None:
         """Run the reverse pass from this node with seed 1.0; gradients add into ``.grad``
@@ -334,6 +344,12 @@ class Scalar(Node):
 
 _TANGENTS: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 """The tangent of each leaf Scalar given one (forward mode), kept beside the graph."""
+
+
+def _leaf(value: float, name: str | None, grad: Any, tangent: float | None) -> Scalar:
+    x = Scalar(value, name, tangent)
+    x.grad = grad
+    return x
 
 
 def _value(x):
