@@ -24,7 +24,7 @@ from pathlib import Path  # noqa: E402
 
 from benchmarks import harness  # noqa: E402
 
-ORDER = ["bench_scalar", "bench_chain", "bench_tiny", "bench_dispatch", "bench_mlp",
+ORDER = ["bench_scalar", "bench_chain", "bench_tiny", "bench_dispatch", "bench_mlp", "bench_digits",
          "bench_hessian", "bench_numpy"]
 
 

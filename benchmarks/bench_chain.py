@@ -16,6 +16,10 @@ Times: forward (building the chain), backward, and freeing the graph, each measu
 per run; with several runs the medians are reported. micrograd sorts its graph recursively:
 it is run with the recursion limit raised, and the report says whether the default limit
 raises RecursionError.
+
+With the environment variable ``CHAINRULE_BENCH_BASELINE`` set to another checkout's
+``src`` folder, a second chainrule engine, "chainrule (baseline)", imports chainrule from
+there and runs interleaved with the first: a before/after comparison in one run.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ from benchmarks import harness
 from benchmarks.harness import clock
 
 X0 = 0.5
+TARGETS = {"seconds": 1.5, "bytes_per_node": 200}     # per 1,000,000 nodes; chainrule
+BASELINE_VAR = "CHAINRULE_BENCH_BASELINE"
+BASELINE = "chainrule (baseline)"
 ENGINES = ["chainrule", "hand floats", "torch", "autograd", "mygrad", "micrograd"]
 MODULES = {"torch": "torch", "autograd": "autograd", "mygrad": "mygrad",
            "micrograd": "micrograd.engine"}
@@ -183,8 +190,9 @@ def make_micrograd():
     return forward, backward
 
 
-MAKERS = {"chainrule": make_chainrule, "hand floats": make_hand, "torch": make_torch,
-          "autograd": make_autograd, "mygrad": make_mygrad, "micrograd": make_micrograd}
+MAKERS = {"chainrule": make_chainrule, BASELINE: make_chainrule, "hand floats": make_hand,
+          "torch": make_torch, "autograd": make_autograd, "mygrad": make_mygrad,
+          "micrograd": make_micrograd}
 
 
 def worker(engine: str, depth: int) -> dict:
@@ -218,10 +226,26 @@ def worker(engine: str, depth: int) -> dict:
 # -- the parent side ------------------------------------------------------------------
 
 def run_engine(engine: str, depth: int, timeout: float) -> dict:
+    """One worker process; the baseline engine imports chainrule from the baseline path."""
     from benchmarks import harness
 
-    return {"engine": engine, **harness.in_subprocess("benchmarks.bench_chain",
-                                                     [engine, str(depth)], timeout)}
+    saved = os.environ.get("PYTHONPATH")
+    if engine == BASELINE:
+        os.environ["PYTHONPATH"] = os.environ[BASELINE_VAR]
+    try:
+        return {"engine": engine, **harness.in_subprocess("benchmarks.bench_chain",
+                                                         [engine, str(depth)], timeout)}
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+
+
+def spread(values: list[float], fmt: str) -> str:
+    """``median [min - max]`` of ``values``."""
+    v = sorted(values)
+    return f"{statistics.median(v):{fmt}} [{v[0]:{fmt}} - {v[-1]:{fmt}}]"
 
 
 def main(quick: bool = False) -> dict[str, dict]:
@@ -236,6 +260,9 @@ def main(quick: bool = False) -> dict[str, dict]:
     for e in ENGINES:
         if e not in engines:
             harness.skip_note(e)
+    if os.environ.get(BASELINE_VAR):
+        print(f"  {BASELINE}: chainrule imported from {os.environ[BASELINE_VAR]}")
+        engines.insert(1, BASELINE)
     runs: dict[str, list[dict]] = {e: [] for e in engines}
     for r in range(rounds):
         for e in engines[r % len(engines):] + engines[: r % len(engines)]:
@@ -280,9 +307,25 @@ def main(quick: bool = False) -> dict[str, dict]:
             print(f"    {e:<12} failed: {m['error']}")
     if "chainrule" not in ok:
         raise RuntimeError(f"chainrule's chain failed: {medians['chainrule']['error']}")
+    print("  spread: median [min - max] over the runs")
+    for e in ("chainrule", BASELINE):
+        rs = [r for r in runs.get(e, []) if "error" not in r]
+        if rs:
+            print(f"    {e:<21} forward+backward "
+                  f"{spread([r['forward'] + r['backward'] for r in rs], '.3f')} s   "
+                  f"peak {spread([r['bytes_per_node'] for r in rs], '.0f')} bytes/node")
     cr = ok["chainrule"]
-    harness.verdict("time", cr["total"], 2.0 * depth / 1_000_000, "s")
-    harness.verdict("memory", cr["bytes_per_node"], 300, "bytes/node")
+    mine = [r for r in runs["chainrule"] if "error" not in r]
+    scale = depth / 1_000_000
+    harness.verdict("time (median)", cr["total"], TARGETS["seconds"] * scale, "s")
+    slowest = max(r["forward"] + r["backward"] for r in mine)
+    print(f"    slowest run {slowest:.3f} s -> "
+          f"{'within' if slowest <= TARGETS['seconds'] * scale else 'over'} the target")
+    harness.verdict("memory (median)", cr["bytes_per_node"], TARGETS["bytes_per_node"],
+                    "bytes/node")
+    largest = max(r["bytes_per_node"] for r in mine)
+    print(f"    largest run {largest:.0f} bytes/node -> "
+          f"{'within' if largest <= TARGETS['bytes_per_node'] else 'over'} the target")
     return medians
 
 

@@ -1,6 +1,7 @@
 """numpy's own functions differentiated: forward + backward of a batched ``einsum``
-contraction, ``linalg.solve`` and ``linalg.svd`` of a 100 x 100 matrix, against torch and
-HIPS autograd (whichever are installed), interleaved, one BLAS thread.
+contraction, ``linalg.solve`` and ``linalg.svd`` of a 100 x 100 matrix and a real FFT of
+2^16 points (a weighted power spectrum, complex in the middle), against torch and HIPS
+autograd (whichever are installed), interleaved, one BLAS thread.
 
 Every engine's gradient is checked against chainrule's before timing (and chainrule's
 against central differences of numpy in the test suite). Target: chainrule at most 1.2x
@@ -23,8 +24,9 @@ def problems() -> dict[str, tuple]:
     m = rng.normal(size=(100, 100)) + 10 * np.eye(100)
     v = rng.normal(size=100)
     w, p, q = rng.normal(size=100), rng.normal(size=(100, 100)), rng.normal(size=(100, 100))
+    signal, weights = rng.normal(size=2 ** 16), rng.uniform(size=2 ** 15 + 1)
     return {"einsum bij,bjk->bik (16x64x64)": (a, b, u), "linalg.solve 100x100": (m, v),
-            "linalg.svd 100x100": (m, w, p, q)}
+            "linalg.svd 100x100": (m, w, p, q), "fft.rfft 2^16 power spectrum": (signal, weights)}
 
 
 def _engines(np_, grad, wrap, name):
@@ -45,7 +47,11 @@ def _engines(np_, grad, wrap, name):
             return np_.sum(s * w) + np_.sum(uu * uu * p) + np_.sum(vh * vh * q)
         return grad(loss)(m)
 
-    return [einsum, solve, svd]
+    def fft(signal, weights):
+        weights = wrap(weights)
+        return grad(lambda x: np_.sum(np_.abs(np_.fft.rfft(x)) ** 2 * weights))(signal)
+
+    return [einsum, solve, svd, fft]
 
 
 def _torch_grad(torch):
@@ -75,8 +81,10 @@ def main(quick: bool = False) -> dict[str, dict[str, float]]:
 
         from types import SimpleNamespace
 
-        tnp = SimpleNamespace(sum=torch.sum, einsum=torch.einsum, linalg=SimpleNamespace(
-            solve=torch.linalg.solve, svd=torch.linalg.svd))
+        tnp = SimpleNamespace(sum=torch.sum, einsum=torch.einsum, abs=torch.abs,
+                              linalg=SimpleNamespace(solve=torch.linalg.solve,
+                                                     svd=torch.linalg.svd),
+                              fft=SimpleNamespace(rfft=torch.fft.rfft))
         rows["torch"] = _engines(tnp, _torch_grad(torch), torch.from_numpy, "torch")
     else:
         harness.skip_note("torch")

@@ -13,6 +13,10 @@ training loop. Rows:
 - ``chainrule numpy line``: the homework's own line
   ``np.linalg.norm(1 / (np.exp(-np.dot(W, x)) + 1), ord=2) ** 2`` on Tensors;
 - ``chainrule cr.grad``: the functional API on plain arrays;
+- ``chainrule compiled``: ``cr.compile(cr.value_and_grad(...))``, traced once and
+  replayed as straight-line numpy code;
+- ``jax jit``: ``jax.jit(jax.value_and_grad(...))`` in float64 on the CPU, the arrays
+  already on the device (where jax is installed);
 - peers: torch (``torch.sigmoid``), mygrad (``mygrad.nnet.activations.sigmoid``),
   autograd (``autograd.scipy.special.expit`` where scipy is installed, else the composed
   ``1 / (1 + exp(-z))``: autograd.numpy has no sigmoid).
@@ -98,6 +102,37 @@ def chainrule_functional():
     return run, out
 
 
+def chainrule_compiled():
+    import chainrule as cr
+
+    vg = cr.compile(cr.value_and_grad(lambda W, x: (cr.sigmoid(W @ x) ** 2).sum(),
+                                      argnums=(0, 1)))
+    out = {}
+
+    def run():
+        out["f"], grads = vg(W0, X0)
+        out["grads"] = list(grads)
+
+    return run, out
+
+
+def jax_engine(jax):
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    vg = jax.jit(jax.value_and_grad(lambda W, x: jnp.sum(jax.nn.sigmoid(W @ x) ** 2),
+                                    argnums=(0, 1)))
+    W, x = jnp.asarray(W0), jnp.asarray(X0)
+    block = jax.block_until_ready
+    out = {}
+
+    def run():
+        f, grads = block(vg(W, x))
+        out["f"] = f
+        out["grads"] = list(grads)
+
+    return run, out
+
+
 def torch_engine(torch):
     W = torch.tensor(W0, requires_grad=True)
     x = torch.tensor(X0, requires_grad=True)
@@ -155,7 +190,8 @@ def autograd_engine(autograd):
 def main(quick: bool = False) -> dict[str, dict[str, float]]:
     rounds, repeat = (3, 100) if quick else (9, 400)
     engines = {"chainrule": chainrule_tensor(), "chainrule numpy line": chainrule_numpy_line(),
-               "chainrule cr.grad": chainrule_functional(), "hand numpy": hand_numpy()}
+               "chainrule cr.grad": chainrule_functional(),
+               "chainrule compiled": chainrule_compiled(), "hand numpy": hand_numpy()}
     torch = harness.optional("torch")
     if torch is not None:
         harness.pin_threads()
@@ -174,6 +210,11 @@ def main(quick: bool = False) -> dict[str, dict[str, float]]:
         engines["autograd"] = (run, out)
     else:
         harness.skip_note("autograd")
+    jax = harness.optional("jax")
+    if jax is not None:
+        engines["jax jit"] = jax_engine(jax)
+    else:
+        harness.skip_note("jax")
     print(f"f = ||sigmoid(W x)||^2, W = I (3x3), x = [1, 2, 3]; grads wrt W and x; "
           f"{rounds} interleaved rounds x {repeat} calls"
           + (f"; autograd sigmoid = {how}" if how else ""))
@@ -193,6 +234,8 @@ def main(quick: bool = False) -> dict[str, dict[str, float]]:
     harness.table("  us per call, forward + backward (medians)", medians, "chainrule",
                   unit="us")
     harness.verdict("tiny", medians["chainrule"]["total"] * 1e6, 20, "us/call")
+    ratio = medians["chainrule compiled"]["total"] / medians["hand numpy"]["total"]
+    harness.verdict("tiny compiled / hand numpy", ratio, 1.2, "x")
     return medians
 
 

@@ -276,3 +276,100 @@ def test_recording_state_inside_no_grad():
         with on_create(seen.append):
             cr.Scalar(1.0) * 2.0
     assert grad_enabled() and seen == []
+
+
+def gate(op, a, b, k, zero):
+    """One gate of :func:`random_program`: ``a``, ``b`` Scalars, ``k`` a constant."""
+    if op == "div":
+        return a / (b - b.value if zero else b)     # a quotient by 0 when asked
+    return {"add": a + b, "sub": a - b, "mul": a * b, "rdiv": k / a, "radd": k + a,
+            "rsub": k - a, "rmul": k * a, "sq": a * a, "sin": cr.sin(a), "fma": FMA(a, k, b),
+            "pow": a ** 2, "stop": STOP_B(a, b)}[op]
+
+
+def random_program(rng, leaves):
+    """A random Scalar program over ``leaves``: every arithmetic gate with Scalars and
+    constants on either side, squares as x * x, quotients that hit 0, a unary gate and a
+    3-input gate, with fan-out (values are reused)."""
+    pool = list(leaves)
+    ops = ["add", "sub", "mul", "div", "rdiv", "radd", "rsub", "rmul", "sq", "sin", "fma",
+           "pow", "stop"]
+    for _ in range(40):
+        a = pool[rng.integers(len(pool))]
+        b = pool[rng.integers(len(pool))]
+        k = float(rng.choice([0.0, 0.5, -2.0, 3.0]))
+        with np.errstate(all="ignore"):
+            pool.append(gate(ops[rng.integers(len(ops))], a, b, k, rng.random() < 0.2))
+    total = pool[-1]
+    for v in pool[-8:-1]:
+        total = total + v
+    return total
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_float_loop_computes_every_arithmetic_gate_as_its_rule(seed):
+    """The float loop computes add, sub, mul and div inline: bit for bit the numbers of
+    the general loop, which calls each gate's rule, including 1/0 and x * x."""
+    rng = np.random.default_rng(seed)
+    leaves = [cr.Scalar(float(v)) for v in rng.uniform(-2, 2, 4)]
+    y = random_program(rng, leaves)
+    with np.errstate(all="ignore"):
+        y.backward()
+        fast = [repr(n.grad) for n in walk(y)]
+        cr.zero_grad(y)
+        backprop(y, 1.0, GENERAL)
+    assert [repr(n.grad) for n in walk(y)] == fast
+
+
+def test_the_float_loop_handles_a_quotient_by_a_constant_zero_and_constant_operands():
+    x = cr.Scalar(2.0)
+    with np.errstate(all="ignore"):
+        y = x / 0 + 3.0 / x + (x - 1.0) * (1.0 - x)
+        y.backward()
+    assert x.grad == math.inf
+    x.grad = None
+    z = 3.0 / x + (x - 1.0) * (1.0 - x)
+    z.backward()
+    assert x.grad == -3.0 / 4.0 + (1.0 - 2.0) - (2.0 - 1.0)
+
+
+def test_a_float_pass_stopped_in_its_walk_leaves_no_counts_behind():
+    class Trap(Node):
+        __slots__ = ()
+
+        @property
+        def _pending(self):
+            raise KeyboardInterrupt
+
+        @_pending.setter
+        def _pending(self, value):
+            pass
+
+    x = cr.Scalar(1.5)
+    first = x * 2.0
+    y = cr.Scalar._node(0.0, (first, Trap(1.0), 2.0), FMA)
+    with pytest.raises(KeyboardInterrupt):
+        y.backward()
+    assert x._pending == 0 and first._pending == 0 and y._pending == 0
+    assert x._ct is None and first._ct is None
+    first.backward()
+    assert x.grad == 2.0
+
+
+def test_rules_that_send_nothing_or_raise_behave_alike_in_both_loops():
+    """A None rule on the first input of a 2-input gate and on a 3-input gate, and a
+    3-input rule that divides by 0 (numpy semantics through the fallback)."""
+    stop_a = cr.primitive("stop_a", lambda a, b: a * b, [None, lambda M, g, ans, a, b: g * a],
+                          inputs=("a", "b"))
+    ratio = cr.primitive("ratio3", lambda a, b, c: a / b + c if b else math.inf,
+                         [None, lambda M, g, ans, a, b, c: -g * a / (b * b),
+                          lambda M, g, ans, a, b, c: g], inputs=("a", "b", "c"))
+    got = []
+    for mode in (FLOAT_MODE, GENERAL):
+        x, z = cr.Scalar(2.0), cr.Scalar(0.0)
+        with np.errstate(all="ignore"):
+            y = stop_a(x, z + 3.0) + ratio(x, z, x)
+            backprop(y, 1.0, mode)
+        got.append((x.grad, z.grad))
+    assert got[0] == got[1]
+    assert got[0] == (1.0, -math.inf)      # x: only as c; z: 2 + (-2/0)

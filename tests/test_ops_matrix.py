@@ -347,7 +347,16 @@ SHAPING = {
             ("reflect", lambda x: np.pad(x, ((1, 1), (2, 1)), "reflect"), M23),
             ("edge", lambda x: np.pad(x, 2, "edge"), ((3,),)),
             ("wrap", lambda x: np.pad(x, (1, 2), "wrap"), M23),
-            ("symmetric", lambda x: np.pad(x, 1, "symmetric"), M23)],
+            ("symmetric", lambda x: np.pad(x, 1, "symmetric"), M23),
+            ("maximum", lambda x: np.pad(x, (1, 2), "maximum"), M23),
+            ("minimum-stat-length", lambda x: np.pad(x, 2, "minimum", stat_length=2), M23),
+            ("mean-pairs", lambda x: np.pad(x, ((1, 0), (2, 1)), "mean",
+                                            stat_length=((1, 2), (3, 1))), M23),
+            ("median-odd", lambda x: np.pad(x, 1, "median"), ((3, 3),)),
+            ("median-even", lambda x: np.pad(x, 1, "median", stat_length=2), M23),
+            ("linear-ramp", lambda x: np.pad(x, (2, 3), "linear_ramp"), M23),
+            ("linear-ramp-ends", lambda x: np.pad(x, ((1, 2), (0, 3)), "linear_ramp",
+                                                  end_values=((1, -1), (2, 0.5))), M23)],
     "triu": [("0", np.triu, M33), ("k1-batched", lambda x: np.triu(x, 1), B233)],
     "tril": [("0", np.tril, M23), ("k-1", lambda x: np.tril(x, -1), M33)],
     "diag": [("build", np.diag, ((3,),)), ("build-k", lambda x: np.diag(x, -2), ((2,),)),
@@ -420,7 +429,11 @@ LINALG = {
     "qr": [("tall", lambda x: np.linalg.qr(x)[0], ((4, 3),)),
            ("r", lambda x: np.linalg.qr(x, mode="r"), ((4, 3),)),
            ("square-complete", lambda x: np.linalg.qr(x, mode="complete").Q, M33),
-           ("batched", lambda x: np.linalg.qr(x).R, B233)],
+           ("batched", lambda x: np.linalg.qr(x).R, B233),
+           ("wide-q", lambda x: np.linalg.qr(x)[0], ((2, 4),)),
+           ("wide-r", lambda x: np.linalg.qr(x, mode="r"), ((2, 3),)),
+           ("wide-complete-batched", lambda x: np.linalg.qr(x, mode="complete").R,
+            ((2, 2, 3),))],
     "vector_norm": [("all", np.linalg.vector_norm, ((2, 3),)),
                     ("axes-keep", lambda x: np.linalg.vector_norm(x, axis=(0, 2), keepdims=True,
                                                                   ord=1), ((2, 1, 3),)),
@@ -436,6 +449,39 @@ LINALG = {
                      ("1", lambda x: np.linalg.matrix_power(x, 1), M33)],
 }
 _MASK = np.array([[True, False, True], [False, False, True]])
+
+
+def _ri(y):
+    """A complex result as real numbers: its real parts, then its imaginary parts."""
+    return np.concatenate([np.real(y), np.imag(y)])
+
+
+V5, PAIR23 = ((5,),), ((2, 3), (2, 3))
+FFT = {
+    "fftn": [("fft", lambda x: _ri(np.fft.fft(x)), V5),
+             ("fft-crop-ortho", lambda x: _ri(np.fft.fft(x, 2, norm="ortho")), M23),
+             ("fft-pad-axis0-forward", lambda x: _ri(np.fft.fft(x, 4, axis=0, norm="forward")),
+              M23),
+             ("fft2-s", lambda x: _ri(np.fft.fft2(x, (3, 2))), M23),
+             ("fftn-complex-in", lambda x, y: _ri(np.fft.fftn(x + 1j * y, axes=(0,))), PAIR23)],
+    "ifftn": [("ifft", lambda x: _ri(np.fft.ifft(x)), V5),
+              ("ifft2-pad-ortho", lambda x, y: _ri(np.fft.ifft2(x + 1j * y, (3, 4),
+                                                                norm="ortho")), PAIR23),
+              ("ifftn-crop-forward", lambda x: _ri(np.fft.ifftn(x, (2,), (-1,), "forward")), M23)],
+    "rfftn": [("rfft-odd", lambda x: _ri(np.fft.rfft(x)), V5),
+              ("rfft-pad-ortho", lambda x: _ri(np.fft.rfft(x, 6, norm="ortho")), V5),
+              ("rfft-crop-forward", lambda x: _ri(np.fft.rfft(x, 4, norm="forward")), V5),
+              ("rfft2", lambda x: _ri(np.fft.rfft2(x)), ((3, 4),)),
+              ("rfftn-s-axes", lambda x: _ri(np.fft.rfftn(x, (4, 2), axes=(1, 0))), M23)],
+    "irfftn": [("irfft", lambda x, y: np.fft.irfft(x + 1j * y), ((4,), (4,))),
+               ("irfft-odd-ortho", lambda x, y: np.fft.irfft(x + 1j * y, 5, norm="ortho"),
+                ((4,), (4,))),
+               ("irfft-crop-forward", lambda x, y: np.fft.irfft(x + 1j * y, 3, norm="forward"),
+                ((4,), (4,))),
+               ("irfft2", lambda x, y: np.fft.irfft2(x + 1j * y), ((3, 3), (3, 3))),
+               ("irfftn-s-axes", lambda x, y: np.fft.irfftn(x + 1j * y, (4, 3), axes=(1, 0)),
+                PAIR23)],
+}
 
 
 def _array_cases():
@@ -544,6 +590,7 @@ SPECS: dict[str, Callable[[], list[Case]]] = {
     **{op: (lambda op=op: _same(op, SHAPING[op])) for op in SHAPING},
     **{op: (lambda op=op: _same(op, PRODUCTS[op])) for op in PRODUCTS},
     **{op: (lambda op=op: _same(op, LINALG[op])) for op in LINALG},
+    **{op: (lambda op=op: _same(op, FFT[op])) for op in FFT},
     "array": lambda: [c for c in _array_cases() if c.op == "array"],
     "asarray": lambda: [c for c in _array_cases() if c.op == "asarray"],
     "nan_to_num": _nan_to_num_cases,

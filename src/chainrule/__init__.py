@@ -16,6 +16,7 @@ from .errors import (
     ShapeError,
 )
 from .forward import hessian, hvp, jacfwd, jvp, make_jvp
+from .ops import fft
 from .ops.functions import FUNCTIONS as _FUNCTIONS
 from .primitive import REGISTRY, Primitive, primitive
 from .pytree import flatten
@@ -50,6 +51,8 @@ _LAZY = {
     "to_dot": "explanation.draw",
     "nn": None, "optim": None, "autograd": None, "data": None,
     "manual_seed": "seeding",
+    "compile": "compiled", "jit": "compiled", "ConcretizationError": "compiled",
+    "TraceError": "compiled",
     "r_": "ops.index_tricks", "c_": "ops.index_tricks",
     **{name: "factories" for name in (
         "arange", "bool_", "cat", "double", "empty", "eye", "float16", "float32", "float64",
@@ -95,9 +98,10 @@ __all__ = [
     "GradcheckError", "GradientDroppedError", "GradientDroppedWarning",
     "IndependentOutputWarning", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor",
     "elementwise_grad", "enable_grad", "flatten", "grad", "grad_and_aux", "gradcheck",
-    "hessian", "hvp", "jacfwd", "jacobian", "jvp", "make_ggnvp", "make_hvp", "make_jvp",
-    "make_vjp", "no_grad", "primitive", "tensor", "tensor_jacobian_product",
+    "hessian", "hvp", "jacfwd", "jacobian", "fft", "jvp", "make_ggnvp", "make_hvp",
+    "make_jvp", "make_vjp", "no_grad", "primitive", "tensor", "tensor_jacobian_product",
     "value_and_grad", "vjp", "zero_grad", "nn", "optim", "autograd", "data",
-    "manual_seed", "r_", "c_", *sorted(k for k, v in _LAZY.items() if v == "factories"),
+    "manual_seed", "compile", "jit", "ConcretizationError", "TraceError", "r_", "c_",
+    *sorted(k for k, v in _LAZY.items() if v == "factories"),
     *sorted(_FUNCTIONS),
 ]

@@ -30,6 +30,7 @@ from .core import Node, backprop, walk
 from .core.backward import Mode
 from .core.forward import push_forward
 from .pytree import is_container, is_numbers, tree_flatten, tree_unflatten
+from .rules.complex import real_part
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, TENSOR_MATH, Tensor, as_array, graph_mode
 from .transforms import ArgNums, grad
@@ -46,7 +47,11 @@ def transposed_vjp(prim: Any, i: int, t: Any, ans: Any, args: Any, mode: Mode,
         return None
     lead = tuple(np.shape(_raw(t)))[:batch_ndim]
     out_shape = tuple(np.shape(_raw(ans)))
-    g = Tensor(np.zeros(lead + out_shape), requires_grad=True)
+    # a complex output: a complex cotangent variable, so that transposing the (complex-
+    # linear) VJP gives J t in full; a real output of complex data: <g, J t> = Re(c t)
+    complex_out = np.iscomplexobj(_raw(ans))
+    g = Tensor(np.zeros(lead + out_shape, dtype=complex if complex_out else np.float64),
+               requires_grad=True)
     c = rule(TENSOR_MATH, g, ans, *args)
     x_ndim = np.ndim(_raw(args[i]))
     c_ndim = np.ndim(_raw(c))
@@ -54,7 +59,9 @@ def transposed_vjp(prim: Any, i: int, t: Any, ans: Any, args: Any, mode: Mode,
         t = TENSOR_MATH.reshape(t, lead + (1,) * (c_ndim - batch_ndim - x_ndim)
                                 + tuple(np.shape(_raw(args[i]))))
     s = TENSOR_MATH.sum(c * t)
-    seed = np.ones(())
+    if not complex_out and np.iscomplexobj(_raw(s)):
+        s = real_part(s)
+    seed = np.ones((), dtype=s.dtype)
     if mode.graph:
         found = backprop(s, Tensor._node(seed, (), None, False), graph_mode(),
                          accumulate=False, wanted=(g,))
@@ -222,6 +229,10 @@ def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
         for i in nums:
             x = args[i]
             xv = as_array(_raw(x))
+            if xv.dtype.kind == "c":
+                raise TypeError(f"jacfwd: argument {i} is complex; its real basis tangents "
+                                "would give d/dx only; use cr.jacobian (reverse mode) or "
+                                "cr.jvp with complex tangents")
             n = xv.size
             eye = np.eye(n, dtype=xv.dtype).reshape((n,) + xv.shape)
             if isinstance(x, Tensor) and x.needs:

@@ -32,24 +32,35 @@ FLOAT = SimpleNamespace(
 )
 
 
+_add_reduce = np.add.reduce
+
+
 def sum_to_shape(c: np.ndarray, shape: tuple[int, ...], nb: int) -> np.ndarray:
     """Sum ``c`` down to ``c.shape[:nb] + shape``: undo numpy broadcasting, keeping ``nb``
     leading batch axes. The one place where broadcasting is undone."""
     cs = c.shape
     if cs[nb:] == shape:
         return c
-    extra = len(cs) - nb - len(shape)
-    ones = tuple(nb + extra + i for i, s in enumerate(shape) if s == 1 and cs[nb + extra + i] != 1)
-    if not ones:                        # only leading axes to sum: a fresh array, no reshape
-        return c.sum(axis=tuple(range(nb, nb + extra)))
-    out = c.sum(axis=tuple(range(nb, nb + extra)) + ones, keepdims=True)
-    return out.reshape(cs[:nb] + shape)
+    lead = len(cs) - len(shape)         # the batch axes and the axes broadcasting added
+    axes = tuple(range(nb, lead))
+    stretched = False
+    i = lead
+    for s in shape:                     # a loop, not a generator: this runs per edge
+        if s == 1 and cs[i] != 1:
+            axes += (i,)
+            stretched = True
+        i += 1
+    if not stretched:                   # only leading axes to sum: a fresh array, no reshape
+        return _add_reduce(c, axis=axes)
+    return _add_reduce(c, axis=axes, keepdims=True).reshape(cs[:nb] + shape)
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
     """``shape`` with 1 at each (negative) axis in ``axes``: a reduction with keepdims."""
-    n = len(shape)
-    return tuple(1 if (i - n) in axes else s for i, s in enumerate(shape))
+    out = list(shape)
+    for a in axes:                      # a loop, not a generator: this runs per edge
+        out[a] = 1
+    return tuple(out)
 
 
 def index_add(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
@@ -83,6 +94,11 @@ def _expand_dims(x: Any, axis: int) -> Any:
     return np.reshape(x, shape[:axis] + (1,) + shape[axis:])
 
 
+def _reshape(x: Any, shape: Any) -> Any:
+    # the method where there is one: np.reshape adds two Python layers per call
+    return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
+
+
 def _broadcast_to(x: Any, shape: tuple[int, ...]) -> np.ndarray:
     # a writable, contiguous result: cheaper than np.broadcast_to's view for small arrays
     # and safe to hand to a leaf's .grad
@@ -96,7 +112,7 @@ ARRAY = SimpleNamespace(
     sinh=np.sinh, cosh=np.cosh,
     sign=np.sign, value=lambda x: x, where=np.where, abs=np.abs,
     sum=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
-    reshape=np.reshape, broadcast_to=_broadcast_to, matmul=np.matmul,
+    reshape=_reshape, broadcast_to=_broadcast_to, matmul=np.matmul,
     swapaxes=_swapaxes, expand_dims=_expand_dims, transpose=np.transpose,
     sum_to=sum_to_shape, index_add=index_add, getitem=lambda x, i: x[i],
 )

@@ -106,12 +106,15 @@ class Primitive:
         prep: for a variadic op, ``prep(args) -> ctx``: what every input's VJP needs,
             computed once per node from the inputs and parameters, so that backward
             through n inputs takes O(n) time; the VJP is then ``fn(i, M, g, ans, ctx)``.
+        complex: whether the rules hold for complex data (in the convention of
+            ``docs/complex.md``); an op without it refuses complex inputs and results
+            while recording, naming itself, rather than lose an imaginary part.
     """
 
     __slots__ = ("name", "float_fn", "array_fn", "vjps", "jvps", "inputs", "expr", "derivs",
                  "vjp_text", "domain", "kink", "sample", "avoid", "n_inputs", "variadic",
                  "elementwise", "params", "kind", "function", "methods", "numpy",
-                 "formula", "zero_reason", "second_order", "doc", "__dict__")
+                 "formula", "zero_reason", "second_order", "doc", "complex", "__dict__")
 
     def __init__(self, name: str, *, array_fn: Callable[..., Any],
                  vjps: Sequence[Vjp | None] | Callable[..., Any],
@@ -127,7 +130,8 @@ class Primitive:
                  function: str | None = None, methods: Sequence[str] = (),
                  numpy: Sequence[Any] = (), formula: str | bool = False,
                  zero_reason: str | None = None, second_order: bool | str = True,
-                 doc: str = "", prep: Callable[[Sequence[Any]], Any] | None = None) -> None:
+                 doc: str = "", prep: Callable[[Sequence[Any]], Any] | None = None,
+                 complex: bool = False) -> None:
         if kind not in KINDS:
             raise ValueError(f"primitive {name!r}: kind {kind!r} is not one of {KINDS}")
         self.name = name
@@ -158,6 +162,7 @@ class Primitive:
         self.zero_reason = zero_reason
         self.second_order = second_order
         self.doc = doc
+        self.complex = complex
 
     @property
     def usage(self) -> str:
@@ -331,7 +336,7 @@ def primitive(name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None]
               jvps: Sequence[Jvp | None] | None = None,
               inputs: Sequence[str] | None = None, derivs: Sequence[str] = (),
               expr: str | None = None, domain: str = "all reals",
-              kink: str | None = None) -> Primitive:
+              kink: str | None = None, complex: bool = False) -> Primitive:
     """Define a new differentiable op, the way the built-in ops are defined.
 
     ``forward(*inputs)`` computes the op on numbers or ndarrays (numpy code);
@@ -342,7 +347,9 @@ def primitive(name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None]
     forward for Python floats (the Scalar engine falls back to ``forward`` otherwise).
     ``jvps[i](M, t, ans, *inputs)`` are optional forward-mode rules (the tangent ``t`` of
     input ``i`` pushed to the output); without them forward mode (``cr.jvp``) derives them
-    exactly from the VJPs.
+    exactly from the VJPs. ``complex=True`` declares that the rules also hold for complex
+    data in chainrule's convention (see the complex numbers guide); without it the op
+    refuses complex data while recording.
 
     Example::
 
@@ -361,7 +368,7 @@ def primitive(name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None]
                for i, rule in enumerate(vjps)]
     return Primitive(name, array_fn=forward, vjps=checked, jvps=jvps,
                      float_fn=float_forward or _float_via(forward), inputs=names,
-                     derivs=derivs, expr=expr, domain=domain, kink=kink)
+                     derivs=derivs, expr=expr, domain=domain, kink=kink, complex=complex)
 
 
 def _never_none(name: str, i: int, rule: Vjp) -> Vjp:
@@ -413,6 +420,9 @@ def array_forward(prim: Primitive, args: tuple) -> Any:
     for a in args[:n]:
         if a is not None:       # an absent input (clip's bound)
             operand(prim.name, a)
+            if not prim.complex and np.iscomplexobj(a):
+                raise TypeError(f"cr.{prim.function or prim.name} does not support complex "
+                                "input yet (its rules are for real numbers)")
     try:
         return prim.array_fn(*args)
     except ValueError as exc:

@@ -20,6 +20,7 @@ from .core.recording import recording, transform_level
 from .errors import ShapeError
 from .math_namespaces import ARRAY, sum_to_shape
 from .primitive import Primitive
+from .rules.complex import IMAG, REAL
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 from .rules.linalg import MATMUL
 from .rules.special_elementwise import FLOOR_DIVIDE, REMAINDER
@@ -35,20 +36,44 @@ _clock = 0
 """The write clock: advanced by every in-place write into a Tensor (see ``Node._stamp``)."""
 
 
-_COMPLEX = ("{what} is complex, and chainrule differentiates real numbers only (a complex "
-            "gradient would lose its imaginary part); carry the real and imaginary parts as "
-            "two real Tensors")
+_complex_seen = False
+"""Whether a complex Tensor was ever made: until then recording skips the complex checks."""
+
+
+def check_complex(prim: Primitive, parents: Any, out: np.ndarray) -> None:
+    """TypeError when complex data reaches ``prim`` (among ``parents``, or its result
+    ``out``) and its rules are for real data only: they would lose the imaginary part of
+    the gradient (and a forward written for real numbers its value). Cheap until the
+    first complex Tensor is made."""
+    if _complex_seen or out.dtype.kind == "c":
+        _check_complex(prim, parents, out)
+
+
+def _check_complex(prim: Primitive, parents: Any, out: np.ndarray) -> None:
+    global _complex_seen
+    if prim.complex:
+        if out.dtype.kind == "c":
+            _complex_seen = True
+        return
+    items = parents if type(parents) is tuple else (parents,)
+    if out.dtype.kind == "c" or any(isinstance(p, Node) and p.value.dtype.kind == "c"
+                                    for p in items):
+        raise TypeError(f"cr.{prim.function or prim.name} does not support complex "
+                        "input yet (its derivative rule is for real numbers); take "
+                        "cr.real/cr.imag parts first, or see the complex numbers guide "
+                        "for the ops that do")
 
 
 def as_array(data: Any, dtype: Any = None, requires_grad: bool = True) -> np.ndarray:
     """``data`` as an ndarray in its own dtype (float32 kept, integers and booleans kept),
     except that integer or boolean data that ``requires_grad`` becomes float64."""
+    global _complex_seen
     arr = np.array(data, dtype=dtype)
     if requires_grad and arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     if arr.dtype.kind == "c":
-        raise TypeError(_COMPLEX.format(what=f"tensor: data of dtype {arr.dtype}"))
-    if arr.dtype.kind not in "fbiu":
+        _complex_seen = True
+    elif arr.dtype.kind not in "fbiu":
         raise TypeError(f"tensor: data of dtype {arr.dtype} cannot be differentiated; "
                         "give numbers")
     return arr
@@ -58,26 +83,40 @@ def _array_sum_to(c: Any, p: Node, nb: int, node: Node, i: int) -> np.ndarray:
     pv = p.value
     if type(c) is not _ndarray:
         c = np.asarray(c)
-    if c.shape != pv.shape:
-        if c.shape[nb:] != pv.shape:
-            wrong = bad_contribution(node, i, c.shape, nb)
-            if wrong:
-                raise ShapeError(wrong)
+    cs = c.shape
+    if cs != pv.shape and cs[nb:] != pv.shape:
+        # Summing back is right when the input has no more axes than the contribution and
+        # it no more than the op's output or the input; then the sum has the input's shape
+        # exactly when the input broadcasts to the contribution (see bad_contribution).
+        if pv.ndim <= len(cs) - nb <= max(node.value.ndim, pv.ndim):
             c = sum_to_shape(c, pv.shape, nb)
+        if c.shape[nb:] != pv.shape:
+            raise ShapeError(bad_contribution(node, i, cs, nb))
     if c.dtype != pv.dtype:
+        if c.dtype.kind == "c" and pv.dtype.kind != "c":
+            c = c.real      # a real input of a complex op: its gradient is the real part
         c = c.astype(pv.dtype)
     return c
 
 
 def _own_array(g: Any) -> np.ndarray:
     # A rule may pass its upstream array straight through (add, reshape): a leaf keeps a
-    # copy unless nothing else can see the array (no base, no other reference).
-    if type(g) is _ndarray and g.base is None and getrefcount(g) <= 3:
-        return g
+    # copy unless nothing else can see the array (no other reference to it, and it owns
+    # its memory or views an array nothing else holds, such as a transposed product).
+    if type(g) is _ndarray and getrefcount(g) <= 3:
+        base = g.base
+        if base is None or (type(base) is _ndarray and base.base is None
+                            and getrefcount(base) <= 3):
+            return g
     return np.array(g)
 
 
-ARRAY_MODE = Mode(ARRAY, graph=False, sum_to=_array_sum_to, own=_own_array)
+def _now() -> int:
+    return _clock
+
+
+ARRAY_MODE = Mode(ARRAY, graph=False, sum_to=_array_sum_to, own=_own_array, clock=_now,
+                  array=_ndarray)
 
 
 class Tensor(Node):
@@ -150,6 +189,8 @@ class Tensor(Node):
             raise shape_error(prim, vals, exc) from None
         if type(out) is not _ndarray:
             out = np.asarray(out)
+        if _complex_seen or out.dtype.kind == "c":
+            _check_complex(prim, args, out)
         if needs and recording():
             return _recorded(out, args, prim)
         return cls._node(out, (), None, False)
@@ -160,6 +201,8 @@ class Tensor(Node):
         out = prim.array_fn(x.value)
         if type(out) is not _ndarray:
             out = np.asarray(out)
+        if _complex_seen or out.dtype.kind == "c":
+            _check_complex(prim, x, out)
         if x.needs and recording():
             return _recorded(out, x, prim)  # type: ignore[arg-type]  # one parent, unboxed
         return cls._node(out, (), None, False)
@@ -217,6 +260,16 @@ class Tensor(Node):
     @property
     def T(self) -> Tensor:
         return self.transpose()
+
+    @property
+    def real(self) -> Tensor:
+        """The real part, as ``cr.real`` (the data itself for real data)."""
+        return Tensor._unary(REAL, self)
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary part, as ``cr.imag`` (zeros for real data)."""
+        return Tensor._unary(IMAG, self)
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (refused while the Tensor requires grad, as in torch)."""
@@ -427,8 +480,12 @@ class Tensor(Node):
     def backward_seed(self, seed: Any = None) -> np.ndarray:
         """Ones of this Tensor's shape and dtype, or ``seed`` (a Tensor, an array or
         anything np.asarray takes) in its dtype; ShapeError if ``seed`` has another
-        shape."""
+        shape, TypeError without ``seed`` for a complex Tensor (no gradient of its own)."""
         if seed is None:
+            if self.value.dtype.kind == "c":
+                raise TypeError("backward(): the output is complex; a gradient is defined "
+                                "for a real number (take cr.abs, cr.real or cr.imag of it "
+                                "first), or pass a cotangent of the output's shape")
             return np.ones(self.value.shape, self.value.dtype)
         arr = seed.value if isinstance(seed, Node) else np.asarray(seed, dtype=self.dtype)
         if arr.shape != self.shape:
@@ -436,32 +493,76 @@ class Tensor(Node):
                              f"has shape {self.shape}")
         return arr
 
-    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None, *, grad: Any = None) -> None:
         """Reverse pass from this Tensor; gradients add into ``.grad`` of every node reached.
 
-        ``grad`` (same shape as this Tensor) may be omitted only for a one-element Tensor.
-        With ``create_graph`` the gradients are Tensors recorded in the graph, so they can be
-        differentiated again.
+        PyTorch's ``backward(gradient=None, retain_graph=None, create_graph=False)``:
+        ``gradient`` (alias ``grad``; same shape as this Tensor) may be omitted only for a
+        one-element Tensor. With ``create_graph`` the gradients are Tensors recorded in the
+        graph, so they can be differentiated again. chainrule never frees a graph, so
+        ``retain_graph`` is accepted and has no effect (a graph can always be walked again).
+        ``inputs=`` is refused: use ``cr.autograd.grad``.
         """
+        if inputs is not None:
+            raise TypeError("backward(inputs=...) is not supported; use "
+                            "cr.autograd.grad(outputs, inputs) for the gradients of some "
+                            "inputs")
+        if grad is not None:
+            if gradient is not None:
+                raise TypeError("backward(): give gradient= or grad=, not both")
+            gradient = grad
         if not self.needs:
             raise RuntimeError("backward(): this Tensor does not require grad: no input "
                                "was created with requires_grad=True (or it was computed "
                                "under no_grad)")
-        if grad is None and self.value.size != 1:
+        value = self.value
+        seed: Any
+        if gradient is not None:
+            seed = self.backward_seed(gradient)
+        elif value.dtype.kind == "c":
+            raise TypeError("backward(): the output is complex; a gradient is defined for "
+                            "a real number (take cr.abs, cr.real or cr.imag of it first), "
+                            "or pass gradient= (a cotangent of the output's shape)")
+        elif value.size != 1:
             raise ShapeError(f"backward(): the output has shape {self.shape}; pass "
                              "grad= (an array of that shape) for a non-scalar output")
-        seed = self.backward_seed(grad)
+        elif create_graph:
+            seed = np.ones(value.shape, value.dtype)
+        else:
+            seed = _ONES.get((value.shape, value.dtype))
+            if seed is None:
+                seed = _ONES[(value.shape, value.dtype)] = _read_only_ones(value)
         if create_graph:
             backprop(self, Tensor._node(seed, (), None, False), graph_mode())
         else:
             backprop(self, seed, ARRAY_MODE)
 
 
+_ONES: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
+"""The seeds of one-element outputs by shape and dtype: read-only, so shared (a node's
+gradient is always a copy of its seed: see ``_own_array``)."""
+
+
+def _read_only_ones(value: np.ndarray) -> np.ndarray:
+    ones = np.ones(value.shape, value.dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
     """A new op node, and the recording hook if one is set."""
-    if out.dtype.kind == "c":
-        raise TypeError(_COMPLEX.format(what=f"{prim.name}: the result"))
-    node = Tensor._node(out, parents, prim, True)
+    node = _alloc(Tensor)
+    node.value = out
+    _set_grad_slot(node, None)
+    node._p = parents
+    node._q = ONE_PARENT
+    node.prim = prim
+    node.needs = True
+    node.name = None
+    node._ct = None
+    node._pending = 0
+    node._stamp = _clock
     hook = recording()
     if hook is not True:
         hook(node)
@@ -501,7 +602,8 @@ def _defers(kind: type) -> bool:
 
 def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor:
     """``a (op) b`` where one side is a Tensor: the hot path of every arithmetic operator.
-    ``elementwise`` ops must broadcast (checked here); matmul checks its own shapes."""
+    Shapes that do not fit raise ShapeError: ``elementwise`` ops must broadcast, matmul
+    follows numpy's matmul rules."""
     ta, tb = type(a), type(b)
     if ta is Tensor:
         av = a.value
@@ -530,29 +632,38 @@ def _binary(prim: Primitive, a: Any, b: Any, elementwise: bool = True) -> Tensor
                 return NotImplemented
             operand(prim.name, b)
         bv = b
-    if elementwise and type(av) is _ndarray and type(bv) is _ndarray and av.shape != bv.shape:
-        check_broadcast(prim.name, av.shape, bv.shape)
     try:
         out = prim.array_fn(av, bv)
     except ValueError as exc:
-        raise shape_error(prim, (av, bv), exc) from None
+        raise _operator_error(prim, av, bv, exc, elementwise) from None
     if type(out) is not _ndarray:
         out = np.asarray(out)
+    if _complex_seen or out.dtype.kind == "c":
+        _check_complex(prim, (a, b), out)
     if needs and recording():
         return _recorded(out, (a, b), prim)
     return Tensor._node(out, (), None, False)
 
 
+def _operator_error(prim: Primitive, av: Any, bv: Any, exc: ValueError,
+                    elementwise: bool) -> Exception:
+    """The error for operands numpy refused (it checks shapes before it allocates): which
+    shapes do not fit and why, else numpy's reason under the op's name."""
+    try:
+        if elementwise:
+            check_broadcast(prim.name, np.shape(av), np.shape(bv))
+        else:
+            check_matmul(np.shape(av), np.shape(bv))
+    except ShapeError as err:
+        return err
+    return shape_error(prim, (av, bv), exc)
+
+
 def _matmul(a: Any, b: Any) -> Tensor:
-    av = a.value if isinstance(a, Node) else np.asarray(a)
-    bv = b.value if isinstance(b, Node) else np.asarray(b)
-    sa, sb = av.shape, bv.shape
-    if not sa or not sb or len(sa) + len(sb) > 4 or sa[-1] != sb[0 if len(sb) == 1 else -2]:
-        check_matmul(sa, sb)
     return _binary(MATMUL, a, b, elementwise=False)
 
 
-GRAPH_MODE = Mode(TENSOR_MATH, graph=True, sum_to=TENSOR_MATH.sum_to_node)
+GRAPH_MODE = Mode(TENSOR_MATH, graph=True, sum_to=TENSOR_MATH.sum_to_node, clock=_now)
 """The mode whose rules record Tensors: the gradient is itself differentiable."""
 
 

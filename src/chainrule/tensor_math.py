@@ -20,6 +20,7 @@ from .math_namespaces import ARRAY
 from .primitive import REGISTRY, apply
 from .rules import elementwise as ew
 from .rules import linalg, reductions, special_elementwise, structural  # noqa: F401
+from .rules.complex import REAL
 
 
 def _raw(x: Any) -> Any:
@@ -60,6 +61,8 @@ def _sum_to(c: Any, shape: tuple[int, ...], nb: int = 0) -> Any:
 def _sum_to_node(c: Any, p: Node, nb: int, node: Node, i: int) -> Any:
     """The graph mode's ``sum_to``: ``c`` summed back to the shape of input ``p``."""
     shape = np.shape(_raw(c))
+    if np.iscomplexobj(_raw(c)) and p.value.dtype.kind != "c":
+        c = apply(REAL, c)      # a real input of a complex op: its gradient is the real part
     if shape[nb:] != p.value.shape:
         wrong = bad_contribution(node, i, shape, nb)
         if wrong:

@@ -10,6 +10,7 @@ Called on Tensors that are themselves being differentiated (``grad(grad(f))``,
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +26,20 @@ from .tensor import ARRAY_MODE, Tensor, as_array, graph_mode
 from .validation import argnums as check_argnums
 
 ArgNums = int | Sequence[int]
+
+Made = tuple[str, Callable[..., Any], Any, bool]
+_MADE: weakref.WeakKeyDictionary[Callable[..., Any], Made] = weakref.WeakKeyDictionary()
+
+
+def made_by(fn: Callable[..., Any]) -> Made | None:
+    """``(transform, f, argnums, holomorphic)`` if ``fn`` is ``grad(f, argnums,
+    holomorphic)`` or ``value_and_grad(f, argnums, holomorphic)`` (``transform`` is
+    ``"grad"`` or ``"value_and_grad"``), else None: how ``cr.compile`` sees through them
+    to trace ``f`` itself."""
+    try:
+        return _MADE.get(fn)
+    except TypeError:           # not weak-referenceable: not one of ours
+        return None
 
 
 def _argnums(argnums: ArgNums, nargs: int) -> tuple[tuple[int, ...], bool]:
@@ -99,6 +114,8 @@ def _result(g: Any, original: Any, nested: bool) -> Any:
     if nested:
         return g
     g = g.value if isinstance(g, Node) else g
+    if isinstance(original, complex):
+        return complex(g)
     if isinstance(original, float | int) and not isinstance(original, bool):
         return float(g)
     return np.asarray(g)
@@ -136,11 +153,36 @@ def _backprop(y: Tensor, seed: np.ndarray, leaves: list[Tensor], nested: bool,
             for leaf in leaves], nested
 
 
-def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+def _check_complex(y: Tensor, leaves: list[Tensor], nums: tuple[int, ...],
+                   holomorphic: bool, what: str) -> None:
+    """A complex output needs ``holomorphic=True``, which needs complex inputs and outputs
+    (JAX's rule): TypeError otherwise."""
+    if not holomorphic:
+        if y.value.dtype.kind == "c":
+            raise TypeError(f"{what}: f returned complex values; {what} differentiates a "
+                            "real output (take cr.abs, cr.real or cr.imag of it), or pass "
+                            "holomorphic=True for a holomorphic f of complex inputs")
+        return
+    if y.value.dtype.kind != "c":
+        raise TypeError(f"{what}(holomorphic=True): f returned real values of dtype "
+                        f"{y.dtype}; holomorphic=True needs a complex output")
+    for leaf, i in zip(leaves, nums):
+        if leaf.value.dtype.kind != "c":
+            raise TypeError(f"{what}(holomorphic=True): argument {i} has dtype "
+                            f"{leaf.dtype}; holomorphic=True needs complex inputs (give "
+                            "1+0j rather than 1.0)")
+
+
+def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
+                   holomorphic: bool = False) -> Callable[..., Any]:
     """``f`` -> a function returning ``(f(*args), gradient)``.
 
     ``f`` must return one number (a one-element result). The gradient has the shape of the
     argument (a float for a float argument); a tuple of them when ``argnums`` is a tuple.
+    For a complex argument z = x + iy and a real output L the gradient is
+    ``dL/dx - i dL/dy`` (JAX's and HIPS autograd's convention); a complex output needs
+    ``holomorphic=True`` (complex arguments, a holomorphic ``f``), which gives ``f'(z)``.
+    Raises TypeError for a complex output without ``holomorphic=True``.
     """
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
@@ -148,39 +190,50 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
         if has_container(args, nums):    # dicts, tuples, lists of arrays: leaf by leaf
             flat, flat_nums, rebuild, regroup = expand_args(args, nums)
             value, grads = value_and_grad(lambda *a: f(*rebuild(a), **kwargs),
-                                          flat_nums)(*flat)
+                                          flat_nums, holomorphic)(*flat)
             return value, regroup(grads)[0] if single else regroup(grads)
         new, leaves, nested = _wrap(args, nums)
         y = _as_output(_call(f, new, kwargs), "grad")
         if y.value.size != 1:
             raise TypeError(f"grad: f must return a single number, got shape {y.shape}; "
                             "use cr.jacobian for vector outputs")
+        _check_complex(y, leaves, nums, holomorphic, "grad")
         grads, nested = _backprop(y, np.ones_like(y.value), leaves, nested, nums, "grad")
         results = tuple(_result(g, args[i], nested) for g, i in zip(grads, nums))
         value = y if nested else y.value.item() if y.ndim == 0 else y.value
         return value, (results[0] if single else results)
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    _MADE[value_and_grad_f] = ("value_and_grad", f, argnums, holomorphic)
     return value_and_grad_f
 
 
-def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+def grad(f: Callable[..., Any], argnums: ArgNums = 0,
+         holomorphic: bool = False) -> Callable[..., Any]:
     """``f`` -> its gradient function: ``grad(f)(x)`` has the shape of ``x`` (a float for a
-    float). ``f`` must return a single number. Compose freely: ``grad(grad(f))``."""
-    vg = value_and_grad(f, argnums)
+    float). ``f`` must return a single number. Compose freely: ``grad(grad(f))``.
+
+    Complex arguments: for a real output, ``dL/dx - i dL/dy`` (``grad(lambda z:
+    cr.abs(z)**2)(3+4j) == 6-8j``, as JAX and HIPS autograd give); with
+    ``holomorphic=True`` a complex output's derivative ``f'(z)``. A complex output without
+    ``holomorphic=True`` raises TypeError."""
+    vg = value_and_grad(f, argnums, holomorphic)
 
     def grad_f(*args: Any, **kwargs: Any) -> Any:
         return vg(*args, **kwargs)[1]
 
     grad_f.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    _MADE[grad_f] = ("grad", f, argnums, holomorphic)
     return grad_f
 
 
-def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
+def jacobian(f: Callable[..., Any], argnums: ArgNums = 0,
+             holomorphic: bool = False) -> Callable[..., Any]:
     """``f`` -> its Jacobian function: the result has shape ``out.shape + x.shape``.
 
     All rows come from one reverse pass with a batch of cotangents (the identity), not one
-    pass per output element.
+    pass per output element. Complex outputs need ``holomorphic=True`` (as in
+    :func:`grad`); TypeError otherwise.
     """
 
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
@@ -188,9 +241,11 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
         regroup: Any = tuple
         if has_container(args, nums):    # dicts, tuples, lists of arrays: leaf by leaf
             args, nums, rebuild, regroup = expand_args(args, nums)
-            out_def, blocks = _jacobian_blocks(lambda *a: f(*rebuild(a), **kwargs), args, nums)
+            out_def, blocks = _jacobian_blocks(lambda *a: f(*rebuild(a), **kwargs), args, nums,
+                                               holomorphic)
         else:
-            out_def, blocks = _jacobian_blocks(lambda *a: f(*a, **kwargs), args, nums)
+            out_def, blocks = _jacobian_blocks(lambda *a: f(*a, **kwargs), args, nums,
+                                               holomorphic)
         results = [regroup(b)[0] if single else regroup(b) for b in blocks]
         return results[0] if out_def is None else tree_unflatten(out_def, results)
 
@@ -198,8 +253,8 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     return jacobian_f
 
 
-def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...]
-                     ) -> tuple[Any, list[list[Any]]]:
+def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...],
+                     holomorphic: bool = False) -> tuple[Any, list[list[Any]]]:
     """The Jacobian of each output leaf with respect to each ``args[i]``, ``i`` in ``nums``:
     ``(out_def, blocks)``, ``blocks[k][j]`` of shape ``out_k.shape + args[nums[j]].shape``;
     ``out_def`` is the output's structure, None for one array (then one block row)."""
@@ -214,6 +269,7 @@ def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...]
         y = structural.CONCATENATE(*[structural.RESHAPE(o, (-1,)) for o in ys], -1) \
             if ys else Tensor(np.zeros(0))
     y = _as_output(y, "jacobian")
+    _check_complex(y, leaves, nums, holomorphic, "jacobian")
     n = y.value.size
     seed = np.eye(n, dtype=y.dtype).reshape((n,) + y.shape)
     rows, nested = _backprop(y, seed, leaves, nested, nums, "jacobian", batch_ndim=1)

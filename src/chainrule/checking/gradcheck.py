@@ -110,6 +110,11 @@ def _with_blame(err: GradcheckError, f, args, eps, atol, rtol, seed) -> Gradchec
 
 
 def _gradcheck(f, args, eps, atol, rtol, fast, seed, notes) -> bool:
+    for i, a in enumerate(args):
+        if np.iscomplexobj(as_array(a)):
+            raise TypeError(f"gradcheck: argument {i} is complex; gradcheck compares with "
+                            "real finite differences, so pass the real and imaginary parts "
+                            "as two real arguments")
     arrays = [np.array(as_array(a), dtype=np.float64) for a in args]
     rng = np.random.default_rng(seed)
     y0 = _numeric_value(f, arrays)

@@ -114,18 +114,30 @@ class Mode:
     the caller's seed),
     ``fallback`` recomputes a rule that raised on Python floats with numpy semantics,
     ``floats`` says every value is a Python float, which lets a plain pass (no observer,
-    no stop set) take the float-specialised loop."""
+    no stop set) take the float-specialised loop; ``arithmetic`` maps the primitives that
+    loop may compute inline to their gate (:data:`SUM`, :data:`DIFFERENCE`,
+    :data:`PRODUCT`, :data:`QUOTIENT`), whose rules must be exactly those gates'.
+    ``clock()`` reads the engine's write clock (see ``Node._stamp``; None: values are never
+    written in place); ``array`` is the engine's raw value class (``np.ndarray``): a
+    contribution of that class with its input's shape and dtype needs no ``sum_to``, and a
+    plain pass of a mode that names it takes the array loop."""
 
-    __slots__ = ("math", "graph", "sum_to", "own", "fallback", "floats")
+    __slots__ = ("math", "graph", "sum_to", "own", "fallback", "floats", "arithmetic",
+                 "clock", "array")
 
     def __init__(self, math: Any, graph: bool, sum_to: Any = None, own: Any = None,
-                 fallback: Any = None, floats: bool = False) -> None:
+                 fallback: Any = None, floats: bool = False,
+                 arithmetic: dict[Any, int] | None = None, clock: Any = None,
+                 array: Any = None) -> None:
         self.math = math
         self.graph = graph
         self.sum_to = sum_to
         self.own = own
         self.fallback = fallback
         self.floats = floats
+        self.arithmetic = arithmetic
+        self.clock = clock
+        self.array = array
 
 
 def vjp(prim: Any, i: int, g: Any, ans: Any, args: Any, mode: Mode) -> Any:
@@ -248,6 +260,9 @@ def backprop(root: Node, seed: Any, mode: Mode, *, batch_ndim: int = 0,
     with PASS_LOCK:
         if mode.floats and accumulate and not stop and observer is None:
             _float_pass(root, seed, mode)
+        elif (mode.array is not None and mode.fallback is None and accumulate and not stop
+              and observer is None and not batch_ndim):
+            _array_pass(root, seed, mode)
         else:
             _pass(root, seed, mode, batch_ndim, accumulate, stop, observer, found)
     return found
@@ -266,6 +281,7 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
     pop = ready.pop
     push = ready.append
     get_grad, set_grad = GRAD_SLOT.__get__, GRAD_SLOT.__set__
+    now = mode.clock() if mode.clock is not None else 0
     finished = False
     try:
         _discover(root, False, stop, nodes)
@@ -303,22 +319,15 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
                         if not p._pending:
                             push(p)
                 continue
-            stamp = node._stamp
+            if node._stamp != now or observer is not None:
+                _check_written(node, parents)
             if graph:
                 args = parents
                 ans = node
-                for p in parents:
-                    if isinstance(p, Node) and p._stamp > stamp:
-                        raise _written(node, p)
             else:
                 args = []
                 for p in parents:
-                    if isinstance(p, Node):
-                        if p._stamp > stamp:
-                            raise _written(node, p)
-                        args.append(p.value)
-                    else:
-                        args.append(p)
+                    args.append(p.value if isinstance(p, Node) else p)
                 ans = node.value
             vjps = prim.vjps
             # a variadic rule gets what it needs once per node, not all inputs per edge
@@ -356,14 +365,157 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
             _clear(nodes)
 
 
+# The arithmetic gates a ``floats`` mode may name in its ``arithmetic`` table (primitive ->
+# one of these), so that the float loop computes their two contributions inline, in the
+# same operations as their rules, without a call per edge.
+SUM, DIFFERENCE, PRODUCT, QUOTIENT = 1, 2, 3, 4
+
+
+def _discover_floats(root: Node, found: list[Node]) -> None:
+    """:func:`_discover` for a plain float pass (every node, no stop set), unrolled for
+    the one- and two-input gates kept in slots. The caller clears ``found`` if it stops
+    half-way (:func:`_float_pass` does)."""
+    root._pending = 0
+    found.append(root)
+    push = found.append
+    for node in found:                      # breadth first: the list is its own queue
+        p = node._p
+        if p.__class__ is tuple:            # a leaf (), or three or more inputs
+            for r in p:
+                if isinstance(r, Node):
+                    if not r._pending:
+                        push(r)
+                    r._pending += 1
+            continue
+        q = node._q
+        if q is not ONE_PARENT and isinstance(q, Node):
+            if not q._pending:
+                push(q)
+            q._pending += 1
+        if isinstance(p, Node):
+            if not p._pending:
+                push(p)
+            p._pending += 1
+
+
+def _check_written(node: Node, parents: tuple) -> None:
+    """Raise if an input of ``node`` was written in place after ``node`` was recorded. A
+    pass calls it only for a node recorded before the write clock's last tick (and, while
+    an observer runs user code, for every node): otherwise no input can be newer."""
+    stamp = node._stamp
+    for p in parents:
+        if isinstance(p, Node) and p._stamp > stamp:
+            raise _written(node, p)
+
+
+def _array_pass(root: Node, seed: Any, mode: Mode) -> None:
+    """The loop of :func:`backprop` for a plain accumulating pass over raw arrays
+    (``Tensor.backward()``: no observer, no stop set, no batch axes, rules on ndarrays
+    with no fallback, so a rule's error stops the pass as it is):
+    the same walk, rules, order and additions as :func:`_pass`, with the write stamps read
+    once per node instead of once per edge, an op of one input taken without building its
+    argument list, and ``sum_to`` skipped for a contribution that already has its input's
+    shape and dtype."""
+    math, sum_to, own, exact = mode.math, mode.sum_to, mode.own, mode.array
+    nodes: list[Node] = []
+    c: Any = None
+    ct: Any = None
+    args: Any
+    ready = [root]
+    pop = ready.pop
+    push = ready.append
+    get_grad, set_grad = GRAD_SLOT.__get__, GRAD_SLOT.__set__
+    now = mode.clock() if mode.clock is not None else 0
+    finished = False
+    try:
+        _discover(root, False, (), nodes)
+        root._ct = seed
+        while ready:
+            node = pop()
+            g = node._ct
+            prim = node.prim
+            if g is None:                   # only gradient-free edges led here
+                if prim is not None:
+                    for p in node.parents:
+                        if isinstance(p, Node) and p.needs:
+                            p._pending -= 1
+                            if not p._pending:
+                                push(p)
+                continue
+            node._ct = None
+            old = get_grad(node)
+            set_grad(node, (g if own is None else own(g)) if old is None else old + g)
+            if prim is None:
+                continue
+            if node._stamp != now:
+                _check_written(node, node.parents)
+            parents = node._p
+            if parents.__class__ is not tuple and node._q is ONE_PARENT:
+                p = parents                 # one input, unboxed: most unary ops
+                rule = prim.vjps[0]
+                if rule is not None and p.needs:
+                    c = rule(math, g, node.value, p.value)
+                    pv = p.value
+                    if (c.__class__ is not exact or c.shape != pv.shape
+                            or c.dtype is not pv.dtype):
+                        c = sum_to(c, p, 0, node, 0)
+                    ct = p._ct
+                    p._ct = c if ct is None else ct + c
+                    c = ct = None
+                if p.needs:
+                    p._pending -= 1
+                    if not p._pending:
+                        push(p)
+                continue
+            if parents.__class__ is not tuple:
+                parents = (parents, node._q)
+            args = []
+            for p in parents:
+                args.append(p.value if isinstance(p, Node) else p)
+            ans = node.value
+            vjps = prim.vjps
+            each = vjps.each(args) if prim.variadic else None
+            i = -1
+            for p in parents:
+                i += 1
+                if not isinstance(p, Node) or not p.needs:
+                    continue
+                rule = vjps[i]
+                if rule is None:            # no gradient flows along this edge
+                    c = None
+                elif each is not None:
+                    c = each.call(i, math, g, ans)
+                else:
+                    c = rule(math, g, ans, *args)
+                if c is not None:
+                    pv = p.value
+                    if (c.__class__ is not exact or c.shape != pv.shape
+                            or c.dtype is not pv.dtype):
+                        c = sum_to(c, p, 0, node, i)
+                    ct = p._ct
+                    p._ct = c if ct is None else ct + c
+                p._pending -= 1
+                if not p._pending:
+                    push(p)
+            # drop our references, so a leaf can tell its gradient array is its own
+            c = ct = None
+        finished = True
+    finally:
+        if not finished:
+            _clear(nodes)
+
+
 def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     """The loop of ``backprop`` specialised to Python floats (``Scalar.backward``): the
     same walk, the same rules in the same order and the same additions, without the
-    shape, observer and stop cases that only arrays and tools need. A rule that raises
-    is handed to :func:`vjp`, which applies the fallback."""
+    shape, observer and stop cases that only arrays and tools need. One- and two-input
+    gates are unrolled (no tuple per node); the arithmetic gates the mode names are
+    computed inline. A rule that raises is handed to :func:`vjp`, which applies the
+    fallback."""
     math = mode.math
+    arithmetic = (mode.arithmetic or {}).get
     c: Any = None
-    parents: Any
+    cy: Any = None
     args: Any
     nodes: list[Node] = []
     ready = [root]
@@ -371,7 +523,7 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     push = ready.append
     finished = False
     try:
-        _discover(root, True, (), nodes)      # every Scalar needs a gradient
+        _discover_floats(root, nodes)       # every Scalar needs a gradient
         root._ct = seed
         while ready:
             node = pop()
@@ -391,16 +543,29 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
                 continue
             ans = node.value
             p = node._p
-            if p.__class__ is tuple:            # three or more inputs
-                parents = p
-                args = [p.value if isinstance(p, Node) else p for p in parents]
-            elif node._q is not ONE_PARENT:     # two inputs, kept in slots
-                q = node._q
-                parents = (p, q)
-                args = (p.value if isinstance(p, Node) else p,
-                        q.value if isinstance(q, Node) else q)
-            else:                               # one input: the most common gate
-                rule = prim.vjps[0]
+            q = node._q
+            if q is ONE_PARENT:
+                if p.__class__ is tuple:        # three or more inputs
+                    args = [a.value if isinstance(a, Node) else a for a in p]
+                    vjps = prim.vjps
+                    i = -1
+                    for r in p:
+                        i += 1
+                        if not isinstance(r, Node):
+                            continue
+                        rule = vjps[i]
+                        if rule is not None:
+                            try:
+                                c = rule(math, g, ans, *args)
+                            except _FALLBACK_ERRORS:
+                                c = vjp(prim, i, g, ans, args, mode)
+                            ct = r._ct
+                            r._ct = c if ct is None else ct + c
+                        r._pending -= 1
+                        if not r._pending:
+                            push(r)
+                    continue
+                rule = prim.vjps[0]             # one input: the most common gate
                 if rule is not None:
                     x = p.value
                     try:
@@ -413,23 +578,50 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
                 if not p._pending:
                     push(p)
                 continue
-            vjps = prim.vjps
-            i = -1
-            for p in parents:
-                i += 1
-                if not isinstance(p, Node):
-                    continue
-                rule = vjps[i]
-                if rule is not None:
+            # two inputs, kept in slots: either may be a constant
+            pn = isinstance(p, Node)
+            qn = isinstance(q, Node)
+            x = p.value if pn else p
+            y = q.value if qn else q
+            kind = arithmetic(prim)
+            if kind == SUM:
+                c = cy = g
+            elif kind == PRODUCT:
+                c = g * y
+                cy = g * x
+            elif kind == DIFFERENCE:
+                c = g
+                cy = -g
+            elif kind == QUOTIENT and y:
+                c = g / y
+                cy = -g * x / (y * y)
+            else:                               # any other rule (or a division by 0)
+                vjps = prim.vjps
+                c = cy = None
+                if pn and vjps[0] is not None:
                     try:
-                        c = rule(math, g, ans, *args)
+                        c = vjps[0](math, g, ans, x, y)
                     except _FALLBACK_ERRORS:
-                        c = vjp(prim, i, g, ans, args, mode)
+                        c = vjp(prim, 0, g, ans, (x, y), mode)
+                if qn and vjps[1] is not None:
+                    try:
+                        cy = vjps[1](math, g, ans, x, y)
+                    except _FALLBACK_ERRORS:
+                        cy = vjp(prim, 1, g, ans, (x, y), mode)
+            if pn:
+                if c is not None:
                     ct = p._ct
                     p._ct = c if ct is None else ct + c
                 p._pending -= 1
                 if not p._pending:
                     push(p)
+            if qn:
+                if cy is not None:
+                    ct = q._ct
+                    q._ct = cy if ct is None else ct + cy
+                q._pending -= 1
+                if not q._pending:
+                    push(q)
         finished = True
     finally:
         if not finished:

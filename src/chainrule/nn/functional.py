@@ -38,7 +38,7 @@ __all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "max_pool2d"
 
 def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.matmul(x, w.T)
-    if out.dtype == np.result_type(out, b):
+    if out.dtype is getattr(b, "dtype", None) or out.dtype == np.result_type(out, b):
         out += b
         return out
     return out + b
@@ -47,6 +47,9 @@ def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _linear_vjp_w(M: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     if x.ndim == 1:                     # out[..., o] = sum_i W[o, i] x[i]
         return M.expand_dims(g, -1) * x
+    if w.__class__ is np.ndarray and w.flags.f_contiguous and not w.flags.c_contiguous:
+        # (x.T @ g).T: the gradient in the weight's own layout, so the update runs in order
+        return M.swapaxes(M.matmul(M.swapaxes(x), g))
     return M.matmul(M.swapaxes(g), x)   # summed over leading axes by the core
 
 
@@ -74,11 +77,14 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
         return F.matmul(x, F.transpose(weight))
     out_shape = xs[:-1] + ws[:1]
     check_broadcast("linear (bias)", out_shape, _shape(bias))
+    if isinstance(x, Node):         # what apply() would pick, without its frames
+        return type(x)._apply(LINEAR, (x, weight, bias))  # type: ignore[attr-defined]
     return LINEAR(x, weight, bias)
 
 
 def _shape(a: Any) -> tuple[int, ...]:
-    return np.shape(a.value if isinstance(a, Node) else a)
+    v = a.value if isinstance(a, Node) else a
+    return v.shape if type(v) is np.ndarray else np.shape(v)
 
 
 def dropout(x: Any, p: float = 0.5, training: bool = True, *,

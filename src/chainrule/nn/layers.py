@@ -50,7 +50,9 @@ class Linear(Module):
         else:
             raise ValueError(f"Linear: unknown init {init!r}; use 'kaiming' or 'xavier'")
         self.out_features, self.in_features = shape
-        self.weight = Tensor(w, requires_grad=True, name="weight")
+        # (out, in) as PyTorch's, stored as the transpose of an (in, out) array: x @ W.T
+        # then reads both operands in order (numpy's fast matmul path, as x @ W would)
+        self.weight = Tensor(np.asfortranarray(w), requires_grad=True, name="weight")
         self.bias = (Tensor(np.zeros(shape[0], dtype=dtype), requires_grad=True, name="bias")
                      if bias else None)
 

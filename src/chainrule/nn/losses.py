@@ -45,15 +45,21 @@ def _per_example_g(M, g, ans, n: int, reduction: str, trailing: int):
 
 # -- softmax cross-entropy -------------------------------------------------------------
 def _ce_forward(logits: np.ndarray, labels: np.ndarray, reduction: str) -> np.ndarray:
-    shift = np.max(logits, axis=-1, keepdims=True)
+    # the ufuncs' own reductions: np.max and np.sum add a Python layer each, per step
+    shift = np.maximum.reduce(logits, axis=-1, keepdims=True)
     z = logits - shift
-    lse = np.log(np.sum(np.exp(z), axis=-1))
+    lse = np.log(np.add.reduce(np.exp(z), axis=-1))
     picked = z[np.arange(len(labels)), labels]
     return _reduce(lse - picked, reduction)
 
 
 def _ce_vjp(M, g, ans, logits, labels, reduction):
     xv = M.value(logits)
+    if xv is logits:        # on plain arrays: softmax - onehot in place, no one-hot array
+        p = np.exp(xv - np.maximum.reduce(xv, axis=-1, keepdims=True))
+        p /= np.add.reduce(p, axis=-1, keepdims=True)
+        p[np.arange(len(labels)), labels] -= 1
+        return _per_example_g(M, g, ans, xv.shape[0], reduction, 1) * p
     # softmax is shift-invariant, so the max can be a constant even in a recorded pass
     e = M.exp(logits - np.max(xv, axis=-1, keepdims=True))
     p = e / M.sum(e, -1, True)
@@ -80,20 +86,30 @@ def cross_entropy(logits: Any, labels: Any, weight: Any = None, ignore_index: in
     weights of the labels), labels equal to ``ignore_index`` add nothing, and
     ``label_smoothing`` e mixes the one-hot target with the uniform one: (1 - e) * nll +
     e * mean over classes of -log p. The plain case is one fused gate."""
-    if weight is not None or label_smoothing or (
-            np.any(np.asarray(labels.value if isinstance(labels, Node) else labels)
-                   == ignore_index)):
+    given = np.asarray(labels.value if isinstance(labels, Node) else labels)
+    if weight is not None or label_smoothing or (given == ignore_index).any():
         return _general_cross_entropy(logits, labels, weight, ignore_index, reduction,
                                       label_smoothing)
     shape = np.shape(logits.value if isinstance(logits, Node) else logits)
     _check_reduction("cross_entropy", reduction)
-    idx, _ = _class_labels("cross_entropy", shape, labels, ignore_index)
-    return CROSS_ENTROPY(logits, idx, reduction)
+    _check_labels("cross_entropy", shape, given, "logits")
+    if given.size:
+        _check_range("cross_entropy", shape, given.min(), given.max(), ignore_index)
+    return CROSS_ENTROPY(logits, given.astype(np.intp, copy=False), reduction)
 
 
 def _class_labels(op: str, shape: tuple[int, ...], labels: Any, ignore_index: int,
                   what: str = "logits") -> tuple[np.ndarray, np.ndarray]:
     labels = np.asarray(labels.value if isinstance(labels, Node) else labels)
+    _check_labels(op, shape, labels, what)
+    keep = labels != ignore_index
+    used = labels[keep]
+    if used.size:
+        _check_range(op, shape, used.min(), used.max(), ignore_index)
+    return np.where(keep, labels, 0).astype(np.intp), keep
+
+
+def _check_labels(op: str, shape: tuple[int, ...], labels: np.ndarray, what: str) -> None:
     if len(shape) != 2:
         raise ShapeError(f"{op}: {what} must have shape (N, C), got {shape}")
     if labels.shape != shape[:1]:
@@ -102,13 +118,14 @@ def _class_labels(op: str, shape: tuple[int, ...], labels: Any, ignore_index: in
     if labels.dtype.kind not in "iu":
         raise ValueError(f"{op}: labels must be integer class indices, got dtype "
                          f"{labels.dtype}")
-    keep = labels != ignore_index
-    used = labels[keep]
-    if used.size and (used.min() < 0 or used.max() >= shape[1]):
+
+
+def _check_range(op: str, shape: tuple[int, ...], low: Any, high: Any,
+                 ignore_index: int) -> None:
+    if low < 0 or high >= shape[1]:
         raise ValueError(f"{op}: labels must lie in [0, {shape[1]}), got values from "
-                         f"{used.min()} to {used.max()} (labels equal to ignore_index="
+                         f"{low} to {high} (labels equal to ignore_index="
                          f"{ignore_index} are skipped)")
-    return np.where(keep, labels, 0).astype(np.intp), keep
 
 
 def nll_loss(log_probs: Any, labels: Any, weight: Any = None, ignore_index: int = -100,

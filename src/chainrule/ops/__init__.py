@@ -19,3 +19,5 @@ functions.expose()
 from . import methods  # noqa: E402  (numpy's tables need every cr. function)
 
 methods.install()
+
+from . import fft  # noqa: E402, F401  (np.fft on Tensors; cr.fft is this module)

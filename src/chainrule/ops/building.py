@@ -15,6 +15,7 @@ import numpy as np
 from ..core import Node
 from ..primitive import REGISTRY
 from ..tensor import Tensor, as_array
+from . import padding
 from .functions import FUNCTIONS, Array, _ndim, _raw, _shape_of, composite, normalize_axes
 from .shaping import _gather, atleast_1d, atleast_2d, atleast_3d, ravel
 
@@ -164,16 +165,23 @@ def append(x: Array, values: Array, axis: int | None = None) -> Array:
 _GATHER_PADS = ("edge", "reflect", "symmetric", "wrap")
 
 
-@composite(numpy=(np.pad,), doc="np.pad: constant, edge, reflect, symmetric, wrap")
+@composite(numpy=(np.pad,), doc="np.pad: constant, edge, reflect, symmetric, wrap, "
+           "maximum, minimum, mean, median, linear_ramp")
 def pad(x: Array, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Array:
     """``x`` padded by ``pad_width`` (numpy's forms) in ``mode`` 'constant' (with
     ``constant_values``), 'edge', 'reflect', 'symmetric' or 'wrap' (``reflect_type``
-    'even'). Other modes raise TypeError."""
+    'even'), or from statistics of the data: 'maximum', 'minimum', 'mean', 'median'
+    (``stat_length``), 'linear_ramp' (``end_values``). Other modes raise TypeError."""
+    if mode in padding.MODES:
+        if not isinstance(x, Node):
+            return np.pad(x, pad_width, mode, **kwargs)  # type: ignore[call-overload]
+        return padding.pad_from_data(x, pad_width, mode, kwargs)
     if mode in _GATHER_PADS and kwargs.get("reflect_type", "even") == "even":
         return _gather(x, lambda p: np.pad(p, pad_width, mode))  # type: ignore[call-overload]
     if mode != "constant" or set(kwargs) - {"constant_values"}:
         raise TypeError(f"np.pad: mode={mode!r} with {sorted(kwargs)} is not supported on "
-                        f"Tensors; supported: 'constant', {', '.join(map(repr, _GATHER_PADS))}")
+                        f"Tensors; supported: 'constant', {', '.join(map(repr, _GATHER_PADS))}, "
+                        f"{', '.join(map(repr, padding.MODES))}")
     shape = _shape_of(x)
     background = np.pad(np.zeros(shape), pad_width, "constant", **kwargs)
     # numpy's forms: n, (n,), (before, after), ((before, after),), one pair per axis

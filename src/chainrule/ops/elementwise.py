@@ -1,6 +1,6 @@
 """Elementwise ``cr.`` functions whose signature needs more than a maker gives: ``clip``
-(numpy's bounds, either may be None), ``nan_to_num``, and ``real``, ``imag``, ``conj``,
-``angle`` of real data."""
+(numpy's bounds, either may be None), ``nan_to_num`` and ``angle`` (with ``deg``); the
+other parts of a complex number come from the rule table (``chainrule.rules.complex``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 
 from ..primitive import apply
+from ..rules import complex as cx
 from ..rules import special_elementwise as sew
 from ..shape_checks import check_broadcast
-from .functions import Array, _raw, _shape_of, composite, custom, refuse_out
+from .functions import Array, _shape_of, composite, custom, refuse_out
 
 
 def _np_clip(clip, a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
@@ -53,32 +54,10 @@ def _opt(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
-# Real data's complex parts: the real part is the data, the imaginary part 0, the
-# conjugate the data and the angle 0 or pi (complex data is refused when a Tensor is made).
-
-@composite(numpy=(np.real,), doc="np.real: the real part (the data itself)")
-def real(x: Array) -> Array:
-    """The real part of real data: ``x`` itself, gradient 1."""
-    return x
-
-
-@composite(numpy=(np.imag,), doc="np.imag: the imaginary part (0 for real data)")
-def imag(x: Array) -> np.ndarray:
-    """The imaginary part of real data: zeros of ``x``'s shape (a constant, no gradient)."""
-    return np.zeros(_shape_of(x))
-
-
-@composite(numpy=((np.conjugate, lambda conj, x, out=None: conj(x) if refuse_out(
-    "conjugate", out) else None), (np.conj, lambda conj, x, out=None: conj(x) if refuse_out(
-        "conj", out) else None)), doc="np.conj: the complex conjugate (the data itself)")
-def conj(x: Array) -> Array:
-    """The complex conjugate of real data: ``x`` itself, gradient 1."""
-    return x
-
-
-@composite(numpy=(np.angle,), doc="np.angle: 0 or pi for real data")
-def angle(x: Array, deg: bool = False) -> np.ndarray:
-    """The angle of real data: pi where ``x < 0`` (180 with ``deg``), else 0; a constant
-    (its derivative is 0 away from 0)."""
-    negative = np.asarray(_raw(x)) < 0
-    return np.where(negative, 180.0 if deg else np.pi, 0.0)
+@composite(numpy=(np.angle,), doc="np.angle: the angle of a complex number")
+def angle(x: Array, deg: bool = False) -> Array:
+    """The angle (argument) of ``x`` elementwise, in radians or with ``deg`` in degrees:
+    for real data 0 or pi (a constant); for complex data its gradient follows the
+    convention of docs/complex.md (0 at z = 0)."""
+    out = apply(cx.ANGLE, x)
+    return out * (180.0 / np.pi) if deg else out

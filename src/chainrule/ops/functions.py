@@ -26,7 +26,7 @@ from ..rules import elementwise as ew
 from ..rules import linalg, reductions, structural
 from ..scalar import Scalar, _new, float_forward
 from ..shape_checks import check_broadcast, check_matmul
-from ..tensor import Tensor, _recorded
+from ..tensor import Tensor, _recorded, check_complex
 from ..validation import whole_number
 
 Array = Any  # a Tensor, an ndarray, a list or a number
@@ -118,6 +118,7 @@ def _reduction(prim: Primitive) -> Callable[..., Array]:
                 raise reduction_error(prim.name, xv.shape, exc) from None
             if type(out) is not np.ndarray:
                 out = np.asarray(out)
+            check_complex(prim, x, out)
             if x.needs and recording():
                 return _recorded(out, (x, axes, keepdims), prim)
             return Tensor._node(out, (), None, False)

@@ -53,12 +53,3 @@ class GradArray(np.ndarray):
         """The ``p``-norm of all elements (2 by default) as a Python float."""
         return float(np.linalg.norm(self.view(np.ndarray).reshape(-1), p))
 
-
-def as_grad(g: Any) -> Any:
-    """``g`` (an ndarray or None) as a GradArray view for the user."""
-    return g.view(GradArray) if type(g) is np.ndarray else g
-
-
-def plain(g: Any) -> Any:
-    """What ``.grad`` stores: a GradArray is stored as the plain ndarray it views."""
-    return g.view(np.ndarray) if type(g) is GradArray else g

@@ -209,8 +209,9 @@ _QR = type(np.linalg.qr(np.eye(1)))
 @composite(numpy=(np.linalg.qr,), doc="np.linalg.qr: Q and R with a = Q @ R")
 def qr(a: Array, mode: str = "reduced") -> Any:
     """``(Q, R)`` as numpy's QRResult (``mode`` 'reduced' or 'complete'), or ``R`` alone
-    (``mode='r'``). The gradient needs m >= n and mode 'reduced' (or a square matrix).
-    Raises ValueError for mode 'raw'."""
+    (``mode='r'``). The gradient needs full rank (for a wide matrix, m < n, its first m
+    columns independent); mode 'complete' of a tall matrix has none (its extra columns of
+    Q are not unique). Raises ValueError for mode 'raw'."""
     shape = _shape_of(a)
     if len(shape) < 2:
         raise np.linalg.LinAlgError(f"qr: needs matrices in the last two axes, got shape "

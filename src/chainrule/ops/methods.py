@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..core import Node
 from ..primitive import Primitive, on_register
 from ..scalar import Scalar
 from ..tensor import Tensor
 from . import functions as F
 from . import torch_methods as T
-from .grad_array import as_grad, plain
+from .grad_array import GradArray
 from .numpy_api import __array_function__, __array_ufunc__
 
 
@@ -69,14 +71,17 @@ class ElementCount(int):
 
 
 _GRAD_SLOT: Any = Node.__dict__["grad"]
+_slot_get, _slot_set = _GRAD_SLOT.__get__, _GRAD_SLOT.__set__
+_ndarray = np.ndarray
 
 
 def _get_grad(self: Tensor) -> Any:
-    return as_grad(_GRAD_SLOT.__get__(self))
+    g = _slot_get(self)     # as_grad, inlined: every read of t.grad pays it
+    return g.view(GradArray) if type(g) is _ndarray else g
 
 
 def _set_grad(self: Tensor, g: Any) -> None:
-    _GRAD_SLOT.__set__(self, plain(g))
+    _slot_set(self, g.view(_ndarray) if type(g) is GradArray else g)    # plain, inlined
 
 
 def install() -> None:

@@ -13,7 +13,16 @@ import numpy as np
 
 from ..primitive import apply
 from ..rules import products
-from .functions import FUNCTIONS, Array, _ndim, _shape_of, composite, custom, refuse_out
+from .functions import (
+    FUNCTIONS,
+    Array,
+    _ndim,
+    _raw,
+    _shape_of,
+    composite,
+    custom,
+    refuse_out,
+)
 
 
 def _np_einsum(einsum: Any, *operands: Any, out: Any = None, dtype: Any = None,
@@ -117,7 +126,10 @@ def outer(a: Array, b: Array, out: Any = None) -> Array:
 
 @composite(numpy=(np.vdot,), doc="np.vdot: dot product of two flattened arrays")
 def vdot(a: Array, b: Array) -> Array:
-    """``sum(a.ravel() * b.ravel())`` (same number of elements, else ValueError)."""
+    """``sum(conj(a).ravel() * b.ravel())`` (same number of elements, else ValueError);
+    ``a`` is conjugated when complex, as numpy does."""
+    if np.iscomplexobj(_raw(a)):
+        a = FUNCTIONS["conj"](a)
     return einsum("i,i->", FUNCTIONS["reshape"](a, -1), FUNCTIONS["reshape"](b, -1))
 
 

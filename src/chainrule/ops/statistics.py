@@ -64,7 +64,7 @@ def _count(x: Array, axis: Any) -> int:
 def var(x: Array, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0,
         keepdims: bool = False, *, where: Any = None, mean: Any = None,
         correction: float | None = None) -> Array:
-    """The variance over ``axis``: ``sum((x - mean)**2) / (n - ddof)`` (numpy's
+    """The variance over ``axis``: ``sum(|x - mean|**2) / (n - ddof)`` (numpy's
     ``correction`` is another name for ``ddof``). Raises TypeError for ``out``,
     ``dtype``, ``where``, ``mean``."""
     _refuse("var", out, dtype, where=where, mean=mean)
@@ -72,6 +72,9 @@ def var(x: Array, axis: Any = None, dtype: Any = None, out: Any = None, ddof: fl
         ddof = correction
     m = FUNCTIONS["mean"](x, axis, True)
     d = x - m
+    if np.iscomplexobj(_raw(d)):        # |d|**2, real, as numpy
+        re, im = FUNCTIONS["real"](d), FUNCTIONS["imag"](d)
+        return FUNCTIONS["sum"](re * re + im * im, axis, keepdims) / (_count(x, axis) - ddof)
     return FUNCTIONS["sum"](d * d, axis, keepdims) / (_count(x, axis) - ddof)
 
 

@@ -102,7 +102,10 @@ def _keep(op: str, keepdim: Any, keepdims: Any) -> bool:
 def _reduce_with(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
     def method(self: Tensor, dim: Any = None, keepdim: Any = None, *, axis: Any = None,
                keepdims: Any = None, dtype: Any = None) -> Any:
-        out = fn(self, _axis(name, dim, axis), _keep(name, keepdim, keepdims))
+        if axis is None and keepdims is None:      # PyTorch's spelling: nothing to reconcile
+            out = fn(self, dim, bool(keepdim))
+        else:
+            out = fn(self, _axis(name, dim, axis), _keep(name, keepdim, keepdims))
         return out if dtype is None else to(out, dtype)
 
     method.__doc__ = (f"{name} over ``dim`` (alias ``axis``; int, tuple or None for all), "
@@ -375,22 +378,6 @@ def requires_grad_(self: Tensor, requires_grad: bool = True) -> Tensor:
     return self
 
 
-def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs: Any = None, *, grad: Any = None) -> None:
-    """PyTorch's ``backward(gradient=None, retain_graph=None, create_graph=False)``.
-    chainrule never frees a graph, so ``retain_graph`` is accepted and has no effect (a
-    graph can always be walked again). ``inputs=`` is refused: use ``cr.autograd.grad``."""
-    if inputs is not None:
-        raise TypeError("backward(inputs=...) is not supported; use "
-                        "cr.autograd.grad(outputs, inputs) for the gradients of some inputs")
-    if gradient is not None and grad is not None:
-        raise TypeError("backward(): give gradient= or grad=, not both")
-    _BACKWARD(self, gradient if grad is None else grad, create_graph=create_graph)
-
-
-_BACKWARD = Tensor.backward
-
-
 # -- in place: PyTorch's rules ------------------------------------------------------------
 def _write(self: Tensor, new: Any, op: str) -> Tensor:
     if self.prim is not None and self.needs and recording():
@@ -462,7 +449,7 @@ METHODS: dict[str, Any] = {
     "repeat": repeat, "split": split, "chunk": chunk, "gather": gather,
     "index_select": index_select, "masked_fill": masked_fill, "where": where,
     "clamp": clamp, "clip": clamp, "pow": pow, "clone": clone, "tolist": tolist,
-    "requires_grad_": requires_grad_, "backward": backward,
+    "requires_grad_": requires_grad_,
     "zero_": zero_, "fill_": fill_, "add_": add_, "sub_": sub_, "mul_": mul_,
     "copy_": copy_, "dim": lambda self: self.ndim, "numel": lambda self: self.value.size,
     "cpu": lambda self: self, "neg": lambda self: -self,

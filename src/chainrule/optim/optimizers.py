@@ -11,13 +11,18 @@ list of parameters (leaf Tensors with ``requires_grad=True``) or a list of such 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from ..core.node import GRAD_SLOT
 from ..tensor import Tensor
 from ..validation import distinct, positive
+
+# The stored gradient array itself (Tensor.grad gives users a view with PyTorch's methods).
+_get_grad, _set_grad = GRAD_SLOT.__get__, GRAD_SLOT.__set__
 
 
 class Optimizer:
@@ -49,6 +54,11 @@ class Optimizer:
             if not (isinstance(p, Tensor) and p.requires_grad and p.is_leaf):
                 raise TypeError(f"{name}: parameter {i} must be a leaf Tensor "
                                 f"with requires_grad=True, got {p!r:.80}")
+            if p.value.dtype.kind == "c":
+                raise TypeError(f"{name}: parameter {i} is complex; the optimizers update "
+                                "real parameters (the gradient of a complex one is dL/dx - "
+                                "i dL/dy, whose descent direction is its conjugate): keep "
+                                "its real and imaginary parts as two real parameters")
             if not p.value.flags.writeable:
                 raise ValueError(f"{name}: parameter {i}'s data is read-only; an optimizer "
                                  "updates it in place (give it a writable copy)")
@@ -86,10 +96,10 @@ class Optimizer:
         """Forget every parameter's gradient: ``p.grad = None``, or zeros with
         ``set_to_none=False``."""
         for p in self.params:
-            if set_to_none or p.grad is None:
-                p.grad = None
+            if set_to_none or _get_grad(p) is None:
+                _set_grad(p, None)
             else:
-                p.grad = np.zeros_like(p.value)
+                _set_grad(p, np.zeros_like(p.value))
 
     def step(self, closure: Any = None) -> Any:
         """Update every parameter that has a gradient, in place. ``closure`` (optional)
@@ -97,8 +107,9 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p.value, np.asarray(p.grad), self.state.setdefault(p, {}),
+                g = _get_grad(p)    # the stored array itself, not the view users get
+                if g is not None:
+                    self._update(p.value, np.asarray(g), self.state.setdefault(p, {}),
                                  group)
                     p._mark_written()   # graphs recorded before the step refuse to use it
         return loss
@@ -195,13 +206,21 @@ class Adam(Optimizer):
             state["v"] = np.zeros_like(w)
         state["t"] += 1
         t, m, v = state["t"], state["m"], state["v"]
+        # torch.optim.Adam's own form: the bias corrections folded into two scalars, every
+        # array operation in place in one scratch array
+        tmp = np.multiply(g, 1 - b1, dtype=m.dtype)
         m *= b1
-        m += (1 - b1) * g
+        m += tmp
+        np.multiply(g, g, out=tmp, casting="same_kind")
+        tmp *= 1 - b2
         v *= b2
-        v += (1 - b2) * (g * g)
-        m_hat = m / (1 - b1 ** t)
-        v_hat = v / (1 - b2 ** t)
-        w -= lr * m_hat / (np.sqrt(v_hat) + group["eps"])
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1 - b2 ** t)
+        tmp += group["eps"]
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr / (1 - b1 ** t)
+        w -= tmp
 
 
 class AdamW(Adam):

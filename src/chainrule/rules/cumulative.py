@@ -83,7 +83,7 @@ CUMSUM = defprimitive(
     vjps=[lambda M, g, ans, x, axis: _reverse_cumsum(M, g, axis)],
     expr="cumsum(x)", derivs=["1 for every later position"],
     vjp_text=["g summed from the end"], params=("axis",), function="cumsum", methods=("cumsum",),
-    numpy=(np.cumsum,), doc="Running sum")
+    numpy=(np.cumsum,), doc="Running sum", complex=True)
 CUMPROD = defprimitive(
     "cumprod", array_fn=lambda x, axis: np.cumprod(x, axis=axis), vjps=[_cumprod_vjp],
     expr="cumprod(x)", derivs=["the product of the other factors up to each later position"],

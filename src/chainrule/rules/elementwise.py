@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..primitive import binary, defprimitive, unary
+from .complex import real_part
 
 
 def _fsigmoid(x: float) -> float:
@@ -25,8 +26,14 @@ def _fsigmoid(x: float) -> float:
 
 
 def _asigmoid(x: np.ndarray) -> np.ndarray:
-    # 0.5 * (1 + tanh(x/2)) is sigmoid without overflow for any x.
-    return 0.5 + 0.5 * np.tanh(0.5 * x)
+    # 0.5 * (1 + tanh(x/2)) is sigmoid without overflow for any x; in place, the same
+    # numbers as 0.5 + 0.5 * t with two temporaries fewer
+    t = np.tanh(0.5 * x)
+    if type(t) is not np.ndarray:
+        return 0.5 + 0.5 * t
+    t *= 0.5
+    t += 0.5
+    return t
 
 
 def _frelu(x: float) -> float:
@@ -74,6 +81,24 @@ def _pow_base_vjp(M, g, ans, x, y):
     return g * y * x ** M.where(M.value(y) == 0, 1.0, y - 1)
 
 
+def _abs_vjp(M, g, ans, x):
+    # complex z: g * conj(z)/|z| = g * |z|/z (the JAX/autograd convention), 0 at z = 0
+    xv = M.value(x)
+    if not np.iscomplexobj(xv):
+        return g * M.sign(xv)
+    if np.ndim(xv):
+        return g * (ans / M.where(xv == 0, 1.0, x))
+    return g * 0.0 if xv == 0 else g * (ans / x)
+
+
+def _abs_jvp(M, t, ans, x):
+    # complex z: Re(t * conj(z)/|z|) = Re(t * |z|/z), 0 at z = 0
+    xv = M.value(x)
+    if not np.iscomplexobj(xv):
+        return t * M.sign(xv)
+    return real_part(_abs_vjp(M, t, ans, x))
+
+
 def _tie_mask(a, b, greater: bool):
     """1 where ``a`` wins, 0.5 at ties, 0 where it loses: ties split the gradient."""
     wins = a > b if greater else a < b
@@ -114,46 +139,48 @@ def _nan_extremum(name: str, greater: bool, float_fn, array_fn):
 
 
 NEG = unary("neg", lambda x: -x, np.negative, lambda M, g, ans, x: -g, "-1",
-            function="negative", methods=(), formula=False, expr="-x")
+            function="negative", methods=(), formula=False, expr="-x", complex=True)
 ADD = binary("add", lambda x, y: x + y, lambda x, y: x + y,
              [lambda M, g, ans, x, y: g, lambda M, g, ans, x, y: g], ["1", "1"],
-             expr="x + y", vjp_text=["g", "g"])
+             expr="x + y", vjp_text=["g", "g"], complex=True)
 SUB = binary("sub", lambda x, y: x - y, lambda x, y: x - y,
              [lambda M, g, ans, x, y: g, lambda M, g, ans, x, y: -g], ["1", "-1"],
-             function="subtract", expr="x - y", vjp_text=["g", "-g"])
+             function="subtract", expr="x - y", vjp_text=["g", "-g"], complex=True)
 MUL = binary("mul", lambda x, y: x * y, lambda x, y: x * y,
              [lambda M, g, ans, x, y: g * y, lambda M, g, ans, x, y: g * x], ["y", "x"],
-             function="multiply", expr="x * y")
+             function="multiply", expr="x * y", complex=True)
 DIV = binary("div", lambda x, y: x / y, lambda x, y: x / y,
              [lambda M, g, ans, x, y: g / y, lambda M, g, ans, x, y: -g * x / (y * y)],
              ["1/y", "-x/y**2"], function="divide", expr="x / y",
              numpy=(np.divide, (np.reciprocal, lambda divide, x: divide(1.0, x))),
-             domain="y != 0", sample=[(-2.0, 2.0), (0.5, 2.0)])
+             domain="y != 0", sample=[(-2.0, 2.0), (0.5, 2.0)], complex=True)
 POW = binary("pow", math.pow, lambda x, y: x ** y, [_pow_base_vjp, _pow_exponent_vjp],
              ["y * x**(y-1)", "x**y * log(x)"], function="power", expr="x ** y",
              numpy=(np.power, (np.square, lambda power, x: power(x, 2))),
              domain="x > 0 (any x for an integer exponent)",
              kink="d/dy x**y = 0 where x == 0; d/dx x**0 = 0 (also at x = 0)",
-             sample=[(0.5, 2.0), (-2.0, 2.0)])
-SIN = unary("sin", math.sin, np.sin, lambda M, g, ans, x: g * M.cos(x), "cos(x)")
-COS = unary("cos", math.cos, np.cos, lambda M, g, ans, x: -g * M.sin(x), "-sin(x)")
+             sample=[(0.5, 2.0), (-2.0, 2.0)], complex=True)
+SIN = unary("sin", math.sin, np.sin, lambda M, g, ans, x: g * M.cos(x), "cos(x)", complex=True)
+COS = unary("cos", math.cos, np.cos, lambda M, g, ans, x: -g * M.sin(x), "-sin(x)", complex=True)
 TAN = unary("tan", math.tan, np.tan, lambda M, g, ans, x: g * (1 + ans * ans),
-            "1 + tan(x)**2", domain="x != pi/2 + k*pi", sample=[(-1.2, 1.2)])
-EXP = unary("exp", math.exp, np.exp, lambda M, g, ans, x: g * ans, "exp(x)")
+            "1 + tan(x)**2", domain="x != pi/2 + k*pi", sample=[(-1.2, 1.2)], complex=True)
+EXP = unary("exp", math.exp, np.exp, lambda M, g, ans, x: g * ans, "exp(x)", complex=True)
 LOG = unary("log", math.log, np.log, lambda M, g, ans, x: g / x, "1/x",
-            domain="x > 0 (NaN with numpy's warning below 0, -inf at 0)", sample=[(0.2, 3.0)])
+            domain="x > 0 (NaN with numpy's warning below 0, -inf at 0)", sample=[(0.2, 3.0)],
+            complex=True)
 SQRT = unary("sqrt", math.sqrt, np.sqrt, lambda M, g, ans, x: g * 0.5 / ans,
              "1/(2*sqrt(x))", domain="x >= 0", kink="sqrt'(0) = +inf", sample=[(0.2, 3.0)],
-             avoid=[0.0])
+             avoid=[0.0], complex=True)
 TANH = unary("tanh", math.tanh, np.tanh, lambda M, g, ans, x: g * (1 - ans * ans),
-             "1 - tanh(x)**2")
+             "1 - tanh(x)**2", complex=True)
 SIGMOID = unary("sigmoid", _fsigmoid, _asigmoid, lambda M, g, ans, x: g * ans * (1 - ans),
                 "s*(1-s), s = sigmoid(x)", vjp_text=["g * s*(1-s)"])
 RELU = unary("relu", _frelu, _arelu, lambda M, g, ans, x: g * (M.value(x) > 0),
              "1 if x > 0 else 0", vjp_text=["g * (x > 0)"], kink="relu'(0) = 0",
              avoid=[0.0], zero_reason="relu is off {where} (its input is {x} <= 0)")
-ABS = unary("abs", abs, np.abs, lambda M, g, ans, x: g * M.sign(M.value(x)), "sign(x)",
-            methods=("abs", "__abs__"), kink="|x|'(0) = 0", avoid=[0.0])
+ABS = unary("abs", abs, np.abs, _abs_vjp, "sign(x)", jvps=[_abs_jvp],
+            vjp_text=["g * sign(x) (complex x: g * conj(x) / |x|)"],
+            methods=("abs", "__abs__"), kink="|x|'(0) = 0", avoid=[0.0], complex=True)
 MAXIMUM = _extremum("maximum", True, _fmaximum, np.maximum)
 MINIMUM = _extremum("minimum", False, _fminimum, np.minimum)
 FMAX = _nan_extremum("fmax", True, _ffmax, np.fmax)
@@ -168,7 +195,7 @@ WHERE = defprimitive(
     derivs=["(none: a condition)", "1 where cond else 0", "0 where cond else 1"],
     vjp_text=["", "where(cond, g, 0)", "where(cond, 0, g)"],
     function="where", numpy=(np.where,), zero_reason="where() picks the other branch {where}",
-    doc="Elementwise choice")
+    doc="Elementwise choice", complex=True)
 IDENTITY = unary("identity", lambda x: x, lambda x: x, lambda M, g, ans, x: g, "1",
                  function=None, numpy=((np.positive, lambda _, x: x),), expr="x",
-                 vjp_text=["g"])
+                 vjp_text=["g"], complex=True)

@@ -67,4 +67,4 @@ MATMUL = defprimitive(
     jvps=[_matmul_jvp_a, _matmul_jvp_b],
     inputs=("A", "B"), expr="A @ B", derivs=["B^T (on the right)", "A^T (on the left)"],
     vjp_text=["g @ B.T", "A.T @ g"], function="matmul", methods=("matmul",),
-    numpy=(np.matmul,), formula=True, doc="same as a @ b")
+    numpy=(np.matmul,), formula=True, doc="same as a @ b", complex=True)

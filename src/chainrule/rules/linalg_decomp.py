@@ -287,14 +287,8 @@ def qr_shapes(m, n, complete):
     return [(m, k), (k, n)]
 
 
-def _qr_vjp(M, g, ans, a, complete):
-    m, n = a.shape[-2:]
-    if m < n or (complete and m != n):
-        raise NotImplementedError(
-            f"qr of a {m} x {n} matrix: the gradient is supported for m >= n with "
-            "mode='reduced' (the extra columns of Q are not unique)")
-    q, r = unpack(M, ans, qr_shapes(m, n, complete))
-    gq, gr = unpack(M, g, qr_shapes(m, n, complete))
+def _qr_tall_vjp(M, q, r, gq, gr, n):
+    """The gradient of A = QR for m >= n (R square and invertible)."""
     x = M.matmul(r, _t(M, gr)) - M.matmul(_t(M, gq), q)
     lower = np.tril(np.ones((n, n)), -1)
     sym = x * np.tril(np.ones((n, n))) + _t(M, x * lower)       # copyltu: lower mirrored up
@@ -302,8 +296,29 @@ def _qr_vjp(M, g, ans, a, complete):
     return _t(M, apply(SOLVE, r, _t(M, b)))
 
 
+def _qr_vjp(M, g, ans, a, complete):
+    m, n = a.shape[-2:]
+    if complete and m > n:
+        raise NotImplementedError(
+            f"qr(mode='complete') of a {m} x {n} matrix: the extra columns of Q are not "
+            "unique, so they have no gradient; use mode='reduced'")
+    q, r = unpack(M, ans, qr_shapes(m, n, complete))
+    gq, gr = unpack(M, g, qr_shapes(m, n, complete))
+    if m >= n:
+        return _qr_tall_vjp(M, q, r, gq, gr, n)
+    # wide: A = [X Y] with X = Q R1 square and R2 = Q^T Y, so Y's gradient is Q gR2 and X's
+    # is the square case with gQ + Y gR2^T (the route through R2)
+    left, right = (Ellipsis, slice(None), slice(0, m)), (Ellipsis, slice(None), slice(m, n))
+    y, r1 = M.getitem(a, right), M.getitem(r, left)
+    gr1, gr2 = M.getitem(gr, left), M.getitem(gr, right)
+    gx = _qr_tall_vjp(M, q, r1, gq + M.matmul(y, _t(M, gr2)), gr1, m)
+    gy = M.matmul(q, gr2)
+    full = gx.shape[:-1] + (n,)
+    return M.index_add(gx, full, left) + M.index_add(gy, full, right)
+
+
 QR = defprimitive(
     "qr", array_fn=_linalg("qr", _qr), vjps=[_qr_vjp], inputs=("A",), expr="qr(A)",
     derivs=["(gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T"],
     vjp_text=["(gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T"], params=("complete",),
-    domain="m >= n with full column rank (for the gradient)")
+    domain="full rank; for a wide matrix (m < n) the first m columns independent")

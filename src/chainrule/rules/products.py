@@ -131,4 +131,4 @@ EINSUM = defprimitive(
     expr="einsum(subscripts, *xs)",
     derivs=["the other operands (an einsum of g with them onto each operand's letters)"],
     vjp_text=["einsum(g, *others -> operand's subscripts)"], params=("subscripts",),
-    function="einsum", numpy=(np.einsum,), doc="Einstein summation")
+    function="einsum", numpy=(np.einsum,), doc="Einstein summation", complex=True)

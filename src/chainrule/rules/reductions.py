@@ -8,11 +8,14 @@ leading batch axes.
 from __future__ import annotations
 
 from math import prod
+from typing import Any
 
 import numpy as np
 
 from ..math_namespaces import kept_shape
 from ..primitive import defprimitive, reduction
+
+_add_reduce: Any = np.add.reduce  # what ndarray.sum calls, without its Python layer
 
 
 def _kept(M, g, ans, x, axes, keepdims):
@@ -73,16 +76,16 @@ def _extreme(name: str, word: str):
         formula=f"{name}(x, axis=..., keepdims=...)")
 
 
-SUM = reduction("sum", lambda x, axes, keepdims: x.sum(axis=axes, keepdims=keepdims),
+SUM = reduction("sum", lambda x, axes, keepdims: _add_reduce(x, axis=axes, keepdims=keepdims),
                 _spread, "1 for every element", "g broadcast back to x's shape", doc="Sum",
-                jvp=lambda M, t, ans, x, axes, keepdims: M.sum(t, axes, keepdims))
+                jvp=lambda M, t, ans, x, axes, keepdims: M.sum(t, axes, keepdims), complex=True)
 MEAN = reduction(
     "mean", lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims),
     lambda M, g, ans, x, axes, keepdims:
         _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes),
     "1/n for every element", "g / n, broadcast to x", doc="Mean",
     jvp=lambda M, t, ans, x, axes, keepdims:
-        M.sum(t, axes, keepdims) / prod(x.shape[a] for a in axes))
+        M.sum(t, axes, keepdims) / prod(x.shape[a] for a in axes), complex=True)
 MAX = _extreme("max", "maximum")
 MIN = _extreme("min", "minimum")
 LOGSUMEXP = reduction(

@@ -51,33 +51,34 @@ def _fsinc(x: float) -> float:
 
 ARCSIN = _unary("arcsin", math.asin, np.arcsin,
                lambda M, g, ans, x: g / M.sqrt(1 - x * x), "1/sqrt(1 - x**2)",
-               domain="-1 <= x <= 1", sample=[(-0.9, 0.9)])
+               domain="-1 <= x <= 1", sample=[(-0.9, 0.9)], complex=True)
 ARCCOS = _unary("arccos", math.acos, np.arccos,
                lambda M, g, ans, x: -g / M.sqrt(1 - x * x), "-1/sqrt(1 - x**2)",
-               domain="-1 <= x <= 1", sample=[(-0.9, 0.9)])
+               domain="-1 <= x <= 1", sample=[(-0.9, 0.9)], complex=True)
 ARCTAN = _unary("arctan", math.atan, np.arctan, lambda M, g, ans, x: g / (1 + x * x),
-               "1/(1 + x**2)")
+               "1/(1 + x**2)", complex=True)
 SINH = _unary("sinh", math.sinh, np.sinh, lambda M, g, ans, x: g * M.cosh(x), "cosh(x)",
-             )
+              complex=True)
 COSH = _unary("cosh", math.cosh, np.cosh, lambda M, g, ans, x: g * M.sinh(x), "sinh(x)",
-             )
+              complex=True)
 ARCSINH = _unary("arcsinh", math.asinh, np.arcsinh,
-                lambda M, g, ans, x: g / M.sqrt(x * x + 1), "1/sqrt(x**2 + 1)")
+                lambda M, g, ans, x: g / M.sqrt(x * x + 1), "1/sqrt(x**2 + 1)",
+                complex=True)
 ARCCOSH = _unary("arccosh", math.acosh, np.arccosh,
                 lambda M, g, ans, x: g / M.sqrt(x * x - 1), "1/sqrt(x**2 - 1)",
                 domain="x >= 1", sample=[(1.2, 3.0)])
 ARCTANH = _unary("arctanh", math.atanh, np.arctanh, lambda M, g, ans, x: g / (1 - x * x),
-                "1/(1 - x**2)", domain="-1 < x < 1", sample=[(-0.9, 0.9)])
+                "1/(1 - x**2)", domain="-1 < x < 1", sample=[(-0.9, 0.9)], complex=True)
 LOG1P = _unary("log1p", math.log1p, np.log1p, lambda M, g, ans, x: g / (1 + x), "1/(1 + x)",
-              domain="x > -1", sample=[(-0.8, 2.0)])
+              domain="x > -1", sample=[(-0.8, 2.0)], complex=True)
 EXPM1 = _unary("expm1", math.expm1, np.expm1, lambda M, g, ans, x: g * (ans + 1), "exp(x)",
-              )
+              complex=True)
 LOG2 = _unary("log2", math.log2, np.log2, lambda M, g, ans, x: g / (x * LN2),
-             f"1/(x*{LN2!r})", domain="x > 0", sample=[(0.2, 3.0)])
+             f"1/(x*{LN2!r})", domain="x > 0", sample=[(0.2, 3.0)], complex=True)
 LOG10 = _unary("log10", math.log10, np.log10, lambda M, g, ans, x: g / (x * LN10),
-              f"1/(x*{LN10!r})", domain="x > 0", sample=[(0.2, 3.0)])
+              f"1/(x*{LN10!r})", domain="x > 0", sample=[(0.2, 3.0)], complex=True)
 EXP2 = _unary("exp2", lambda x: 2.0 ** x, np.exp2, lambda M, g, ans, x: g * ans * LN2,
-             f"2**x*{LN2!r}")
+             f"2**x*{LN2!r}", complex=True)
 CBRT = _unary("cbrt", np.cbrt, np.cbrt, lambda M, g, ans, x: g / (3 * ans * ans),
              "1/(3*x**(2/3))", kink="cbrt'(0) = +inf", avoid=[0.0],
              sample=[(0.2, 3.0)])

@@ -81,25 +81,25 @@ RESHAPE = defprimitive(
     jvps=[lambda M, t, ans, x, shape: M.reshape(t, t.shape[:t.ndim - x.ndim] + ans.shape)],
     expr="reshape(x)", derivs=["1 (elements move back)"], vjp_text=["g reshaped to x's shape"],
     params=("shape",), function="reshape", methods=("reshape",), numpy=(np.reshape,),
-    formula="reshape(x, *shape)", doc="new shape, same size")
+    formula="reshape(x, *shape)", doc="new shape, same size", complex=True)
 TRANSPOSE = defprimitive(
     "transpose", array_fn=np.transpose, vjps=[_transpose_vjp],
     jvps=[_transpose_jvp],
     expr="transpose(x)", derivs=["1 (elements move back)"], vjp_text=["g transposed back"],
     params=("axes",), function="transpose", methods=("transpose",), numpy=(np.transpose,),
-    formula="transpose(x, *axes)", doc="reverse (or permute) the axes")
+    formula="transpose(x, *axes)", doc="reverse (or permute) the axes", complex=True)
 BROADCAST_TO = defprimitive(
     "broadcast_to", array_fn=np.broadcast_to,
     vjps=[lambda M, g, ans, x, shape: M.sum_to(g, x.shape, _lead(g, ans))],
     jvps=[_broadcast_jvp],
     expr="broadcast(x)", derivs=["1 per copy"], vjp_text=["g summed over the copies"],
-    params=("shape",), function="broadcast_to", numpy=(np.broadcast_to,))
+    params=("shape",), function="broadcast_to", numpy=(np.broadcast_to,), complex=True)
 SUM_TO = defprimitive(
     "sum_to", array_fn=sum_to_shape, vjps=[_sum_to_vjp],
     # the tangent keeps its own leading axes and x's nb batch axes, and sums the rest
     jvps=[lambda M, t, ans, x, shape, nb: M.sum_to(t, tuple(shape), t.ndim - x.ndim + nb)],
     expr="sum_to(x)", derivs=["1 for every element"], vjp_text=["g broadcast back"],
-    params=("shape", "batch_ndim"))
+    params=("shape", "batch_ndim"), complex=True)
 GETITEM = defprimitive(
     "getitem", array_fn=lambda x, index: x[index],
     vjps=[lambda M, g, ans, x, index: M.index_add(
@@ -107,7 +107,7 @@ GETITEM = defprimitive(
     jvps=[lambda M, t, ans, x, index: M.getitem(t, _batched_index(t.ndim - x.ndim, index))],
     expr="x[index]", derivs=["1 at the selected elements (repeats add up)"],
     vjp_text=["zeros like x, g added at index"],
-    params=("index",))
+    params=("index",), complex=True)
 INDEX_ADD = defprimitive(
     "index_add", array_fn=index_add,
     vjps=[lambda M, g, ans, x, shape, index: M.getitem(
@@ -115,17 +115,17 @@ INDEX_ADD = defprimitive(
     jvps=[lambda M, t, ans, x, shape, index: M.index_add(
         t, t.shape[:t.ndim - x.ndim] + ans.shape, _batched_index(t.ndim - x.ndim, index))],
     expr="scatter(x)", derivs=["1 at the index"], vjp_text=["g[index]"],
-    params=("shape", "index"))
+    params=("shape", "index"), complex=True)
 CONCATENATE = defprimitive(
     "concatenate", array_fn=lambda *args: np.concatenate(args[:-1], axis=args[-1]),
     vjps=_concat_vjp, prep=_concat_offsets, variadic=True, inputs=("xs",),
     expr="concatenate(xs)", jvps=_concat_jvp,
     derivs=["1 (each input gets its slice back)"], vjp_text=["g sliced per input"],
-    params=("axis",), function="concatenate", numpy=(np.concatenate,))
+    params=("axis",), function="concatenate", numpy=(np.concatenate,), complex=True)
 STACK = defprimitive(
     "stack", array_fn=lambda *args: np.stack(args[:-1], axis=args[-1]),
     vjps=_stack_vjp, prep=_axis, variadic=True, inputs=("xs",), expr="stack(xs)",
     jvps=_stack_jvp,
     derivs=["1 (each input gets its slice back)"], vjp_text=["g[..., i, ...] per input"],
-    params=("axis",), function="stack", numpy=(np.stack,))
+    params=("axis",), function="stack", numpy=(np.stack,), complex=True)
 
