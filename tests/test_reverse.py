@@ -151,3 +151,22 @@ def test_grad_and_aux_inside_grad_keeps_aux_differentiable():
         g, aux = cr.grad_and_aux(lambda z: (z ** 3, z ** 2))(x)
         return g + aux
     assert cr.grad(outer)(1.5) == pytest.approx(6 * 1.5 + 2 * 1.5)
+
+
+def test_vjp_of_a_complex_output_is_ct_times_j_real_for_a_real_primal_as_jax():
+    # f(x) = x (1 + 2i): ct J = (1 - i)(1 + 2i) = 3 + i, a real primal keeps the real part
+    assert cr.vjp(lambda x: x * (1 + 2j), 1.5)[1](1 - 1j) == (3.0,)
+    # holomorphic f(z) = z^2: ct * 2z, no conjugate
+    z, ct = np.array([1 + 1j, 2j]), np.array([1.0 + 0j, 1j])
+    (g,) = cr.vjp(lambda v: v ** 2, z)[1](ct)
+    np.testing.assert_allclose(g, 2 * z * ct)
+    # the fft of a real vector: Re(F^T ct)
+    x, c = np.array([1.0, 2.0, 3.0]), np.array([1.0, 1j, 0.0])
+    (g,) = cr.vjp(np.fft.fft, x)[1](c)
+    np.testing.assert_allclose(g, np.real(np.fft.fft(np.eye(3)).T @ c), atol=1e-12)
+    assert not np.iscomplexobj(g)
+
+
+def test_vjp_refuses_a_complex_cotangent_for_a_real_output():
+    with pytest.raises(ValueError, match="complex cotangent for a real output"):
+        cr.vjp(np.sin, 1.0)[1](1j)

@@ -39,8 +39,13 @@ def _inner(out: Any, ct: Any, where: str) -> Any:
         if np.shape(o) != np.shape(c):
             raise ValueError(f"{where}: the cotangent has shape {np.shape(c)}, f's output "
                              f"has shape {np.shape(o)}; give one of the output's shape")
+        if np.iscomplexobj(c) and not np.iscomplexobj(o):
+            raise ValueError(f"{where}: a complex cotangent for a real output; give a real "
+                             "one (its imaginary part would have nothing to act on)")
         total = total + np.sum(o * c)
-    return total
+    # complex outputs: with chainrule's convention (a rule is g * f'(z), no conjugate) the
+    # gradient of Re<out, ct> is ct @ J, real for a real primal: jax.vjp's result
+    return np.real(total) if np.iscomplexobj(total) else total
 
 
 def _plain(x: Any) -> Any:
