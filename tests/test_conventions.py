@@ -46,6 +46,37 @@ def conventions_table() -> str:
     return "\n".join(rows)
 
 
+SCALAR_BEGIN = "<!-- Scalar methods generated from REGISTRY by tests/test_conventions.py -->"
+SCALAR_END = "<!-- end of generated Scalar methods -->"
+
+
+def scalar_methods() -> str:
+    """The methods a Scalar has from the rule table: those of every entry defined on one
+    number (a forward on Python floats)."""
+    calls = sorted({f"`{m[2:-2]}(x)`" if m.startswith("__")
+                    else f"`x.{m}({', '.join(prim.inputs[1:])})`"
+                    for prim in REGISTRY.values()
+                    if prim.float_fn is not None and prim.function is not None
+                    for m in prim.methods})
+    return ", ".join(calls)
+
+
+def _doc_section(begin: str, end: str) -> str:
+    text = DOC.read_text()
+    m = re.search(re.escape(begin) + r"\n(.*?)\n" + re.escape(end), text, re.S)
+    assert m, f"{DOC} lacks the markers {begin}"
+    return m.group(1)
+
+
+def test_docs_scalar_methods_match_registry():
+    assert _doc_section(SCALAR_BEGIN, SCALAR_END) == scalar_methods(), (
+        "docs/conventions.md is out of date; run .venv/bin/python tests/test_conventions.py")
+    x = cr.Scalar(0.5)
+    for prim in REGISTRY.values():
+        if prim.float_fn is not None and prim.function is not None:
+            assert all(callable(getattr(x, m)) for m in prim.methods), prim.name
+
+
 def _doc_table() -> str:
     text = DOC.read_text()
     m = re.search(re.escape(BEGIN) + r"\n(.*?)\n" + re.escape(END), text, re.S)
@@ -217,6 +248,9 @@ def _write_doc() -> None:
     text = DOC.read_text() if DOC.exists() else f"{BEGIN}\n\n{END}\n"
     new = re.sub(re.escape(BEGIN) + r"\n.*?\n" + re.escape(END),
                  lambda _: f"{BEGIN}\n{conventions_table()}\n{END}", text, flags=re.S)
+    new = re.sub(re.escape(SCALAR_BEGIN) + r"\n.*?\n" + re.escape(SCALAR_END),
+                 lambda _: f"{SCALAR_BEGIN}\n{scalar_methods()}\n{SCALAR_END}", new,
+                 flags=re.S)
     DOC.write_text(new)
 
 

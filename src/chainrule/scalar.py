@@ -31,8 +31,20 @@ def _float_vjp_fallback(vjp, g, ans, args) -> float:
     return float(vjp(ARRAY, np.float64(g), np.float64(ans), *f64))
 
 
+_clock = 0
+"""The Scalars' write clock: advanced by every ``.data`` assignment (see ``Node._stamp``)."""
+
+
+def _now() -> int:
+    return _clock
+
+
 FLOAT_MODE = Mode(FLOAT, graph=False, sum_to=None, fallback=_float_vjp_fallback, floats=True,
-                  arithmetic={ADD: SUM, SUB: DIFFERENCE, MUL: PRODUCT, DIV: QUOTIENT})
+                  arithmetic={ADD: SUM, SUB: DIFFERENCE, MUL: PRODUCT, DIV: QUOTIENT},
+                  clock=_now)
+
+
+_NEEDS_SLOT: Any = Node.__dict__["needs"]
 
 
 def _number(x, op: str) -> float:
@@ -51,6 +63,7 @@ def _new(value: float, a: Any, b: Any, prim: Primitive) -> Scalar:
     node.name = None
     node._ct = None
     node._pending = 0
+    node._stamp = _clock
     record = recording()
     if record:
         node._p = a
@@ -85,12 +98,21 @@ class Scalar(Node):
     # slot, so creating a node costs one store less.
     needs = True
     backward_mode = FLOAT_MODE
+    # The write stamp (Node._stamp) of each Scalar lives in the memory of the ``needs``
+    # slot, which the class attribute above leaves unused: no node grows for it.
+    _stamp = _NEEDS_SLOT
 
     def __init__(self, value: float, name: str | None = None,
-                 tangent: float | None = None) -> None:
+                 tangent: float | None = None, *, label: str | None = None) -> None:
         if isinstance(value, Node):
             raise TypeError("Scalar(value): value must be a number, not a graph node")
+        if label is not None:
+            if name is not None and name != label:
+                raise ValueError(f"Scalar: name={name!r} and label={label!r} differ; "
+                                 "label is another spelling of name, give one of them")
+            name = label
         self.value = _number(value, "Scalar")
+        self._stamp = _clock
         self.grad = None
         self._p = ()
         self._q = ONE_PARENT
@@ -118,6 +140,38 @@ class Scalar(Node):
             raise AttributeError("only a leaf Scalar's tangent can be set; a computed "
                                  "Scalar's tangent follows from its inputs'")
         _TANGENTS[self] = _number(value, "Scalar tangent")
+
+    @property
+    def data(self) -> float:
+        """The number (``value``), as micrograd's ``Value.data`` and PyTorch's ``.data``.
+        Reading it is an explicit read of a plain float: no gradient flows through what
+        you compute from it (and no warning is given). Assigning to it on a leaf Scalar
+        (``p.data -= lr * p.grad``) replaces the value in place; a backward pass through
+        a graph recorded before the assignment then raises RuntimeError naming the op,
+        since its gradient would use the new value."""
+        return self.value
+
+    @data.setter
+    def data(self, new: float) -> None:
+        global _clock
+        if self.prim is not None:
+            raise AttributeError(
+                f"only a leaf Scalar's data can be set; this Scalar was computed by "
+                f"{self.prim.name} and its value follows from its inputs (set the inputs' "
+                "data, or make a new leaf with cr.Scalar(...))")
+        value = _number(new, "Scalar.data")
+        _clock += 1
+        self.value = value
+        self._stamp = _clock
+
+    @property
+    def label(self) -> str | None:
+        """Another spelling of ``name`` (micrograd's lecture calls it ``label``)."""
+        return self.name
+
+    @label.setter
+    def label(self, text: str | None) -> None:
+        self.name = text
 
     @classmethod
     def _node(cls, value: float, parents: tuple, prim: Primitive) -> Scalar:

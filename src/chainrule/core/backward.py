@@ -174,7 +174,9 @@ def bad_contribution(node: Node, i: int, shape: tuple, nb: int) -> str | None:
 
 
 def _written(node: Node, p: Node) -> RuntimeError:
-    label = f"{p.name!r}" if p.name else f"of shape {getattr(p.value, 'shape', ())}"
+    shape = getattr(p.value, "shape", None)
+    label = (f"{p.name!r}" if p.name else f"of shape {shape}" if shape is not None
+             else f"(now {p.value!r})")
     return RuntimeError(
         f"backward(): the input {label} of {node.prim.name} was modified in place after "
         f"the graph was recorded (an optimizer step, an in-place operator or .data "
@@ -521,6 +523,7 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
     ready = [root]
     pop = ready.pop
     push = ready.append
+    now = mode.clock() if mode.clock is not None else 0
     finished = False
     try:
         _discover_floats(root, nodes)       # every Scalar needs a gradient
@@ -541,6 +544,8 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
             prim = node.prim
             if prim is None:
                 continue
+            if node._stamp != now:
+                _check_written(node, node.parents)
             ans = node.value
             p = node._p
             q = node._q

@@ -1,7 +1,9 @@
 """Tensor methods and numpy's protocols, attached to :class:`~chainrule.tensor.Tensor`
 from this layer so that the engine does not import the functions built on it. The methods
 are the rule table's ``methods`` (and the composites'), kept in sync with the registry;
-PyTorch's names and meanings (:mod:`chainrule.ops.torch_methods`) go on top of them."""
+PyTorch's names and meanings (:mod:`chainrule.ops.torch_methods`) go on top of them.
+A Scalar gets the methods of every entry defined on one number (``x.relu()``,
+``x.tanh()``, ``abs(x)``, as micrograd's ``Value`` has them)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from .numpy_api import __array_function__, __array_ufunc__
 
 
 def _method(fn: Any, name: str) -> Any:
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(self, *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name
@@ -28,18 +30,28 @@ def _method(fn: Any, name: str) -> Any:
     return method
 
 
+def _classes(prim: Primitive) -> tuple[type, ...]:
+    """The engines whose values get ``prim``'s methods: Tensor, and Scalar too when the
+    op is defined on one number (its entry has a forward on Python floats)."""
+    return (Tensor, Scalar) if prim.float_fn is not None else (Tensor,)
+
+
 def _expose(prim: Primitive, added: bool) -> None:
     if prim.function is None:
         return
+    classes = _classes(prim)
     if added:
-        taken = [name for name in prim.methods if hasattr(Tensor, name)]
-        if taken:
-            raise ValueError(f"primitive {prim.name!r}: Tensor already has {taken}")
+        for cls in classes:
+            taken = [name for name in prim.methods if hasattr(cls, name)]
+            if taken:
+                raise ValueError(f"primitive {prim.name!r}: {cls.__name__} already has "
+                                 f"{taken}")
     for name in prim.methods:
-        if added:
-            setattr(Tensor, name, _method(F.FUNCTIONS[prim.function], name))
-        else:
-            delattr(Tensor, name)
+        for cls in classes:
+            if added:
+                setattr(cls, name, _method(F.FUNCTIONS[prim.function], name))
+            else:
+                delattr(cls, name)
 
 
 def _with_dim(fn: Any, name: str) -> Any:
