@@ -108,6 +108,18 @@ def test_tensor_jacobian_product_contracts_over_all_output_axes():
                                np.tensordot(v, jac, axes=2), rtol=1e-6, atol=1e-8)
 
 
+def test_tensor_jacobian_product_over_the_leading_output_axes_as_autograd():
+    a = RNG.normal(size=(5, 4, 3))
+    v = RNG.normal(size=(5, 4))                  # the output is (5, 4, 3): v covers (5, 4)
+    f = lambda x: np.roll(np.sin(x), 1)                                  # noqa: E731
+    jac = central_jacobian(f, a)                 # (5, 4, 3, 5, 4, 3)
+    got = cr.tensor_jacobian_product(f)(a, v)
+    assert got.shape == (3, 5, 4, 3)
+    np.testing.assert_allclose(got, np.tensordot(v, jac, axes=2), rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="shape"):
+        cr.tensor_jacobian_product(f)(a, np.ones((4, 5)))
+
+
 def test_make_hvp_gives_hessian_times_v_and_the_gradient():
     x, v = RNG.normal(size=4), RNG.normal(size=4)
     hvp, g = cr.make_hvp(lambda z: np.sum(np.sin(z)) * np.sum(z))(x)

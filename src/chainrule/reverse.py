@@ -22,7 +22,7 @@ import numpy as np
 from .forward import jvp
 from .pytree import tree_flatten, tree_map
 from .tensor import Tensor
-from .transforms import ArgNums, grad
+from .transforms import ArgNums, grad, jacobian
 from .validation import argnums as check_argnums
 
 
@@ -93,14 +93,25 @@ def make_vjp(f: Callable[..., Any], argnums: int = 0
 
 
 def tensor_jacobian_product(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
-    """``f`` -> ``tjp(*args, v)``: ``v @ J``, contracting ``v`` (of ``f``'s output shape)
-    with the Jacobian of ``f`` in argument ``argnums``; the result has that argument's
-    shape. Called ``vector_jacobian_product`` in HIPS autograd too."""
+    """``f`` -> ``tjp(*args, v)``: ``v`` contracted with the Jacobian of ``f`` in argument
+    ``argnums`` over ``v``'s axes, as HIPS autograd's ``tensordot(v, J, axes=v.ndim)``.
+    ``v`` of ``f``'s output shape gives ``v @ J`` (the argument's shape); ``v`` of the
+    output's leading axes only, shape ``out.shape[:k]``, gives shape
+    ``out.shape[k:] + arg.shape``. Called ``vector_jacobian_product`` in autograd too."""
     mv = make_vjp(f, argnums)
 
     def tjp(*args_and_v: Any) -> Any:
         *args, v = args_and_v
-        return mv(*args)[0](v)
+        back, out = mv(*args)
+        vs, outs = np.shape(v), np.shape(out)
+        k = len(vs)
+        if vs == outs or k >= len(outs) or outs[:k] != vs:
+            return back(v)              # the output's shape, or back() names the mismatch
+        i = argnums % len(args)
+
+        def contracted(x: Any) -> Any:
+            return np.tensordot(np.asarray(v), f(*args[:i], x, *args[i + 1:]), axes=k)
+        return jacobian(contracted)(args[i])
 
     tjp.__name__ = f"tensor_jacobian_product({getattr(f, '__name__', 'f')})"
     return tjp
