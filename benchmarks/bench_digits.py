@@ -276,6 +276,8 @@ def main(quick: bool = False) -> dict[str, dict[str, float]] | None:
     harness.table("  ms per epoch (medians)", medians, "hand numpy", unit="ms")
     ratio = medians["chainrule compiled"]["total"] / medians["hand numpy"]["total"]
     harness.verdict("digits epoch compiled / hand numpy", ratio, 1.1, "x")
+    eager = medians["chainrule nn"]["total"] / medians["hand numpy"]["total"]
+    harness.verdict("digits epoch eager (nn) / hand numpy", eager, 1.3, "x")
     return medians
 
 

@@ -194,10 +194,11 @@ def main(quick: bool = False) -> dict[str, dict[str, dict[str, float]]]:
             row = [label, cr_ms / medians["hand numpy"]["total"]]
             row.append(cr_ms / medians["torch"]["total"] if "torch" in medians else None)
             summary.append(row)
-    print("\n  summary: chainrule / hand numpy (target <= 1.10), chainrule / torch")
+    # hand numpy's speed / chainrule's >= 0.97, i.e. chainrule's time <= 1/0.97 of hand numpy's
+    print("\n  summary: chainrule / hand numpy (target <= 1.031), chainrule / torch")
     for label, vs_numpy, vs_torch in summary:
         torch_cell = f"{vs_torch:.3f}" if vs_torch is not None else "-"
-        ok = "met" if vs_numpy <= 1.10 else "MISSED"
+        ok = "met" if vs_numpy <= 1 / 0.97 else "MISSED"
         print(f"  {label:<20} {vs_numpy:>7.3f} ({ok})   {torch_cell:>7}")
     return results
 

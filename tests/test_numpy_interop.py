@@ -186,3 +186,10 @@ def test_more_questions_about_values_answer_on_the_data():
     np.testing.assert_array_equal(np.flatnonzero(t), [0, 1, 3, 4])
     np.testing.assert_array_equal(np.searchsorted(t[2:], [1.0, 3.0]), [1, 2])
     assert isinstance(np.searchsorted(t[2:], 4.0), np.integer)
+
+
+def test_iscomplex_and_isreal_answer_elementwise_on_the_data():
+    t = cr.tensor([1.0 + 0j, 2.0 + 1j], requires_grad=True)
+    np.testing.assert_array_equal(np.iscomplex(t), [False, True])
+    np.testing.assert_array_equal(np.isreal(t), [True, False])
+    assert isinstance(np.isreal(t), np.ndarray)

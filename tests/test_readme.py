@@ -94,10 +94,10 @@ def test_readme_python_examples_compute_the_values_their_comments_show():
         if "cr.gradcheck(" in block:
             continue            # the failing check, below
         checked += run_block_checking_shown_values(block, namespace)
-    # Problem 1 (3 values), micrograd-style code (2), Problem 2 (2), numpy functions (2),
-    # complex numbers (2), the functional API (5), containers (2), compile (3), forward
-    # mode (6), scipy (1), the PyTorch-style script (2): every one is compared
-    assert checked == 28
+    # Problem 1 (3 values), Problem 2 (2), numpy functions (2), complex numbers (2), the
+    # functional API (5 + 4), containers (2), compile (3), forward mode (6), scipy (1), the
+    # PyTorch-style script (2), micrograd-style code (2): every one is compared
+    assert checked == 32
 
 
 def test_shown_values_are_compared_to_the_digits_shown():

@@ -108,6 +108,18 @@ def test_tensor_jacobian_product_contracts_over_all_output_axes():
                                np.tensordot(v, jac, axes=2), rtol=1e-6, atol=1e-8)
 
 
+def test_tensor_jacobian_product_over_the_leading_output_axes_as_autograd():
+    a = RNG.normal(size=(5, 4, 3))
+    v = RNG.normal(size=(5, 4))                  # the output is (5, 4, 3): v covers (5, 4)
+    f = lambda x: np.roll(np.sin(x), 1)                                  # noqa: E731
+    jac = central_jacobian(f, a)                 # (5, 4, 3, 5, 4, 3)
+    got = cr.tensor_jacobian_product(f)(a, v)
+    assert got.shape == (3, 5, 4, 3)
+    np.testing.assert_allclose(got, np.tensordot(v, jac, axes=2), rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="shape"):
+        cr.tensor_jacobian_product(f)(a, np.ones((4, 5)))
+
+
 def test_make_hvp_gives_hessian_times_v_and_the_gradient():
     x, v = RNG.normal(size=4), RNG.normal(size=4)
     hvp, g = cr.make_hvp(lambda z: np.sum(np.sin(z)) * np.sum(z))(x)
@@ -151,3 +163,70 @@ def test_grad_and_aux_inside_grad_keeps_aux_differentiable():
         g, aux = cr.grad_and_aux(lambda z: (z ** 3, z ** 2))(x)
         return g + aux
     assert cr.grad(outer)(1.5) == pytest.approx(6 * 1.5 + 2 * 1.5)
+
+
+def test_vjp_of_a_complex_output_is_ct_times_j_real_for_a_real_primal_as_jax():
+    # f(x) = x (1 + 2i): ct J = (1 - i)(1 + 2i) = 3 + i, a real primal keeps the real part
+    assert cr.vjp(lambda x: x * (1 + 2j), 1.5)[1](1 - 1j) == (3.0,)
+    # holomorphic f(z) = z^2: ct * 2z, no conjugate
+    z, ct = np.array([1 + 1j, 2j]), np.array([1.0 + 0j, 1j])
+    (g,) = cr.vjp(lambda v: v ** 2, z)[1](ct)
+    np.testing.assert_allclose(g, 2 * z * ct)
+    # the fft of a real vector: Re(F^T ct)
+    x, c = np.array([1.0, 2.0, 3.0]), np.array([1.0, 1j, 0.0])
+    (g,) = cr.vjp(np.fft.fft, x)[1](c)
+    np.testing.assert_allclose(g, np.real(np.fft.fft(np.eye(3)).T @ c), atol=1e-12)
+    assert not np.iscomplexobj(g)
+
+
+def test_vjp_refuses_a_complex_cotangent_for_a_real_output():
+    with pytest.raises(ValueError, match="complex cotangent for a real output"):
+        cr.vjp(np.sin, 1.0)[1](1j)
+
+
+# -- HIPS autograd's other names -------------------------------------------------------------
+
+def test_deriv_is_the_forward_derivative_along_ones():
+    f = lambda x: (x + np.sin(x ** 2)) * x                               # noqa: E731
+    # d/dx = 2x + sin(x^2) + 2x^2 cos(x^2), autograd's own test value at 1.3
+    closed = 2 * 1.3 + np.sin(1.69) + 2 * 1.69 * np.cos(1.69)
+    assert cr.deriv(f)(1.3) == pytest.approx(closed, rel=1e-12)
+    assert cr.deriv(f)(1.3) == pytest.approx(3.190948746871, abs=1e-9)
+    x = np.array([0.0, 0.5, 2.0])
+    np.testing.assert_allclose(cr.deriv(np.tanh)(x), 1 - np.tanh(x) ** 2, rtol=1e-12)
+
+
+def test_holomorphic_grad_is_f_prime_and_takes_real_input():
+    g = cr.holomorphic_grad(lambda z: z * (1.0 + 0.2j))(1.0 + 0.0j)
+    assert g == pytest.approx(1.0 + 0.2j)
+    z = 0.3 + 0.7j
+    assert cr.holomorphic_grad(lambda z: z ** 3)(z) == pytest.approx(3 * z ** 2)
+    assert cr.holomorphic_grad(lambda x: x * (1.0 + 0.2j))(2.0) == pytest.approx(1.0)
+
+
+def test_grad_named_and_multigrad_dict_by_argument_name():
+    def f(x, w):
+        return cr.sum(x * w ** 2)
+    x, w = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    np.testing.assert_array_equal(cr.grad_named(f, "w")(x, w), 2 * x * w)
+    both = cr.multigrad_dict(f)(x, w)
+    assert list(both) == ["x", "w"]
+    np.testing.assert_array_equal(both["x"], w ** 2)
+    np.testing.assert_array_equal(both["w"], 2 * x * w)
+    with pytest.raises(TypeError, match="no argument named 'v'"):
+        cr.grad_named(f, "v")
+    with pytest.raises(TypeError, match="by position"):
+        cr.multigrad_dict(f)(x)
+    with pytest.raises(TypeError, match=r"\*args"):
+        cr.grad_named(lambda *a: a[0], "a")
+
+
+def test_hessian_tensor_product_against_the_hessian():
+    a = RNG.normal(size=(3, 2))
+    f = lambda x: cr.sum(cr.tanh(x) ** 3)                                # noqa: E731
+    hess = central_jacobian(cr.grad(f), a)           # (3, 2, 3, 2), differences of grad
+    v = RNG.normal(size=(3, 2))
+    np.testing.assert_allclose(cr.hessian_tensor_product(f)(a, v),
+                               np.tensordot(hess, v, axes=2), rtol=1e-6, atol=1e-8)
+    assert cr.hessian_vector_product is cr.hessian_tensor_product
+    assert cr.vector_jacobian_product is cr.tensor_jacobian_product

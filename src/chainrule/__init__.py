@@ -21,12 +21,19 @@ from .ops.functions import FUNCTIONS as _FUNCTIONS
 from .primitive import REGISTRY, Primitive, primitive
 from .pytree import flatten
 from .reverse import (
+    deriv,
     elementwise_grad,
     grad_and_aux,
+    grad_named,
+    hessian_tensor_product,
+    hessian_vector_product,
+    holomorphic_grad,
     make_ggnvp,
     make_hvp,
     make_vjp,
+    multigrad_dict,
     tensor_jacobian_product,
+    vector_jacobian_product,
     vjp,
 )
 from .scalar import Scalar
@@ -99,7 +106,9 @@ __all__ = [
     "IndependentOutputWarning", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor",
     "elementwise_grad", "enable_grad", "fft", "flatten", "grad", "grad_and_aux", "gradcheck",
     "hessian", "hvp", "jacfwd", "jacobian", "jvp", "make_ggnvp", "make_hvp", "make_jvp",
-    "make_vjp", "no_grad", "primitive", "tensor", "tensor_jacobian_product",
+    "make_vjp", "deriv", "holomorphic_grad", "grad_named", "multigrad_dict",
+    "hessian_tensor_product", "hessian_vector_product", "vector_jacobian_product", "no_grad",
+    "primitive", "tensor", "tensor_jacobian_product",
     "value_and_grad", "vjp", "zero_grad", "nn", "optim", "autograd", "data",
     "manual_seed", "compile", "jit", "ConcretizationError", "TraceError", "r_", "c_",
     *sorted(k for k, v in _LAZY.items() if v == "factories"),

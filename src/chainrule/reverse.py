@@ -6,6 +6,11 @@
     cr.tensor_jacobian_product(f)(x, v)     # v @ J (v of the output's shape)
     cr.make_ggnvp(f)(x)(v)                  # J^T H_g J v, the Gauss-Newton product
     cr.grad_and_aux(f)(x)                   # f returns (loss, aux): (grad, aux)
+    cr.deriv(f)(x)                          # J @ ones by forward mode (autograd.deriv)
+    cr.holomorphic_grad(f)(z)               # f'(z) of a holomorphic f (autograd's name)
+    cr.grad_named(f, "w")(x, w)             # the gradient in the argument named w
+    cr.multigrad_dict(f)(x, w)              # {"x": ..., "w": ...}: every argument by name
+    cr.hessian_tensor_product(f)(x, v)      # H v (v of x's shape, or x's leading axes)
 
 Each VJP is ``cr.grad`` of the inner product ``<f(x), ct>``, so it is exact, recorded
 inside an outer transform (a VJP can itself be differentiated, in ``x`` and in ``ct``),
@@ -14,6 +19,7 @@ and takes the same arguments as ``cr.grad`` (numbers, arrays, dicts/lists of the
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +28,7 @@ import numpy as np
 from .forward import jvp
 from .pytree import tree_flatten, tree_map
 from .tensor import Tensor
-from .transforms import ArgNums, grad
+from .transforms import ArgNums, grad, jacobian
 from .validation import argnums as check_argnums
 
 
@@ -39,8 +45,13 @@ def _inner(out: Any, ct: Any, where: str) -> Any:
         if np.shape(o) != np.shape(c):
             raise ValueError(f"{where}: the cotangent has shape {np.shape(c)}, f's output "
                              f"has shape {np.shape(o)}; give one of the output's shape")
+        if np.iscomplexobj(c) and not np.iscomplexobj(o):
+            raise ValueError(f"{where}: a complex cotangent for a real output; give a real "
+                             "one (its imaginary part would have nothing to act on)")
         total = total + np.sum(o * c)
-    return total
+    # complex outputs: with chainrule's convention (a rule is g * f'(z), no conjugate) the
+    # gradient of Re<out, ct> is ct @ J, real for a real primal: jax.vjp's result
+    return np.real(total) if np.iscomplexobj(total) else total
 
 
 def _plain(x: Any) -> Any:
@@ -88,14 +99,25 @@ def make_vjp(f: Callable[..., Any], argnums: int = 0
 
 
 def tensor_jacobian_product(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
-    """``f`` -> ``tjp(*args, v)``: ``v @ J``, contracting ``v`` (of ``f``'s output shape)
-    with the Jacobian of ``f`` in argument ``argnums``; the result has that argument's
-    shape. Called ``vector_jacobian_product`` in HIPS autograd too."""
+    """``f`` -> ``tjp(*args, v)``: ``v`` contracted with the Jacobian of ``f`` in argument
+    ``argnums`` over ``v``'s axes, as HIPS autograd's ``tensordot(v, J, axes=v.ndim)``.
+    ``v`` of ``f``'s output shape gives ``v @ J`` (the argument's shape); ``v`` of the
+    output's leading axes only, shape ``out.shape[:k]``, gives shape
+    ``out.shape[k:] + arg.shape``. Called ``vector_jacobian_product`` in autograd too."""
     mv = make_vjp(f, argnums)
 
     def tjp(*args_and_v: Any) -> Any:
         *args, v = args_and_v
-        return mv(*args)[0](v)
+        back, out = mv(*args)
+        vs, outs = np.shape(v), np.shape(out)
+        k = len(vs)
+        if vs == outs or k >= len(outs) or outs[:k] != vs:
+            return back(v)              # the output's shape, or back() names the mismatch
+        i = argnums % len(args)
+
+        def contracted(x: Any) -> Any:
+            return np.tensordot(np.asarray(v), f(*args[:i], x, *args[i + 1:]), axes=k)
+        return jacobian(contracted)(args[i])
 
     tjp.__name__ = f"tensor_jacobian_product({getattr(f, '__name__', 'f')})"
     return tjp
@@ -177,3 +199,74 @@ def _detached(aux: Any, g: Any) -> Any:
     if any(isinstance(leaf, Tensor) for leaf in tree_flatten(g)[0]):
         return aux
     return tree_map(lambda v: v.value if isinstance(v, Tensor) else v, aux)
+
+
+def deriv(f: Callable[..., Any]) -> Callable[[Any], Any]:
+    """HIPS autograd's ``deriv``: ``deriv(f)(x)`` is ``J @ ones`` by forward mode, of
+    ``f``'s output shape: ``f'(x)`` for a function of one number, elementwise for an
+    elementwise ``f``."""
+    def d(x: Any) -> Any:
+        ones = np.ones(np.shape(x), np.result_type(x, 1.0))
+        return jvp(f, (x,), (ones if ones.ndim else ones.item(),))[1]
+    d.__name__ = f"deriv({getattr(f, '__name__', 'f')})"
+    return d
+
+
+def holomorphic_grad(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """HIPS autograd's ``holomorphic_grad``: the gradient of ``real(f(z))``, which is
+    ``f'(z)`` when ``f`` is holomorphic (as ``cr.grad(f, holomorphic=True)``, but it also
+    takes a real ``z``, giving ``Re f'(z)``)."""
+    g = grad(lambda z: np.real(f(z)))
+    g.__name__ = f"holomorphic_grad({getattr(f, '__name__', 'f')})"
+    return g
+
+
+def _arg_names(f: Callable[..., Any], where: str) -> list[str]:
+    params = inspect.signature(f).parameters.values()
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+        raise TypeError(f"{where}: f takes *args or **kwargs, so its arguments have no "
+                        "fixed names; use cr.grad with argnums")
+    return [p.name for p in params]
+
+
+def grad_named(f: Callable[..., Any], argname: str) -> Callable[..., Any]:
+    """HIPS autograd's ``grad_named``: the gradient in the argument called ``argname``
+    (by position, as ``cr.grad(f, argnums=its index)``). TypeError if there is none."""
+    names = _arg_names(f, "grad_named")
+    if argname not in names:
+        raise TypeError(f"grad_named: f has no argument named {argname!r}; its arguments "
+                        f"are {', '.join(names) or 'none'}")
+    return grad(f, names.index(argname))
+
+
+def multigrad_dict(f: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
+    """HIPS autograd's ``multigrad_dict``: ``{name: gradient}`` for every argument of
+    ``f``, which must be given by position."""
+    names = _arg_names(f, "multigrad_dict")
+
+    def all_grads(*args: Any) -> dict[str, Any]:
+        if len(args) != len(names):
+            raise TypeError(f"multigrad_dict: give every argument of f by position "
+                            f"({', '.join(names)}); got {len(args)}")
+        grads = grad(f, tuple(range(len(args))))(*args)
+        return dict(zip(names, grads))
+    return all_grads
+
+
+def hessian_tensor_product(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+    """HIPS autograd's ``hessian_tensor_product`` (also ``hessian_vector_product``):
+    ``htp(*args, v)`` is the Hessian of the one-number ``f`` in argument ``argnums``
+    contracted with ``v`` over ``v``'s axes (``tensordot(H, v, axes=v.ndim)``), exactly,
+    as the gradient of ``<grad f, v>``."""
+    fg = grad(f, argnums)
+
+    def htp(*args_and_v: Any) -> Any:
+        *args, v = args_and_v
+        k = np.ndim(v)
+        return grad(lambda *a: np.tensordot(fg(*a), np.asarray(v), axes=k), argnums)(*args)
+    htp.__name__ = f"hessian_tensor_product({getattr(f, '__name__', 'f')})"
+    return htp
+
+
+hessian_vector_product = hessian_tensor_product
+vector_jacobian_product = tensor_jacobian_product

@@ -102,7 +102,7 @@ _VALUE_FUNCTIONS = {np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonze
                     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like,
                     np.empty_like, np.full_like, np.argpartition, np.isnan, np.isfinite,
                     np.isposinf, np.isneginf, np.iscomplexobj, np.isrealobj,
-                    np.flatnonzero, np.searchsorted}
+                    np.flatnonzero, np.searchsorted, np.iscomplex, np.isreal}
 
 
 def _raw(x: Any) -> Any:
