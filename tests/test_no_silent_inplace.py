@@ -72,3 +72,30 @@ def test_in_place_operators_are_refused_while_recording_on_a_tensor_that_needs_g
     assert c2 is not c and c2.prim is not None
     with pytest.raises(ValueError, match=r"\+=: cannot update a Tensor of shape \(2,\)"):
         c += np.ones(3)
+
+
+# -- a computed Tensor changed in place refuses to be differentiated through ------------------
+
+@pytest.mark.parametrize("change", ["data", "zero_", "fill_", "copy_"])
+def test_a_computed_tensor_changed_in_place_refuses_backward_through_its_op(change):
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = cr.exp(x)                   # exp's rule reads its result: a changed one is wrong
+    with cr.no_grad():
+        if change == "data":
+            y.data = np.array([5.0, 5.0])
+        else:
+            getattr(y, change)(*(() if change == "zero_" else (np.array([5.0, 5.0]),)))
+    with pytest.raises(RuntimeError, match="result of exp was changed in place"):
+        cr.sum(y).backward()
+    with pytest.raises(RuntimeError, match="result of exp was changed in place"):
+        cr.sum(y * 2).backward(create_graph=True)
+    y.data = np.array([6.0, 6.0])          # a second change keeps refusing
+    assert y.prim.name == "exp"
+    with pytest.raises(RuntimeError, match="result of exp"):
+        cr.sum(y).backward()
+
+
+def test_an_unchanged_computed_tensor_still_differentiates():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    cr.sum(cr.exp(x)).backward()
+    np.testing.assert_allclose(x.grad, np.exp([1.0, 2.0]), rtol=1e-15)

@@ -119,6 +119,24 @@ ARRAY_MODE = Mode(ARRAY, graph=False, sum_to=_array_sum_to, own=_own_array, cloc
                   array=_ndarray)
 
 
+class _Changed(Primitive):
+    """The op of a computed Tensor whose values were changed in place (``.data =``,
+    ``zero_()`` under no_grad...) after it was computed: its rules would use the changed
+    values as the op's result, so a backward or forward pass through it raises instead."""
+
+    def __init__(self, prim: Primitive) -> None:
+        name = prim.name
+
+        def refuse(i: int, M: Any, g: Any, ans: Any, *args: Any) -> Any:
+            raise RuntimeError(
+                f"backward(): the result of {name} was changed in place (.data =, an "
+                "in-place method under no_grad) after it was computed, so its gradient "
+                "would use the changed values; compute a new Tensor instead of writing "
+                "into one that is part of a graph")
+        super().__init__(name, array_fn=prim.array_fn, vjps=refuse, variadic=True,
+                         inputs=prim.inputs, expr=prim.expr, kind=prim.kind)
+
+
 class Tensor(Node):
     """A differentiable numpy array.
 
@@ -227,10 +245,13 @@ class Tensor(Node):
 
     def _mark_written(self) -> None:
         """Record that the value changed in place: a backward pass through a graph recorded
-        before now refuses to use it (optimizers call this after each step)."""
+        before now refuses to use it (optimizers call this after each step). A computed
+        Tensor's own rules would read the changed values too, so they refuse from now on."""
         global _clock
         _clock += 1
         self._stamp = _clock
+        if self.prim is not None and not isinstance(self.prim, _Changed):
+            self.prim = _Changed(self.prim)
 
     @property
     def shape(self) -> tuple[int, ...]:
