@@ -124,7 +124,15 @@ CASES = {
     "log-exp-family": lambda z: cr.sum(cr.abs(cr.log1p(z / 4) + cr.expm1(z) + cr.log2(z)
                                               + cr.log10(z) + cr.exp2(z))),
     "cumsum": lambda z: cr.sum(cr.abs(cr.cumsum(z)) ** 2),
+    "prod-cumprod": lambda z: cr.abs(cr.prod(z)) + cr.sum(cr.imag(cr.cumprod(z * (1 - 1j)))),
+    "arccosh": lambda z: cr.sum(cr.real(cr.arccosh(z) * (1 + 2j))),
 }
+
+
+def test_arccosh_cases_cross_its_branch_cut_sides():
+    # arccosh'(z) = 1/(sqrt(z-1) sqrt(z+1)), not 1/sqrt(z**2-1): they differ in sign
+    # where Re z < 0, so the CASES point must have such entries
+    assert np.any(Z.real < 0) and np.any(Z.real > 0)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -152,6 +160,60 @@ def test_the_difference_check_catches_a_planted_wrong_convention(monkeypatch):
     from chainrule.rules import complex as cx
     f = CASES["neg-conj"]
     monkeypatch.setattr(cx.CONJ, "vjps", (lambda M, g, ans, x: g,))   # forgets conj(g)
+    got = cr.grad(f)(Z)
+    assert not np.allclose(got, numeric_complex_grad(_plain(f), Z), rtol=1e-3)
+
+
+@pytest.mark.parametrize("zero_at", [0, 2])
+def test_prod_and_cumprod_are_exact_at_a_complex_zero(zero_at):
+    z = Z.copy()
+    z[zero_at] = 0
+    for f in (lambda v: cr.abs(cr.prod(v)) ** 2 + cr.real(cr.prod(v * 1j)),
+              lambda v: cr.sum(cr.abs(cr.cumprod(v)) ** 2)):
+        np.testing.assert_allclose(cr.grad(f)(z), numeric_complex_grad(_plain(f), z),
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_holomorphic_derivatives_of_prod_cumprod_arccosh():
+    assert cr.grad(lambda z: cr.prod(z), holomorphic=True)(Z) == pytest.approx(
+        [np.prod(np.delete(Z, i)) for i in range(4)])
+    jac = cr.jacobian(lambda z: cr.arccosh(z), holomorphic=True)(Z)
+    np.testing.assert_allclose(jac, np.diag(1 / (np.sqrt(Z - 1) * np.sqrt(Z + 1))))
+    jac = cr.jacobian(lambda z: cr.cumprod(z), holomorphic=True)(Z)
+    expected = [[np.prod(np.delete(Z[:k + 1], i)) if i <= k else 0 for i in range(4)]
+                for k in range(4)]
+    np.testing.assert_allclose(jac, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["prod-cumprod", "arccosh"])
+def test_second_order_of_newly_enabled_ops(name):
+    # the Jacobian of each part of the gradient, against differences of the gradient
+    f = CASES[name]
+    g = cr.grad(f)
+    for part in (np.real, np.imag):
+        got = cr.jacobian(lambda v, part=part: (cr.real if part is np.real else cr.imag)(
+            cr.grad(f)(v)))(Z)
+        for k in range(4):
+            def comp(v, k=k, part=part):
+                return float(part(g(v)[k]))
+            num = numeric_complex_grad(comp, Z)
+            np.testing.assert_allclose(got[k], num, rtol=1e-5, atol=1e-6)
+
+
+def test_the_difference_check_catches_arccosh_with_the_wrong_branch(monkeypatch):
+    from chainrule.rules import special_elementwise as se
+    f = CASES["arccosh"]
+    monkeypatch.setattr(se.ARCCOSH, "vjps", (lambda M, g, ans, x: g / M.sqrt(x * x - 1),))
+    got = cr.grad(f)(Z)
+    assert not np.allclose(got, numeric_complex_grad(_plain(f), Z), rtol=1e-3)
+
+
+def test_the_difference_check_catches_a_conjugated_prod_rule(monkeypatch):
+    from chainrule.rules import cumulative as cu
+    f = CASES["prod-cumprod"]
+    right = cu.PROD.vjps[0]
+    monkeypatch.setattr(cu.PROD, "vjps",
+                        (lambda M, g, ans, x, *a: np.conj(right(M, g, ans, x, *a)),))
     got = cr.grad(f)(Z)
     assert not np.allclose(got, numeric_complex_grad(_plain(f), Z), rtol=1e-3)
 
@@ -194,7 +256,7 @@ def test_forward_mode_matches_differences_for_complex_primals():
 # -- refusals ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name,call", [
-    ("cumprod", lambda z: cr.cumprod(z)), ("maximum", lambda z: cr.maximum(z, 0.5)),
+    ("logsumexp", lambda z: cr.logsumexp(z)), ("maximum", lambda z: cr.maximum(z, 0.5)),
     ("norm", lambda z: cr.norm(z)), ("relu", lambda z: cr.relu(z))])
 def test_an_op_without_complex_rules_refuses_complex_input_by_name(name, call):
     z = cr.tensor(Z, requires_grad=True)
@@ -231,8 +293,8 @@ def test_vdot_conjugates_its_first_argument_as_numpy():
 
 
 def test_plain_complex_arrays_into_a_real_only_op_are_refused():
-    with pytest.raises(TypeError, match="cr.cumprod does not support complex input yet"):
-        cr.cumprod(Z)
+    with pytest.raises(TypeError, match="cr.maximum does not support complex input yet"):
+        cr.maximum(Z, 0.5)
 
 
 def test_a_complex_tensor_without_grad_into_a_real_only_op_is_refused():
