@@ -344,3 +344,78 @@ def test_autograd_grad_of_a_complex_output_needs_grad_outputs():
 def test_jacfwd_refuses_complex_arguments():
     with pytest.raises(TypeError, match="jacfwd: argument 0 is complex"):
         cr.jacfwd(lambda z: cr.abs(z))(Z)
+
+
+# -- square matrices: inv, solve, det, slogdet, matrix_power ----------------------------------
+
+B = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)
+SINGULAR = np.outer(ZM[0], B)          # rank one: det 0, cofactors not all 0 for 2x2 minors
+SINGULAR2 = ZM.copy()
+SINGULAR2[2] = ZM[0] * (1 - 2j) + ZM[1] * 0.5j   # rank two: the cofactor matrix is not 0
+
+MATRIX_CASES = {
+    "inv": lambda a: cr.sum(cr.abs(np.linalg.inv(a)) ** 2),
+    "solve-vector": lambda a: cr.sum(cr.real(np.linalg.solve(a, B) * (1 + 2j))),
+    "solve-matrix": lambda a: cr.sum(cr.imag(np.linalg.solve(a, a[:, ::-1] * 1j + WM[:, :1]))),
+    "det": lambda a: cr.abs(np.linalg.det(a)) + cr.real(np.linalg.det(a) * (0.5 - 1j)),
+    "slogdet": lambda a: np.linalg.slogdet(a)[1] + cr.real(np.linalg.slogdet(a)[0] * (1 + 2j)),
+    "matrix_power": lambda a: cr.sum(cr.abs(np.linalg.matrix_power(a, 3))
+                                     + cr.real(np.linalg.matrix_power(a, -2))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX_CASES))
+def test_square_matrix_ops_match_differences(name):
+    f = MATRIX_CASES[name]
+    np.testing.assert_allclose(float(f(cr.tensor(ZM))), float(np.asarray(f(ZM))), rtol=1e-12)
+    np.testing.assert_allclose(cr.grad(f)(ZM), numeric_complex_grad(_plain(f), ZM),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_solve_gradient_of_the_right_hand_side_matches_differences():
+    def f(b):
+        return cr.sum(cr.abs(np.linalg.solve(ZM, b)) ** 2)
+    np.testing.assert_allclose(cr.grad(f)(B), numeric_complex_grad(_plain(f), B),
+                               rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("a", [SINGULAR, SINGULAR2])
+def test_det_gradient_is_exact_at_singular_complex_matrices(a):
+    def f(m):
+        return cr.real(np.linalg.det(m) * (1 - 1j))
+    got = cr.grad(f)(a)
+    np.testing.assert_allclose(got, numeric_complex_grad(_plain(f), a), rtol=1e-6, atol=1e-8)
+    assert np.abs(got).max() > 1e-3 or np.linalg.matrix_rank(a) < 2
+
+
+def test_holomorphic_derivatives_of_det_and_inv():
+    g = cr.grad(lambda a: np.linalg.det(a), holomorphic=True)(ZM)
+    np.testing.assert_allclose(g, np.linalg.det(ZM) * np.linalg.inv(ZM).T, rtol=1e-10)
+    jac = cr.jacobian(lambda a: np.linalg.inv(a), holomorphic=True)(ZM)
+    ai = np.linalg.inv(ZM)
+    np.testing.assert_allclose(jac, -np.einsum("ik,lj->ijkl", ai, ai), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["inv", "det", "solve-vector", "slogdet"])
+def test_second_order_of_square_matrix_ops(name):
+    f = MATRIX_CASES[name]
+    g = cr.grad(f)
+    for part, take in ((np.real, cr.real), (np.imag, cr.imag)):
+        got = cr.jacobian(lambda v, take=take: take(cr.grad(f)(v)))(ZM)
+        for k in np.ndindex(ZM.shape):
+            def comp(v, k=k, part=part):
+                return float(part(g(v)[k]))
+            np.testing.assert_allclose(got[k], numeric_complex_grad(comp, ZM, h=1e-5),
+                                       rtol=1e-5, atol=1e-6)
+
+
+def test_the_difference_check_catches_unconjugated_cofactors(monkeypatch):
+    from chainrule.rules import linalg_decomp as la
+
+    def real_formula(a):        # u diag(cofactors of s) vt: right for real matrices only
+        u, s, vt = np.linalg.svd(a)
+        sign = np.linalg.det(u) * np.linalg.det(vt)
+        return sign[..., None, None] * (u * la._exclusive_products(s)[..., None, :]) @ vt
+    monkeypatch.setattr(la, "_cofactors", real_formula)
+    f = MATRIX_CASES["det"]
+    assert not np.allclose(cr.grad(f)(ZM), numeric_complex_grad(_plain(f), ZM), rtol=1e-3)

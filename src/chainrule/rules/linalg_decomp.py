@@ -66,7 +66,7 @@ INV = defprimitive(
     "inv", array_fn=_linalg("inv", np.linalg.inv), vjps=[_inv_vjp], inputs=("A",),
     expr="inv(A)", derivs=["-inv(A)^T g inv(A)^T"], vjp_text=["-A^-T @ g @ A^-T"],
     function="inv", numpy=(np.linalg.inv,), domain="A invertible",
-    doc="Matrix inverse, batched over leading axes,")
+    doc="Matrix inverse, batched over leading axes,", complex=True)
 
 
 def _solve(a, b):
@@ -94,7 +94,7 @@ SOLVE = defprimitive(
     expr="solve(A, b)", derivs=["-solve(A^T, g) x^T", "solve(A^T, g)"],
     vjp_text=["-solve(A^T, g) @ x^T", "solve(A^T, g)"], function="solve",
     numpy=(np.linalg.solve,), domain="A invertible",
-    doc="x with A @ x = b (b a vector or a matrix of columns), batched,")
+    doc="x with A @ x = b (b a vector or a matrix of columns), batched,", complex=True)
 
 
 # -- determinants ------------------------------------------------------------------------------
@@ -111,7 +111,9 @@ def _cofactors(a):
     the SVD, the products of all singular values but one."""
     u, s, vt = np.linalg.svd(a)
     sign = np.linalg.det(u) * np.linalg.det(vt)
-    return sign[..., None, None] * (u * _exclusive_products(s)[..., None, :]) @ vt
+    # cofactors(a) = det(u) det(vt) u^-T cofactors(diag s) vt^-T, and u^-T = conj(u)
+    return sign[..., None, None] * (np.conj(u) * _exclusive_products(s)[..., None, :]) \
+        @ np.conj(vt)
 
 
 def _minor_cofactors(M, a):
@@ -137,7 +139,7 @@ DET = defprimitive(
     derivs=["the cofactor matrix of A (det(A) inv(A)^T where A is invertible)"],
     vjp_text=["g * cofactors(A)"], function="det", numpy=(np.linalg.det,),
     kink="exact at singular matrices: the gradient is the cofactor matrix",
-    doc="Determinant, batched over leading axes,")
+    doc="Determinant, batched over leading axes,", complex=True)
 
 
 
@@ -148,7 +150,7 @@ def _logdet_vjp(M, g, ans, a):
 LOGABSDET = defprimitive(
     "logabsdet", array_fn=lambda a: np.linalg.slogdet(a)[1], vjps=[_logdet_vjp],
     inputs=("A",), expr="log|det(A)|", derivs=["inv(A)^T"], vjp_text=["g * inv(A)^T"],
-    domain="A invertible (-inf with gradient error at singular A)")
+    domain="A invertible (-inf with gradient error at singular A)", complex=True)
 
 
 # -- Cholesky ----------------------------------------------------------------------------------
