@@ -126,6 +126,8 @@ CASES = {
     "cumsum": lambda z: cr.sum(cr.abs(cr.cumsum(z)) ** 2),
     "prod-cumprod": lambda z: cr.abs(cr.prod(z)) + cr.sum(cr.imag(cr.cumprod(z * (1 - 1j)))),
     "arccosh": lambda z: cr.sum(cr.real(cr.arccosh(z) * (1 + 2j))),
+    "norm": lambda z: np.linalg.norm(z) + np.linalg.norm(cr.reshape(z * (1 - 2j), (2, 2)), "fro")
+    + cr.sum(np.linalg.norm(cr.reshape(z, (2, 2)), axis=1) * np.array([1.0, 3.0])),
 }
 
 
@@ -185,7 +187,7 @@ def test_holomorphic_derivatives_of_prod_cumprod_arccosh():
     np.testing.assert_allclose(jac, expected, rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("name", ["prod-cumprod", "arccosh"])
+@pytest.mark.parametrize("name", ["prod-cumprod", "arccosh", "norm"])
 def test_second_order_of_newly_enabled_ops(name):
     # the Jacobian of each part of the gradient, against differences of the gradient
     f = CASES[name]
@@ -257,7 +259,7 @@ def test_forward_mode_matches_differences_for_complex_primals():
 
 @pytest.mark.parametrize("name,call", [
     ("logsumexp", lambda z: cr.logsumexp(z)), ("maximum", lambda z: cr.maximum(z, 0.5)),
-    ("norm", lambda z: cr.norm(z)), ("relu", lambda z: cr.relu(z))])
+    ("clip", lambda z: cr.clip(z, 0, 1)), ("relu", lambda z: cr.relu(z))])
 def test_an_op_without_complex_rules_refuses_complex_input_by_name(name, call):
     z = cr.tensor(Z, requires_grad=True)
     with pytest.raises(TypeError, match=f"cr.{name} does not support complex input yet"):
@@ -298,8 +300,8 @@ def test_plain_complex_arrays_into_a_real_only_op_are_refused():
 
 
 def test_a_complex_tensor_without_grad_into_a_real_only_op_is_refused():
-    with pytest.raises(TypeError, match="cr.norm does not support complex input yet"):
-        np.linalg.norm(cr.tensor(Z))
+    with pytest.raises(TypeError, match="cr.maximum does not support complex input yet"):
+        np.maximum(cr.tensor(Z), 0.5)
 
 
 def test_the_guide_lists_exactly_the_ops_whose_rules_support_complex_data():
@@ -419,3 +421,35 @@ def test_the_difference_check_catches_unconjugated_cofactors(monkeypatch):
     monkeypatch.setattr(la, "_cofactors", real_formula)
     f = MATRIX_CASES["det"]
     assert not np.allclose(cr.grad(f)(ZM), numeric_complex_grad(_plain(f), ZM), rtol=1e-3)
+
+
+# -- norms -----------------------------------------------------------------------------------
+
+def test_norm_of_a_complex_vector_is_real_with_gradient_conj_z_over_norm():
+    z = np.array([3 + 4j, 1 - 2j])
+    assert float(np.linalg.norm(cr.tensor(z))) == pytest.approx(np.sqrt(30))
+    np.testing.assert_allclose(cr.grad(lambda v: np.linalg.norm(v))(z),
+                               np.conj(z) / np.sqrt(30), rtol=1e-12)   # as jax.grad gives
+    assert cr.grad(lambda v: cr.norm(v))(np.zeros(2, complex)).tolist() == [0, 0]
+
+
+def test_forward_mode_of_a_complex_norm_is_real_and_matches_reverse_mode():
+    v = RNG.standard_normal(4) + 1j * RNG.standard_normal(4)
+    _, jv = cr.jvp(lambda z: np.linalg.norm(z), (Z,), (v,))
+    assert np.isrealobj(np.asarray(jv))
+    g = cr.grad(lambda z: np.linalg.norm(z))(Z)
+    assert float(jv) == pytest.approx(float(np.sum(np.real(g * v))), rel=1e-12)
+
+
+@pytest.mark.parametrize("ord,axis", [(1, None), (np.inf, None), (3, None), (2, (0, 1))])
+def test_other_norms_of_complex_data_are_refused(ord, axis):
+    m = cr.tensor(Z.reshape(2, 2) if axis else Z)
+    with pytest.raises(TypeError, match="does not support complex input yet"):
+        np.linalg.norm(m, ord, axis=axis)
+
+
+def test_the_difference_check_catches_an_unconjugated_norm_direction(monkeypatch):
+    from chainrule.rules import reductions as rd
+    monkeypatch.setattr(rd, "conjugate", lambda x: x)
+    f = CASES["norm"]
+    assert not np.allclose(cr.grad(f)(Z), numeric_complex_grad(_plain(f), Z), rtol=1e-3)
