@@ -453,3 +453,29 @@ def test_the_difference_check_catches_an_unconjugated_norm_direction(monkeypatch
     monkeypatch.setattr(rd, "conjugate", lambda x: x)
     f = CASES["norm"]
     assert not np.allclose(cr.grad(f)(Z), numeric_complex_grad(_plain(f), Z), rtol=1e-3)
+
+
+# -- forward mode: the tangent has the output's dtype -------------------------------------------
+
+@pytest.mark.parametrize("name", ["prod-cumprod", "arccosh", "norm", *sorted(MATRIX_CASES)])
+def test_forward_mode_of_newly_enabled_ops_matches_directional_differences(name):
+    f, z = (CASES[name], Z) if name in CASES else (MATRIX_CASES[name], ZM)
+    v = RNG.standard_normal(z.shape) + 1j * RNG.standard_normal(z.shape)
+    _, jv = cr.jvp(f, (z,), (v,))
+    assert np.isrealobj(np.asarray(jv))
+    eps = 1e-6
+    expected = (float(np.asarray(f(z + eps * v))) - float(np.asarray(f(z - eps * v)))) / (2 * eps)
+    assert float(jv) == pytest.approx(expected, rel=1e-6)
+
+
+def test_forward_mode_tangent_dtype_follows_the_output():
+    v = np.array([0.5 - 1j, 2 + 0.3j])
+    z = Z[:2]
+    _, t = cr.jvp(lambda a: cr.prod(a) * a, (z,), (v,))          # complex out, complex in
+    assert np.asarray(t).dtype == complex
+    np.testing.assert_allclose(t, (v[0] * z[1] + z[0] * v[1]) * z + np.prod(z) * v)
+    _, t = cr.jvp(lambda x: x * (1 + 1j), (np.array([1.0, 2.0]),), (np.ones(2),))
+    assert np.asarray(t).dtype == complex                        # real in, complex out
+    _, t = cr.jvp(lambda x: cr.sum(cr.abs(x * (1 + 1j))), (np.array([1.0, 2.0]),),
+                  (np.ones(2),))
+    assert np.isrealobj(np.asarray(t)) and float(t) == pytest.approx(2 * np.sqrt(2))
