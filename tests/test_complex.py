@@ -479,3 +479,34 @@ def test_forward_mode_tangent_dtype_follows_the_output():
     _, t = cr.jvp(lambda x: cr.sum(cr.abs(x * (1 + 1j))), (np.array([1.0, 2.0]),),
                   (np.ones(2),))
     assert np.isrealobj(np.asarray(t)) and float(t) == pytest.approx(2 * np.sqrt(2))
+
+
+# -- scipy.special.erf and erfc --------------------------------------------------------------
+
+def _erf_loss(z):
+    from chainrule.scipy import special as cs
+    return cr.sum(cr.real(cs.erf(z) * (1 + 2j)) + cr.abs(cs.erfc(z * 0.5)))
+
+
+def test_erf_and_erfc_of_complex_data_match_differences():
+    np.testing.assert_allclose(cr.grad(_erf_loss)(Z), numeric_complex_grad(_plain(_erf_loss), Z),
+                               rtol=1e-6, atol=1e-8)
+    from chainrule.scipy import special as cs
+    g = cr.grad(lambda z: cr.sum(cs.erf(z)), holomorphic=True)(Z)
+    np.testing.assert_allclose(g, 2 / np.sqrt(np.pi) * np.exp(-Z * Z), rtol=1e-12)
+
+
+def test_second_order_of_erf_on_complex_data():
+    g = cr.grad(_erf_loss)
+    got = cr.jacobian(lambda v: cr.imag(cr.grad(_erf_loss)(v)))(Z)
+    for k in range(4):
+        np.testing.assert_allclose(got[k], numeric_complex_grad(
+            lambda v, k=k: float(np.imag(g(v)[k])), Z), rtol=1e-5, atol=1e-6)
+
+
+def test_the_difference_check_catches_a_conjugated_erf_rule(monkeypatch):
+    from chainrule.scipy import special as cs
+    monkeypatch.setattr(cs.ERF, "vjps", (lambda M, g, ans, x: g * 2 / np.sqrt(np.pi)
+                                         * np.exp(-np.conj(x) * np.conj(x)),))
+    assert not np.allclose(cr.grad(_erf_loss)(Z), numeric_complex_grad(_plain(_erf_loss), Z),
+                           rtol=1e-3)
