@@ -17,6 +17,7 @@ from math import prod
 import numpy as np
 
 from ..primitive import apply, defprimitive
+from .complex import conjugate
 from .structural import STACK
 
 
@@ -267,14 +268,17 @@ def _singular_values_vjp(M, g, ans, a):
         u, _, vh = unpack(M, apply(SVD, a, False), svd_shapes(m, n, False))
     else:
         u, _, vh = np.linalg.svd(a, full_matrices=False)
-    return M.matmul(u * M.expand_dims(g, -2), vh)
+    out = M.matmul(u * M.expand_dims(g, -2), vh)
+    # complex A: s_k = Re(u_k^H A v_k), so the gradient is conj(U diag(g) V^H)
+    return conjugate(out) if np.iscomplexobj(M.value(a)) else out
 
 
 SINGULAR_VALUES = defprimitive(
     "singular_values", array_fn=_linalg("svd", lambda a: np.linalg.svd(a, compute_uv=False)),
     vjps=[_singular_values_vjp], inputs=("A",), expr="svd(A, compute_uv=False)",
     derivs=["U diag(gs) V^T"], vjp_text=["U @ diag(g) @ V^T"],
-    kink="repeated singular values: still exact (only the vectors are ambiguous)")
+    kink="repeated singular values: still exact (only the vectors are ambiguous)",
+    complex=True)
 
 
 # -- qr ----------------------------------------------------------------------------------------

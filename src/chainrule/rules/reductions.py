@@ -144,9 +144,10 @@ def _norm(x, ord, axes, keepdims):
         if np.iscomplexobj(x):
             return np.sqrt(np.sum((x * np.conj(x)).real, axis=axes, keepdims=keepdims))
         return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
-    if np.iscomplexobj(x):
+    if np.iscomplexobj(x) and kind != "spectral":
         raise TypeError(f"cr.norm does not support complex input yet for ord={ord!r} (only "
-                        "the 2-norm of a vector and the Frobenius norm); take it of cr.abs(x)")
+                        "the 2-norm of a vector, the Frobenius and the matrix 2-norm); take "
+                        "it of cr.abs(x)")
     axis = axes[0] if len(axes) == 1 else axes
     return np.linalg.norm(x, ord, axis=axis, keepdims=keepdims)
 
@@ -198,7 +199,8 @@ def _spectral_direction(xv, axes, M):
     tied = (s >= top * (1 - 1e-12)) & (top > 0)
     weight = tied / np.maximum(np.sum(tied, axis=-1, keepdims=True), 1)
     d = (u * weight[..., None, :]) @ vt
-    return np.moveaxis(d, (-2, -1), axes)
+    # complex: s_1 = Re(u_1^H x v_1), so the gradient is conj(u_1 v_1^H)
+    return np.moveaxis(np.conj(d), (-2, -1), axes)
 
 
 NORM = defprimitive(
