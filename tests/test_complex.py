@@ -124,7 +124,17 @@ CASES = {
     "log-exp-family": lambda z: cr.sum(cr.abs(cr.log1p(z / 4) + cr.expm1(z) + cr.log2(z)
                                               + cr.log10(z) + cr.exp2(z))),
     "cumsum": lambda z: cr.sum(cr.abs(cr.cumsum(z)) ** 2),
+    "prod-cumprod": lambda z: cr.abs(cr.prod(z)) + cr.sum(cr.imag(cr.cumprod(z * (1 - 1j)))),
+    "arccosh": lambda z: cr.sum(cr.real(cr.arccosh(z) * (1 + 2j))),
+    "norm": lambda z: np.linalg.norm(z) + np.linalg.norm(cr.reshape(z * (1 - 2j), (2, 2)), "fro")
+    + cr.sum(np.linalg.norm(cr.reshape(z, (2, 2)), axis=1) * np.array([1.0, 3.0])),
 }
+
+
+def test_arccosh_cases_cross_its_branch_cut_sides():
+    # arccosh'(z) = 1/(sqrt(z-1) sqrt(z+1)), not 1/sqrt(z**2-1): they differ in sign
+    # where Re z < 0, so the CASES point must have such entries
+    assert np.any(Z.real < 0) and np.any(Z.real > 0)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -152,6 +162,60 @@ def test_the_difference_check_catches_a_planted_wrong_convention(monkeypatch):
     from chainrule.rules import complex as cx
     f = CASES["neg-conj"]
     monkeypatch.setattr(cx.CONJ, "vjps", (lambda M, g, ans, x: g,))   # forgets conj(g)
+    got = cr.grad(f)(Z)
+    assert not np.allclose(got, numeric_complex_grad(_plain(f), Z), rtol=1e-3)
+
+
+@pytest.mark.parametrize("zero_at", [0, 2])
+def test_prod_and_cumprod_are_exact_at_a_complex_zero(zero_at):
+    z = Z.copy()
+    z[zero_at] = 0
+    for f in (lambda v: cr.abs(cr.prod(v)) ** 2 + cr.real(cr.prod(v * 1j)),
+              lambda v: cr.sum(cr.abs(cr.cumprod(v)) ** 2)):
+        np.testing.assert_allclose(cr.grad(f)(z), numeric_complex_grad(_plain(f), z),
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_holomorphic_derivatives_of_prod_cumprod_arccosh():
+    assert cr.grad(lambda z: cr.prod(z), holomorphic=True)(Z) == pytest.approx(
+        [np.prod(np.delete(Z, i)) for i in range(4)])
+    jac = cr.jacobian(lambda z: cr.arccosh(z), holomorphic=True)(Z)
+    np.testing.assert_allclose(jac, np.diag(1 / (np.sqrt(Z - 1) * np.sqrt(Z + 1))))
+    jac = cr.jacobian(lambda z: cr.cumprod(z), holomorphic=True)(Z)
+    expected = [[np.prod(np.delete(Z[:k + 1], i)) if i <= k else 0 for i in range(4)]
+                for k in range(4)]
+    np.testing.assert_allclose(jac, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["prod-cumprod", "arccosh", "norm"])
+def test_second_order_of_newly_enabled_ops(name):
+    # the Jacobian of each part of the gradient, against differences of the gradient
+    f = CASES[name]
+    g = cr.grad(f)
+    for part in (np.real, np.imag):
+        got = cr.jacobian(lambda v, part=part: (cr.real if part is np.real else cr.imag)(
+            cr.grad(f)(v)))(Z)
+        for k in range(4):
+            def comp(v, k=k, part=part):
+                return float(part(g(v)[k]))
+            num = numeric_complex_grad(comp, Z)
+            np.testing.assert_allclose(got[k], num, rtol=1e-5, atol=1e-6)
+
+
+def test_the_difference_check_catches_arccosh_with_the_wrong_branch(monkeypatch):
+    from chainrule.rules import special_elementwise as se
+    f = CASES["arccosh"]
+    monkeypatch.setattr(se.ARCCOSH, "vjps", (lambda M, g, ans, x: g / M.sqrt(x * x - 1),))
+    got = cr.grad(f)(Z)
+    assert not np.allclose(got, numeric_complex_grad(_plain(f), Z), rtol=1e-3)
+
+
+def test_the_difference_check_catches_a_conjugated_prod_rule(monkeypatch):
+    from chainrule.rules import cumulative as cu
+    f = CASES["prod-cumprod"]
+    right = cu.PROD.vjps[0]
+    monkeypatch.setattr(cu.PROD, "vjps",
+                        (lambda M, g, ans, x, *a: np.conj(right(M, g, ans, x, *a)),))
     got = cr.grad(f)(Z)
     assert not np.allclose(got, numeric_complex_grad(_plain(f), Z), rtol=1e-3)
 
@@ -194,8 +258,8 @@ def test_forward_mode_matches_differences_for_complex_primals():
 # -- refusals ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name,call", [
-    ("cumprod", lambda z: cr.cumprod(z)), ("maximum", lambda z: cr.maximum(z, 0.5)),
-    ("norm", lambda z: cr.norm(z)), ("relu", lambda z: cr.relu(z))])
+    ("logsumexp", lambda z: cr.logsumexp(z)), ("maximum", lambda z: cr.maximum(z, 0.5)),
+    ("clip", lambda z: cr.clip(z, 0, 1)), ("relu", lambda z: cr.relu(z))])
 def test_an_op_without_complex_rules_refuses_complex_input_by_name(name, call):
     z = cr.tensor(Z, requires_grad=True)
     with pytest.raises(TypeError, match=f"cr.{name} does not support complex input yet"):
@@ -231,13 +295,13 @@ def test_vdot_conjugates_its_first_argument_as_numpy():
 
 
 def test_plain_complex_arrays_into_a_real_only_op_are_refused():
-    with pytest.raises(TypeError, match="cr.cumprod does not support complex input yet"):
-        cr.cumprod(Z)
+    with pytest.raises(TypeError, match="cr.maximum does not support complex input yet"):
+        cr.maximum(Z, 0.5)
 
 
 def test_a_complex_tensor_without_grad_into_a_real_only_op_is_refused():
-    with pytest.raises(TypeError, match="cr.norm does not support complex input yet"):
-        np.linalg.norm(cr.tensor(Z))
+    with pytest.raises(TypeError, match="cr.maximum does not support complex input yet"):
+        np.maximum(cr.tensor(Z), 0.5)
 
 
 def test_the_guide_lists_exactly_the_ops_whose_rules_support_complex_data():
@@ -282,3 +346,203 @@ def test_autograd_grad_of_a_complex_output_needs_grad_outputs():
 def test_jacfwd_refuses_complex_arguments():
     with pytest.raises(TypeError, match="jacfwd: argument 0 is complex"):
         cr.jacfwd(lambda z: cr.abs(z))(Z)
+
+
+# -- square matrices: inv, solve, det, slogdet, matrix_power ----------------------------------
+
+B = RNG.standard_normal(3) + 1j * RNG.standard_normal(3)
+SINGULAR = np.outer(ZM[0], B)          # rank one: det 0, cofactors not all 0 for 2x2 minors
+SINGULAR2 = ZM.copy()
+SINGULAR2[2] = ZM[0] * (1 - 2j) + ZM[1] * 0.5j   # rank two: the cofactor matrix is not 0
+
+MATRIX_CASES = {
+    "inv": lambda a: cr.sum(cr.abs(np.linalg.inv(a)) ** 2),
+    "solve-vector": lambda a: cr.sum(cr.real(np.linalg.solve(a, B) * (1 + 2j))),
+    "solve-matrix": lambda a: cr.sum(cr.imag(np.linalg.solve(a, a[:, ::-1] * 1j + WM[:, :1]))),
+    "det": lambda a: cr.abs(np.linalg.det(a)) + cr.real(np.linalg.det(a) * (0.5 - 1j)),
+    "slogdet": lambda a: np.linalg.slogdet(a)[1] + cr.real(np.linalg.slogdet(a)[0] * (1 + 2j)),
+    "matrix_power": lambda a: cr.sum(cr.abs(np.linalg.matrix_power(a, 3))
+                                     + cr.real(np.linalg.matrix_power(a, -2))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX_CASES))
+def test_square_matrix_ops_match_differences(name):
+    f = MATRIX_CASES[name]
+    np.testing.assert_allclose(float(f(cr.tensor(ZM))), float(np.asarray(f(ZM))), rtol=1e-12)
+    np.testing.assert_allclose(cr.grad(f)(ZM), numeric_complex_grad(_plain(f), ZM),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_solve_gradient_of_the_right_hand_side_matches_differences():
+    def f(b):
+        return cr.sum(cr.abs(np.linalg.solve(ZM, b)) ** 2)
+    np.testing.assert_allclose(cr.grad(f)(B), numeric_complex_grad(_plain(f), B),
+                               rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("a", [SINGULAR, SINGULAR2])
+def test_det_gradient_is_exact_at_singular_complex_matrices(a):
+    def f(m):
+        return cr.real(np.linalg.det(m) * (1 - 1j))
+    got = cr.grad(f)(a)
+    np.testing.assert_allclose(got, numeric_complex_grad(_plain(f), a), rtol=1e-6, atol=1e-8)
+    assert np.abs(got).max() > 1e-3 or np.linalg.matrix_rank(a) < 2
+
+
+def test_holomorphic_derivatives_of_det_and_inv():
+    g = cr.grad(lambda a: np.linalg.det(a), holomorphic=True)(ZM)
+    np.testing.assert_allclose(g, np.linalg.det(ZM) * np.linalg.inv(ZM).T, rtol=1e-10)
+    jac = cr.jacobian(lambda a: np.linalg.inv(a), holomorphic=True)(ZM)
+    ai = np.linalg.inv(ZM)
+    np.testing.assert_allclose(jac, -np.einsum("ik,lj->ijkl", ai, ai), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["inv", "det", "solve-vector", "slogdet"])
+def test_second_order_of_square_matrix_ops(name):
+    f = MATRIX_CASES[name]
+    g = cr.grad(f)
+    for part, take in ((np.real, cr.real), (np.imag, cr.imag)):
+        got = cr.jacobian(lambda v, take=take: take(cr.grad(f)(v)))(ZM)
+        for k in np.ndindex(ZM.shape):
+            def comp(v, k=k, part=part):
+                return float(part(g(v)[k]))
+            np.testing.assert_allclose(got[k], numeric_complex_grad(comp, ZM, h=1e-5),
+                                       rtol=1e-5, atol=1e-6)
+
+
+def test_the_difference_check_catches_unconjugated_cofactors(monkeypatch):
+    from chainrule.rules import linalg_decomp as la
+
+    def real_formula(a):        # u diag(cofactors of s) vt: right for real matrices only
+        u, s, vt = np.linalg.svd(a)
+        sign = np.linalg.det(u) * np.linalg.det(vt)
+        return sign[..., None, None] * (u * la._exclusive_products(s)[..., None, :]) @ vt
+    monkeypatch.setattr(la, "_cofactors", real_formula)
+    f = MATRIX_CASES["det"]
+    assert not np.allclose(cr.grad(f)(ZM), numeric_complex_grad(_plain(f), ZM), rtol=1e-3)
+
+
+# -- norms -----------------------------------------------------------------------------------
+
+def test_norm_of_a_complex_vector_is_real_with_gradient_conj_z_over_norm():
+    z = np.array([3 + 4j, 1 - 2j])
+    assert float(np.linalg.norm(cr.tensor(z))) == pytest.approx(np.sqrt(30))
+    np.testing.assert_allclose(cr.grad(lambda v: np.linalg.norm(v))(z),
+                               np.conj(z) / np.sqrt(30), rtol=1e-12)   # as jax.grad gives
+    assert cr.grad(lambda v: cr.norm(v))(np.zeros(2, complex)).tolist() == [0, 0]
+
+
+def test_forward_mode_of_a_complex_norm_is_real_and_matches_reverse_mode():
+    v = RNG.standard_normal(4) + 1j * RNG.standard_normal(4)
+    _, jv = cr.jvp(lambda z: np.linalg.norm(z), (Z,), (v,))
+    assert np.isrealobj(np.asarray(jv))
+    g = cr.grad(lambda z: np.linalg.norm(z))(Z)
+    assert float(jv) == pytest.approx(float(np.sum(np.real(g * v))), rel=1e-12)
+
+
+@pytest.mark.parametrize("ord,axis", [(1, None), (np.inf, None), (3, None)])
+def test_other_norms_of_complex_data_are_refused(ord, axis):
+    m = cr.tensor(Z.reshape(2, 2) if axis else Z)
+    with pytest.raises(TypeError, match="does not support complex input yet"):
+        np.linalg.norm(m, ord, axis=axis)
+
+
+def test_the_difference_check_catches_an_unconjugated_norm_direction(monkeypatch):
+    from chainrule.rules import reductions as rd
+    monkeypatch.setattr(rd, "conjugate", lambda x: x)
+    f = CASES["norm"]
+    assert not np.allclose(cr.grad(f)(Z), numeric_complex_grad(_plain(f), Z), rtol=1e-3)
+
+
+# -- forward mode: the tangent has the output's dtype -------------------------------------------
+
+@pytest.mark.parametrize("name", ["prod-cumprod", "arccosh", "norm", *sorted(MATRIX_CASES)])
+def test_forward_mode_of_newly_enabled_ops_matches_directional_differences(name):
+    f, z = (CASES[name], Z) if name in CASES else (MATRIX_CASES[name], ZM)
+    v = RNG.standard_normal(z.shape) + 1j * RNG.standard_normal(z.shape)
+    _, jv = cr.jvp(f, (z,), (v,))
+    assert np.isrealobj(np.asarray(jv))
+    eps = 1e-6
+    expected = (float(np.asarray(f(z + eps * v))) - float(np.asarray(f(z - eps * v)))) / (2 * eps)
+    assert float(jv) == pytest.approx(expected, rel=1e-6)
+
+
+def test_forward_mode_tangent_dtype_follows_the_output():
+    v = np.array([0.5 - 1j, 2 + 0.3j])
+    z = Z[:2]
+    _, t = cr.jvp(lambda a: cr.prod(a) * a, (z,), (v,))          # complex out, complex in
+    assert np.asarray(t).dtype == complex
+    np.testing.assert_allclose(t, (v[0] * z[1] + z[0] * v[1]) * z + np.prod(z) * v)
+    _, t = cr.jvp(lambda x: x * (1 + 1j), (np.array([1.0, 2.0]),), (np.ones(2),))
+    assert np.asarray(t).dtype == complex                        # real in, complex out
+    _, t = cr.jvp(lambda x: cr.sum(cr.abs(x * (1 + 1j))), (np.array([1.0, 2.0]),),
+                  (np.ones(2),))
+    assert np.isrealobj(np.asarray(t)) and float(t) == pytest.approx(2 * np.sqrt(2))
+
+
+# -- scipy.special.erf and erfc --------------------------------------------------------------
+
+def _erf_loss(z):
+    from chainrule.scipy import special as cs
+    return cr.sum(cr.real(cs.erf(z) * (1 + 2j)) + cr.abs(cs.erfc(z * 0.5)))
+
+
+def test_erf_and_erfc_of_complex_data_match_differences():
+    np.testing.assert_allclose(cr.grad(_erf_loss)(Z), numeric_complex_grad(_plain(_erf_loss), Z),
+                               rtol=1e-6, atol=1e-8)
+    from chainrule.scipy import special as cs
+    g = cr.grad(lambda z: cr.sum(cs.erf(z)), holomorphic=True)(Z)
+    np.testing.assert_allclose(g, 2 / np.sqrt(np.pi) * np.exp(-Z * Z), rtol=1e-12)
+
+
+def test_second_order_of_erf_on_complex_data():
+    g = cr.grad(_erf_loss)
+    got = cr.jacobian(lambda v: cr.imag(cr.grad(_erf_loss)(v)))(Z)
+    for k in range(4):
+        np.testing.assert_allclose(got[k], numeric_complex_grad(
+            lambda v, k=k: float(np.imag(g(v)[k])), Z), rtol=1e-5, atol=1e-6)
+
+
+def test_the_difference_check_catches_a_conjugated_erf_rule(monkeypatch):
+    from chainrule.scipy import special as cs
+    monkeypatch.setattr(cs.ERF, "vjps", (lambda M, g, ans, x: g * 2 / np.sqrt(np.pi)
+                                         * np.exp(-np.conj(x) * np.conj(x)),))
+    assert not np.allclose(cr.grad(_erf_loss)(Z), numeric_complex_grad(_plain(_erf_loss), Z),
+                           rtol=1e-3)
+
+
+
+# -- singular values and the matrix norms built from them --------------------------------------
+
+RECT = RNG.standard_normal((3, 4)) + 1j * RNG.standard_normal((3, 4))
+SV_CASES = {
+    "singular_values": lambda a: cr.sum(np.linalg.svd(a, compute_uv=False)
+                                        * np.array([1.0, 2.0, -0.5])),
+    "nuc": lambda a: np.linalg.norm(a, "nuc"),
+    "spectral": lambda a: np.linalg.norm(a, 2) + np.linalg.norm(a, -2),
+    "spectral-of-a-column": lambda a: np.linalg.norm(a[:, :1], 2),
+    "matrix-norms-of-abs": lambda a: np.linalg.norm(a, 1) + np.linalg.norm(a, -np.inf),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SV_CASES))
+def test_singular_values_of_complex_matrices_match_differences(name):
+    f = SV_CASES[name]
+    for a in (RECT, RECT.T, ZM):
+        np.testing.assert_allclose(float(f(cr.tensor(a))), float(np.asarray(f(a))), rtol=1e-12)
+        np.testing.assert_allclose(cr.grad(f)(a), numeric_complex_grad(_plain(f), a),
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_second_order_of_complex_singular_values_is_refused_by_name():
+    f = SV_CASES["singular_values"]
+    with pytest.raises(TypeError, match="cr.svd does not support complex input yet"):
+        cr.jacobian(lambda a: cr.real(cr.grad(f)(a)))(RECT)
+
+
+def test_the_difference_check_catches_unconjugated_singular_vectors(monkeypatch):
+    from chainrule.rules import linalg_decomp as la
+    monkeypatch.setattr(la, "conjugate", lambda x: x)
+    f = SV_CASES["singular_values"]
+    assert not np.allclose(cr.grad(f)(RECT), numeric_complex_grad(_plain(f), RECT), rtol=1e-3)

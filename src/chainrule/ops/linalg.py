@@ -63,9 +63,15 @@ def det(a: Array) -> Array:
 
 @composite(numpy=(np.linalg.slogdet,), doc="np.linalg.slogdet: sign and log|det|")
 def slogdet(a: Array) -> Any:
-    """``(sign, logabsdet)`` as numpy's SlogdetResult; the sign carries no gradient."""
+    """``(sign, logabsdet)`` as numpy's SlogdetResult; a real sign (+-1) carries no
+    gradient, a complex one (det / |det|, 0 where det = 0) does."""
     _square("slogdet", a)
-    sign = np.linalg.slogdet(np.asarray(_raw(a)))[0]
+    if np.iscomplexobj(_raw(a)):
+        d = apply(la.DET, a)
+        mag = FUNCTIONS["abs"](d)
+        sign = d / FUNCTIONS["where"](np.asarray(_raw(mag)) == 0, 1.0, mag)
+    else:
+        sign = np.linalg.slogdet(np.asarray(_raw(a)))[0]
     return _SLOGDET(sign, apply(la.LOGABSDET, a))
 
 

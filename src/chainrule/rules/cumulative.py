@@ -53,7 +53,7 @@ PROD = reduction(
     * _others(M, x, axes),
     "the product of the other elements", "g * (product of the others)",
     methods=(), formula=False, kink="exact at zeros: the product of the other factors",
-    doc="Product")
+    doc="Product", complex=True)
 
 
 def _flip(M, g, axis):
@@ -89,4 +89,4 @@ CUMPROD = defprimitive(
     expr="cumprod(x)", derivs=["the product of the other factors up to each later position"],
     vjp_text=["sum over k >= i of g[k] * prod(x[j], j <= k, j != i)"], params=("axis",),
     function="cumprod", methods=("cumprod",), numpy=(np.cumprod,), kink="exact at zeros",
-    doc="Running product")
+    doc="Running product", complex=True)

@@ -17,6 +17,7 @@ from math import prod
 import numpy as np
 
 from ..primitive import apply, defprimitive
+from .complex import conjugate
 from .structural import STACK
 
 
@@ -66,7 +67,7 @@ INV = defprimitive(
     "inv", array_fn=_linalg("inv", np.linalg.inv), vjps=[_inv_vjp], inputs=("A",),
     expr="inv(A)", derivs=["-inv(A)^T g inv(A)^T"], vjp_text=["-A^-T @ g @ A^-T"],
     function="inv", numpy=(np.linalg.inv,), domain="A invertible",
-    doc="Matrix inverse, batched over leading axes,")
+    doc="Matrix inverse, batched over leading axes,", complex=True)
 
 
 def _solve(a, b):
@@ -94,7 +95,7 @@ SOLVE = defprimitive(
     expr="solve(A, b)", derivs=["-solve(A^T, g) x^T", "solve(A^T, g)"],
     vjp_text=["-solve(A^T, g) @ x^T", "solve(A^T, g)"], function="solve",
     numpy=(np.linalg.solve,), domain="A invertible",
-    doc="x with A @ x = b (b a vector or a matrix of columns), batched,")
+    doc="x with A @ x = b (b a vector or a matrix of columns), batched,", complex=True)
 
 
 # -- determinants ------------------------------------------------------------------------------
@@ -111,7 +112,9 @@ def _cofactors(a):
     the SVD, the products of all singular values but one."""
     u, s, vt = np.linalg.svd(a)
     sign = np.linalg.det(u) * np.linalg.det(vt)
-    return sign[..., None, None] * (u * _exclusive_products(s)[..., None, :]) @ vt
+    # cofactors(a) = det(u) det(vt) u^-T cofactors(diag s) vt^-T, and u^-T = conj(u)
+    return sign[..., None, None] * (np.conj(u) * _exclusive_products(s)[..., None, :]) \
+        @ np.conj(vt)
 
 
 def _minor_cofactors(M, a):
@@ -137,7 +140,7 @@ DET = defprimitive(
     derivs=["the cofactor matrix of A (det(A) inv(A)^T where A is invertible)"],
     vjp_text=["g * cofactors(A)"], function="det", numpy=(np.linalg.det,),
     kink="exact at singular matrices: the gradient is the cofactor matrix",
-    doc="Determinant, batched over leading axes,")
+    doc="Determinant, batched over leading axes,", complex=True)
 
 
 
@@ -148,7 +151,7 @@ def _logdet_vjp(M, g, ans, a):
 LOGABSDET = defprimitive(
     "logabsdet", array_fn=lambda a: np.linalg.slogdet(a)[1], vjps=[_logdet_vjp],
     inputs=("A",), expr="log|det(A)|", derivs=["inv(A)^T"], vjp_text=["g * inv(A)^T"],
-    domain="A invertible (-inf with gradient error at singular A)")
+    domain="A invertible (-inf with gradient error at singular A)", complex=True)
 
 
 # -- Cholesky ----------------------------------------------------------------------------------
@@ -265,14 +268,17 @@ def _singular_values_vjp(M, g, ans, a):
         u, _, vh = unpack(M, apply(SVD, a, False), svd_shapes(m, n, False))
     else:
         u, _, vh = np.linalg.svd(a, full_matrices=False)
-    return M.matmul(u * M.expand_dims(g, -2), vh)
+    out = M.matmul(u * M.expand_dims(g, -2), vh)
+    # complex A: s_k = Re(u_k^H A v_k), so the gradient is conj(U diag(g) V^H)
+    return conjugate(out) if np.iscomplexobj(M.value(a)) else out
 
 
 SINGULAR_VALUES = defprimitive(
     "singular_values", array_fn=_linalg("svd", lambda a: np.linalg.svd(a, compute_uv=False)),
     vjps=[_singular_values_vjp], inputs=("A",), expr="svd(A, compute_uv=False)",
     derivs=["U diag(gs) V^T"], vjp_text=["U @ diag(g) @ V^T"],
-    kink="repeated singular values: still exact (only the vectors are ambiguous)")
+    kink="repeated singular values: still exact (only the vectors are ambiguous)",
+    complex=True)
 
 
 # -- qr ----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..math_namespaces import kept_shape
 from ..primitive import defprimitive, reduction
+from .complex import conjugate, real_part
 
 _add_reduce: Any = np.add.reduce  # what ndarray.sum calls, without its Python layer
 
@@ -133,10 +134,20 @@ def norm_kind(ord, axes: tuple[int, ...]) -> str:
         "ord None/2/1/inf/p>1 for vectors, None/'fro'/2 for matrices")
 
 
+def _euclid(kind, ord, axes, shape) -> bool:
+    return kind == "euclid" or (kind == "spectral" and 1 in (shape[axes[0]], shape[axes[1]]))
+
+
 def _norm(x, ord, axes, keepdims):
     kind = norm_kind(ord, axes)
-    if kind == "euclid" or (kind == "spectral" and 1 in (x.shape[axes[0]], x.shape[axes[1]])):
+    if _euclid(kind, ord, axes, x.shape):
+        if np.iscomplexobj(x):
+            return np.sqrt(np.sum((x * np.conj(x)).real, axis=axes, keepdims=keepdims))
         return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
+    if np.iscomplexobj(x) and kind != "spectral":
+        raise TypeError(f"cr.norm does not support complex input yet for ord={ord!r} (only "
+                        "the 2-norm of a vector, the Frobenius and the matrix 2-norm); take "
+                        "it of cr.abs(x)")
     axis = axes[0] if len(axes) == 1 else axes
     return np.linalg.norm(x, ord, axis=axis, keepdims=keepdims)
 
@@ -151,6 +162,8 @@ def _norm_direction(M, ans, x, ord, axes, keepdims):
     if kind in ("euclid", "spectral"):
         nk = _kept_value(M, ans, x, axes, keepdims)
         safe = M.where(M.value(nk) == 0, 1.0, nk)  # gradient of the norm at 0 is 0
+        if np.iscomplexobj(xv):   # conj(x) / ||x||, as for abs (docs/complex.md)
+            return conjugate(x) / safe
         return x / safe
     sign = np.sign(xv)
     if kind == "l1":
@@ -169,7 +182,8 @@ def _norm_vjp(M, g, ans, x, ord, axes, keepdims):
 
 
 def _norm_jvp(M, t, ans, x, ord, axes, keepdims):
-    return M.sum(t * _norm_direction(M, ans, x, ord, axes, keepdims), axes, keepdims)
+    dot = M.sum(t * _norm_direction(M, ans, x, ord, axes, keepdims), axes, keepdims)
+    return real_part(dot) if np.iscomplexobj(M.value(x)) else dot
 
 
 def _spectral_direction(xv, axes, M):
@@ -185,7 +199,8 @@ def _spectral_direction(xv, axes, M):
     tied = (s >= top * (1 - 1e-12)) & (top > 0)
     weight = tied / np.maximum(np.sum(tied, axis=-1, keepdims=True), 1)
     d = (u * weight[..., None, :]) @ vt
-    return np.moveaxis(d, (-2, -1), axes)
+    # complex: s_1 = Re(u_1^H x v_1), so the gradient is conj(u_1 v_1^H)
+    return np.moveaxis(np.conj(d), (-2, -1), axes)
 
 
 NORM = defprimitive(
@@ -196,4 +211,5 @@ NORM = defprimitive(
     avoid=[0.0],
     params=("ord", "axis", "keepdims"), function="norm", methods=("norm",),
     numpy=(np.linalg.norm,), formula=True, doc="2-norm of all elements by default",
-    second_order="except ord=2 over two axes (the singular vectors are held constant)")
+    second_order="except ord=2 over two axes (the singular vectors are held constant)",
+    complex=True)

@@ -65,8 +65,9 @@ ARCSINH = _unary("arcsinh", math.asinh, np.arcsinh,
                 lambda M, g, ans, x: g / M.sqrt(x * x + 1), "1/sqrt(x**2 + 1)",
                 complex=True)
 ARCCOSH = _unary("arccosh", math.acosh, np.arccosh,
-                lambda M, g, ans, x: g / M.sqrt(x * x - 1), "1/sqrt(x**2 - 1)",
-                domain="x >= 1", sample=[(1.2, 3.0)])
+                lambda M, g, ans, x: g / (M.sqrt(x - 1) * M.sqrt(x + 1)),
+                "1/(sqrt(x - 1)*sqrt(x + 1))", domain="x >= 1", sample=[(1.2, 3.0)],
+                complex=True)
 ARCTANH = _unary("arctanh", math.atanh, np.arctanh, lambda M, g, ans, x: g / (1 - x * x),
                 "1/(1 - x**2)", domain="-1 < x < 1", sample=[(-0.9, 0.9)], complex=True)
 LOG1P = _unary("log1p", math.log1p, np.log1p, lambda M, g, ans, x: g / (1 + x), "1/(1 + x)",

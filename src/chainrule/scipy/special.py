@@ -62,9 +62,9 @@ def _f(prim: Primitive) -> Callable[..., Any]:
 
 # -- the error function ------------------------------------------------------------------------
 ERF = _op("erf", sc.erf, [lambda M, g, ans, x: g * _2_SQRT_PI * M.exp(-x * x)], ("x",),
-          ["2/sqrt(pi) * exp(-x**2)"])
+          ["2/sqrt(pi) * exp(-x**2)"], complex=True)
 ERFC = _op("erfc", sc.erfc, [lambda M, g, ans, x: -g * _2_SQRT_PI * M.exp(-x * x)], ("x",),
-           ["-2/sqrt(pi) * exp(-x**2)"])
+           ["-2/sqrt(pi) * exp(-x**2)"], complex=True)
 ERFINV = _op("erfinv", sc.erfinv, [lambda M, g, ans, x: g * _SQRT_PI_2 * M.exp(ans * ans)],
              ("x",), ["sqrt(pi)/2 * exp(erfinv(x)**2)"], domain="-1 <= x <= 1")
 ERFCINV = _op("erfcinv", sc.erfcinv,
