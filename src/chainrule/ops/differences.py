@@ -37,6 +37,8 @@ def diff(a: Array, n: int = 1, axis: int = -1, prepend: Any = np._NoValue,
     joined to ``a`` first. Raises ValueError for a negative ``n`` or a 0-d ``a``."""
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got {n}")
+    if n == 0:  # numpy returns the input as it is, prepend and append ignored
+        return a
     if _ndim(a) == 0:
         raise ValueError("diff: requires input that is at least one dimensional")
     ax = normalize_axes("diff", _ndim(a), axis)[0]

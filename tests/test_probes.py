@@ -1,0 +1,37 @@
+"""Adversarial probes of the features merged together (numpy functions on Tensors, the
+vjp family, compile, complex numbers, nn and optim): each test is a case that once gave a
+wrong answer, a bare crash or a convention numpy/PyTorch do not share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+@pytest.mark.parametrize("kw", [{"prepend": 1.0}, {"append": np.zeros(1)},
+                                {"prepend": 2.0, "append": 3.0}])
+def test_diff_of_order_0_ignores_prepend_and_append(kw):
+    # numpy returns the input unchanged for n=0, before joining prepend/append
+    x = np.array([1.0, 4.0, 9.0])
+    out = np.diff(cr.tensor(x), n=0, **kw)
+    np.testing.assert_array_equal(np.asarray(out.data), np.diff(x, n=0, **kw))
+    g = cr.grad(lambda v: np.sum(np.diff(v, n=0, **kw) * np.arange(3.0)))(x)
+    np.testing.assert_array_equal(g, np.arange(3.0))
+
+
+@pytest.mark.parametrize("mode", ["constant", "maximum", "minimum", "mean", "median",
+                                  "linear_ramp"])
+def test_pad_keeps_float32(mode):
+    x = np.array([1.0, 5.0, 2.0], dtype=np.float32)
+    out = np.pad(cr.tensor(x), 2, mode=mode)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, np.pad(x, 2, mode=mode), rtol=1e-6)
+
+
+def test_pad_constant_keeps_integer_data():
+    x = np.arange(3)
+    out = np.pad(cr.tensor(x), 1, constant_values=0.5)
+    assert out.dtype == x.dtype
+    np.testing.assert_array_equal(out.data, np.pad(x, 1, constant_values=0.5))
