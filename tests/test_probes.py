@@ -35,3 +35,19 @@ def test_pad_constant_keeps_integer_data():
     out = np.pad(cr.tensor(x), 1, constant_values=0.5)
     assert out.dtype == x.dtype
     np.testing.assert_array_equal(out.data, np.pad(x, 1, constant_values=0.5))
+
+
+def test_item_assignment_into_a_leaf_under_no_grad_as_torch():
+    # `with torch.no_grad(): layer.weight[0, 0] = 7.0` is how PyTorch code masks a weight
+    lin = cr.nn.Linear(4, 3)
+    with cr.no_grad():
+        lin.weight[0, 0] = 7.0
+    assert lin.weight.is_leaf and lin.weight.data[0, 0] == 7.0
+    x = np.ones((2, 4))
+    np.testing.assert_allclose(lin(cr.tensor(x)).data,
+                               x @ lin.weight.data.T + lin.bias.data)
+    with pytest.raises(TypeError, match="in-place assignment"):
+        lin.weight[0, 0] = 1.0                     # recording: refused
+    h = lin.weight * 2
+    with pytest.raises(TypeError, match="in-place assignment"), cr.no_grad():
+        h[0, 0] = 1.0                              # computed in a graph: refused
