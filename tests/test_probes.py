@@ -51,3 +51,16 @@ def test_item_assignment_into_a_leaf_under_no_grad_as_torch():
     h = lin.weight * 2
     with pytest.raises(TypeError, match="in-place assignment"), cr.no_grad():
         h[0, 0] = 1.0                              # computed in a graph: refused
+
+
+def test_compile_check_run_gives_f_tensors_as_the_trace_does():
+    # the check run of the first call used to pass plain ndarrays: Tensor methods failed
+    def f(x):
+        return cr.sum(x * x.detach()) + x.exp().sum()
+
+    x = np.array([0.5, 1.0, 2.0])
+    compiled = cr.compile(f)
+    np.testing.assert_allclose(np.asarray(compiled(x).data), np.sum(x * x) + np.exp(x).sum())
+    step = cr.compile(cr.value_and_grad(lambda v, y: cr.sum(v.exp()[y])))
+    value, g = step(x, np.array([0, 2]))
+    np.testing.assert_allclose(g, [np.exp(0.5), 0.0, np.exp(2.0)])
