@@ -64,3 +64,14 @@ def test_compile_check_run_gives_f_tensors_as_the_trace_does():
     step = cr.compile(cr.value_and_grad(lambda v, y: cr.sum(v.exp()[y])))
     value, g = step(x, np.array([0, 2]))
     np.testing.assert_allclose(g, [np.exp(0.5), 0.0, np.exp(2.0)])
+
+
+def test_linspace_keeps_float32_ends_float32_and_gives_numpys_step():
+    a, b = np.float32(0.0), np.float32(1.0)
+    out = np.linspace(cr.tensor(a), cr.tensor(b), 5)
+    assert out.dtype == np.linspace(a, b, 5).dtype == np.float32
+    np.testing.assert_allclose(out.data, np.linspace(a, b, 5))
+    ends = np.array([0.0, 1.0], dtype=np.float32)
+    assert np.linspace(cr.tensor(ends), 3.0, 4).dtype == np.float32
+    _, step = np.linspace(cr.tensor(np.array([0.0, 1.0])), 2.0, 1, retstep=True)
+    assert np.ndim(step) == 0 and np.isnan(step)          # numpy: a plain nan
