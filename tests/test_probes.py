@@ -75,3 +75,12 @@ def test_linspace_keeps_float32_ends_float32_and_gives_numpys_step():
     assert np.linspace(cr.tensor(ends), 3.0, 4).dtype == np.float32
     _, step = np.linspace(cr.tensor(np.array([0.0, 1.0])), 2.0, 1, retstep=True)
     assert np.ndim(step) == 0 and np.isnan(step)          # numpy: a plain nan
+
+
+def test_diff_of_booleans_is_not_equal_as_numpy():
+    # numpy's diff of a boolean array compares neighbours (boolean subtraction raises)
+    b = np.array([[True, False, False, True], [False, False, True, True]])
+    for n in (1, 2):
+        out = np.diff(cr.tensor(b), n=n)
+        assert out.dtype == bool
+        np.testing.assert_array_equal(out.data, np.diff(b, n=n))
