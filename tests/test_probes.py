@@ -84,3 +84,18 @@ def test_diff_of_booleans_is_not_equal_as_numpy():
         out = np.diff(cr.tensor(b), n=n)
         assert out.dtype == bool
         np.testing.assert_array_equal(out.data, np.diff(b, n=n))
+
+
+@pytest.mark.parametrize("items", [
+    lambda T: (T(np.array([1.0, 2.0], np.float32)), 1.5),
+    lambda T: (3, T(np.array([1.0, 2.0], np.float32))),
+    lambda T: (T(np.arange(3)), 1.5),
+    lambda T: (T(np.arange(3)), 4),
+])
+def test_r_numbers_do_not_widen_the_arrays_dtype(items):
+    expected = np.r_[items(lambda v: v)]
+    out = cr.r_[items(cr.tensor)]
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
+    assert cr.c_[items(cr.tensor)[:1]].dtype == np.c_[items(lambda v: v)[:1]].dtype
+    np.testing.assert_array_equal(cr.r_[1, 2.5, 0:2], np.r_[1, 2.5, 0:2])    # no array
