@@ -421,7 +421,8 @@ class Tensor(Node):
         return Tensor._apply(GETITEM, (self, _clean_index(index)))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self.needs or self.prim is not None:
+        # as torch: a leaf that requires grad may be written under no_grad
+        if self.prim is not None or (self.needs and recording()):
             raise TypeError("in-place assignment into a Tensor in a graph is not "
                             "differentiable; build the result with cr.where or "
                             "cr.concatenate instead")

@@ -338,7 +338,8 @@ def _check(compiled: Compiled, program: Program, sig: _Signature, kwargs: dict) 
         new = []
         for x, kind in zip(leaves, kinds):
             if kind != "static":
-                x = rolled[k] if kind == "int" else x
+                # float arrays are Tensors inside f, as in the trace
+                x = rolled[k] if kind == "int" else Tensor(x)
                 k += 1
             new.append(x)
         eager_args.append(new[0] if d is None else tree_unflatten(d, new))

@@ -183,7 +183,7 @@ def pad(x: Array, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Arra
                         f"Tensors; supported: 'constant', {', '.join(map(repr, _GATHER_PADS))}, "
                         f"{', '.join(map(repr, padding.MODES))}")
     shape = _shape_of(x)
-    background = np.pad(np.zeros(shape), pad_width, "constant", **kwargs)
+    background = np.pad(np.zeros(shape, np.asarray(_raw(x)).dtype), pad_width, "constant", **kwargs)
     # numpy's forms: n, (n,), (before, after), ((before, after),), one pair per axis
     widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
     inside = tuple(slice(int(w), int(w) + s) for (w, _), s in zip(widths, shape))

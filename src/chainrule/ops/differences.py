@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Node
-from .functions import FUNCTIONS, Array, _ndim, _shape_of, composite, normalize_axes
+from .functions import FUNCTIONS, Array, _ndim, _raw, _shape_of, composite, normalize_axes
 
 
 def _along(x: Array, axis: int, part: slice | int) -> Array:
@@ -37,6 +37,8 @@ def diff(a: Array, n: int = 1, axis: int = -1, prepend: Any = np._NoValue,
     joined to ``a`` first. Raises ValueError for a negative ``n`` or a 0-d ``a``."""
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got {n}")
+    if n == 0:  # numpy returns the input as it is, prepend and append ignored
+        return a
     if _ndim(a) == 0:
         raise ValueError("diff: requires input that is at least one dimensional")
     ax = normalize_axes("diff", _ndim(a), axis)[0]
@@ -45,8 +47,10 @@ def diff(a: Array, n: int = 1, axis: int = -1, prepend: Any = np._NoValue,
         shape = _shape_of(a)
         a = FUNCTIONS["concatenate"]([_as_end(v, shape, ax) if v is not a else v
                                       for v in parts], ax)
+    boolean = np.asarray(_raw(a)).dtype == bool       # numpy: != for booleans
     for _ in range(min(n, _shape_of(a)[ax])):
-        a = _along(a, ax, slice(1, None)) - _along(a, ax, slice(None, -1))
+        later, earlier = _along(a, ax, slice(1, None)), _along(a, ax, slice(None, -1))
+        a = later != earlier if boolean else later - earlier
     return a
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Node
-from .functions import FUNCTIONS, _ndim
+from .functions import FUNCTIONS, _ndim, _raw
 
 
 class AxisConcatenator:
@@ -50,6 +50,11 @@ class AxisConcatenator:
         items = key if isinstance(key, tuple) else (key,)
         if not items:
             raise ValueError(f"cr.{self.name}[]: give at least one item")
+        arrays = [_raw(i) for i in items if isinstance(i, (Node, np.ndarray))]
+        if arrays:      # Python numbers do not widen the arrays' dtype (numpy's rule)
+            dt = np.result_type(*arrays, *(i for i in items if type(i) in (int, float, complex)))
+            items = tuple(np.asarray(i, dt) if type(i) in (int, float, complex) else i
+                          for i in items)
         return FUNCTIONS["concatenate"]([self._item(i) for i in items], self.axis)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .functions import FUNCTIONS, Array, _shape_of
+from .functions import FUNCTIONS, Array, _raw, _shape_of
 
 STAT_MODES = ("maximum", "minimum", "mean", "median")
 MODES = (*STAT_MODES, "linear_ramp")
@@ -81,7 +81,7 @@ def _block(stat: Array, width: int, axis: int) -> Array:
     """``stat`` (length 1 along ``axis``) repeated ``width`` times along it."""
     shape = list(_shape_of(stat))
     shape[axis] = width
-    return stat + np.zeros(shape)
+    return stat + np.zeros(shape, np.asarray(_raw(stat)).dtype)
 
 
 def _ramp(edge: Array, end: Any, width: int, axis: int, reverse: bool) -> Array:
@@ -90,4 +90,5 @@ def _ramp(edge: Array, end: Any, width: int, axis: int, reverse: bool) -> Array:
     nd = len(_shape_of(edge))
     steps = np.arange(width)[::-1] if reverse else np.arange(width)
     frac = (steps / max(width, 1)).reshape((-1,) + (1,) * (nd - axis - 1))
+    frac = frac.astype(np.result_type(np.asarray(_raw(edge)).dtype, np.float32))
     return float(end) + (edge - float(end)) * frac

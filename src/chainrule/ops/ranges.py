@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Node
-from .functions import FUNCTIONS, _shape_of, composite, normalize_axes, refuse_out
+from .functions import FUNCTIONS, _raw, _shape_of, composite, normalize_axes, refuse_out
 
 
 @composite(numpy=(np.linspace,), doc="np.linspace: evenly spaced samples between two ends")
@@ -27,14 +27,15 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     shape = np.broadcast_shapes(_shape_of(start), _shape_of(stop))
     lead = (num,) + (1,) * len(shape)
     delta = stop - start
-    step = delta / div if div > 0 else delta * np.nan
+    step = delta / div if div > 0 else np.nan   # numpy's step for num 0 or 1: nan
+    dt = np.result_type(_raw(start), _raw(stop), float(num))   # float32 ends stay float32
     if div > 0:
-        y = start + np.arange(num, dtype=float).reshape(lead) * step
+        y = start + np.arange(num, dtype=dt).reshape(lead) * step
     else:                                   # num 0 or 1: only start, if anything
-        y = start + np.zeros(lead) * delta
+        y = start + np.zeros(lead, dt) * delta
     if endpoint and num > 1:
         last = FUNCTIONS["broadcast_to"](stop, shape) if isinstance(stop, Node) else \
-            np.broadcast_to(stop, shape)
+            np.broadcast_to(np.asarray(stop, dt), shape)
         y = FUNCTIONS["concatenate"]([y[:-1], FUNCTIONS["reshape"](last, (1,) + shape)], 0)
     ax = normalize_axes("linspace", len(shape) + 1, axis)[0] + len(shape) + 1
     if ax:
