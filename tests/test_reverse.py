@@ -230,3 +230,11 @@ def test_hessian_tensor_product_against_the_hessian():
                                np.tensordot(hess, v, axes=2), rtol=1e-6, atol=1e-8)
     assert cr.hessian_vector_product is cr.hessian_tensor_product
     assert cr.vector_jacobian_product is cr.tensor_jacobian_product
+
+
+def test_make_ggnvp_of_a_one_number_function_with_the_default_g():
+    x, v = np.array([0.3, 0.5]), np.array([1.0, 2.0])
+    f = lambda x: cr.sum(cr.sin(x))                                      # noqa: E731
+    # J = cos(x) as a row, H_g = 1: J^T J v = cos(x) (cos(x) . v); autograd gives the same
+    np.testing.assert_allclose(cr.make_ggnvp(f)(x)(v), np.cos(x) * (np.cos(x) @ v),
+                               rtol=1e-14)

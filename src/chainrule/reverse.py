@@ -143,7 +143,7 @@ def make_hvp(f: Callable[..., Any], argnums: int = 0
 
 
 def _half_square(y: Any) -> Any:
-    return 0.5 * np.sum(y ** 2, axis=-1)
+    return 0.5 * np.sum(y ** 2, axis=-1 if np.ndim(y) else None)   # a one-number f too
 
 
 def make_ggnvp(f: Callable[..., Any], g: Callable[[Any], Any] = _half_square,
