@@ -15,10 +15,11 @@ from .errors import (
     IndependentOutputWarning,
     ShapeError,
 )
+from .extend import defjvp, defvjp, primitive
 from .forward import hessian, hvp, jacfwd, jvp, make_jvp
 from .ops import fft
 from .ops.functions import FUNCTIONS as _FUNCTIONS
-from .primitive import REGISTRY, Primitive, primitive
+from .primitive import REGISTRY, Primitive
 from .pytree import flatten
 from .reverse import (
     deriv,
@@ -108,7 +109,7 @@ __all__ = [
     "hessian", "hvp", "jacfwd", "jacobian", "jvp", "make_ggnvp", "make_hvp", "make_jvp",
     "make_vjp", "deriv", "holomorphic_grad", "grad_named", "multigrad_dict",
     "hessian_tensor_product", "hessian_vector_product", "vector_jacobian_product", "no_grad",
-    "primitive", "tensor", "tensor_jacobian_product",
+    "primitive", "defvjp", "defjvp", "tensor", "tensor_jacobian_product",
     "value_and_grad", "vjp", "zero_grad", "nn", "optim", "autograd", "data",
     "manual_seed", "compile", "jit", "ConcretizationError", "TraceError", "r_", "c_",
     *sorted(k for k, v in _LAZY.items() if v == "factories"),
