@@ -111,6 +111,24 @@ def test_the_recorded_node_is_one_op_named_after_the_function():
     assert y.parents[0] is x
 
 
+def test_a_builtin_without_a_signature_can_be_made_a_primitive():
+    hypot = primitive(math.hypot)
+    defvjp(hypot, lambda ans, x, y: lambda g: g * x / ans, lambda ans, x, y: lambda g: g * y / ans)
+    x = cr.Scalar(3.0)
+    y = hypot(x, 4.0)
+    assert y.prim.inputs == ("x0",) and y.value == 5.0
+    y.backward()
+    assert x.grad == pytest.approx(0.6)
+
+
+def test_explanations_show_the_constants_of_the_call():
+    x = cr.Scalar(2.0)
+    y = scaled_power(x, 3, "neg", scale=0.5)
+    y.backward()
+    assert repr(y.parents[1]) == "(_, 3, 'neg', scale=0.5)"
+    assert "scaled_power(constants=(_, 3, 'neg', scale=0.5))" in str(cr.explain(y))
+
+
 # -- two arguments, constants, keyword arguments, argnums ------------------------------------
 
 def test_two_arguments_on_tensors_with_broadcasting():

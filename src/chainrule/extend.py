@@ -58,7 +58,10 @@ class _Constants:
         return full
 
     def __repr__(self) -> str:
-        return "<constants>"
+        """The call with its inputs as ``_``: ``(_, 3, 'neg', scale=0.5)``."""
+        shown = ["_" if p in self.positions else repr(a) for p, a in enumerate(self.args)]
+        shown += [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"({', '.join(shown)})"
 
 
 class AutogradPrimitive:
