@@ -390,3 +390,93 @@ def test_reachable_from_chainrule_and_chainrule_extend():
     cube = cr.primitive("cube", lambda x: x**3, [lambda M, g, ans, x: g * 3 * x**2])
     assert isinstance(cube, Primitive) and cr.grad(lambda x: cube(x))(2.0) == 12.0
     assert "defvjp" in cr.__all__ and "defjvp" in cr.__all__
+
+
+# -- batches of cotangents and tangents (jacobian, jacfwd, hessian) ---------------------------
+
+@primitive
+def lse(x):
+    """log(sum(exp(x))): one number from a vector, so g has no axis of x's."""
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+defvjp(lse, lambda ans, x: lambda g: g * np.exp(x - ans))
+
+
+@primitive
+def scale_by_sum(x):
+    """x * sum(x): a vector from a vector."""
+    return x * np.sum(x)
+
+
+defvjp(scale_by_sum, lambda ans, x: lambda g: g * np.sum(x) + np.sum(g * x))
+defjvp(scale_by_sum, lambda t, ans, x: t * np.sum(x) + x * np.sum(t))
+
+
+def test_the_hessian_of_a_reduction_matches_the_closed_form():
+    # the second pass pushes a batch of cotangents through the maker, one at a time
+    x0 = np.array([1.0, 2.0, -0.5])
+    p = np.exp(x0) / np.sum(np.exp(x0))
+    expected = np.diag(p) - np.outer(p, p)
+    np.testing.assert_allclose(cr.hessian(lse)(x0), expected, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(cr.jacobian(cr.grad(lse))(x0), expected, rtol=1e-10,
+                               atol=1e-14)
+    np.testing.assert_allclose(cr.jacfwd(cr.grad(lse))(x0), expected, rtol=1e-10, atol=1e-14)
+
+
+def test_jacobians_of_a_vector_primitive_in_both_modes():
+    x0 = np.array([0.5, -1.0, 2.0])
+    expected = np.eye(3) * np.sum(x0) + x0[:, None]     # d(x_i s)/dx_j = s d_ij + x_i
+    np.testing.assert_allclose(cr.jacobian(scale_by_sum)(x0), expected, rtol=1e-12)
+    np.testing.assert_allclose(cr.jacfwd(scale_by_sum)(x0), expected, rtol=1e-12)
+
+    @primitive
+    def no_jvp(x):
+        return x * np.sum(x)
+
+    defvjp(no_jvp, lambda ans, x: lambda g: g * np.sum(x) + np.sum(g * x))
+    np.testing.assert_allclose(cr.jacfwd(no_jvp)(x0), expected, rtol=1e-12)   # derived
+    numeric = np.stack([central(lambda v, i=i: (v * np.sum(v))[i], x0) for i in range(3)])
+    np.testing.assert_allclose(cr.jacobian(no_jvp)(x0), numeric, rtol=1e-7)
+
+
+def test_a_batch_of_cotangents_through_a_maker_with_a_narrow_result():
+    # the maker returns a number for a vector input: broadcast, then summed back by the core
+    @primitive
+    def total(x):
+        return np.sum(x) * np.ones(2)
+
+    defvjp(total, lambda ans, x: lambda g: np.sum(g))
+    np.testing.assert_allclose(cr.jacobian(total)(np.array([1.0, 2.0, 3.0])), np.ones((2, 3)))
+
+
+# -- the guide's example ---------------------------------------------------------------------
+
+def test_the_guides_autograd_example_runs_as_written():
+    import re
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "extending.md").read_text()
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+                if "chainrule.extend" in b]
+    namespace: dict = {}
+    exec(block, namespace)  # noqa: S102 - the doc's own code
+    shown = 0
+    for line in block.splitlines():
+        code, _, comment = line.partition("# ")
+        if comment and code.strip() and not code.startswith(("def", "defvjp", "defjvp")):
+            value = eval(code, namespace)  # noqa: S307 - the doc's own code
+            expected = comment.split(": ")[-1].strip()
+            if expected.startswith("array("):
+                np.testing.assert_allclose(value, eval("np." + expected))  # noqa: S307
+            else:
+                assert float(value) == pytest.approx(float(expected), rel=1e-15)
+            shown += 1
+    assert shown == 3
+    lse_doc, double = namespace["logsumexp"], namespace["double"]
+    x0 = np.array([1.0, 2.0])
+    assert cr.gradcheck(lse_doc, x0, rtol=1e-6)
+    p = np.exp(x0) / np.sum(np.exp(x0))
+    np.testing.assert_allclose(cr.hessian(lse_doc)(x0), np.diag(p) - np.outer(p, p),
+                               rtol=1e-10)
+    assert cr.deriv(double)(1.0) == 2.0 and cr.grad(double)(1.0) == 2.0

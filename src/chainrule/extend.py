@@ -30,9 +30,12 @@ from collections.abc import Callable
 from itertools import count
 from typing import Any
 
+import numpy as np
+
 from .core import Node
-from .primitive import Primitive, _float_via
+from .primitive import Primitive, _float_via, apply
 from .primitive import primitive as _named_primitive
+from .rules.structural import STACK
 
 Maker = Callable[..., Any]
 
@@ -112,7 +115,7 @@ class AutogradPrimitive:
             consts: _Constants = vals[-1]
             return fun(*consts.full(vals[:-1]), **consts.kwargs)
 
-        vjps = [self._vjp_rule(p) for p in positions]
+        vjps = [self._vjp_rule(p, positions) for p in positions]
         jvps = None if not self.jvp_makers else [self._jvp_rule(p) for p in positions]
         names = tuple(self._input_name(p) for p in positions)
         return Primitive(self.name, array_fn=forward, float_fn=_float_via(forward),
@@ -126,7 +129,7 @@ class AutogradPrimitive:
             return lambda ans, *args, **kwargs: argnum(p, ans, args, kwargs)
         return _MISSING
 
-    def _vjp_rule(self, p: int) -> Callable[..., Any] | None:
+    def _vjp_rule(self, p: int, positions: tuple[int, ...]) -> Callable[..., Any] | None:
         maker = self._vjp_maker(p)
         name = self.name
         if maker is None:
@@ -141,7 +144,12 @@ class AutogradPrimitive:
 
         def rule(M: Any, g: Any, ans: Any, *vals: Any) -> Any:
             consts: _Constants = vals[-1]
-            out = maker(ans, *consts.full(vals[:-1]), **consts.kwargs)(g)
+            vjp = maker(ans, *consts.full(vals[:-1]), **consts.kwargs)
+            nb = np.ndim(_raw(g)) - np.ndim(_raw(ans))
+            if nb > 0:      # a batch of cotangents (jacobian): the maker takes one at a time
+                out = _over_batch(vjp, g, nb, np.shape(_raw(vals[positions.index(p)])), M)
+            else:
+                out = vjp(g)
             if out is None:
                 raise TypeError(f"the VJP of {name} for argnum {p} returned None; return "
                                 "the gradient (give None to defvjp instead of a maker when "
@@ -163,8 +171,34 @@ class AutogradPrimitive:
 
         def rule(M: Any, t: Any, ans: Any, *vals: Any) -> Any:
             consts: _Constants = vals[-1]
-            return jvp_maker(t, ans, *consts.full(vals[:-1]), **consts.kwargs)
+            args = consts.full(vals[:-1])
+
+            def push(tb: Any) -> Any:
+                return jvp_maker(tb, ans, *args, **consts.kwargs)
+            nb = np.ndim(_raw(t)) - np.ndim(_raw(args[p]))
+            if nb > 0:      # a batch of tangents (jacfwd): the rule takes one at a time
+                return _over_batch(push, t, nb, np.shape(_raw(ans)), M)
+            return push(t)
         return rule
+
+
+def _raw(x: Any) -> Any:
+    return x.value if isinstance(x, Node) else x
+
+
+def _over_batch(fn: Callable[[Any], Any], x: Any, nb: int, shape: tuple[int, ...],
+                M: Any) -> Any:
+    """``fn`` applied to each ``x[b]`` over the ``nb`` leading axes of ``x``, the results
+    (each broadcast to ``shape`` or wider) stacked along those axes again."""
+    lead = np.shape(_raw(x))[:nb]
+    outs = [fn(x[b]) for b in np.ndindex(lead)]
+    full = np.broadcast_shapes(shape, *(np.shape(_raw(o)) for o in outs))
+    if any(isinstance(o, Node) for o in outs):
+        stacked = apply(STACK, *(o if np.shape(_raw(o)) == full else M.broadcast_to(o, full)
+                                 for o in outs), 0)
+    else:
+        stacked = np.stack([np.broadcast_to(o, full) for o in outs])
+    return M.reshape(stacked, lead + full)
 
 
 def primitive(*args: Any, **kwargs: Any) -> Any:
