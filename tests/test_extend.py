@@ -480,3 +480,51 @@ def test_the_guides_autograd_example_runs_as_written():
     np.testing.assert_allclose(cr.hessian(lse_doc)(x0), np.diag(p) - np.outer(p, p),
                                rtol=1e-10)
     assert cr.deriv(double)(1.0) == 2.0 and cr.grad(double)(1.0) == 2.0
+
+
+# -- autograd's deprecated methods -----------------------------------------------------------
+
+def test_the_deprecated_methods_still_work_and_warn():
+    @primitive
+    def new_mul(x, y):
+        return x * y
+
+    with pytest.warns(DeprecationWarning, match="defgrad"):
+        new_mul.defgrad(lambda ans, x, y: lambda g: y * g)
+    with pytest.warns(DeprecationWarning):
+        new_mul.defgrad(lambda ans, x, y: lambda g: x * g, argnum=1)
+    m1, m2 = np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[0.5, -2.0], [1.5, 4.0]])
+    gx, gy = cr.grad(lambda x, y: cr.sum(new_mul(x, y)), argnums=(0, 1))(m1, m2)
+    np.testing.assert_array_equal(gx, m2)
+    np.testing.assert_array_equal(gy, m1)
+
+    @primitive
+    def old_mul(x, y):
+        return x * y
+
+    seen = []
+
+    def vjp_y(g, ans, vs, gvs, x, y):
+        seen.append((vs.shape, gvs.shape, vs.zeros(), gvs.ones()))
+        return x * g
+
+    with pytest.warns(DeprecationWarning, match="defvjp"):
+        old_mul.defvjp(lambda g, ans, vs, gvs, x, y: y * g)
+        old_mul.defvjp(vjp_y, argnum=1)
+    assert cr.gradcheck(lambda x, y: old_mul(x, y), m1, m2, rtol=1e-6)
+    assert seen[0][:2] == ((2, 2), (2, 2))
+    np.testing.assert_array_equal(seen[0][2], np.zeros((2, 2)))
+    np.testing.assert_array_equal(seen[0][3], np.ones((2, 2)))
+    assert cr.grad(lambda y: old_mul(2.0, y))(3.0) == 2.0
+    assert seen[-1][:2] == ((), ()) and seen[-1][2] == 0.0 and seen[-1][3] == 1.0
+
+    @primitive
+    def zero_mul(x, y):
+        return 0 * x * y
+
+    with pytest.warns(DeprecationWarning, match="defvjp_is_zero"):
+        zero_mul.defvjp_is_zero([0, 1])
+    with pytest.warns(cr.IndependentOutputWarning):
+        gx, gy = cr.grad(lambda x, y: cr.sum(zero_mul(x, y)), argnums=(0, 1))(m1, m2)
+    np.testing.assert_array_equal(gx, np.zeros((2, 2)))
+    np.testing.assert_array_equal(gy, np.zeros((2, 2)))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from collections.abc import Callable
 from itertools import count
 from typing import Any
@@ -94,6 +95,27 @@ class AutogradPrimitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+    # -- autograd's older spellings, deprecated there as here ------------------------------
+    def defgrad(self, gradfun: Maker, argnum: int = 0) -> None:
+        """Deprecated: ``defvjp(f, gradfun, argnums=[argnum])``."""
+        _deprecated("defgrad")
+        defvjp(self, gradfun, argnums=[argnum])
+
+    def defvjp(self, vjpfun: Callable[..., Any], argnum: int = 0) -> None:
+        """Deprecated: ``vjpfun(g, ans, vs, gvs, *args, **kwargs)``, where ``vs`` and
+        ``gvs`` describe the argument and ``g`` (``.shape``, ``.zeros()``, ``.ones()``)."""
+        _deprecated("defvjp")
+
+        def maker(ans: Any, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+            return lambda g: vjpfun(g, ans, _Space(args[argnum]), _Space(g), *args, **kwargs)
+        defvjp(self, maker, argnums=[argnum])
+
+    def defvjp_is_zero(self, argnums: Any = (0,)) -> None:
+        """Deprecated: ``defvjp(f, None, ..., argnums=argnums)``."""
+        _deprecated("defvjp_is_zero")
+        argnums = tuple(argnums)
+        defvjp(self, *[None] * len(argnums), argnums=argnums)
 
     def _changed(self) -> None:
         self._prims.clear()
@@ -180,6 +202,27 @@ class AutogradPrimitive:
                 return _over_batch(push, t, nb, np.shape(_raw(ans)), M)
             return push(t)
         return rule
+
+
+class _Space:
+    """The shape of a value, for autograd's deprecated ``vs`` / ``gvs`` arguments."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, x: Any) -> None:
+        self.shape: tuple[int, ...] = np.shape(_raw(x))
+
+    def zeros(self) -> Any:
+        return np.zeros(self.shape)
+
+    def ones(self) -> Any:
+        return np.ones(self.shape)
+
+
+def _deprecated(what: str) -> None:
+    warnings.warn(f"the {what} method is deprecated (as in autograd): use "
+                  "chainrule.extend.defvjp(f, maker, ...) instead", DeprecationWarning,
+                  stacklevel=3)
 
 
 def _raw(x: Any) -> Any:
