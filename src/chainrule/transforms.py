@@ -24,6 +24,7 @@ from .rules import structural
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, Tensor, as_array, graph_mode
 from .validation import argnums as check_argnums
+from .validation import takes_argnum
 
 ArgNums = int | Sequence[int]
 
@@ -173,6 +174,7 @@ def _check_complex(y: Tensor, leaves: list[Tensor], nums: tuple[int, ...],
                             "1+0j rather than 1.0)")
 
 
+@takes_argnum
 def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
                    holomorphic: bool = False) -> Callable[..., Any]:
     """``f`` -> a function returning ``(f(*args), gradient)``.
@@ -208,6 +210,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
     return value_and_grad_f
 
 
+@takes_argnum
 def grad(f: Callable[..., Any], argnums: ArgNums = 0,
          holomorphic: bool = False) -> Callable[..., Any]:
     """``f`` -> its gradient function: ``grad(f)(x)`` has the shape of ``x`` (a float for a
@@ -227,6 +230,7 @@ def grad(f: Callable[..., Any], argnums: ArgNums = 0,
     return grad_f
 
 
+@takes_argnum
 def jacobian(f: Callable[..., Any], argnums: ArgNums = 0,
              holomorphic: bool = False) -> Callable[..., Any]:
     """``f`` -> its Jacobian function: the result has shape ``out.shape + x.shape``.
@@ -287,6 +291,7 @@ def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...],
     return out_def, blocks
 
 
+@takes_argnum
 def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """``f`` -> its Hessian function: shape ``x.shape + x.shape``, by reverse-over-reverse
     (the Jacobian of the recorded gradient), never by finite differences."""
