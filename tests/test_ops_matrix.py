@@ -420,6 +420,13 @@ LINALG = {
              ("vectors", lambda x: np.linalg.eigh(x)[1], M33),
              ("upper", lambda x: np.linalg.eigh(x, UPLO="U").eigenvectors, M33)],
     "eigvalsh": [("batched", np.linalg.eigvalsh, B233)],
+    # a real matrix may have complex eigenvalues: real losses of them (|w|, |v|, or the
+    # eigenvalues of a symmetric matrix, real)
+    "eig": [("abs-values", lambda x: np.abs(np.linalg.eig(x)[0]), M33),
+            ("abs-vectors", lambda x: np.abs(np.linalg.eig(x).eigenvectors), M33),
+            ("symmetric-values", lambda x: np.linalg.eig(_spd(x))[0], M33),
+            ("batched", lambda x: np.abs(np.linalg.eig(x)[1]), B233)],
+    "eigvals": [("abs", lambda x: np.abs(np.linalg.eigvals(x)), M33)],
     "svd": [("u-tall", lambda x: np.linalg.svd(x, full_matrices=False)[0], ((4, 3),)),
             ("s", lambda x: np.linalg.svd(x)[1], ((2, 3),)),
             ("vh-wide", lambda x: np.linalg.svd(x, full_matrices=False).Vh, ((2, 3),)),

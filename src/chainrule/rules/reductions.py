@@ -144,10 +144,6 @@ def _norm(x, ord, axes, keepdims):
         if np.iscomplexobj(x):
             return np.sqrt(np.sum((x * np.conj(x)).real, axis=axes, keepdims=keepdims))
         return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
-    if np.iscomplexobj(x) and kind != "spectral":
-        raise TypeError(f"cr.norm does not support complex input yet for ord={ord!r} (only "
-                        "the 2-norm of a vector, the Frobenius and the matrix 2-norm); take "
-                        "it of cr.abs(x)")
     axis = axes[0] if len(axes) == 1 else axes
     return np.linalg.norm(x, ord, axis=axis, keepdims=keepdims)
 
@@ -165,7 +161,11 @@ def _norm_direction(M, ans, x, ord, axes, keepdims):
         if np.iscomplexobj(xv):   # conj(x) / ||x||, as for abs (docs/complex.md)
             return conjugate(x) / safe
         return x / safe
-    sign = np.sign(xv)
+    if np.iscomplexobj(xv):     # conj(x) / |x| in place of sign(x), as for abs; 0 at 0
+        at0 = xv == 0
+        sign = M.where(at0, 0.0, conjugate(x) / M.where(at0, 1.0, M.abs(x)))
+    else:
+        sign = np.sign(xv)
     if kind == "l1":
         return sign
     if kind == "linf":
@@ -174,7 +174,8 @@ def _norm_direction(M, ans, x, ord, axes, keepdims):
         return sign * hit / np.sum(hit, axis=axes, keepdims=True)
     nk = _kept_value(M, ans, x, axes, keepdims)
     safe = M.where(M.value(nk) == 0, 1.0, nk)
-    return M.sign(xv) * M.abs(x) ** (ord - 1) / safe ** (ord - 1)
+    return (sign if np.iscomplexobj(xv) else M.sign(xv)) * M.abs(x) ** (ord - 1) \
+        / safe ** (ord - 1)
 
 
 def _norm_vjp(M, g, ans, x, ord, axes, keepdims):
