@@ -382,3 +382,11 @@ def test_the_guides_worked_example_of_eigvalsh():
     g = cr.grad(lambda a: np.linalg.eigvalsh(a)[-1])(h)
     np.testing.assert_allclose(g, [[0.5, 0], [1j, 0.5]], atol=1e-12)
     _check(lambda a: np.linalg.eigvalsh(a)[-1], h)
+
+
+@pytest.mark.parametrize("a", [TALL, WIDE, BATCH], ids=["tall", "wide", "batched"])
+def test_pinv_of_complex_matrices_matches_numpy_and_differences(a):
+    np.testing.assert_allclose(np.linalg.pinv(cr.tensor(a)).data, np.linalg.pinv(a),
+                               rtol=1e-10, atol=1e-12)
+    w = _w(np.linalg.pinv(a).shape)
+    _check(lambda x: cr.sum(cr.abs(np.linalg.pinv(x)) ** 2 + cr.real(np.linalg.pinv(x) * w)), a)

@@ -165,9 +165,11 @@ def pinv(a: Array, rcond: Any = None, hermitian: bool = False, *, rtol: Any = No
     keep = sv > np.asarray(cutoff)[..., None] * np.max(sv, axis=-1, keepdims=True)
     where = FUNCTIONS["where"]
     s_inv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
-    vt = FUNCTIONS["swapaxes"](vh, -1, -2)
-    return FUNCTIONS["matmul"](vt * FUNCTIONS["expand_dims"](s_inv, -2),
-                               FUNCTIONS["swapaxes"](u, -1, -2))
+    h = FUNCTIONS["swapaxes"]
+    if np.iscomplexobj(_raw(a)):        # V diag(1/s) U^H, conjugate transposes
+        h = lambda x, i, j: FUNCTIONS["conj"](FUNCTIONS["swapaxes"](x, i, j))  # noqa: E731
+    return FUNCTIONS["matmul"](h(vh, -1, -2) * FUNCTIONS["expand_dims"](s_inv, -2),
+                               h(u, -1, -2))
 
 
 @composite(numpy=(np.linalg.matrix_power,), doc="np.linalg.matrix_power: a @ a @ ... @ a")
