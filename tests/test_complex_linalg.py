@@ -304,6 +304,7 @@ SECOND = {
     "qr": (_qr_loss("reduced"), WIDE),
     "eig": (EIG["abs-vectors"], A),
     "nuclear-norm": (lambda a: np.linalg.norm(a, "nuc"), TALL),
+    "spectral-norm": (lambda a: np.linalg.norm(a, 2) + np.linalg.norm(a, -2), WIDE),
 }
 
 
