@@ -159,3 +159,56 @@ def test_cholesky_values_and_symmetric_gradient():
     assert np.sum(g * e) == pytest.approx(fd, rel=1e-7)
     np.testing.assert_allclose(cr.jacfwd(L.cholesky)(a), cr.jacobian(L.cholesky)(a),
                                atol=1e-13)
+
+
+def _banded(lower, upper, n, rng):
+    ab = rng.normal(size=(lower + upper + 1, n))
+    ab[upper] += 4.0                     # a dominant diagonal: well conditioned
+    return ab
+
+
+@pytest.mark.parametrize("lower, upper, b_shape", [(1, 1, (5,)), (2, 1, (6, 3)), (0, 2, (4,)),
+                                                   (1, 0, (4, 2))])
+def test_solve_banded_values_and_gradients(lower, upper, b_shape):
+    rng = np.random.default_rng(lower * 10 + upper)
+    ab, b = _banded(lower, upper, b_shape[0], rng), rng.normal(size=b_shape)
+    lu = (lower, upper)
+    np.testing.assert_allclose(L.solve_banded(lu, cr.tensor(ab), b).value,
+                               sl.solve_banded(lu, ab, b), rtol=1e-12)
+    u = rng.normal(size=b_shape)
+    ga, gb = cr.grad(lambda ab, b: cr.sum(L.solve_banded(lu, ab, b) * u), argnums=(0, 1))(ab, b)
+    np.testing.assert_allclose(ga, _fd(lambda ab: np.sum(sl.solve_banded(lu, ab, b) * u), ab),
+                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gb, _fd(lambda b: np.sum(sl.solve_banded(lu, ab, b) * u), b),
+                               rtol=1e-6, atol=1e-8)
+    # the corners of ab that scipy never reads: zero gradient
+    corners = np.array([[r + j - upper not in range(b_shape[0]) for j in range(b_shape[0])]
+                        for r in range(lower + upper + 1)])
+    assert np.all(ga[corners] == 0.0)
+
+
+def test_solve_banded_second_order_and_forward_mode():
+    rng = np.random.default_rng(7)
+    ab, b = _banded(1, 2, 5, rng), rng.normal(size=5)
+    u = rng.normal(size=5)
+
+    def loss(ab):
+        return cr.sum(L.solve_banded((1, 2), ab, b) * u)
+
+    grad = cr.grad(loss)
+    eps = 1e-6
+    fd = np.stack([(grad(ab + eps * e.reshape(ab.shape)) - grad(ab - eps * e.reshape(ab.shape)))
+                   / (2 * eps) for e in np.eye(ab.size)], -1).reshape(ab.shape + ab.shape)
+    np.testing.assert_allclose(cr.hessian(loss)(ab), fd, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(cr.jacfwd(lambda b: L.solve_banded((1, 2), ab, b))(b),
+                               sl.solve_banded((1, 2), ab, np.eye(5)), rtol=1e-10)
+    np.testing.assert_allclose(cr.jacfwd(lambda ab: L.solve_banded((1, 2), ab, b))(ab),
+                               cr.jacobian(lambda ab: L.solve_banded((1, 2), ab, b))(ab),
+                               rtol=1e-10, atol=1e-14)
+
+
+def test_solve_banded_errors():
+    with pytest.raises(ValueError, match=r"ab must have shape \(3, n\)"):
+        L.solve_banded((1, 1), np.ones((2, 4)), np.ones(4))
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        L.solve_banded((0, 0), np.array([[1.0, np.nan]]), np.ones(2))
