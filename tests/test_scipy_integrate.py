@@ -123,3 +123,13 @@ def test_one_time_and_a_time_independent_func():
 def test_refusals():
     with pytest.raises(ValueError, match="1-d sequence"):
         odeint(decay, Y0, np.ones((2, 2)), (K, C))
+
+
+def test_third_derivative_matches_finite_differences_of_the_second():
+    def loss(y0):
+        return cr.sum(odeint(lambda y, t, r: r * y * (1 - y), y0, T[:3], (1.3,)))
+
+    second = cr.grad(cr.grad(loss))
+    third = cr.grad(second)(0.3)
+    eps = 1e-4
+    assert third == pytest.approx((second(0.3 + eps) - second(0.3 - eps)) / (2 * eps), rel=1e-5)

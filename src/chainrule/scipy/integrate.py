@@ -74,11 +74,13 @@ def _augmented(func: Callable[..., Any], shape: tuple[int, ...]) -> Callable[...
     def augmented(state: Any, tt: Any, *params: Any) -> Any:
         y, a = reshape(state[:n], shape), reshape(state[n:2 * n], shape)
         fy = func(y, tt, *params)
-        nums = tuple(range(2 + len(params)))
+        nums = tuple(range(3 + len(params)))
+        # a is an argument, not a closure, so that the inner pass stops at it: reaching
+        # past it would differentiate this very solve again, without end
         with warnings.catch_warnings():     # func need not depend on t or on every arg
             warnings.simplefilter("ignore", IndependentOutputWarning)
-            vy, vt, *vp = grad(lambda y_, t_, *p_: F["sum"](func(y_, t_, *p_) * -a),
-                               nums)(y, tt, *params)
+            vy, vt, _, *vp = grad(lambda y_, t_, a_, *p_: F["sum"](func(y_, t_, *p_) * -a_),
+                                  nums)(y, tt, a, *params)
         return concat([reshape(fy, (n,)), reshape(vy, (n,)), reshape(vt, (1,))]
                       + [reshape(v, (-1,)) for v in vp])
 
