@@ -211,8 +211,59 @@ def test_solve_sylvester_and_sqrtm():
     num = np.stack([_fd(lambda m, i=i: grad(m)[i], s)
                     for i in np.ndindex(3, 3)]).reshape(3, 3, 3, 3)
     np.testing.assert_allclose(hess, num, rtol=1e-5, atol=1e-7)
-    with pytest.raises(ValueError, match="complex"):
-        L.sqrtm(np.array([[-1.0, 0.0], [0.0, 1.0]]))
+
+
+def _complex_fd(f, z, eps=1e-6):
+    """dL/dx - i dL/dy for a real loss L of complex z: chainrule's complex gradient."""
+    return _fd(lambda x: f(x + 1j * z.imag), z.real, eps) - 1j * _fd(
+        lambda y: f(z.real + 1j * y), z.imag, eps)
+
+
+def test_sqrtm_of_a_matrix_with_negative_eigenvalues_is_complex_and_differentiable():
+    rng = np.random.default_rng(11)
+    a = rng.normal(size=(3, 3))
+    a = a + a.T
+    assert np.linalg.eigvalsh(a).min() < 0
+    u, v = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    np.testing.assert_allclose(L.sqrtm(a), sl.sqrtm(a), rtol=1e-12)
+
+    def loss(m):
+        x = L.sqrtm(m)
+        return cr.sum(cr.real(x) * u + cr.imag(x) * v)
+
+    def ref(m):
+        x = sl.sqrtm(m)
+        return np.sum(x.real * u + x.imag * v)
+
+    g = cr.grad(loss)(a)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, _fd(ref, a), rtol=1e-6, atol=1e-8)
+    grad = cr.grad(loss)
+    num = np.stack([_fd(lambda m, i=i: grad(m)[i], a)
+                    for i in np.ndindex(3, 3)]).reshape(3, 3, 3, 3)
+    np.testing.assert_allclose(cr.hessian(loss)(a), num, rtol=1e-5, atol=1e-7)
+    # a complex matrix: the gradient in its real and imaginary directions
+    z = a + 1j * rng.normal(size=(3, 3))
+    np.testing.assert_allclose(cr.grad(loss)(z), _complex_fd(ref, z), rtol=1e-6, atol=1e-8)
+
+
+def test_solve_sylvester_with_complex_matrices():
+    rng = np.random.default_rng(12)
+    a, b = (rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3)) + 3 * np.eye(3)
+            for _ in range(2))
+    q, u, v = rng.normal(size=(3, 3)), rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    np.testing.assert_allclose(L.solve_sylvester(a, b, q), sl.solve_sylvester(a, b, q),
+                               rtol=1e-12)
+
+    def ref(a):
+        x = sl.solve_sylvester(a, b, q)
+        return np.sum(x.real * u + x.imag * v)
+
+    g = cr.grad(lambda a: cr.sum(cr.real(x := L.solve_sylvester(a, b, q)) * u
+                                 + cr.imag(x) * v))(a)
+    np.testing.assert_allclose(g, _complex_fd(ref, a), rtol=1e-6, atol=1e-8)
+    with pytest.raises(TypeError, match="solve_triangular does not support complex"):
+        L.solve_triangular(np.eye(2) * (1 + 1j), np.ones(2))
 
 
 def test_cholesky_values_and_symmetric_gradient():

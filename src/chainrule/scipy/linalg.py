@@ -10,6 +10,9 @@ Rules (G the cotangent of the result X):
 - ``X = solve_sylvester(A, B, Q)`` (A X + X B = Q): Y = solve_sylvester(A^T, B^T, G),
   dQ = Y, dA = -Y X^T, dB = -X^T Y;
 - ``X = sqrtm(A)`` (X X = A): dA = solve_sylvester(X^T, X^T, G);
+- ``solve_sylvester`` and ``sqrtm`` take complex matrices too (their rules use transposes,
+  never conjugates, as every complex rule in chainrule does), so the complex square root
+  of a real matrix with a negative eigenvalue is differentiable;
 - ``L = cholesky(A)``: dA = sym(L^-T phi(L^T G) L^-1), phi the lower triangle with its
   diagonal halved (Murray, 2016); perturbations of A are taken as symmetric;
 - ``X = solve_banded((l, u), ab, B)`` (A X = B, A stored by diagonals in ab): dB =
@@ -75,16 +78,14 @@ def _sylvester_rules() -> list[Any]:
 SOLVE_SYLVESTER = Primitive(
     "solve_sylvester", array_fn=sl.solve_sylvester, vjps=_sylvester_rules(),
     inputs=("A", "B", "Q"), expr="solve_sylvester(A, B, Q)",
-    derivs=["-Y X^T", "-X^T Y", "Y = solve_sylvester(A^T, B^T, G)"])
+    derivs=["-Y X^T", "-X^T Y", "Y = solve_sylvester(A^T, B^T, G)"], complex=True)
 
 
 def _sqrtm(a: np.ndarray) -> np.ndarray:
     x = sl.sqrtm(a)
-    if np.iscomplexobj(x):
-        if np.allclose(x.imag, 0, atol=1e-12 * max(1.0, float(np.abs(x).max()))):
-            return x.real
-        raise ValueError("sqrtm: the square root of this matrix is complex (a negative "
-                         "real eigenvalue); chainrule differentiates real square roots only")
+    if np.iscomplexobj(x) and not np.iscomplexobj(a) and np.allclose(
+            x.imag, 0, atol=1e-12 * max(1.0, float(np.abs(x).max()))):
+        return x.real       # scipy's complex arithmetic on a real root: drop the zero part
     return x
 
 
@@ -92,7 +93,7 @@ SQRTM = Primitive(
     "sqrtm", array_fn=_sqrtm,
     vjps=[lambda M, g, ans, a: per_batch(M, g, 2, lambda gi: apply(
         SOLVE_SYLVESTER, M.swapaxes(ans), M.swapaxes(ans), gi))],
-    inputs=("A",), expr="sqrtm(A)", derivs=["solve_sylvester(X^T, X^T, G)"])
+    inputs=("A",), expr="sqrtm(A)", derivs=["solve_sylvester(X^T, X^T, G)"], complex=True)
 
 
 def _phi(M: Any, x: Any) -> Any:
@@ -126,7 +127,10 @@ def cholesky(a: Any, lower: bool = False) -> Any:
 
 
 def _matrix(x: Any) -> Any:
-    return x if isinstance(x, Node) else np.asarray(x, dtype=float)
+    if isinstance(x, Node):
+        return x
+    x = np.asarray(x)
+    return x if np.iscomplexobj(x) else x.astype(float)
 
 
 def solve_triangular(a: Any, b: Any, trans: int | str = 0, lower: bool = False,
@@ -162,8 +166,10 @@ def solve_sylvester(a: Any, b: Any, q: Any) -> Any:
 
 
 def sqrtm(a: Any) -> Any:
-    """scipy.linalg.sqrtm for a matrix with a real square root (the principal one).
-    Raises ValueError when it is complex."""
+    """scipy.linalg.sqrtm: the principal square root X (X X = a) of an (n, n) matrix.
+    As scipy, it is complex when ``a`` has a negative real eigenvalue (or is complex),
+    real otherwise; either way it is differentiable (complex numbers in chainrule's
+    convention: a real ``a`` gets a real gradient)."""
     return apply(SQRTM, _matrix(a))
 
 
