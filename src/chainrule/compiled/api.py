@@ -12,6 +12,7 @@ ndarrays, in the same order), so their results equal eager mode's bit for bit.
 
 from __future__ import annotations
 
+import operator
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -129,11 +130,17 @@ class Compiled:
         self.__doc__ = getattr(f, "__doc__", None)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs:
+        if not kwargs and not transform_level():
+            try:        # plain ndarrays (the commonest call): _fast_key's key, in C
+                known = self._fast.get(tuple(map(_array_key, args)))
+            except (AttributeError, TypeError):      # a dict, a number...
+                known = None
+            if known is not None:
+                return known.run(*args)
             fast = _fast_key(args)
             if fast is not None:
                 known = self._fast.get(fast[0])
-                if known is not None and not transform_level():
+                if known is not None:
                     return known.run(*fast[1])
         if transform_level() or _in_graph(args):
             return self.f(*args, **kwargs)     # inside another transform: eager
@@ -281,6 +288,8 @@ def _tree_expr(d: TreeDef | None, leaves: Iterator[str], program: Program) -> st
 
 
 _SORTED: dict[tuple, tuple] = {}
+# (type, shape, dtype) of an array: a key that no Tensor or other array-like matches
+_array_key = operator.attrgetter("__class__", "shape", "dtype")
 
 
 def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
@@ -292,8 +301,7 @@ def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
     for a in args:
         kind = type(a)
         if kind is _ndarray:
-            key.append(a.shape)
-            key.append(a.dtype)
+            key.append(_array_key(a))
             arrays.append(a)
         elif kind is dict:
             given = tuple(a)
@@ -303,13 +311,12 @@ def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
                 names = _SORTED[given] = tuple(sorted(given, key=repr))
                 if len(_SORTED) > 256:
                     _SORTED.clear()
-            key.append(names)
+            key.append((dict, names))     # never equal to an array's key
             for name in names:
                 v = a[name]
                 if type(v) is not _ndarray:
                     return None
-                key.append(v.shape)
-                key.append(v.dtype)
+                key.append(_array_key(v))
                 arrays.append(v)
         else:
             return None
