@@ -200,6 +200,39 @@ def test_a_new_shape_or_dtype_traces_again_and_a_known_one_does_not():
     assert out.dtype == np.float32 and g.traces == 3
 
 
+def test_the_check_of_the_last_signature_lets_no_other_argument_through():
+    f = cr.value_and_grad(lambda x, y: cr.sum(cr.sigmoid(x) * y), argnums=(0, 1))
+    vg = cr.compile(f)
+    a, b = np.linspace(-1, 1, 6), np.linspace(0, 2, 6)
+    c, d = a.reshape(2, 3), b.reshape(2, 3)
+    for args in [(a, b), (c, d), (a, b), (a, b.astype(np.float32)), (c, d)]:
+        _same(vg(*args), f(*args))
+    assert vg.traces == 3
+    e = a.copy()
+    e.shape = (3, 2)                        # the same array object, another shape
+    _same(vg(e, b.reshape(3, 2)), f(e, b.reshape(3, 2)))
+    assert vg.traces == 4
+    _same(vg(a, b), f(a, b))
+    _same(vg(a.view(np.dtype(np.float64, metadata={"k": 1})), b), f(a, b))   # equal dtype
+    with pytest.raises(ValueError, match="out of range"):
+        vg(a)                               # one argument missing: as eager mode says
+    t = cr.tensor(a, requires_grad=True)    # the Tensor of a known shape runs eagerly
+    value = vg(t, b)[0]
+    assert isinstance(value, cr.Tensor) and value.requires_grad
+
+
+class _Sub(np.ndarray):
+    pass
+
+
+def test_an_ndarray_subclass_is_not_taken_for_a_plain_array():
+    vg = cr.compile(cr.value_and_grad(lambda x: cr.sum(x * x)))
+    x = np.array([1.0, 2.0])
+    _same(vg(x), (5.0, np.array([2.0, 4.0])))
+    with pytest.raises(TypeError, match="_Sub"):
+        vg(x.view(_Sub))
+
+
 def test_python_numbers_are_constants_of_the_trace():
     f = cr.compile(lambda x, k: cr.sum(x ** k))
     x = np.array([1.0, 2.0])

@@ -12,6 +12,7 @@ ndarrays, in the same order), so their results equal eager mode's bit for bit.
 
 from __future__ import annotations
 
+import builtins
 import operator
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -125,17 +126,29 @@ class Compiled:
         # calls whose every argument is one plain ndarray (the common case) skip the
         # signature: keyed by the shapes and dtypes alone
         self._fast: dict[tuple, Program] = {}
+        # the last signature of plain ndarrays: a generated check of the arguments, and the
+        # program to run when it passes (no key built, nothing hashed)
+        self._last: tuple[Callable[[tuple], bool], Callable[..., Any]] = (_never, _never)
+        self._guards: dict[tuple, tuple[Callable[[tuple], bool], Callable[..., Any]]] = {}
         self.traces = 0
         self.__name__ = f"compile({getattr(f, '__name__', 'f')})"
         self.__doc__ = getattr(f, "__doc__", None)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        guard, run = self._last
+        if not kwargs and guard(args) and not transform_level():
+            return run(*args)
         if not kwargs and not transform_level():
             try:        # plain ndarrays (the commonest call): _fast_key's key, in C
-                known = self._fast.get(tuple(map(_array_key, args)))
+                key = tuple(map(_array_key, args))
+                known = self._fast.get(key)
             except (AttributeError, TypeError):      # a dict, a number...
                 known = None
             if known is not None:
+                last = self._guards.get(key)
+                if last is None:
+                    last = self._guards[key] = (_guard(key), known.run)
+                self._last = last
                 return known.run(*args)
             fast = _fast_key(args)
             if fast is not None:
@@ -290,6 +303,25 @@ def _tree_expr(d: TreeDef | None, leaves: Iterator[str], program: Program) -> st
 _SORTED: dict[tuple, tuple] = {}
 # (type, shape, dtype) of an array: a key that no Tensor or other array-like matches
 _array_key = operator.attrgetter("__class__", "shape", "dtype")
+
+
+def _never(*args: Any) -> bool:
+    return False
+
+
+def _guard(key: tuple) -> Callable[[tuple], bool]:
+    """A generated check that call arguments are plain ndarrays of exactly the shapes and
+    dtypes in ``key`` (as :data:`_array_key` gives them); an equal dtype that is another
+    object fails it, and the call takes the keyed path."""
+    namespace: dict[str, Any] = {"nd": _ndarray}
+    test = [f"len(args) == {len(key)}"]
+    for i, (_, shape, dtype) in enumerate(key):
+        namespace[f"S{i}"], namespace[f"D{i}"] = shape, dtype
+        test += [f"args[{i}].__class__ is nd", f"args[{i}].shape == S{i}",
+                 f"args[{i}].dtype is D{i}"]
+    source = "def guard(args):\n    return " + " and ".join(test) + "\n"
+    exec(builtins.compile(source, "<chainrule.compile guard>", "exec"), namespace)  # noqa: S102
+    return namespace["guard"]
 
 
 def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
