@@ -221,6 +221,25 @@ def test_the_check_of_the_last_signature_lets_no_other_argument_through():
     assert isinstance(value, cr.Tensor) and value.requires_grad
 
 
+def test_the_check_of_the_last_signature_reads_dicts_key_by_key():
+    f = cr.value_and_grad(lambda p, x: cr.sum(p["w"] * x + p["b"]))
+    vg = cr.compile(f)
+    w, b, x = np.array([1.0, -2.0]), np.array([0.5, 0.25]), np.array([3.0, 4.0])
+    calls = [({"w": w, "b": b}, x), ({"b": b, "w": w}, x), ({"w": w, "b": b, "c": b}, x),
+             ({"w": w, "b": b}, x), ({"w": w[:1], "b": b}, x), ({"w": w, "b": b}, x),
+             ({"w": w.astype(np.float32), "b": b}, x), ({"w": w, "b": b}, x[:1]),
+             ({"w": w, "b": b}, x), ({"w": cr.tensor(w), "b": b}, x)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for args in calls:
+            _same(vg(*args), f(*args))
+    assert vg.traces == 5                   # a Tensor that needs no gradient is its array
+    with pytest.raises(KeyError):
+        vg({"w": w, "a": b}, x)            # "b" missing, as running f says
+    with pytest.raises(TypeError, match="list indices"):
+        vg([w, b], x)                       # not a dict: as running f says
+
+
 class _Sub(np.ndarray):
     pass
 

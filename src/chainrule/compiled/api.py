@@ -126,34 +126,24 @@ class Compiled:
         # calls whose every argument is one plain ndarray (the common case) skip the
         # signature: keyed by the shapes and dtypes alone
         self._fast: dict[tuple, Program] = {}
-        # the last signature of plain ndarrays: a generated check of the arguments, and the
-        # program to run when it passes (no key built, nothing hashed)
-        self._last: tuple[Callable[[tuple], bool], Callable[..., Any]] = (_never, _never)
-        self._guards: dict[tuple, tuple[Callable[[tuple], bool], Callable[..., Any]]] = {}
+        # the last of those signatures: a generated entry that checks the arguments (no key
+        # built, nothing hashed) and runs its program, or answers _MISS
+        self._last: Callable[[tuple], Any] = _miss
+        self._entries: dict[tuple, Callable[[tuple], Any]] = {}
         self.traces = 0
         self.__name__ = f"compile({getattr(f, '__name__', 'f')})"
         self.__doc__ = getattr(f, "__doc__", None)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        guard, run = self._last
-        if not kwargs and guard(args) and not transform_level():
-            return run(*args)
         if not kwargs and not transform_level():
-            try:        # plain ndarrays (the commonest call): _fast_key's key, in C
-                key = tuple(map(_array_key, args))
-                known = self._fast.get(key)
-            except (AttributeError, TypeError):      # a dict, a number...
-                known = None
-            if known is not None:
-                last = self._guards.get(key)
-                if last is None:
-                    last = self._guards[key] = (_guard(key), known.run)
-                self._last = last
-                return known.run(*args)
+            out = self._last(args)
+            if out is not _MISS:
+                return out
             fast = _fast_key(args)
             if fast is not None:
                 known = self._fast.get(fast[0])
                 if known is not None:
+                    self._remember(fast[0], known)
                     return known.run(*fast[1])
         if transform_level() or _in_graph(args):
             return self.f(*args, **kwargs)     # inside another transform: eager
@@ -165,7 +155,14 @@ class Compiled:
         if fast is not None and len(fast[1]) == len(sig.dynamic) and all(
                 a is d for a, d in zip(fast[1], sig.dynamic)):
             self._fast[fast[0]] = program
+            self._remember(fast[0], program)
         return program.run(*sig.dynamic)
+
+    def _remember(self, key: tuple, program: Program) -> None:
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _entry(key, program.run)
+        self._last = entry
 
     def program(self, *args: Any, **kwargs: Any) -> Program:
         """The program a call with these arguments runs (traced now if it is new)."""
@@ -305,23 +302,52 @@ _SORTED: dict[tuple, tuple] = {}
 _array_key = operator.attrgetter("__class__", "shape", "dtype")
 
 
-def _never(*args: Any) -> bool:
-    return False
+_MISS = object()
 
 
-def _guard(key: tuple) -> Callable[[tuple], bool]:
-    """A generated check that call arguments are plain ndarrays of exactly the shapes and
-    dtypes in ``key`` (as :data:`_array_key` gives them); an equal dtype that is another
-    object fails it, and the call takes the keyed path."""
-    namespace: dict[str, Any] = {"nd": _ndarray}
-    test = [f"len(args) == {len(key)}"]
-    for i, (_, shape, dtype) in enumerate(key):
-        namespace[f"S{i}"], namespace[f"D{i}"] = shape, dtype
-        test += [f"args[{i}].__class__ is nd", f"args[{i}].shape == S{i}",
-                 f"args[{i}].dtype is D{i}"]
-    source = "def guard(args):\n    return " + " and ".join(test) + "\n"
-    exec(builtins.compile(source, "<chainrule.compile guard>", "exec"), namespace)  # noqa: S102
-    return namespace["guard"]
+def _miss(args: tuple) -> Any:
+    return _MISS
+
+
+def _entry(key: tuple, run: Callable[..., Any]) -> Callable[[tuple], Any]:
+    """A generated function of a call's arguments: ``run`` on their arrays if they are what
+    :func:`_fast_key` made ``key`` from (plain ndarrays of exactly those shapes and dtypes,
+    dicts with exactly those keys), else ``_MISS``. An equal dtype that is another object
+    misses too, and the call takes the keyed path."""
+    namespace: dict[str, Any] = {"nd": _ndarray, "run": run, "MISS": _MISS}
+    lines: list[str] = []
+    tests: list[str] = []
+    inputs: list[str] = []
+
+    def array(var: str, k: tuple) -> None:
+        n = len(inputs)
+        namespace[f"S{n}"], namespace[f"D{n}"] = k[1], k[2]
+        tests.extend([f"{var}.__class__ is nd", f"{var}.shape == S{n}", f"{var}.dtype is D{n}"])
+        inputs.append(var)
+
+    i = j = 0
+    while i < len(key):
+        if key[i][0] is dict:
+            names = key[i][1]
+            lines.append(f"    if p{j}.__class__ is not dict or len(p{j}) != {len(names)}:")
+            lines.append("        return MISS")
+            for m, name in enumerate(names):
+                namespace[f"N{j}_{m}"] = name
+                lines.append(f"    p{j}_{m} = p{j}.get(N{j}_{m})")
+                array(f"p{j}_{m}", key[i + 1 + m])
+            i += 1 + len(names)
+        else:
+            array(f"p{j}", key[i])
+            i += 1
+        j += 1
+    head = ["def entry(args):", f"    if len(args) != {j}:", "        return MISS"]
+    if j:
+        head.append(f"    {', '.join(f'p{n}' for n in range(j))}, = args")
+    lines = head + lines + [f"    if {' and '.join(tests) or 'True'}:",
+                            f"        return run({', '.join(inputs)})", "    return MISS"]
+    source = "\n".join(lines) + "\n"
+    exec(builtins.compile(source, "<chainrule.compile entry>", "exec"), namespace)  # noqa: S102
+    return namespace["entry"]
 
 
 def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
