@@ -292,6 +292,17 @@ def test_constant_contributions_are_computed_once_and_handed_out_fresh():
     _same(again, eager)
 
 
+def test_a_number_read_only_by_item_is_left_a_numpy_scalar():
+    x = np.array([1.0, -2.0, 0.5])
+    for f, wrapped in [(lambda x: cr.sum(x ** 2), False), (lambda x: cr.sum(x) ** 2, True)]:
+        vg = cr.compile(cr.value_and_grad(f))
+        assert ("= asarray(" in vg.program(x).source) is wrapped
+        _same(vg(x), cr.value_and_grad(f)(x))
+    forward = cr.compile(lambda x: cr.sum(x))           # a Tensor: its value an array
+    assert "= asarray(" in forward.program(x).source
+    _same(forward(x), cr.sum(cr.tensor(x)))
+
+
 def test_a_folded_contribution_stops_at_a_rule_that_reads_values():
     f = cr.value_and_grad(lambda x: cr.sum(cr.sigmoid(cr.sum(x, axis=1))))
     vg = cr.compile(f)

@@ -15,6 +15,7 @@ reach neither an output nor the backward pass are dropped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -286,6 +287,9 @@ class Program:
             else:
                 ns[f"r{name}_{e.i}"] = e.node.prim.vjps[e.i]
                 call = f"r{name}_{e.i}(M, g_{name}, {name}, {args})"
+            if not probing and e.first and not any(e.fix):
+                lines.append(f"    {target} = {call}")
+                continue
             lines.append(f"    c = {call}")
             pv = e.parent.value
             if probing:
@@ -318,11 +322,25 @@ class Program:
             lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
         else:
             lines.append(f"    return {self._pack(results, self)}")
+        if not probing:
+            lines = self._unwrapped(lines)
         source = "\n".join(lines) + "\n"
         if not probing:
             self.source = source
         exec(compile(source, "<chainrule.compile>", "exec"), ns)  # noqa: S102
         return ns["program"]
+
+    def _unwrapped(self, lines: list[str]) -> list[str]:
+        """``lines`` without the ``asarray`` around a forward result that is read only by
+        ``.item()`` (a loss whose VJP was folded): a numpy scalar gives the same number."""
+        for k in self._wraps:
+            define = f"    v{k} = asarray("
+            other = re.compile(rf"\bv{k}\b(?!\.item\(\))")
+            at = [i for i, line in enumerate(lines) if line.startswith(define)]
+            if at and not any(other.search(line) for i, line in enumerate(lines)
+                              if i != at[0]):
+                lines[at[0]] = f"    v{k} = {lines[at[0]][len(define):-1]}"
+        return lines
 
     def _probe_forward(self, k: int, out: Any) -> Any:
         if type(out) is not _ndarray:
