@@ -292,7 +292,7 @@ def test_constant_contributions_are_computed_once_and_handed_out_fresh():
     _same(again, eager)
 
 
-def test_a_number_read_only_by_item_is_left_a_numpy_scalar():
+def test_a_loss_read_only_as_a_float_is_left_a_numpy_scalar():
     x = np.array([1.0, -2.0, 0.5])
     for f, wrapped in [(lambda x: cr.sum(x ** 2), False), (lambda x: cr.sum(x) ** 2, True)]:
         vg = cr.compile(cr.value_and_grad(f))
@@ -301,6 +301,15 @@ def test_a_number_read_only_by_item_is_left_a_numpy_scalar():
     forward = cr.compile(lambda x: cr.sum(x))           # a Tensor: its value an array
     assert "= asarray(" in forward.program(x).source
     _same(forward(x), cr.sum(cr.tensor(x)))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble,
+                                   np.complex128])
+def test_the_value_is_the_number_eager_mode_gives_in_every_dtype(dtype):
+    f = cr.value_and_grad(lambda x: cr.sum(x * x), holomorphic=np.dtype(dtype).kind == "c")
+    x = (np.array([1.5, -2.25, 1e-3]) * (1 + 1j if np.dtype(dtype).kind == "c" else 1)
+         ).astype(dtype)
+    _same(cr.compile(f)(x), f(x))
 
 
 def test_a_folded_contribution_stops_at_a_rule_that_reads_values():

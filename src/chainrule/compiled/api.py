@@ -31,6 +31,7 @@ from .tracing import Trace, TraceError, tracing
 
 _ndarray = np.ndarray
 _NUMBER = (int, float, complex, np.integer, np.floating, np.complexfloating)
+_FLOAT_ITEMS = frozenset(map(np.dtype, (np.float16, np.float32, np.float64)))
 
 
 class _Signature:
@@ -240,6 +241,9 @@ class Compiled:
                        self.holomorphic, "grad")
         with_value = self.transform == "value_and_grad"
         scalar = out.value.ndim == 0
+        # .item() of a 0-d array; float() gives the same Python float for the usual float
+        # dtypes, and faster (also of a numpy scalar, whose .item() is slow)
+        number = "float({})" if out.value.dtype in _FLOAT_ITEMS else "{}.item()"
 
         numbers = {i: [_python_number(x) for x in sig.leaves[i]] for i in nums}
         defs = {i: sig.defs[i] for i in nums}
@@ -257,7 +261,7 @@ class Compiled:
             grads_expr = per[0] if single else f"({', '.join(per)},)"
             if not with_value:
                 return grads_expr
-            value = f"{results[0]}.item()" if scalar else results[0]
+            value = number.format(results[0]) if scalar else results[0]
             return f"({value}, {grads_expr})"
 
         root = out if trace.follows(out) else None

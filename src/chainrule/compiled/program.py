@@ -332,13 +332,13 @@ class Program:
 
     def _unwrapped(self, lines: list[str]) -> list[str]:
         """``lines`` without the ``asarray`` around a forward result that is read only by
-        ``.item()`` (a loss whose VJP was folded): a numpy scalar gives the same number."""
+        ``float()`` (a loss whose VJP was folded): a numpy scalar gives the same number."""
         for k in self._wraps:
             define = f"    v{k} = asarray("
-            other = re.compile(rf"\bv{k}\b(?!\.item\(\))")
             at = [i for i, line in enumerate(lines) if line.startswith(define)]
-            if at and not any(other.search(line) for i, line in enumerate(lines)
-                              if i != at[0]):
+            use = re.compile(rf"\bv{k}\b")
+            if at and not any(use.search(line.replace(f"float(v{k})", ""))
+                              for i, line in enumerate(lines) if i != at[0]):
                 lines[at[0]] = f"    v{k} = {lines[at[0]][len(define):-1]}"
         return lines
 
