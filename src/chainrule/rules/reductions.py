@@ -33,6 +33,15 @@ def _kept_value(M, ans, x, axes, keepdims):
     return ans if keepdims else M.reshape(ans, kept_shape(x.shape, axes))
 
 
+def _shapes_only(vjp):
+    """Mark a VJP that reads the values of ``g`` alone (of ``ans`` and the inputs only their
+    shapes and dtypes): given a constant ``g``, such as the seed of a backward pass, its
+    result is the same at every call, so ``cr.compile`` computes it once."""
+    vjp.shapes_only = True
+    return vjp
+
+
+@_shapes_only
 def _spread(M, g, ans, x, axes, keepdims):
     lead = g.ndim - ans.ndim
     if ans.ndim == 0:                   # everything was summed: g broadcasts as it is
@@ -81,10 +90,15 @@ def _extreme(name: str, word: str):
 SUM = reduction("sum", lambda x, axes, keepdims: _add_reduce(x, axis=axes, keepdims=keepdims),
                 _spread, "1 for every element", "g broadcast back to x's shape", doc="Sum",
                 jvp=lambda M, t, ans, x, axes, keepdims: M.sum(t, axes, keepdims), complex=True)
+
+
+@_shapes_only
+def _spread_mean(M, g, ans, x, axes, keepdims):
+    return _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes)
+
+
 MEAN = reduction(
-    "mean", lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims),
-    lambda M, g, ans, x, axes, keepdims:
-        _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes),
+    "mean", lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims), _spread_mean,
     "1/n for every element", "g / n, broadcast to x", doc="Mean",
     jvp=lambda M, t, ans, x, axes, keepdims:
         M.sum(t, axes, keepdims) / prod(x.shape[a] for a in axes), complex=True)
