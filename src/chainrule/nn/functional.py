@@ -47,7 +47,8 @@ def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _linear_vjp_w(M: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     if x.ndim == 1:                     # out[..., o] = sum_i W[o, i] x[i]
         return M.expand_dims(g, -1) * x
-    if w.__class__ is np.ndarray and w.flags.f_contiguous and not w.flags.c_contiguous:
+    flags = w.flags if w.__class__ is np.ndarray else None
+    if flags is not None and flags.f_contiguous and not flags.c_contiguous:
         # (x.T @ g).T: the gradient in the weight's own layout, so the update runs in order
         return M.swapaxes(M.matmul(M.swapaxes(x), g))
     return M.matmul(M.swapaxes(g), x)   # summed over leading axes by the core
@@ -75,8 +76,9 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
                          f"weight {ws} takes {ws[1]} (weight is (out_features, in_features))")
     if bias is None:
         return F.matmul(x, F.transpose(weight))
-    out_shape = xs[:-1] + ws[:1]
-    check_broadcast("linear (bias)", out_shape, _shape(bias))
+    bs = _shape(bias)
+    if bs != ws[:1]:                # (out_features,) always fits
+        check_broadcast("linear (bias)", xs[:-1] + ws[:1], bs)
     if isinstance(x, Node):         # what apply() would pick, without its frames
         return type(x)._apply(LINEAR, (x, weight, bias))  # type: ignore[attr-defined]
     return LINEAR(x, weight, bias)
