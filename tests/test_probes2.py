@@ -80,3 +80,83 @@ def test_index_select_refuses_negative_and_2d_indices():
         x.index_select(1, np.array([[0, 1]]))
     np.testing.assert_array_equal(x.index_select(1, np.array([4, 0])).data,
                                   [[4.0, 0.0], [9.0, 5.0]])
+
+
+# -- the functional API against JAX ----------------------------------------------------------
+def test_grad_value_and_grad_jacobian_take_has_aux_as_jax():
+    f = lambda x: (np.sum(x ** 2), {"mean": np.mean(x)})   # noqa: E731
+    x = np.array([1.0, 2.0, 4.0])
+    g, aux = cr.grad(f, has_aux=True)(x)
+    np.testing.assert_array_equal(g, [2.0, 4.0, 8.0])
+    assert float(aux["mean"]) == pytest.approx(7 / 3) and not isinstance(aux["mean"], cr.Tensor)
+    (value, aux2), g2 = cr.value_and_grad(f, has_aux=True)(x)
+    assert value == 21.0 and float(aux2["mean"]) == pytest.approx(7 / 3)
+    np.testing.assert_array_equal(g2, g)
+    jac, aux3 = cr.jacobian(lambda x: (x ** 2, "label"), has_aux=True)(x)
+    np.testing.assert_array_equal(jac, np.diag([2.0, 4.0, 8.0]))
+    assert aux3 == "label"
+
+
+def test_has_aux_inside_an_outer_grad():
+    # d/dy of d/dx (x*y*x) at x=1.5 is 2x = 3
+    outer = cr.grad(lambda y: cr.grad(lambda x: (x * y * x, y), has_aux=True)(1.5)[0])
+    assert outer(2.0) == pytest.approx(3.0)
+
+
+def test_has_aux_refuses_an_f_that_returns_no_pair():
+    with pytest.raises(TypeError, match=r"grad\(has_aux=True\): f must return a pair"):
+        cr.grad(lambda x: x ** 2, has_aux=True)(3.0)
+
+
+def test_hessian_argnums_tuple_nests_as_jax_in_both_modes():
+    f = lambda x, y: np.sum(x ** 2 * y[0]) + y[1] ** 3 * np.sum(x)   # noqa: E731
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 0.5])
+    # closed forms: H_xx = 2 y0 I; H_xy[:, 0] = 2x, H_xy[:, 1] = 3 y1^2; H_yy = diag(0, 6 y1 sum x)
+    hxx = 6.0 * np.eye(2)
+    hxy = np.array([[2.0, 0.75], [4.0, 0.75]])
+    hyy = np.array([[0.0, 0.0], [0.0, 9.0]])
+    for mode in ("rev-over-rev", "fwd-over-rev"):
+        (a, b), (c, d) = cr.hessian(f, (0, 1), mode=mode)(x, y)
+        for got, want in ((a, hxx), (b, hxy), (c, hxy.T), (d, hyy)):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("argnums", [-1, (-1, 0)])
+def test_jacfwd_takes_negative_argnums(argnums):
+    # jacfwd built f(*args[:-1], z, *args[0:]) for argnums=-1: six arguments
+    f = lambda x, y, z: x * y + z ** 2   # noqa: E731
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    got = cr.jacfwd(f, argnums=argnums)(x, y, 1.5)
+    want = cr.jacobian(f, argnums=argnums)(x, y, 1.5)
+    for g, w in zip((got,) if argnums == -1 else got, (want,) if argnums == -1 else want):
+        np.testing.assert_allclose(g, w)
+    np.testing.assert_allclose(got if argnums == -1 else got[0], [3.0, 3.0])
+
+
+def test_jacfwd_of_a_container_output():
+    out = cr.jacfwd(lambda x: {"a": np.sin(x), "b": (x[0] * x[1], np.sum(x))})(
+        np.array([0.0, 2.0]))
+    np.testing.assert_allclose(out["a"], np.diag(np.cos([0.0, 2.0])))
+    np.testing.assert_allclose(out["b"][0], [2.0, 0.0])
+    np.testing.assert_allclose(out["b"][1], [1.0, 1.0])
+
+
+@pytest.mark.parametrize("f", [np.prod, np.max, np.cumsum, lambda x: np.outer(x, x),
+                               np.cumprod])
+def test_forward_mode_keeps_float32(f):
+    x = np.array([1.0, 3.0, 2.0], dtype=np.float32)
+    _, t = cr.jvp(f, (x,), (np.ones(3, np.float32),))
+    assert np.asarray(t).dtype == np.float32
+
+
+def test_none_in_a_tree_is_an_empty_subtree_as_jax():
+    x = np.array([1.0, 2.0])
+    assert cr.grad(lambda t: np.sum(t[0]) * 2)((x, None))[1] is None
+    g = cr.grad(lambda d: np.sum(d["a"] ** 2))({"a": x, "b": None})
+    assert g["b"] is None
+    np.testing.assert_array_equal(g["a"], [2.0, 4.0])
+    jac = cr.jacobian(lambda x: {"a": 2 * x, "n": None})(x)
+    assert jac["n"] is None
+    vec, unflatten = cr.flatten({"a": 1.5, "b": None})
+    np.testing.assert_array_equal(vec, [1.5])
+    assert unflatten(vec) == {"a": 1.5, "b": None}
