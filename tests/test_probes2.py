@@ -160,14 +160,3 @@ def test_none_in_a_tree_is_an_empty_subtree_as_jax():
     vec, unflatten = cr.flatten({"a": 1.5, "b": None})
     np.testing.assert_array_equal(vec, [1.5])
     assert unflatten(vec) == {"a": 1.5, "b": None}
-
-
-def test_division_gradient_at_a_tiny_divisor_is_finite():
-    # d/dy x/y = -x/y**2 = -1e200 at x = y = 1e-200; y*y underflowed to 0 and gave -inf
-    x = cr.tensor([1e-200, 3.0], requires_grad=True)
-    y = cr.tensor([1e-200, 2.0], requires_grad=True)
-    (x / y).sum().backward()
-    np.testing.assert_allclose(y.grad, [-1e200, -0.75], rtol=1e-14)
-    np.testing.assert_allclose(x.grad, [1e200, 0.5], rtol=1e-14)
-    h = cr.hessian(lambda v: v[0] / v[1])(np.array([3.0, 2.0]))   # second order unchanged
-    np.testing.assert_allclose(h, [[0.0, -0.25], [-0.25, 0.75]], rtol=1e-14)
