@@ -160,3 +160,58 @@ def test_none_in_a_tree_is_an_empty_subtree_as_jax():
     vec, unflatten = cr.flatten({"a": 1.5, "b": None})
     np.testing.assert_array_equal(vec, [1.5])
     assert unflatten(vec) == {"a": 1.5, "b": None}
+
+
+# -- cr.* functions called with PyTorch's spellings --------------------------------------------
+def test_transpose_function_with_two_dims_swaps_them_as_torch():
+    # cr.transpose(x, 0, 1) was read as the permutation (0, 1): a matrix came back unchanged
+    x = cr.tensor([[1.0, 5.0], [7.0, 2.0]], requires_grad=True)
+    y = cr.transpose(x, 0, 1)
+    np.testing.assert_array_equal(y.data, [[1.0, 7.0], [5.0, 2.0]])
+    (y * cr.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1.0, 3.0], [2.0, 4.0]])
+    z = cr.tensor(np.arange(24.0).reshape(2, 3, 4))
+    assert cr.transpose(z, 0, 2).shape == (4, 3, 2)
+    assert cr.transpose(z, -1, 1).shape == (2, 4, 3)
+    assert cr.transpose(z, (2, 0, 1)).shape == cr.transpose(z, 2, 0, 1).shape == (4, 2, 3)
+    assert z.permute((1, 0, 2)).shape == (3, 2, 4)
+    m = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(cr.tensor(m).permute(0, 1).data, m)   # identity, as torch
+
+
+def test_int_and_format_of_a_scalar():
+    # the conventions table promised int(x) with a warning: it was a TypeError
+    x = cr.Scalar(2.7)
+    with pytest.warns(cr.GradientDroppedWarning, match=r"int\(\)"):
+        assert int(x) == 2
+    assert f"{x:.2f}" == "2.70" and f"{x}" == str(x)
+    with pytest.raises(cr.GradientDroppedError):
+        cr.grad(lambda v: int(v) * v)(2.5)
+
+
+# -- aliasing: results a caller may change in place --------------------------------------------
+def test_gradients_of_several_arguments_do_not_share_memory():
+    # x + y hands both the same array: `gx *= lr` also scaled gy
+    gx, gy = cr.grad(lambda a, b: cr.sum(a + b), argnums=(0, 1))(np.zeros(2), np.zeros(2))
+    gx *= 10.0
+    np.testing.assert_array_equal(gy, [1.0, 1.0])
+    g = cr.grad(lambda d: cr.sum(d["a"] + d["b"]))({"a": np.zeros(2), "b": np.zeros(2)})
+    g["a"][0] = 5.0
+    np.testing.assert_array_equal(g["b"], [1.0, 1.0])
+    ja, jb = cr.jacobian(lambda a, b: a + b, argnums=(0, 1))(np.zeros(2), np.zeros(2))
+    ja[0, 0] = 7.0
+    np.testing.assert_array_equal(jb, np.eye(2))
+    ra, rb = cr.vjp(lambda a, b: a + b, np.zeros(2), np.zeros(2))[1](np.ones(2))
+    ra[0] = 3.0
+    np.testing.assert_array_equal(rb, [1.0, 1.0])
+
+
+def test_jvp_results_do_not_share_memory_with_the_tangent_given():
+    x, t = np.zeros(2), np.ones(2)
+    (p0, p1), (t0, t1) = cr.jvp(lambda a: (a, a), (x,), (t,))
+    t0[0] = 9.0
+    p0[0] = 9.0
+    np.testing.assert_array_equal(t, [1.0, 1.0])
+    np.testing.assert_array_equal(t1, [1.0, 1.0])
+    np.testing.assert_array_equal(x, [0.0, 0.0])
+    np.testing.assert_array_equal(p1, [0.0, 0.0])

@@ -33,7 +33,7 @@ from .pytree import is_container, is_numbers, tree_flatten, tree_unflatten
 from .rules.complex import real_part
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, TENSOR_MATH, Tensor, as_array, graph_mode
-from .transforms import ArgNums, _argnums, grad
+from .transforms import ArgNums, _argnums, grad, unshared
 from .transforms import hessian as _hessian_rev
 from .validation import argnums as check_argnums
 
@@ -198,8 +198,12 @@ def _jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     for leaf in leaves:             # this transform's own variables: constants outside it
         if leaf.prim is None:
             leaf.needs = False
-    primal = [_primal_out(y, nested, numbers) for y in o_leaves]
-    tangent = [_tangent_out(t, y, lead, nested, numbers) for t, y in zip(found, o_leaves)]
+    n = len(o_leaves)      # no two results share memory, nor one with the caller's arrays
+    both = unshared([_primal_out(y, nested, numbers) for y in o_leaves]
+                    + [_tangent_out(t, y, lead, nested, numbers)
+                       for t, y in zip(found, o_leaves)],
+                    given=[_raw(a) for a in list(p_leaves) + list(t_leaves)])
+    primal, tangent = both[:n], both[n:]
     if o_def is None:
         return primal[0], tangent[0]
     return tree_unflatten(o_def, primal), tree_unflatten(o_def, tangent)

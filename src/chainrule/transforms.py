@@ -117,6 +117,26 @@ def _as_output(y: Any, what: str) -> Tensor:
                         f"got {type(y).__name__}") from None
 
 
+def unshared(results: Sequence[Any], given: Sequence[Any] = ()) -> list[Any]:
+    """``results`` with each ndarray that shares its memory with an earlier one, or with
+    one of the caller's own arrays ``given`` (a cotangent, a tangent), copied: ``x + y``
+    hands both inputs the same gradient array, and a caller that scales one in place
+    (``gx *= lr``) must not change the other. Same-base test: O(n), no false negatives
+    for views of one array."""
+    seen = {id(a.base if a.base is not None else a) for a in given
+            if isinstance(a, np.ndarray)}
+    out = []
+    for r in results:
+        if isinstance(r, np.ndarray):
+            key = id(r.base if r.base is not None else r)
+            if key in seen:
+                r = r.copy()
+                key = id(r)
+            seen.add(key)
+        out.append(r)
+    return out
+
+
 def _result(g: Any, original: Any, nested: bool) -> Any:
     if nested:
         return g
@@ -244,7 +264,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
                             "use cr.jacobian for vector outputs")
         _check_complex(y, leaves, nums, holomorphic, "grad")
         grads, nested = _backprop(y, np.ones_like(y.value), leaves, nested, nums, "grad")
-        results = tuple(_result(g, args[i], nested) for g, i in zip(grads, nums))
+        results = tuple(unshared([_result(g, args[i], nested) for g, i in zip(grads, nums)]))
         value = y if nested else y.value.item() if y.ndim == 0 else y.value
         return value, (results[0] if single else results)
 
@@ -314,6 +334,7 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0,
         else:
             out_def, blocks = _jacobian_blocks(lambda *a: f(*a, **kwargs), args, nums,
                                                holomorphic)
+        blocks = [unshared(b) for b in blocks]
         results = [regroup(b)[0] if single else regroup(b) for b in blocks]
         return results[0] if out_def is None else tree_unflatten(out_def, results)
 

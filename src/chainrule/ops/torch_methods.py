@@ -19,8 +19,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..conversions import dropped
 from ..core import Node
-from ..core.recording import recording
+from ..core.recording import recording, transform_level
 from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from . import functions as F
@@ -246,8 +247,10 @@ def flatten(self: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def permute(self: Tensor, *dims: Any) -> Tensor:
-    """Reorder the axes: ``t.permute(2, 0, 1)``."""
-    return F.transpose(self, *dims)
+    """Reorder the axes: ``t.permute(2, 0, 1)`` or ``t.permute((2, 0, 1))``."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    return F.transpose(self, tuple(dims))
 
 
 def transpose(self: Tensor, *dims: Any) -> Tensor:
@@ -397,8 +400,22 @@ def clone(self: Tensor) -> Tensor:
 
 
 def tolist(self: Tensor) -> Any:
-    """The data as nested Python lists of numbers."""
+    """The data as nested Python lists of numbers: an explicit read, as ``item()`` (inside
+    a transform a Tensor being differentiated raises GradientDroppedError)."""
+    if self.needs and transform_level():
+        dropped(self, ".tolist()")
     return self.value.tolist()
+
+
+def format_(self: Tensor, spec: str) -> str:
+    """``f"{t:.3f}"`` of a one-element Tensor formats its number, as PyTorch's; an empty
+    spec gives ``str(t)``. TypeError for a spec on a larger Tensor."""
+    if not spec:
+        return str(self)
+    if self.value.size != 1:
+        raise TypeError(f"format: a spec ({spec!r}) needs a one-element Tensor, this one "
+                        f"has shape {self.shape}")
+    return format(self.value.item(), spec)
 
 
 def requires_grad_(self: Tensor, requires_grad: bool = True) -> Tensor:
@@ -481,6 +498,7 @@ METHODS: dict[str, Any] = {
     "repeat": repeat, "split": split, "chunk": chunk, "gather": gather,
     "index_select": index_select, "masked_fill": masked_fill, "where": where,
     "clamp": clamp, "clip": clamp, "pow": pow, "clone": clone, "tolist": tolist,
+    "__format__": format_,
     "requires_grad_": requires_grad_,
     "zero_": zero_, "fill_": fill_, "add_": add_, "sub_": sub_, "mul_": mul_,
     "copy_": copy_, "dim": lambda self: self.ndim, "numel": lambda self: self.value.size,
