@@ -36,6 +36,7 @@ from .tensor import ARRAY_MODE, TENSOR_MATH, Tensor, as_array, graph_mode
 from .transforms import ArgNums, _argnums, grad, unshared
 from .transforms import hessian as _hessian_rev
 from .validation import argnums as check_argnums
+from .validation import takes_argnum
 
 # -- the derived JVP ------------------------------------------------------------------------
 
@@ -209,6 +210,7 @@ def _jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     return tree_unflatten(o_def, primal), tree_unflatten(o_def, tangent)
 
 
+@takes_argnum
 def make_jvp(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """HIPS autograd's ``make_jvp``: ``make_jvp(f)(*args)(v)`` is ``(f(*args), J v)`` with
     ``v`` a tangent of argument ``argnums``."""
@@ -225,6 +227,7 @@ def make_jvp(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     return at
 
 
+@takes_argnum
 def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """``f`` -> its Jacobian by forward mode: shape ``out.shape + x.shape``, as
     ``cr.jacobian`` but with one batch of tangents (the identity, one per element of
@@ -282,6 +285,7 @@ def _as_result(a: np.ndarray, x: Any) -> Any:
     return a
 
 
+@takes_argnum
 def hvp(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """``f`` -> ``hvp_f(*args, v)``: the Hessian of ``f`` (a one-number function) times
     ``v``, with respect to argument ``argnums``, by forward-over-reverse (the JVP of the
@@ -303,6 +307,7 @@ def hvp(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
 HESSIAN_MODES = ("rev-over-rev", "fwd-over-rev")
 
 
+@takes_argnum
 def hessian(f: Callable[..., Any], argnums: ArgNums = 0, mode: str = "rev-over-rev"
             ) -> Callable[..., Any]:
     """``f`` -> its Hessian function: shape ``x.shape + x.shape``, never by finite

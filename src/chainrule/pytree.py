@@ -201,9 +201,11 @@ def expand_args(args: tuple, nums: tuple[int, ...]
 
 
 def is_numbers(x: Any) -> bool:
-    """Whether ``x`` is a list or tuple of numbers (or of such lists): an array written as
-    lists, which a transform's argument takes as one array, as numpy would."""
-    if not isinstance(x, (list, tuple)) or not x:
+    """Whether ``x`` is a list of numbers (or of such lists): an array written as lists,
+    which a transform's argument takes as one array, as numpy would. A tuple is always a
+    container of separate arguments, as in JAX and HIPS autograd: ``grad(f)((w, b))``
+    gives back a tuple."""
+    if not isinstance(x, list) or not x:
         return False
     return all((isinstance(v, (int, float)) and not isinstance(v, bool)) or is_numbers(v)
                for v in x)

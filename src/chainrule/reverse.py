@@ -30,6 +30,7 @@ from .pytree import tree_flatten, tree_map
 from .tensor import Tensor
 from .transforms import ArgNums, grad, jacobian
 from .validation import argnums as check_argnums
+from .validation import takes_argnum
 
 
 def _inner(out: Any, ct: Any, where: str) -> Any:
@@ -79,6 +80,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     return out, vjp_fun
 
 
+@takes_argnum
 def make_vjp(f: Callable[..., Any], argnums: int = 0
              ) -> Callable[..., tuple[Callable[[Any], Any], Any]]:
     """HIPS autograd's ``make_vjp``: ``make_vjp(f)(*args)`` is ``(vjp, f(*args))`` with
@@ -98,6 +100,7 @@ def make_vjp(f: Callable[..., Any], argnums: int = 0
     return at
 
 
+@takes_argnum
 def tensor_jacobian_product(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """``f`` -> ``tjp(*args, v)``: ``v`` contracted with the Jacobian of ``f`` in argument
     ``argnums`` over ``v``'s axes, as HIPS autograd's ``tensordot(v, J, axes=v.ndim)``.
@@ -123,6 +126,7 @@ def tensor_jacobian_product(f: Callable[..., Any], argnums: int = 0) -> Callable
     return tjp
 
 
+@takes_argnum
 def elementwise_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """``f`` -> the sum over ``f``'s outputs of their gradients (``ones @ J``), of the
     argument's shape: ``f'(x)`` elementwise when ``f`` acts elementwise (its Jacobian is
@@ -135,6 +139,7 @@ def elementwise_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..
     return g
 
 
+@takes_argnum
 def make_hvp(f: Callable[..., Any], argnums: int = 0
              ) -> Callable[..., tuple[Callable[[Any], Any], Any]]:
     """HIPS autograd's ``make_hvp``: ``make_hvp(f)(*args)`` is ``(hvp, grad f(*args))``
@@ -146,6 +151,7 @@ def _half_square(y: Any) -> Any:
     return 0.5 * np.sum(y ** 2, axis=-1 if np.ndim(y) else None)   # a one-number f too
 
 
+@takes_argnum
 def make_ggnvp(f: Callable[..., Any], g: Callable[[Any], Any] = _half_square,
                f_argnums: int = 0) -> Callable[..., Callable[[Any], Any]]:
     """The generalized Gauss-Newton product of ``g(f(x))``: ``make_ggnvp(f, g)(*args)(v)``
@@ -171,6 +177,7 @@ def make_ggnvp(f: Callable[..., Any], g: Callable[[Any], Any] = _half_square,
     return at
 
 
+@takes_argnum
 def grad_and_aux(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """``f`` returns ``(value, aux)``: ``grad_and_aux(f)(*args)`` is ``(grad of value,
     aux)``, ``f`` run once. ``aux`` comes back as ``f`` made it, its Tensors as arrays
@@ -253,6 +260,7 @@ def multigrad_dict(f: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
     return all_grads
 
 
+@takes_argnum
 def hessian_tensor_product(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """HIPS autograd's ``hessian_tensor_product`` (also ``hessian_vector_product``):
     ``htp(*args, v)`` is the Hessian of the one-number ``f`` in argument ``argnums``

@@ -31,6 +31,7 @@ from .rules import structural
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, Tensor, as_array, graph_mode
 from .validation import argnums as check_argnums
+from .validation import takes_argnum
 
 ArgNums = int | Sequence[int]
 
@@ -226,6 +227,7 @@ def _aux(box: list[Any], recorded: bool) -> Any:
     return tree_map(lambda v: v.value if isinstance(v, Tensor) else v, aux)
 
 
+@takes_argnum
 def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
                    holomorphic: bool = False, has_aux: bool = False) -> Callable[..., Any]:
     """``f`` -> a function returning ``(f(*args), gradient)``.
@@ -273,6 +275,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
     return value_and_grad_f
 
 
+@takes_argnum
 def grad(f: Callable[..., Any], argnums: ArgNums = 0,
          holomorphic: bool = False, has_aux: bool = False) -> Callable[..., Any]:
     """``f`` -> its gradient function: ``grad(f)(x)`` has the shape of ``x`` (a float for a
@@ -303,6 +306,7 @@ def grad(f: Callable[..., Any], argnums: ArgNums = 0,
     return grad_f
 
 
+@takes_argnum
 def jacobian(f: Callable[..., Any], argnums: ArgNums = 0,
              holomorphic: bool = False, has_aux: bool = False) -> Callable[..., Any]:
     """``f`` -> its Jacobian function: the result has shape ``out.shape + x.shape``.
@@ -376,6 +380,7 @@ def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...],
     return out_def, blocks
 
 
+@takes_argnum
 def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """``f`` -> its Hessian function: shape ``x.shape + x.shape``, by reverse-over-reverse
     (the Jacobian of the recorded gradient), never by finite differences. A tuple
