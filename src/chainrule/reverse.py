@@ -36,8 +36,8 @@ from .validation import takes_argnum
 def _inner(out: Any, ct: Any, where: str) -> Any:
     """``sum(out * ct)`` over the leaves of matching structures: the number whose gradient
     is ``ct @ J``. Raises ValueError naming ``where`` when structure or shapes differ."""
-    outs, out_def = tree_flatten(out)
-    cts, ct_def = tree_flatten(ct)
+    outs, out_def = tree_flatten(out, none_is_leaf=False)
+    cts, ct_def = tree_flatten(ct, none_is_leaf=False)
     if len(outs) != len(cts) or (len(outs) > 1 and out_def != ct_def):
         raise ValueError(f"{where}: the cotangent must have the structure of f's output "
                          f"({len(outs)} array(s)); got {len(cts)}")
@@ -132,7 +132,7 @@ def elementwise_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..
     argument's shape: ``f'(x)`` elementwise when ``f`` acts elementwise (its Jacobian is
     diagonal). Where outputs mix inputs it is the gradient of ``sum(f(x))``."""
     def total(*a: Any, **k: Any) -> Any:
-        return sum((np.sum(o) for o in tree_flatten(f(*a, **k))[0]), 0.0)
+        return sum((np.sum(o) for o in tree_flatten(f(*a, **k), none_is_leaf=False)[0]), 0.0)
     total.__name__ = getattr(f, "__name__", "f")
     g = grad(total, argnums)
     g.__name__ = f"elementwise_grad({total.__name__})"

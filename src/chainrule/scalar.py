@@ -331,11 +331,34 @@ class Scalar(Node):
     def __ge__(self, other):
         return self.value >= _value(other)
 
+    # == and bool() read the value too, as float's and a 0-d torch tensor's do
+    # (``x == 0`` was identity, False even at 0; ``if x:`` was always true)
+    def __eq__(self, other):
+        if not isinstance(other, (Node, int, float, np.number, np.ndarray)):
+            return NotImplemented
+        return self.value == _value(other)
+
+    def __ne__(self, other):
+        if not isinstance(other, (Node, int, float, np.number, np.ndarray)):
+            return NotImplemented
+        return self.value != _value(other)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
     __hash__ = Node.__hash__
 
     def __float__(self) -> float:
         dropped(self, "float()")
         return self.value
+
+    def __int__(self) -> int:
+        dropped(self, "int()")
+        return int(self.value)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{x:.3f}"`` formats the value (an explicit read, as ``.data``)."""
+        return format(self.value, spec) if spec else str(self)
 
     def __repr__(self) -> str:
         label = f", name={self.name!r}" if self.name else ""

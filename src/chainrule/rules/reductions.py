@@ -54,7 +54,8 @@ def _arg_mask(M, ans, x, axes, keepdims):
     """1/k at each of the k positions attaining the reduced extreme: ties split equally."""
     xv = M.value(x)
     hit = xv == np.reshape(M.value(ans), kept_shape(xv.shape, axes))
-    return hit / np.sum(hit, axis=axes, keepdims=True)
+    mask = hit / np.sum(hit, axis=axes, keepdims=True)
+    return mask.astype(xv.dtype, copy=False) if xv.dtype.kind == "f" else mask  # float32
 
 
 def _lse(x, axes, keepdims):
