@@ -136,3 +136,54 @@ def test_gradcheck_fails_a_custom_primitive_off_by_five_hundredths_of_a_percent(
     assert "argument 0" in str(err)
 
 
+
+
+# A user's rule may assume g has the output's shape (and t the input's): jacobian, hessian
+# and jacfwd push batches, which must reach such a rule one row at a time. Broadcasting the
+# batch against x instead gave a wrong Hessian with no error.
+def _softmax(x):
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+_X = np.array([0.1, 0.5, -0.3])
+_P = _softmax(_X)
+_SOFTMAX_JACOBIAN = np.diag(_P) - np.outer(_P, _P)   # also the Hessian of log-sum-exp
+
+
+def _logsumexp_op():
+    return cr.primitive("lse", lambda x: np.log(np.sum(np.exp(x))),
+                        [lambda M, g, ans, x: g * M.exp(x - ans)])
+
+
+@pytest.mark.parametrize("second", ["hessian", "jacobian of grad", "jacfwd of grad"])
+def test_rule_assuming_one_cotangent_is_right_at_second_order(second):
+    lse = _logsumexp_op()
+    if second == "hessian":
+        H = cr.hessian(lse)(_X)
+    elif second == "jacobian of grad":
+        H = cr.jacobian(cr.grad(lse))(_X)
+    else:
+        H = cr.jacfwd(cr.grad(lse))(_X)
+    np.testing.assert_allclose(np.asarray(H), _SOFTMAX_JACOBIAN, rtol=1e-12, atol=1e-14)
+
+
+def test_rule_assuming_one_cotangent_gives_the_jacobian_of_a_stacked_output():
+    lse = _logsumexp_op()
+    J = cr.jacobian(lambda x: cr.stack([lse(x), 2 * lse(x)]))(_X)
+    np.testing.assert_allclose(np.asarray(J), [_P, 2 * _P], rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(J), numeric_jacobian(
+        lambda x: np.log(np.exp(x).sum()) * np.array([1.0, 2.0]), [_X], 0), atol=1e-7)
+
+
+def test_rules_assuming_one_tangent_and_one_cotangent_give_the_softmax_jacobian():
+    rule = lambda M, g, ans, x: ans * (g - M.sum(g * ans))   # noqa: E731
+    sm = cr.primitive("sm", _softmax, [rule], jvps=[rule])
+    np.testing.assert_allclose(np.asarray(cr.jacobian(sm)(_X)), _SOFTMAX_JACOBIAN, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(cr.jacfwd(sm)(_X)), _SOFTMAX_JACOBIAN, rtol=1e-12)
+    derived = cr.primitive("sm2", _softmax, [rule])          # forward rule from the VJP
+    np.testing.assert_allclose(np.asarray(cr.jacfwd(derived)(_X)), _SOFTMAX_JACOBIAN,
+                               rtol=1e-12)
+    t = np.array([1.0, -2.0, 0.5])                         # one tangent: the rule as given
+    _, out = cr.jvp(sm, (_X,), (t,))
+    np.testing.assert_allclose(np.asarray(out), _SOFTMAX_JACOBIAN @ t, rtol=1e-12)

@@ -34,9 +34,8 @@ from typing import Any
 import numpy as np
 
 from .core import Node
-from .primitive import Primitive, _float_via, apply
+from .primitive import Primitive, _float_via, over_batch
 from .primitive import primitive as _named_primitive
-from .rules.structural import STACK
 
 Maker = Callable[..., Any]
 
@@ -169,7 +168,7 @@ class AutogradPrimitive:
             vjp = maker(ans, *consts.full(vals[:-1]), **consts.kwargs)
             nb = np.ndim(_raw(g)) - np.ndim(_raw(ans))
             if nb > 0:      # a batch of cotangents (jacobian): the maker takes one at a time
-                out = _over_batch(vjp, g, nb, np.shape(_raw(vals[positions.index(p)])), M)
+                out = over_batch(vjp, g, nb, np.shape(_raw(vals[positions.index(p)])), M)
             else:
                 out = vjp(g)
             if out is None:
@@ -199,7 +198,7 @@ class AutogradPrimitive:
                 return jvp_maker(tb, ans, *args, **consts.kwargs)
             nb = np.ndim(_raw(t)) - np.ndim(_raw(args[p]))
             if nb > 0:      # a batch of tangents (jacfwd): the rule takes one at a time
-                return _over_batch(push, t, nb, np.shape(_raw(ans)), M)
+                return over_batch(push, t, nb, np.shape(_raw(ans)), M)
             return push(t)
         return rule
 
@@ -227,21 +226,6 @@ def _deprecated(what: str) -> None:
 
 def _raw(x: Any) -> Any:
     return x.value if isinstance(x, Node) else x
-
-
-def _over_batch(fn: Callable[[Any], Any], x: Any, nb: int, shape: tuple[int, ...],
-                M: Any) -> Any:
-    """``fn`` applied to each ``x[b]`` over the ``nb`` leading axes of ``x``, the results
-    (each broadcast to ``shape`` or wider) stacked along those axes again."""
-    lead = np.shape(_raw(x))[:nb]
-    outs = [fn(x[b]) for b in np.ndindex(lead)]
-    full = np.broadcast_shapes(shape, *(np.shape(_raw(o)) for o in outs))
-    if any(isinstance(o, Node) for o in outs):
-        stacked = apply(STACK, *(o if np.shape(_raw(o)) == full else M.broadcast_to(o, full)
-                                 for o in outs), 0)
-    else:
-        stacked = np.stack([np.broadcast_to(o, full) for o in outs])
-    return M.reshape(stacked, lead + full)
 
 
 def primitive(*args: Any, **kwargs: Any) -> Any:

@@ -115,4 +115,5 @@ ARRAY = SimpleNamespace(
     reshape=_reshape, broadcast_to=_broadcast_to, matmul=np.matmul,
     swapaxes=_swapaxes, expand_dims=_expand_dims, transpose=np.transpose,
     sum_to=sum_to_shape, index_add=index_add, getitem=lambda x, i: x[i],
+    stack=np.stack,
 )

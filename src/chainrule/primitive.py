@@ -366,22 +366,63 @@ def primitive(name: str, forward: Callable[..., Any], vjps: Sequence[Vjp | None]
         raise ValueError(f"primitive {name!r}: {len(names)} input names for {n} vjps")
     checked = [None if rule is None else _never_none(name, i, rule)
                for i, rule in enumerate(vjps)]
-    return Primitive(name, array_fn=forward, vjps=checked, jvps=jvps,
+    pushes = None if jvps is None else [None if rule is None else _one_tangent(i, rule)
+                                        for i, rule in enumerate(jvps)]
+    return Primitive(name, array_fn=forward, vjps=checked, jvps=pushes,
                      float_fn=float_forward or _float_via(forward), inputs=names,
                      derivs=derivs, expr=expr, domain=domain, kink=kink, complex=complex)
 
 
 def _never_none(name: str, i: int, rule: Vjp) -> Vjp:
     """``rule``, raising TypeError when it returns None (a forgotten ``return``): that
-    would silently give a zero gradient."""
-    def checked(M: Any, g: Any, ans: Any, *args: Any) -> Any:
+    would silently give a zero gradient. A batch of cotangents (``g`` with leading axes
+    ``ans`` does not have, as jacobian and hessian push) goes through ``rule`` one
+    cotangent at a time: a user's rule may assume ``g.shape == ans.shape``, and a batch
+    broadcast against the inputs instead would give a wrong answer without a word."""
+    def once(M: Any, g: Any, ans: Any, *args: Any) -> Any:
         out = rule(M, g, ans, *args)
         if out is None:
             raise TypeError(f"primitive {name!r}: the VJP of input {i} returned None; "
                             "return the gradient (put None in vjps instead of a rule when "
                             "no gradient flows into that input)")
         return out
+
+    def checked(M: Any, g: Any, ans: Any, *args: Any) -> Any:
+        nb = np.ndim(_raw(g)) - np.ndim(_raw(ans))
+        if nb > 0:
+            return over_batch(lambda gb: once(M, gb, ans, *args), g, nb,
+                              np.shape(_raw(args[i])), M)
+        return once(M, g, ans, *args)
     return checked
+
+
+def _one_tangent(i: int, rule: Jvp) -> Jvp:
+    """``rule``, given a batch of tangents for input ``i`` (leading axes the input does
+    not have, as jacfwd pushes) one tangent at a time, for the reason of ``_never_none``."""
+    def push(M: Any, t: Any, ans: Any, *args: Any) -> Any:
+        nb = np.ndim(_raw(t)) - np.ndim(_raw(args[i]))
+        if nb > 0:
+            return over_batch(lambda tb: rule(M, tb, ans, *args), t, nb,
+                              np.shape(_raw(ans)), M)
+        return rule(M, t, ans, *args)
+    return push
+
+
+def over_batch(fn: Callable[[Any], Any], x: Any, nb: int, shape: tuple[int, ...],
+               M: Any) -> Any:
+    """``fn`` applied to each ``x[b]`` over the ``nb`` leading axes of ``x``, the results
+    (each broadcast to ``shape`` or wider) stacked along those axes again: shape
+    ``x.shape[:nb] + broadcast(shape, results)``."""
+    lead = np.shape(_raw(x))[:nb]
+    outs = [fn(x[b]) for b in np.ndindex(lead)]
+    full = np.broadcast_shapes(shape, *(np.shape(_raw(o)) for o in outs))
+    stacked = M.stack([o if np.shape(_raw(o)) == full else M.broadcast_to(o, full)
+                       for o in outs])
+    return M.reshape(stacked, lead + full)
+
+
+def _raw(x: Any) -> Any:
+    return x.value if isinstance(x, Node) else x
 
 
 def _float_via(forward: Callable[..., Any]) -> Callable[..., float]:

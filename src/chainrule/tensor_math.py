@@ -87,4 +87,5 @@ TENSOR_MATH = SimpleNamespace(
     sum_to=_sum_to, sum_to_node=_sum_to_node,
     index_add=lambda g, s, i: apply(structural.INDEX_ADD, g, tuple(s), i),
     getitem=lambda x, i: apply(structural.GETITEM, x, i),
+    stack=lambda xs: apply(structural.STACK, *xs, 0),
 )
