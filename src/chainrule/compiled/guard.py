@@ -77,7 +77,7 @@ class _Builder:
         from ..nn.module import Module
         self.module_class = Module
         self.home = home                    # the globals of f's own module
-        self.namespace: dict[str, Any] = {"MISS": _MISSING}
+        self.namespace: dict[str, Any] = {}
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
         self.seen: dict[int, bool] = {}     # id -> whether its contents are compared
@@ -91,7 +91,7 @@ class _Builder:
         return name
 
     def check(self, condition: str) -> None:
-        self.lines.append(f"    if {condition}: return True")
+        self.lines.append(condition)
 
     # -- what is worth watching ---------------------------------------------------------
     def wanted(self, obj: Any) -> bool:
@@ -161,7 +161,7 @@ class _Builder:
             return
         if isinstance(c, dict):
             for key, value in list(c.items()):
-                self.source(f"{k}.get({self.const(key)}, MISS)", value, 1)
+                self.source(f"{k}[{self.const(key)}]", value, 1)
         elif isinstance(c, list):
             for i, value in enumerate(c):
                 self.source(f"{k}[{i}]", value, 1)
@@ -182,13 +182,13 @@ class _Builder:
         for name, value in list(attrs.items()):
             if name == "_buffers":
                 b = self.const(value)
-                self.check(f"{k}.get('_buffers', MISS) is not {b} or len({b}) != {len(value)}")
+                self.check(f"{k}['_buffers'] is not {b} or len({b}) != {len(value)}")
                 for key, buffer in list(value.items()):
-                    self.check(f"{b}.get({key!r}, MISS) is not {self.const(buffer)}")
+                    self.check(f"{b}[{key!r}] is not {self.const(buffer)}")
                     if isinstance(buffer, Tensor):
                         self.tensor(buffer, True)
             else:
-                self.source(f"{k}.get({name!r}, MISS)", value)
+                self.source(f"{k}[{name!r}]", value)
         self.follow(getattr(type(m), "forward", None))
 
     # -- following a function -------------------------------------------------------------
@@ -205,7 +205,7 @@ class _Builder:
         for name in sorted(_names(code)):
             value = fn.__globals__.get(name, _MISSING)
             if value is not _MISSING:
-                self.source(f"{g}.get({name!r}, MISS)", value)
+                self.source(f"{g}[{name!r}]", value)
         for cell in fn.__closure__ or ():
             try:
                 value = cell.cell_contents
@@ -218,9 +218,10 @@ class _Builder:
     def build(self) -> Callable[[], bool] | None:
         if not self.lines:
             return None
-        source = "\n".join(["def changed():", "  try:",
-                            *("  " + line for line in self.lines),
-                            "  except Exception:", "    return True", "  return False"])
+        # a name or key that is gone raises (KeyError, an empty cell's ValueError): changed
+        source = "\n".join(["def changed():", "    try:", f"        return ({self.lines[0]}",
+                            *(f"                or {line}" for line in self.lines[1:]),
+                            "                )", "    except Exception:", "        return True"])
         exec(builtins.compile(source, "<chainrule.compile guard>", "exec"),  # noqa: S102
              self.namespace)
         changed: Callable[[], bool] = self.namespace["changed"]
