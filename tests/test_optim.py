@@ -130,3 +130,23 @@ def test_bad_settings_are_refused_with_their_values():
         optim.Adam([])
     with pytest.raises(TypeError, match="parameter 0 must be a leaf Tensor"):
         optim.SGD([w * 2], lr=0.1)
+
+
+def test_plain_sgd_is_w_minus_lr_g_bit_for_bit_keeps_no_state_and_marks_the_write():
+    rng = np.random.default_rng(5)
+    w0 = rng.standard_normal((3, 4)).astype(np.float32)
+    g = rng.standard_normal((3, 4)).astype(np.float32)
+    w = cr.tensor(w0, requires_grad=True)
+    stale = (w * 2.0).sum()                  # recorded before the step
+    w.grad = g
+    other = cr.tensor([1.0], requires_grad=True)
+    other.grad = np.array([2.0])
+    opt = optim.SGD([{"params": [w]}, {"params": [other], "momentum": 0.5}], lr=0.1)
+    opt.step()
+    np.testing.assert_array_equal(w.data, w0 - 0.1 * g)
+    assert w.dtype == np.float32
+    np.testing.assert_array_equal(other.data, [0.8])
+    # as torch's SGD: state only where there is momentum
+    assert list(opt.state_dict()["state"]) == [1]
+    with pytest.raises(RuntimeError, match="changed|written|modified"):
+        stale.backward()

@@ -67,11 +67,12 @@ def _ce_vjp(M, g, ans, logits, labels, reduction):
         p = np.exp(xv - np.maximum.reduce(xv, axis=-1, keepdims=True))
         p /= _add_reduce(p, axis=-1, keepdims=True)
         p[np.arange(len(labels)), labels] -= 1
-        scale = _per_example_g(M, g, ans, xv.shape[0], reduction, 1)
-        if scale.ndim <= 2 and scale.dtype == p.dtype:
-            p *= scale      # the product scale * p, in p's memory: p keeps its shape
+        if g.__class__ is np.ndarray and g.ndim == 0 and reduction != "none" \
+                and g.dtype == p.dtype:
+            # one loss, no batch axes: the product with the scale below, in p's memory
+            p *= g / xv.shape[0] if reduction == "mean" else g
             return p
-        return scale * p
+        return _per_example_g(M, g, ans, xv.shape[0], reduction, 1) * p
     # softmax is shift-invariant, so the max can be a constant even in a recorded pass
     e = M.exp(logits - np.max(xv, axis=-1, keepdims=True))
     p = e / M.sum(e, -1, True)

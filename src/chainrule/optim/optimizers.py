@@ -105,14 +105,28 @@ class Optimizer:
         """Update every parameter that has a gradient, in place. ``closure`` (optional)
         recomputes the loss first and its value is returned."""
         loss = closure() if closure is not None else None
+        state, update = self.state, self._update
         for group in self.param_groups:
+            if self._plain(group):
+                self._plain_step(group)
+                continue
             for p in group["params"]:
                 g = _get_grad(p)    # the stored array itself, not the view users get
                 if g is not None:
-                    self._update(p.value, np.asarray(g), self.state.setdefault(p, {}),
-                                 group)
+                    s = state.get(p)
+                    if s is None:
+                        s = state[p] = {}
+                    update(p.value, g if g.__class__ is np.ndarray else np.asarray(g), s,
+                           group)
                     p._mark_written()   # graphs recorded before the step refuse to use it
         return loss
+
+    def _plain(self, group: dict[str, Any]) -> bool:
+        """Whether ``group`` takes :meth:`_plain_step` (no state, one update per array)."""
+        return False
+
+    def _plain_step(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
@@ -143,6 +157,20 @@ class SGD(Optimizer):
         super().__init__(params, {"lr": lr, "momentum": float(momentum),
                                   "dampening": float(dampening),
                                   "weight_decay": float(weight_decay), "nesterov": nesterov})
+
+    def _plain(self, group: dict[str, Any]) -> bool:
+        return not (group["weight_decay"] or group["momentum"])
+
+    def _plain_step(self, group: dict[str, Any]) -> None:
+        # w -= lr * g for every parameter with a gradient, as _update does without
+        # momentum or weight decay, keeping no state (torch's SGD keeps none either)
+        lr = group["lr"]
+        for p in group["params"]:
+            g = _get_grad(p)
+            if g is not None:
+                w = p.value
+                w -= lr * (g if g.__class__ is np.ndarray else np.asarray(g))
+                p._mark_written()
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
