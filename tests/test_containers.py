@@ -134,3 +134,20 @@ def test_grad_of_an_nn_loss_through_the_state_dict():
         np.testing.assert_array_equal(after[name].value, value)
     with pytest.raises(KeyError, match="missing"):
         nn.functional_call(model, {}, x)
+
+
+def test_a_tuple_of_numbers_is_a_container_as_in_jax_and_autograd():
+    # grad(f)((w, b)) gives a tuple back; a list of numbers stays one array, as numpy reads it
+    f = lambda t: cr.sin(t[1]) * t[0] ** 2     # noqa: E731
+    g = cr.grad(f)((1.5, 2.0))
+    assert type(g) is tuple and len(g) == 2
+    np.testing.assert_allclose(g, (2 * 1.5 * np.sin(2.0), 1.5 ** 2 * np.cos(2.0)), rtol=1e-14)
+    value, g2 = cr.value_and_grad(f)((1.5, 2.0))
+    assert value == pytest.approx(np.sin(2.0) * 2.25) and type(g2) is tuple
+    H = cr.hessian(f)((1.5, 2.0))
+    np.testing.assert_allclose(np.array(H, dtype=float),
+                               [[2 * np.sin(2.0), 3 * np.cos(2.0)],
+                                [3 * np.cos(2.0), -2.25 * np.sin(2.0)]], rtol=1e-13)
+    as_array = cr.grad(f)([1.5, 2.0])
+    assert isinstance(as_array, np.ndarray) and as_array.shape == (2,)
+    np.testing.assert_allclose(as_array, g, rtol=1e-14)

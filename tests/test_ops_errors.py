@@ -43,7 +43,7 @@ def test_transpose_takes_its_axes_as_one_tuple_or_as_arguments():
 
 def test_transpose_axes_must_be_a_permutation():
     with pytest.raises(ValueError, match="transpose: axes \\(0, 0\\) are not a permutation"):
-        cr.transpose(cr.tensor(M23), 0, 0)
+        cr.transpose(cr.tensor(M23), (0, 0))
 
 
 def test_transpose_axis_out_of_bounds_is_an_axis_error():

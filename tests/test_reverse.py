@@ -238,3 +238,17 @@ def test_make_ggnvp_of_a_one_number_function_with_the_default_g():
     # J = cos(x) as a row, H_g = 1: J^T J v = cos(x) (cos(x) . v); autograd gives the same
     np.testing.assert_allclose(cr.make_ggnvp(f)(x)(v), np.cos(x) * (np.cos(x) @ v),
                                rtol=1e-14)
+
+
+def test_hips_autograd_spelling_argnum_is_taken_by_every_transform():
+    f = lambda x, y: x * y ** 3                 # noqa: E731  d/dy = 3 x y^2, d2/dy2 = 6 x y
+    assert cr.grad(f, argnum=1)(2.0, 3.0) == pytest.approx(54.0)
+    assert cr.value_and_grad(f, argnum=1)(2.0, 3.0)[1] == pytest.approx(54.0)
+    assert float(cr.hessian(f, argnum=1)(2.0, 3.0)) == pytest.approx(36.0)
+    assert float(cr.jacfwd(f, argnum=1)(2.0, 3.0)) == pytest.approx(54.0)
+    assert float(cr.elementwise_grad(f, argnum=1)(2.0, 3.0)) == pytest.approx(54.0)
+    assert float(cr.make_hvp(f, argnum=1)(2.0, 3.0)[0](1.0)) == pytest.approx(36.0)
+    ggn = cr.make_ggnvp(lambda x, y: x * y, f_argnum=1)(2.0, 3.0)(1.0)   # J^T J v, J = x
+    assert float(ggn) == pytest.approx(4.0)
+    with pytest.raises(TypeError, match="give argnums or argnum"):
+        cr.grad(f, argnum=1, argnums=0)

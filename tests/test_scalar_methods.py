@@ -338,3 +338,34 @@ def test_micrograd_style_gradients_equal_finite_differences():
         down = _loss(layers, XS, YS).data
         p.data = v
         assert g == pytest.approx((up - down) / (2 * h), rel=1e-5, abs=1e-7)
+
+
+def _micrograd_trace(root):
+    # the lecture's draw_dot helper, as written for micrograd's Value
+    nodes, edges = set(), set()
+
+    def build(v):
+        if v not in nodes:
+            nodes.add(v)
+            for child in v._prev:
+                edges.add((child, v))
+                build(child)
+    build(root)
+    return nodes, edges
+
+
+def test_micrograd_lecture_draw_dot_reads_prev_and_op():
+    x1, x2 = cr.Scalar(2.0, label="x1"), cr.Scalar(0.0, label="x2")
+    w1, w2 = cr.Scalar(-3.0, label="w1"), cr.Scalar(1.0, label="w2")
+    b = cr.Scalar(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    o = n.tanh()
+    o.backward()
+    nodes, edges = _micrograd_trace(o)
+    assert len(nodes) == 10 and len(edges) == 9
+    assert sorted(v._op for v in nodes) == ["", "", "", "", "", "*", "*", "+", "+", "tanh"]
+    assert o._prev == {n} and x1._prev == set() and x1._op == ""
+    assert x1.grad == pytest.approx(-3.0 * (1 - o.data ** 2))      # the lecture's -1.5
+    sq = (x1 ** 2) - x1 / w1
+    assert sq._op == "-" and {v._op for v in sq._prev} == {"**2", "/"}
+    assert (x1 ** w2)._op == "**" and (x1 ** w2)._prev == {x1, w2}

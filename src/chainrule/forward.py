@@ -33,8 +33,10 @@ from .pytree import is_container, is_numbers, tree_flatten, tree_unflatten
 from .rules.complex import real_part
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, TENSOR_MATH, Tensor, as_array, graph_mode
-from .transforms import ArgNums, grad
+from .transforms import ArgNums, _argnums, grad, unshared
 from .transforms import hessian as _hessian_rev
+from .validation import argnums as check_argnums
+from .validation import takes_argnum
 
 # -- the derived JVP ------------------------------------------------------------------------
 
@@ -50,8 +52,9 @@ def transposed_vjp(prim: Any, i: int, t: Any, ans: Any, args: Any, mode: Mode,
     # a complex output: a complex cotangent variable, so that transposing the (complex-
     # linear) VJP gives J t in full; a real output of complex data: <g, J t> = Re(c t)
     complex_out = np.iscomplexobj(_raw(ans))
-    g = Tensor(np.zeros(lead + out_shape, dtype=complex if complex_out else np.float64),
-               requires_grad=True)
+    ans_dtype = np.asarray(_raw(ans)).dtype
+    dtype = ans_dtype if ans_dtype.kind in "fc" else complex if complex_out else np.float64
+    g = Tensor(np.zeros(lead + out_shape, dtype=dtype), requires_grad=True)  # float32 stays
     c = rule(TENSOR_MATH, g, ans, *args)
     x_ndim = np.ndim(_raw(args[i]))
     c_ndim = np.ndim(_raw(c))
@@ -132,7 +135,8 @@ def _primal_out(y: Any, nested: bool, numbers: bool) -> Any:
 def _tangent_out(t: Any, y: Any, lead: tuple[int, ...], nested: bool, numbers: bool) -> Any:
     shape = lead + tuple(np.shape(_raw(y)))
     if t is None:
-        t = np.zeros(shape)
+        dtype = np.asarray(_raw(y)).dtype
+        t = np.zeros(shape, dtype=dtype if dtype.kind in "fc" else np.float64)
     if nested:
         return t if isinstance(t, Node) else Tensor._node(np.asarray(t), (), None, False)
     t = _raw(t)
@@ -170,10 +174,11 @@ def _jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     if any(is_container(p) for p in primals) or len(primals) != len(tangents):
         # an argument written as a list of numbers is one array, as for grad
         p_leaves, p_def = tree_flatten(tuple(as_array(p) if is_numbers(p) else p
-                                             for p in primals))
+                                             for p in primals), none_is_leaf=False)
         t_leaves, t_def = tree_flatten(tuple(as_array(t) if is_numbers(p) else t
                                              for p, t in zip(primals, tangents))
-                                       + tuple(tangents[len(primals):]))
+                                       + tuple(tangents[len(primals):]),
+                                       none_is_leaf=False)
         if p_def != t_def:
             raise ValueError(f"jvp: the tangents' structure {t_def} differs from the "
                              f"primals' {p_def}")
@@ -188,19 +193,24 @@ def _jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     nested = any(isinstance(p, Tensor) and p.needs for p in p_leaves) or any(
         isinstance(t, Tensor) and t.needs for t in t_leaves)
     out = f(*(leaves if p_def is None else tree_unflatten(p_def, leaves)))
-    o_leaves, o_def = tree_flatten(out) if is_container(out) else ([out], None)
+    o_leaves, o_def = tree_flatten(out, none_is_leaf=False) if is_container(out) else ([out], None)
     numbers = all(isinstance(p, (int, float)) for p in p_leaves)
     found, nested = _sweep(o_leaves, seeds, leaves, nested, batch_ndim)
     for leaf in leaves:             # this transform's own variables: constants outside it
         if leaf.prim is None:
             leaf.needs = False
-    primal = [_primal_out(y, nested, numbers) for y in o_leaves]
-    tangent = [_tangent_out(t, y, lead, nested, numbers) for t, y in zip(found, o_leaves)]
+    n = len(o_leaves)      # no two results share memory, nor one with the caller's arrays
+    both = unshared([_primal_out(y, nested, numbers) for y in o_leaves]
+                    + [_tangent_out(t, y, lead, nested, numbers)
+                       for t, y in zip(found, o_leaves)],
+                    given=[_raw(a) for a in list(p_leaves) + list(t_leaves)])
+    primal, tangent = both[:n], both[n:]
     if o_def is None:
         return primal[0], tangent[0]
     return tree_unflatten(o_def, primal), tree_unflatten(o_def, tangent)
 
 
+@takes_argnum
 def make_jvp(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """HIPS autograd's ``make_jvp``: ``make_jvp(f)(*args)(v)`` is ``(f(*args), J v)`` with
     ``v`` a tangent of argument ``argnums``."""
@@ -217,15 +227,16 @@ def make_jvp(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     return at
 
 
+@takes_argnum
 def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """``f`` -> its Jacobian by forward mode: shape ``out.shape + x.shape``, as
     ``cr.jacobian`` but with one batch of tangents (the identity, one per element of
     ``x``) pushed forward: cheaper when ``x`` has fewer elements than the output."""
 
     def jacfwd_f(*args: Any) -> Any:
-        single = isinstance(argnums, int)
-        nums = [argnums] if isinstance(argnums, int) else list(argnums)
+        nums, single = _argnums(argnums, len(args))
         cols = []
+        out_def: Any = None
         for i in nums:
             x = args[i]
             xv = as_array(_raw(x))
@@ -243,16 +254,29 @@ def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
             def of_one(z: Any, i: int = i) -> Any:
                 return f(*args[:i], z, *args[i + 1:])
             _, t = _jvp(of_one, (x,), (eye_t,), 1)
-            y_shape = tuple(np.shape(_raw(t)))[1:]
-            moved = TENSOR_MATH.transpose(t, tuple(range(1, 1 + len(y_shape))) + (0,)) \
-                if isinstance(t, Node) else np.moveaxis(t, 0, -1)
-            shape = y_shape + xv.shape
-            cols.append(TENSOR_MATH.reshape(moved, shape) if isinstance(moved, Node) else
-                        _as_result(np.reshape(moved, shape), x))
-        return cols[0] if single else tuple(cols)
+            t_leaves, out_def = (tree_flatten(t, none_is_leaf=False) if is_container(t)
+                                 else ([t], None))
+            cols.append([_column(leaf, x, xv.shape) for leaf in t_leaves])
+        if out_def is None:
+            blocks = [c[0] for c in cols]
+            return blocks[0] if single else tuple(blocks)
+        # a container out (as jax.jacfwd): its structure outside, argnums' tuple inside
+        return tree_unflatten(out_def, [cols[0][k] if single else tuple(c[k] for c in cols)
+                                        for k in range(len(cols[0]))])
 
     jacfwd_f.__name__ = f"jacfwd({getattr(f, '__name__', 'f')})"
     return jacfwd_f
+
+
+def _column(t: Any, x: Any, x_shape: tuple[int, ...]) -> Any:
+    """A batch of tangents ``(n,) + y.shape`` (one per element of ``x``) as the Jacobian
+    block ``y.shape + x_shape``."""
+    y_shape = tuple(np.shape(_raw(t)))[1:]
+    shape = y_shape + x_shape
+    if isinstance(t, Node):
+        moved = TENSOR_MATH.transpose(t, tuple(range(1, 1 + len(y_shape))) + (0,))
+        return TENSOR_MATH.reshape(moved, shape)
+    return _as_result(np.reshape(np.moveaxis(np.asarray(t), 0, -1), shape), x)
 
 
 def _as_result(a: np.ndarray, x: Any) -> Any:
@@ -261,6 +285,7 @@ def _as_result(a: np.ndarray, x: Any) -> Any:
     return a
 
 
+@takes_argnum
 def hvp(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """``f`` -> ``hvp_f(*args, v)``: the Hessian of ``f`` (a one-number function) times
     ``v``, with respect to argument ``argnums``, by forward-over-reverse (the JVP of the
@@ -282,18 +307,18 @@ def hvp(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
 HESSIAN_MODES = ("rev-over-rev", "fwd-over-rev")
 
 
-def hessian(f: Callable[..., Any], argnums: int = 0, mode: str = "rev-over-rev"
+@takes_argnum
+def hessian(f: Callable[..., Any], argnums: ArgNums = 0, mode: str = "rev-over-rev"
             ) -> Callable[..., Any]:
     """``f`` -> its Hessian function: shape ``x.shape + x.shape``, never by finite
     differences. ``mode="rev-over-rev"`` takes the reverse-mode Jacobian of the recorded
     gradient; ``mode="fwd-over-rev"`` pushes one tangent per input element through the
-    gradient (``jacfwd(grad(f))``), usually the faster. Raises ValueError for another
-    mode, TypeError if ``argnums`` is not one int."""
+    gradient (``jacfwd(grad(f))``), usually the faster. A tuple ``argnums`` gives JAX's
+    nested blocks ``H[i][j]``. Raises ValueError for another mode, TypeError for
+    ``argnums`` that are not ints."""
     if mode not in HESSIAN_MODES:
         raise ValueError(f"hessian: mode must be one of {HESSIAN_MODES}, got {mode!r}")
     if mode == "rev-over-rev":
         return _hessian_rev(f, argnums)
-    if not isinstance(argnums, int):
-        raise TypeError("hessian: argnums must be one int; for mixed partials use "
-                        "jacobian(grad(f, i), j)")
+    check_argnums("hessian", argnums)
     return jacfwd(grad(f, argnums), argnums)

@@ -20,7 +20,7 @@ class TreeDef:
     __slots__ = ("kind", "keys", "children")
 
     def __init__(self, kind: str, keys: tuple = (), children: tuple = ()) -> None:
-        self.kind = kind                # "leaf", "tuple", "list" or "dict"
+        self.kind = kind                # "leaf", "none", "tuple", "list" or "dict"
         self.keys = keys
         self.children = children
 
@@ -38,6 +38,8 @@ class TreeDef:
     def __repr__(self) -> str:
         if self.kind == "leaf":
             return "*"
+        if self.kind == "none":
+            return "None"
         if self.kind == "dict":
             return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.keys, self.children)) + "}"
         inner = ", ".join(repr(c) for c in self.children)
@@ -46,6 +48,7 @@ class TreeDef:
 
 
 LEAF = TreeDef("leaf")
+NONE = TreeDef("none")
 
 
 def is_container(x: Any) -> bool:
@@ -53,19 +56,24 @@ def is_container(x: Any) -> bool:
     return isinstance(x, (tuple, list, dict))
 
 
-def tree_flatten(tree: Any) -> tuple[list[Any], TreeDef]:
-    """``(leaves, treedef)``: the leaves of ``tree`` in order and its structure."""
+def tree_flatten(tree: Any, none_is_leaf: bool = True) -> tuple[list[Any], TreeDef]:
+    """``(leaves, treedef)``: the leaves of ``tree`` in order and its structure. With
+    ``none_is_leaf=False`` (the transforms' reading, as JAX's) a None is an empty subtree:
+    no leaf, and None again where the tree is rebuilt."""
     leaves: list[Any] = []
-    return leaves, _flatten(tree, leaves)
+    return leaves, _flatten(tree, leaves, none_is_leaf)
 
 
-def _flatten(tree: Any, leaves: list[Any]) -> TreeDef:
+def _flatten(tree: Any, leaves: list[Any], none_is_leaf: bool) -> TreeDef:
     if isinstance(tree, dict):
         keys = tuple(sorted(tree, key=repr))
-        return TreeDef("dict", keys, tuple(_flatten(tree[k], leaves) for k in keys))
+        return TreeDef("dict", keys, tuple(_flatten(tree[k], leaves, none_is_leaf)
+                                           for k in keys))
     if isinstance(tree, (tuple, list)):
         kind = "list" if isinstance(tree, list) else "tuple"
-        return TreeDef(kind, (), tuple(_flatten(c, leaves) for c in tree))
+        return TreeDef(kind, (), tuple(_flatten(c, leaves, none_is_leaf) for c in tree))
+    if tree is None and not none_is_leaf:
+        return NONE
     leaves.append(tree)
     return LEAF
 
@@ -84,6 +92,8 @@ def tree_unflatten(treedef: TreeDef, leaves: Any) -> Any:
 def _build(d: TreeDef, it: Any) -> Any:
     if d.kind == "leaf":
         return next(it)
+    if d.kind == "none":
+        return None
     children = [_build(c, it) for c in d.children]
     if d.kind == "dict":
         return dict(zip(d.keys, children))
@@ -114,7 +124,7 @@ def flatten(tree: Any) -> tuple[np.ndarray, Callable[[Any], Any]]:
         vec                     # array([0.5, 1., 1., 1., 1.])  ("b" sorts first)
         unflatten(vec * 2)      # {'b': 1.0, 'w': array([[2., 2.], [2., 2.]])}
     """
-    leaves, d = tree_flatten(tree)
+    leaves, d = tree_flatten(tree, none_is_leaf=False)
     arrays = []
     for x in leaves:
         raw = getattr(x, "value", x)
@@ -161,7 +171,7 @@ def expand_args(args: tuple, nums: tuple[int, ...]
     wanted = set(nums)
     for i, a in enumerate(args):
         if i in wanted and is_argument_tree(a):
-            leaves, d = tree_flatten(a)
+            leaves, d = tree_flatten(a, none_is_leaf=False)
             spans[i] = (len(flat), len(leaves), d)
             flat.extend(leaves)
         else:
@@ -191,9 +201,11 @@ def expand_args(args: tuple, nums: tuple[int, ...]
 
 
 def is_numbers(x: Any) -> bool:
-    """Whether ``x`` is a list or tuple of numbers (or of such lists): an array written as
-    lists, which a transform's argument takes as one array, as numpy would."""
-    if not isinstance(x, (list, tuple)) or not x:
+    """Whether ``x`` is a list of numbers (or of such lists): an array written as lists,
+    which a transform's argument takes as one array, as numpy would. A tuple is always a
+    container of separate arguments, as in JAX and HIPS autograd: ``grad(f)((w, b))``
+    gives back a tuple."""
+    if not isinstance(x, list) or not x:
         return False
     return all((isinstance(v, (int, float)) and not isinstance(v, bool)) or is_numbers(v)
                for v in x)

@@ -30,13 +30,14 @@ from .pytree import tree_flatten, tree_map
 from .tensor import Tensor
 from .transforms import ArgNums, grad, jacobian
 from .validation import argnums as check_argnums
+from .validation import takes_argnum
 
 
 def _inner(out: Any, ct: Any, where: str) -> Any:
     """``sum(out * ct)`` over the leaves of matching structures: the number whose gradient
     is ``ct @ J``. Raises ValueError naming ``where`` when structure or shapes differ."""
-    outs, out_def = tree_flatten(out)
-    cts, ct_def = tree_flatten(ct)
+    outs, out_def = tree_flatten(out, none_is_leaf=False)
+    cts, ct_def = tree_flatten(ct, none_is_leaf=False)
     if len(outs) != len(cts) or (len(outs) > 1 and out_def != ct_def):
         raise ValueError(f"{where}: the cotangent must have the structure of f's output "
                          f"({len(outs)} array(s)); got {len(cts)}")
@@ -79,6 +80,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     return out, vjp_fun
 
 
+@takes_argnum
 def make_vjp(f: Callable[..., Any], argnums: int = 0
              ) -> Callable[..., tuple[Callable[[Any], Any], Any]]:
     """HIPS autograd's ``make_vjp``: ``make_vjp(f)(*args)`` is ``(vjp, f(*args))`` with
@@ -98,6 +100,7 @@ def make_vjp(f: Callable[..., Any], argnums: int = 0
     return at
 
 
+@takes_argnum
 def tensor_jacobian_product(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """``f`` -> ``tjp(*args, v)``: ``v`` contracted with the Jacobian of ``f`` in argument
     ``argnums`` over ``v``'s axes, as HIPS autograd's ``tensordot(v, J, axes=v.ndim)``.
@@ -123,18 +126,20 @@ def tensor_jacobian_product(f: Callable[..., Any], argnums: int = 0) -> Callable
     return tjp
 
 
+@takes_argnum
 def elementwise_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """``f`` -> the sum over ``f``'s outputs of their gradients (``ones @ J``), of the
     argument's shape: ``f'(x)`` elementwise when ``f`` acts elementwise (its Jacobian is
     diagonal). Where outputs mix inputs it is the gradient of ``sum(f(x))``."""
     def total(*a: Any, **k: Any) -> Any:
-        return sum((np.sum(o) for o in tree_flatten(f(*a, **k))[0]), 0.0)
+        return sum((np.sum(o) for o in tree_flatten(f(*a, **k), none_is_leaf=False)[0]), 0.0)
     total.__name__ = getattr(f, "__name__", "f")
     g = grad(total, argnums)
     g.__name__ = f"elementwise_grad({total.__name__})"
     return g
 
 
+@takes_argnum
 def make_hvp(f: Callable[..., Any], argnums: int = 0
              ) -> Callable[..., tuple[Callable[[Any], Any], Any]]:
     """HIPS autograd's ``make_hvp``: ``make_hvp(f)(*args)`` is ``(hvp, grad f(*args))``
@@ -146,6 +151,7 @@ def _half_square(y: Any) -> Any:
     return 0.5 * np.sum(y ** 2, axis=-1 if np.ndim(y) else None)   # a one-number f too
 
 
+@takes_argnum
 def make_ggnvp(f: Callable[..., Any], g: Callable[[Any], Any] = _half_square,
                f_argnums: int = 0) -> Callable[..., Callable[[Any], Any]]:
     """The generalized Gauss-Newton product of ``g(f(x))``: ``make_ggnvp(f, g)(*args)(v)``
@@ -171,6 +177,7 @@ def make_ggnvp(f: Callable[..., Any], g: Callable[[Any], Any] = _half_square,
     return at
 
 
+@takes_argnum
 def grad_and_aux(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """``f`` returns ``(value, aux)``: ``grad_and_aux(f)(*args)`` is ``(grad of value,
     aux)``, ``f`` run once. ``aux`` comes back as ``f`` made it, its Tensors as arrays
@@ -253,6 +260,7 @@ def multigrad_dict(f: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
     return all_grads
 
 
+@takes_argnum
 def hessian_tensor_product(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """HIPS autograd's ``hessian_tensor_product`` (also ``hessian_vector_product``):
     ``htp(*args, v)`` is the Hessian of the one-number ``f`` in argument ``argnums``

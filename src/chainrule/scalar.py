@@ -78,6 +78,10 @@ def _new(value: float, a: Any, b: Any, prim: Primitive) -> Scalar:
     return node
 
 
+_MICROGRAD_OPS = {"add": "+", "mul": "*", "sub": "-", "div": "/", "neg": "-", "pow": "**",
+                  "relu": "ReLU"}
+
+
 class Scalar(Node):
     """A differentiable Python float.
 
@@ -172,6 +176,23 @@ class Scalar(Node):
     @label.setter
     def label(self, text: str | None) -> None:
         self.name = text
+
+    @property
+    def _prev(self) -> set[Node]:
+        """The Scalars this one was computed from, as a set: micrograd's ``Value._prev``,
+        which its lecture's ``draw_dot`` reads (``parents`` keeps their order)."""
+        return {p for p in self.parents if isinstance(p, Node)}
+
+    @property
+    def _op(self) -> str:
+        """The op that computed this Scalar, as micrograd's ``Value._op`` spells it
+        (``'+'``, ``'*'``, ``'tanh'``...; ``''`` for a leaf)."""
+        if self.prim is None:
+            return ""
+        name = self.prim.name
+        if name == "pow" and not isinstance(self.parents[1], Node):
+            return f"**{self.parents[1]}"       # micrograd's label for a constant power
+        return _MICROGRAD_OPS.get(name, name)
 
     @classmethod
     def _node(cls, value: float, parents: tuple, prim: Primitive) -> Scalar:
@@ -310,11 +331,34 @@ class Scalar(Node):
     def __ge__(self, other):
         return self.value >= _value(other)
 
+    # == and bool() read the value too, as float's and a 0-d torch tensor's do
+    # (``x == 0`` was identity, False even at 0; ``if x:`` was always true)
+    def __eq__(self, other):
+        if not isinstance(other, (Node, int, float, np.number, np.ndarray)):
+            return NotImplemented
+        return self.value == _value(other)
+
+    def __ne__(self, other):
+        if not isinstance(other, (Node, int, float, np.number, np.ndarray)):
+            return NotImplemented
+        return self.value != _value(other)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
     __hash__ = Node.__hash__
 
     def __float__(self) -> float:
         dropped(self, "float()")
         return self.value
+
+    def __int__(self) -> int:
+        dropped(self, "int()")
+        return int(self.value)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{x:.3f}"`` formats the value (an explicit read, as ``.data``)."""
+        return format(self.value, spec) if spec else str(self)
 
     def __repr__(self) -> str:
         label = f", name={self.name!r}" if self.name else ""

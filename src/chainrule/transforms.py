@@ -19,11 +19,19 @@ import numpy as np
 from .core import Node, backprop
 from .core.recording import enter_transform, exit_transform, recording, transform_level
 from .errors import IndependentOutputWarning
-from .pytree import expand_args, has_container, is_container, tree_flatten, tree_unflatten
+from .pytree import (
+    expand_args,
+    has_container,
+    is_container,
+    tree_flatten,
+    tree_map,
+    tree_unflatten,
+)
 from .rules import structural
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, Tensor, as_array, graph_mode
 from .validation import argnums as check_argnums
+from .validation import takes_argnum
 
 ArgNums = int | Sequence[int]
 
@@ -110,6 +118,26 @@ def _as_output(y: Any, what: str) -> Tensor:
                         f"got {type(y).__name__}") from None
 
 
+def unshared(results: Sequence[Any], given: Sequence[Any] = ()) -> list[Any]:
+    """``results`` with each ndarray that shares its memory with an earlier one, or with
+    one of the caller's own arrays ``given`` (a cotangent, a tangent), copied: ``x + y``
+    hands both inputs the same gradient array, and a caller that scales one in place
+    (``gx *= lr``) must not change the other. Same-base test: O(n), no false negatives
+    for views of one array."""
+    seen = {id(a.base if a.base is not None else a) for a in given
+            if isinstance(a, np.ndarray)}
+    out = []
+    for r in results:
+        if isinstance(r, np.ndarray):
+            key = id(r.base if r.base is not None else r)
+            if key in seen:
+                r = r.copy()
+                key = id(r)
+            seen.add(key)
+        out.append(r)
+    return out
+
+
 def _result(g: Any, original: Any, nested: bool) -> Any:
     if nested:
         return g
@@ -173,8 +201,35 @@ def _check_complex(y: Tensor, leaves: list[Tensor], nums: tuple[int, ...],
                             "1+0j rather than 1.0)")
 
 
+def _split_aux(f: Callable[..., Any], what: str) -> tuple[Callable[..., Any], list[Any]]:
+    """``f`` returning ``(out, aux)`` as a function returning ``out`` alone, and the box
+    that receives ``aux`` when it runs (``has_aux=True``, JAX's meaning)."""
+    box: list[Any] = []
+
+    def out_only(*a: Any, **k: Any) -> Any:
+        result = f(*a, **k)
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise TypeError(f"{what}(has_aux=True): f must return a pair (output, aux), "
+                            f"got {type(result).__name__}")
+        box.append(result[1])
+        return result[0]
+
+    out_only.__name__ = getattr(f, "__name__", "f")
+    return out_only, box
+
+
+def _aux(box: list[Any], recorded: bool) -> Any:
+    """The auxiliary data as the caller sees it: its Tensors as arrays, unless the result
+    stays recorded for an outer transform."""
+    aux = box[-1]
+    if recorded:
+        return aux
+    return tree_map(lambda v: v.value if isinstance(v, Tensor) else v, aux)
+
+
+@takes_argnum
 def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
-                   holomorphic: bool = False) -> Callable[..., Any]:
+                   holomorphic: bool = False, has_aux: bool = False) -> Callable[..., Any]:
     """``f`` -> a function returning ``(f(*args), gradient)``.
 
     ``f`` must return one number (a one-element result). The gradient has the shape of the
@@ -182,8 +237,20 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
     For a complex argument z = x + iy and a real output L the gradient is
     ``dL/dx - i dL/dy`` (JAX's and HIPS autograd's convention); a complex output needs
     ``holomorphic=True`` (complex arguments, a holomorphic ``f``), which gives ``f'(z)``.
+    With ``has_aux=True`` ``f`` returns ``(value, aux)`` and the result is ``((value, aux),
+    gradient)``, as in JAX (``aux``: any data, not differentiated).
     Raises TypeError for a complex output without ``holomorphic=True``.
     """
+    if has_aux:
+        out_only, box = _split_aux(f, "value_and_grad")
+        vg = value_and_grad(out_only, argnums, holomorphic)
+
+        def value_and_grad_aux(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+            value, g = vg(*args, **kwargs)
+            return (value, _aux(box, isinstance(value, Tensor))), g
+
+        value_and_grad_aux.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+        return value_and_grad_aux
 
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nums, single = _argnums(argnums, len(args))
@@ -199,7 +266,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
                             "use cr.jacobian for vector outputs")
         _check_complex(y, leaves, nums, holomorphic, "grad")
         grads, nested = _backprop(y, np.ones_like(y.value), leaves, nested, nums, "grad")
-        results = tuple(_result(g, args[i], nested) for g, i in zip(grads, nums))
+        results = tuple(unshared([_result(g, args[i], nested) for g, i in zip(grads, nums)]))
         value = y if nested else y.value.item() if y.ndim == 0 else y.value
         return value, (results[0] if single else results)
 
@@ -208,15 +275,27 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0,
     return value_and_grad_f
 
 
+@takes_argnum
 def grad(f: Callable[..., Any], argnums: ArgNums = 0,
-         holomorphic: bool = False) -> Callable[..., Any]:
+         holomorphic: bool = False, has_aux: bool = False) -> Callable[..., Any]:
     """``f`` -> its gradient function: ``grad(f)(x)`` has the shape of ``x`` (a float for a
     float). ``f`` must return a single number. Compose freely: ``grad(grad(f))``.
 
     Complex arguments: for a real output, ``dL/dx - i dL/dy`` (``grad(lambda z:
     cr.abs(z)**2)(3+4j) == 6-8j``, as JAX and HIPS autograd give); with
     ``holomorphic=True`` a complex output's derivative ``f'(z)``. A complex output without
-    ``holomorphic=True`` raises TypeError."""
+    ``holomorphic=True`` raises TypeError. With ``has_aux=True`` ``f`` returns ``(value,
+    aux)`` and the result is ``(gradient, aux)``, as in JAX."""
+    if has_aux:
+        out_only, box = _split_aux(f, "grad")
+        vg_out = value_and_grad(out_only, argnums, holomorphic)
+
+        def grad_aux(*args: Any, **kwargs: Any) -> Any:
+            value, g = vg_out(*args, **kwargs)
+            return g, _aux(box, isinstance(value, Tensor))
+
+        grad_aux.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+        return grad_aux
     vg = value_and_grad(f, argnums, holomorphic)
 
     def grad_f(*args: Any, **kwargs: Any) -> Any:
@@ -227,14 +306,27 @@ def grad(f: Callable[..., Any], argnums: ArgNums = 0,
     return grad_f
 
 
+@takes_argnum
 def jacobian(f: Callable[..., Any], argnums: ArgNums = 0,
-             holomorphic: bool = False) -> Callable[..., Any]:
+             holomorphic: bool = False, has_aux: bool = False) -> Callable[..., Any]:
     """``f`` -> its Jacobian function: the result has shape ``out.shape + x.shape``.
 
     All rows come from one reverse pass with a batch of cotangents (the identity), not one
     pass per output element. Complex outputs need ``holomorphic=True`` (as in
-    :func:`grad`); TypeError otherwise.
+    :func:`grad`); TypeError otherwise. With ``has_aux=True`` ``f`` returns ``(output,
+    aux)`` and the result is ``(jacobian, aux)``, as JAX's ``jacrev``.
     """
+    if has_aux:
+        out_only, box = _split_aux(f, "jacobian")
+        jac = jacobian(out_only, argnums, holomorphic)
+
+        def jacobian_aux(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+            j = jac(*args, **kwargs)
+            recorded = any(isinstance(v, Tensor) for v in tree_flatten(j)[0])
+            return j, _aux(box, recorded)
+
+        jacobian_aux.__name__ = f"jacobian({getattr(f, '__name__', 'f')})"
+        return jacobian_aux
 
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         nums, single = _argnums(argnums, len(args))
@@ -246,6 +338,7 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0,
         else:
             out_def, blocks = _jacobian_blocks(lambda *a: f(*a, **kwargs), args, nums,
                                                holomorphic)
+        blocks = [unshared(b) for b in blocks]
         results = [regroup(b)[0] if single else regroup(b) for b in blocks]
         return results[0] if out_def is None else tree_unflatten(out_def, results)
 
@@ -263,7 +356,7 @@ def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...],
     out_def = None
     shapes: list[tuple[int, ...]] = []
     if is_container(y):                 # a container out: its leaves stacked in one vector
-        outs, out_def = tree_flatten(y)
+        outs, out_def = tree_flatten(y, none_is_leaf=False)
         ys = [_as_output(o, "jacobian") for o in outs]
         shapes = [o.shape for o in ys]
         y = structural.CONCATENATE(*[structural.RESHAPE(o, (-1,)) for o in ys], -1) \
@@ -287,10 +380,10 @@ def _jacobian_blocks(f: Callable[..., Any], args: tuple, nums: tuple[int, ...],
     return out_def, blocks
 
 
-def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+@takes_argnum
+def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """``f`` -> its Hessian function: shape ``x.shape + x.shape``, by reverse-over-reverse
-    (the Jacobian of the recorded gradient), never by finite differences."""
-    if isinstance(argnums, bool) or not isinstance(argnums, (int, np.integer)):
-        raise TypeError("hessian: argnums must be one int; for mixed partials use "
-                        "jacobian(grad(f, i), j)")
+    (the Jacobian of the recorded gradient), never by finite differences. A tuple
+    ``argnums`` gives JAX's nested blocks: ``H[i][j]`` of shape ``x_i.shape + x_j.shape``."""
+    check_argnums("hessian", argnums)
     return jacobian(grad(f, argnums), argnums)

@@ -7,13 +7,16 @@ This module imports nothing of chainrule's, so every layer can use it.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
 
 _NUMERIC_KINDS = "biufc"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def describe(value: Any) -> str:
@@ -65,6 +68,20 @@ def argnums(fn: str, value: Any) -> tuple[tuple[int, ...], bool]:
         raise TypeError(f"{fn}: argnums must be a whole number or a tuple of them, got "
                         f"{describe(value)}")
     return (int(value),), True
+
+
+def takes_argnum(transform: _F) -> _F:
+    """``transform`` also taking HIPS autograd's spellings ``argnum=`` of ``argnums=``
+    (and ``f_argnum=`` of ``f_argnums=``)."""
+    @functools.wraps(transform)
+    def spelled(*args: Any, **kwargs: Any) -> Any:
+        for old in [k for k in kwargs if k.endswith("argnum")]:
+            if old + "s" in kwargs:
+                raise TypeError(f"{transform.__name__}: give {old}s or {old} (HIPS "
+                                "autograd's spelling), not both")
+            kwargs[old + "s"] = kwargs.pop(old)
+        return transform(*args, **kwargs)
+    return spelled  # type: ignore[return-value]
 
 
 def positive(fn: str, name: str, value: Any, zero: bool = False) -> float:

@@ -307,13 +307,22 @@ def _np_transpose(transpose: Any, a: Array, axes: Any = None) -> Array:
 
 @custom(structural.TRANSPOSE, numpy=_np_transpose)
 def transpose(x: Array, *axes: Any) -> Array:
-    """Permute the axes of ``x`` (reverse them when no axes are given)."""
+    """Permute the axes of ``x``: reverse them when no axes are given, else as the tuple
+    ``axes`` (numpy's ``transpose(x, (2, 0, 1))``; three or more separate ints too). Two
+    separate ints swap those two axes, as ``torch.transpose(x, 0, 1)`` (numpy refuses
+    that spelling; read as a permutation it would leave a matrix unchanged)."""
     _tensor_only("transpose", x)
     given: Any = axes
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
         given = axes[0]
     nd = _ndim(x)
     perm = None
+    if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+        a, b = (int(v) % nd if -nd <= v < nd else _axis_error("transpose", v, nd)
+                for v in axes)
+        swapped = list(range(nd))
+        swapped[a], swapped[b] = swapped[b], swapped[a]
+        given = tuple(swapped)
     if given:
         perm = tuple(a % nd if -nd <= a < nd else _axis_error("transpose", a, nd)
                      for a in given)

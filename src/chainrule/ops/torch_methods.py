@@ -19,8 +19,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..conversions import dropped
 from ..core import Node
-from ..core.recording import recording
+from ..core.recording import recording, transform_level
 from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from . import functions as F
@@ -160,25 +161,35 @@ def _arg(name: str) -> Callable[..., Any]:
     return method
 
 
-def var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: Any = None, *,
-        correction: float | None = None, axis: Any = None, keepdims: Any = None,
-        ddof: float | None = None) -> Tensor:
-    """Variance over ``dim`` (all elements by default), *unbiased* as in PyTorch:
-    divided by n - 1. ``unbiased=False``, ``correction=0`` or ``ddof=0`` divide by n."""
-    d = _axis("var", dim, axis)
-    keep = _keep("var", keepdim, keepdims)
+def _var_args(op: str, dim: Any, unbiased: bool | None, keepdim: Any, correction: Any,
+              axis: Any, keepdims: Any, ddof: Any) -> tuple[Any, float, bool]:
+    d = _axis(op, dim, axis)
+    keep = _keep(op, keepdim, keepdims)
     c = 1.0
     for given in (correction, ddof):
         if given is not None:
             c = float(given)
     if unbiased is not None:
         c = 1.0 if unbiased else 0.0
+    return d, c, keep
+
+
+def var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: Any = None, *,
+        correction: float | None = None, axis: Any = None, keepdims: Any = None,
+        ddof: float | None = None) -> Tensor:
+    """Variance over ``dim`` (all elements by default), *unbiased* as in PyTorch:
+    divided by n - 1. ``unbiased=False``, ``correction=0`` or ``ddof=0`` divide by n."""
+    d, c, keep = _var_args("var", dim, unbiased, keepdim, correction, axis, keepdims, ddof)
     return F.FUNCTIONS["var"](self, axis=d, ddof=c, keepdims=keep)
 
 
-def std(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """Standard deviation: the square root of :func:`var` (unbiased by default)."""
-    return F.FUNCTIONS["sqrt"](var(self, *args, **kwargs))
+def std(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: Any = None, *,
+        correction: float | None = None, axis: Any = None, keepdims: Any = None,
+        ddof: float | None = None) -> Tensor:
+    """Standard deviation: the square root of :func:`var` (unbiased by default). Where
+    every element of a slice is equal (std 0) the gradient is 0, as PyTorch's."""
+    d, c, keep = _var_args("std", dim, unbiased, keepdim, correction, axis, keepdims, ddof)
+    return F.FUNCTIONS["std"](self, axis=d, ddof=c, keepdims=keep)
 
 
 def prod(self: Tensor, dim: Any = None, keepdim: Any = None, *, axis: Any = None,
@@ -220,15 +231,26 @@ def squeeze(self: Tensor, dim: Any = None, *, axis: Any = None) -> Tensor:
 
 def flatten(self: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge axes ``start_dim`` .. ``end_dim`` (inclusive) into one."""
+    nd = max(self.ndim, 1)
+    for d in (start_dim, end_dim):
+        if not -nd <= d < nd:
+            raise IndexError(f"flatten: dim {d} out of range for a Tensor with "
+                             f"{self.ndim} dims")
     if self.ndim == 0:
         return F.reshape(self, (1,))
-    s, e = start_dim % self.ndim, end_dim % self.ndim
-    return F.reshape(self, self.shape[:s] + (-1,) + self.shape[e + 1:])
+    s, e = start_dim % nd, end_dim % nd
+    if s > e:
+        raise ValueError(f"flatten({start_dim}, {end_dim}): start_dim comes after end_dim "
+                         f"for a Tensor of shape {self.shape}")
+    merged = int(np.prod(self.shape[s:e + 1]))     # explicit: -1 is ambiguous at size 0
+    return F.reshape(self, self.shape[:s] + (merged,) + self.shape[e + 1:])
 
 
 def permute(self: Tensor, *dims: Any) -> Tensor:
-    """Reorder the axes: ``t.permute(2, 0, 1)``."""
-    return F.transpose(self, *dims)
+    """Reorder the axes: ``t.permute(2, 0, 1)`` or ``t.permute((2, 0, 1))``."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    return F.transpose(self, tuple(dims))
 
 
 def transpose(self: Tensor, *dims: Any) -> Tensor:
@@ -259,6 +281,12 @@ def expand(self: Tensor, *sizes: Any) -> Tensor:
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     lead = len(sizes) - self.ndim
+    if lead < 0:
+        raise ValueError(f"expand{tuple(sizes)}: fewer sizes than the Tensor's {self.ndim} "
+                         f"dims (shape {self.shape})")
+    if any(s == -1 for s in sizes[:lead]):
+        raise ValueError(f"expand{tuple(sizes)}: -1 is not allowed for a new leading dim "
+                         "(it keeps the size of an existing dim)")
     shape = tuple(self.shape[i - lead] if s == -1 else int(s) for i, s in enumerate(sizes))
     return F.broadcast_to(self, shape)
 
@@ -298,7 +326,7 @@ def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tens
         k = int(split_size_or_sections)
         if k < 1:
             raise ValueError(f"split: split_size must be positive, got {k}")
-        sizes = [min(k, n - i) for i in range(0, n, k)]
+        sizes = [min(k, n - i) for i in range(0, n, k)] or [0]   # PyTorch: one empty piece
     return _slices(self, sizes, dim)
 
 
@@ -307,21 +335,26 @@ def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     if chunks < 1:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = self.shape[dim]
-    return split(self, max(1, -(-n // chunks)), dim)
+    if n == 0:                 # PyTorch: ``chunks`` empty pieces
+        return _slices(self, [0] * chunks, dim)
+    return split(self, -(-n // chunks), dim)
 
 
 # -- selection ----------------------------------------------------------------------------
-def _index_array(index: Any) -> np.ndarray:
+def _index_array(op: str, index: Any, size: int) -> np.ndarray:
     arr = np.asarray(index.value if isinstance(index, Node) else index)
     if arr.dtype.kind not in "iu":
         raise IndexError(f"index must hold integers, got dtype {arr.dtype}")
+    if arr.size and (arr.min() < 0 or arr.max() >= size):    # PyTorch: no wrap-around
+        bad = arr[(arr < 0) | (arr >= size)].flat[0]
+        raise IndexError(f"{op}: index {bad} is out of range for a dim of size {size}")
     return arr
 
 
 def gather(self: Tensor, dim: int, index: Any) -> Tensor:
     """``out[i][j] = self[index[i][j]][j]`` for dim 0 (PyTorch's gather): ``index`` has
     the input's number of dims; the result has ``index``'s shape."""
-    idx = _index_array(index)
+    idx = _index_array("gather", index, self.shape[dim] if self.ndim else 1)
     if idx.ndim != self.ndim:
         raise ValueError(f"gather: index has {idx.ndim} dims, the input {self.ndim}")
     grid: list[Any] = list(np.indices(idx.shape, sparse=True))
@@ -331,7 +364,9 @@ def gather(self: Tensor, dim: int, index: Any) -> Tensor:
 
 def index_select(self: Tensor, dim: int, index: Any) -> Tensor:
     """The entries at the 1-D integer ``index`` along ``dim``."""
-    idx = _index_array(index)
+    idx = _index_array("index_select", index, self.shape[dim])
+    if idx.ndim > 1:
+        raise IndexError(f"index_select: the index must be 1-D, got shape {idx.shape}")
     return self[(slice(None),) * (dim % self.ndim) + (idx.reshape(-1),)]
 
 
@@ -365,8 +400,22 @@ def clone(self: Tensor) -> Tensor:
 
 
 def tolist(self: Tensor) -> Any:
-    """The data as nested Python lists of numbers."""
+    """The data as nested Python lists of numbers: an explicit read, as ``item()`` (inside
+    a transform a Tensor being differentiated raises GradientDroppedError)."""
+    if self.needs and transform_level():
+        dropped(self, ".tolist()")
     return self.value.tolist()
+
+
+def format_(self: Tensor, spec: str) -> str:
+    """``f"{t:.3f}"`` of a one-element Tensor formats its number, as PyTorch's; an empty
+    spec gives ``str(t)``. TypeError for a spec on a larger Tensor."""
+    if not spec:
+        return str(self)
+    if self.value.size != 1:
+        raise TypeError(f"format: a spec ({spec!r}) needs a one-element Tensor, this one "
+                        f"has shape {self.shape}")
+    return format(self.value.item(), spec)
 
 
 def requires_grad_(self: Tensor, requires_grad: bool = True) -> Tensor:
@@ -449,6 +498,7 @@ METHODS: dict[str, Any] = {
     "repeat": repeat, "split": split, "chunk": chunk, "gather": gather,
     "index_select": index_select, "masked_fill": masked_fill, "where": where,
     "clamp": clamp, "clip": clamp, "pow": pow, "clone": clone, "tolist": tolist,
+    "__format__": format_,
     "requires_grad_": requires_grad_,
     "zero_": zero_, "fill_": fill_, "add_": add_, "sub_": sub_, "mul_": mul_,
     "copy_": copy_, "dim": lambda self: self.ndim, "numel": lambda self: self.value.size,
