@@ -24,6 +24,46 @@ from ..validation import distinct, positive
 # The stored gradient array itself (Tensor.grad gives users a view with PyTorch's methods).
 _get_grad, _set_grad = GRAD_SLOT.__get__, GRAD_SLOT.__set__
 
+_AXPY: dict[np.dtype, Any] | None = None
+"""BLAS's saxpy/daxpy from SciPy by dtype, once looked up ({} without SciPy)."""
+
+AXPY_MIN_SIZE = 1024
+"""Below this many elements an update is cheaper through numpy than through a BLAS call."""
+
+
+def _axpy(dtype: np.dtype) -> Any:
+    global _AXPY
+    if _AXPY is None:
+        try:
+            from scipy.linalg import blas
+        except ImportError:
+            _AXPY = {}
+        else:
+            _AXPY = {np.dtype(np.float32): blas.saxpy, np.dtype(np.float64): blas.daxpy}
+    return _AXPY.get(dtype)
+
+
+def descend(w: np.ndarray, g: np.ndarray, lr: float) -> None:
+    """``w -= lr * g`` in place. Where SciPy is installed, a large float32/float64 ``w``
+    and ``g`` of one shape, dtype and memory order are updated by one BLAS axpy
+    (``w += (-lr) g`` in a single pass with no temporary: PyTorch's ``add_(g, alpha=-lr)``,
+    whose fused multiply-add can differ from ``w - lr * g`` in the last bit); otherwise
+    by numpy, with one temporary."""
+    if (g.__class__ is np.ndarray and w.size >= AXPY_MIN_SIZE and g.dtype == w.dtype
+            and g.shape == w.shape):
+        axpy = _axpy(w.dtype)
+        if axpy is not None:
+            wf, gf = w.flags, g.flags
+            order = ("C" if wf.c_contiguous and gf.c_contiguous else
+                     "F" if wf.f_contiguous and gf.f_contiguous else None)
+            if order is not None and wf.writeable:
+                flat = w.ravel(order)       # a view: the same memory, in its own order
+                out = axpy(g.ravel(order), flat, a=-lr)
+                if out is not flat:         # (BLAS wrote elsewhere: never seen, but safe)
+                    flat[...] = out
+                return
+    w -= lr * g
+
 
 class Optimizer:
     """Base class: ``param_groups`` (each a dict: ``params`` and hyperparameters, the
@@ -168,8 +208,7 @@ class SGD(Optimizer):
         for p in group["params"]:
             g = _get_grad(p)
             if g is not None:
-                w = p.value
-                w -= lr * (g if g.__class__ is np.ndarray else np.asarray(g))
+                descend(p.value, g if g.__class__ is np.ndarray else np.asarray(g), lr)
                 p._mark_written()
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any],
@@ -185,7 +224,7 @@ class SGD(Optimizer):
                 buf *= m
                 buf += (1 - group["dampening"]) * g
             g = g + m * buf if group["nesterov"] else buf
-        w -= group["lr"] * g
+        descend(w, g, group["lr"])
 
 
 class Adam(Optimizer):
