@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -54,8 +54,9 @@ def descend(w: np.ndarray, g: np.ndarray, lr: float) -> None:
         axpy = _axpy(w.dtype)
         if axpy is not None:
             wf, gf = w.flags, g.flags
-            order = ("C" if wf.c_contiguous and gf.c_contiguous else
-                     "F" if wf.f_contiguous and gf.f_contiguous else None)
+            order: Literal["C", "F"] | None = (
+                "C" if wf.c_contiguous and gf.c_contiguous else
+                "F" if wf.f_contiguous and gf.f_contiguous else None)
             if order is not None and wf.writeable:
                 flat = w.ravel(order)       # a view: the same memory, in its own order
                 out = axpy(g.ravel(order), flat, a=-lr)
