@@ -136,11 +136,12 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient: ``p.grad = None``, or zeros with
         ``set_to_none=False``."""
-        for p in self.params:
-            if set_to_none or _get_grad(p) is None:
-                _set_grad(p, None)
-            else:
-                _set_grad(p, np.zeros_like(p.value))
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or _get_grad(p) is None:
+                    _set_grad(p, None)
+                else:
+                    _set_grad(p, np.zeros_like(p.value))
 
     def step(self, closure: Any = None) -> Any:
         """Update every parameter that has a gradient, in place. ``closure`` (optional)
