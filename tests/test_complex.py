@@ -543,3 +543,14 @@ def test_the_difference_check_catches_unconjugated_singular_vectors(monkeypatch)
     monkeypatch.setattr(la, "conjugate", lambda x: x)
     f = SV_CASES["singular_values"]
     assert not np.allclose(cr.grad(f)(RECT), numeric_complex_grad(_plain(f), RECT), rtol=1e-3)
+
+
+def test_the_cotangent_of_a_complex_input_of_real_is_complex_in_every_mode():
+    # forward mode through real's VJP gave a real tangent (and primal) for a complex input;
+    # JAX: jvp(v -> vjp(real, 1+2j)(v)) at 0.5 along 0.186 is (0.5+0j, 0.186+0j)
+    x = np.array(1 + 2j)
+    pullback = lambda v: cr.vjp(lambda z: np.real(z), x)[1](v)[0]   # noqa: E731
+    primal, tangent = cr.jvp(pullback, (np.array(0.5),), (np.array(0.186),))
+    assert np.iscomplexobj(primal) and np.iscomplexobj(tangent)
+    assert complex(primal) == 0.5 and complex(tangent) == pytest.approx(0.186)
+    assert cr.grad(lambda x: np.real(x) ** 2)(1.5) == 3.0     # real data: real gradient
