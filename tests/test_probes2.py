@@ -215,3 +215,17 @@ def test_jvp_results_do_not_share_memory_with_the_tangent_given():
     np.testing.assert_array_equal(t1, [1.0, 1.0])
     np.testing.assert_array_equal(x, [0.0, 0.0])
     np.testing.assert_array_equal(p1, [0.0, 0.0])
+
+
+# -- gradcheck on hostile inputs -----------------------------------------------------------------
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_gradcheck_names_a_non_finite_input_instead_of_calling_the_gradient_wrong(bad):
+    # it said "gradient of argument 0 at element (0,) is wrong: analytic 2, numeric nan"
+    with pytest.raises(ValueError, match=r"argument 1 has a non-finite value .* element \(1,\)"):
+        cr.gradcheck(lambda x, y: cr.sum(x * y * 2), np.ones(2), np.array([1.0, bad]))
+
+
+def test_gradcheck_refuses_a_container_argument_by_name():
+    # it said "tensor: data of dtype object cannot be differentiated"
+    with pytest.raises(TypeError, match="gradcheck: argument 0 is a dict of arrays"):
+        cr.gradcheck(lambda d: cr.sum(d["a"] ** 2), {"a": np.array([1.0, 2.0])})
