@@ -227,5 +227,7 @@ def test_gradcheck_names_a_non_finite_input_instead_of_calling_the_gradient_wron
 
 def test_gradcheck_refuses_a_container_argument_by_name():
     # it said "tensor: data of dtype object cannot be differentiated"
-    with pytest.raises(TypeError, match="gradcheck: argument 0 is a dict of arrays"):
+    with pytest.raises(TypeError, match="gradcheck: argument 0 is a dict that is not one"):
         cr.gradcheck(lambda d: cr.sum(d["a"] ** 2), {"a": np.array([1.0, 2.0])})
+    with pytest.raises(TypeError, match="gradcheck: argument 1 is a list that is not one"):
+        cr.gradcheck(lambda x, t: x * t[0], 1.0, [np.ones(2), np.ones(3)])

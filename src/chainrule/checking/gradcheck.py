@@ -21,7 +21,7 @@ import numpy as np
 from ..core import Node, backprop, no_grad
 from ..errors import GradcheckError
 from ..formatting import number
-from ..pytree import is_argument_tree
+from ..pytree import is_container
 from ..tensor import Tensor, as_array
 from ..validation import positive
 from .numeric import directional, slopes
@@ -112,11 +112,16 @@ def _with_blame(err: GradcheckError, f, args, eps, atol, rtol, seed) -> Gradchec
 
 def _gradcheck(f, args, eps, atol, rtol, fast, seed, notes) -> bool:
     for i, a in enumerate(args):
-        if isinstance(a, (dict, tuple, list)) and is_argument_tree(a):
-            raise TypeError(f"gradcheck: argument {i} is a {type(a).__name__} of arrays; "
-                            "gradcheck takes arrays and numbers: pass the leaves as separate "
-                            "arguments (cr.flatten(tree) gives one vector and the way back)")
-        if np.iscomplexobj(as_array(a)):
+        try:
+            value = as_array(a)
+        except (TypeError, ValueError):
+            if not is_container(a):
+                raise
+            raise TypeError(f"gradcheck: argument {i} is a {type(a).__name__} that is not "
+                            "one array; gradcheck takes arrays and numbers: pass the leaves "
+                            "as separate arguments (cr.flatten(tree) gives one vector and "
+                            "the way back)") from None
+        if np.iscomplexobj(value):
             raise TypeError(f"gradcheck: argument {i} is complex; gradcheck compares with "
                             "real finite differences, so pass the real and imaginary parts "
                             "as two real arguments")
