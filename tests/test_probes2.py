@@ -231,3 +231,26 @@ def test_gradcheck_refuses_a_container_argument_by_name():
         cr.gradcheck(lambda d: cr.sum(d["a"] ** 2), {"a": np.array([1.0, 2.0])})
     with pytest.raises(TypeError, match="gradcheck: argument 1 is a list that is not one"):
         cr.gradcheck(lambda x, t: x * t[0], 1.0, [np.ones(2), np.ones(3)])
+
+
+# -- in-place methods: PyTorch's casting rule ---------------------------------------
+@pytest.mark.parametrize(("op", "arg"), [("add_", 1.5), ("sub_", 0.5), ("mul_", 1.5)])
+def test_in_place_arithmetic_refuses_to_truncate_a_float_into_an_int_tensor(op, arg):
+    # add_(1.5) on [1, 2] gave [2, 3] silently (torch: "result type Float can't be cast")
+    x = cr.tensor(np.array([1, 2]))
+    with pytest.raises(TypeError, match=f"{op}: the result has dtype float64.*int64"):
+        getattr(x, op)(arg)
+    np.testing.assert_array_equal(x.data, [1, 2])
+
+
+def test_in_place_arithmetic_keeps_its_results_otherwise():
+    x = cr.tensor(np.ones(2))
+    x.add_(cr.tensor([1.0, 2.0]), alpha=2)
+    x.sub_(1, alpha=0.5)
+    x.mul_(2)
+    np.testing.assert_array_equal(x.data, [5.0, 9.0])
+    n = cr.tensor(np.array([1, 2]))
+    n.add_(3, alpha=2)
+    np.testing.assert_array_equal(n.data, [7, 8])
+    with pytest.raises(cr.ShapeError, match=r"add_: cannot update a Tensor of shape \(2,\)"):
+        cr.tensor(np.ones(2)).add_(np.ones((3, 2)))
