@@ -254,3 +254,26 @@ def test_in_place_arithmetic_keeps_its_results_otherwise():
     np.testing.assert_array_equal(n.data, [7, 8])
     with pytest.raises(cr.ShapeError, match=r"add_: cannot update a Tensor of shape \(2,\)"):
         cr.tensor(np.ones(2)).add_(np.ones((3, 2)))
+
+
+# -- NaN in extremes: the gradient follows the NaN that made the result -------------------------
+def test_max_and_min_with_a_nan_send_the_gradient_to_the_nan_as_torch():
+    a = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]])
+    x = cr.tensor(a, requires_grad=True)
+    cr.max(x).backward()          # was NaN for all six elements
+    np.testing.assert_array_equal(x.grad, [[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    x = cr.tensor(a, requires_grad=True)
+    cr.sum(cr.min(x, axis=0)).backward()
+    np.testing.assert_array_equal(x.grad, [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    x = cr.tensor(np.array([np.nan, 2.0, np.nan]), requires_grad=True)
+    cr.max(x).backward()          # two NaNs attain it: split, as ties
+    np.testing.assert_array_equal(x.grad, [0.5, 0.0, 0.5])
+
+
+def test_maximum_with_a_nan_sends_the_gradient_to_the_nan():
+    x = cr.tensor(np.array([1.0, np.nan, 3.0]), requires_grad=True)
+    cr.sum(cr.maximum(x, 2.0)).backward()     # was [0, 0, 1]: the NaN output had no input
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0])
+    s = cr.Scalar(float("nan"))
+    cr.minimum(s, 0.0).backward()
+    assert s.grad == 1.0

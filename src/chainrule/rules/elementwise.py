@@ -100,9 +100,11 @@ def _abs_jvp(M, t, ans, x):
 
 
 def _tie_mask(a, b, greater: bool):
-    """1 where ``a`` wins, 0.5 at ties, 0 where it loses: ties split the gradient."""
-    wins = a > b if greater else a < b
-    return wins * 1.0 + (a == b) * 0.5
+    """1 where ``a`` wins, 0.5 at ties, 0 where it loses: ties split the gradient. A NaN
+    wins, as in the value (np.maximum propagates it): its gradient is not silently 0."""
+    a_nan, b_nan = a != a, b != b
+    wins = ((a > b) if greater else (a < b)) | (a_nan & ~b_nan)
+    return wins * 1.0 + ((a == b) | (a_nan & b_nan)) * 0.5
 
 
 def _extremum(name: str, greater: bool, float_fn, array_fn):

@@ -43,7 +43,10 @@ def _spread(M, g, ans, x, axes, keepdims):
 def _arg_mask(M, ans, x, axes, keepdims):
     """1/k at each of the k positions attaining the reduced extreme: ties split equally."""
     xv = M.value(x)
-    hit = xv == np.reshape(M.value(ans), kept_shape(xv.shape, axes))
+    kept = np.reshape(M.value(ans), kept_shape(xv.shape, axes))
+    hit = xv == kept
+    if xv.dtype.kind == "f" and np.isnan(kept).any():   # a NaN extreme: the NaNs attain it
+        hit |= np.isnan(xv) & np.isnan(kept)
     mask = hit / np.sum(hit, axis=axes, keepdims=True)
     return mask.astype(xv.dtype, copy=False) if xv.dtype.kind == "f" else mask  # float32
 
