@@ -277,3 +277,38 @@ def test_maximum_with_a_nan_sends_the_gradient_to_the_nan():
     s = cr.Scalar(float("nan"))
     cr.minimum(s, 0.0).backward()
     assert s.grad == 1.0
+
+
+# -- t.norm with PyTorch's meaning; norms of order below 1 at zeros ----------------------------
+def test_norm_method_of_a_matrix_is_the_vector_p_norm_as_torch():
+    # t.norm(1) of [[1,-2],[3,4]] gave numpy's matrix 1-norm 6 (torch: 10); norm(2) the
+    # spectral norm 5.46 (torch: 5.477), norm(inf) 7 (torch: 4)
+    A = np.array([[1.0, -2.0], [3.0, 4.0]])
+    t = cr.tensor(A, requires_grad=True)
+    assert t.norm(1).item() == 10.0
+    assert t.norm(2).item() == pytest.approx(np.sqrt(30.0))
+    assert t.norm(float("inf")).item() == 4.0
+    assert t.norm(p="nuc").item() == pytest.approx(np.linalg.norm(A, "nuc"))
+    np.testing.assert_allclose(t.norm(dim=1).data, [np.sqrt(5.0), 5.0])
+    np.testing.assert_allclose(t.norm(1, dim=0, keepdim=True).data, [[4.0, 6.0]])
+    t.norm(1).backward()
+    np.testing.assert_array_equal(t.grad, np.sign(A))
+    # numpy's spellings keep numpy's meaning
+    assert cr.tensor(A).norm(ord=1).item() == 6.0
+    np.testing.assert_allclose(cr.tensor(A).norm(axis=0).data, np.linalg.norm(A, axis=0))
+
+
+@pytest.mark.parametrize("p", [0.5, -1.0, -2.5])
+def test_norms_of_order_below_1_have_gradient_0_at_zero_entries(p):
+    # sum(|x|**p)**(1/p): the infinite slope of |x|**p at 0 made every gradient NaN
+    X = np.array([[0.0, 1.0], [2.0, 3.0], [0.0, 0.0]])
+    x = cr.tensor(X, requires_grad=True)
+    y = cr.vector_norm(x, ord=p, axis=-1)
+    np.testing.assert_allclose(y.data, np.linalg.norm(X, p, axis=-1))
+    y.sum().backward()
+    a = X[1]
+    want = np.sign(a) * a ** (p - 1) * np.sum(a ** p) ** (1 / p - 1)     # closed form
+    np.testing.assert_allclose(x.grad[1], want, rtol=1e-12)
+    assert np.all(x.grad[2] == 0) and x.grad[0, 0] == 0
+    if p < 0:                       # a slice holding a zero has norm 0, gradient 0
+        assert x.grad[0, 1] == 0

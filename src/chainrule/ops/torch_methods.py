@@ -202,6 +202,27 @@ def prod(self: Tensor, dim: Any = None, keepdim: Any = None, *, axis: Any = None
     return F.FUNCTIONS["prod"](self, axis=d, keepdims=keep)
 
 
+def norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
+         ord: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """PyTorch's ``t.norm(p, dim, keepdim)``: the vector p-norm of all elements (or over
+    ``dim``: an int or a tuple), ``p="fro"`` the 2-norm, ``p="nuc"`` the nuclear norm of
+    a matrix (``dim`` a pair of axes). So ``t.norm(1)`` of a matrix is the sum of |t|, as
+    in PyTorch, not numpy's largest column sum. numpy's spellings (``ord=``, ``axis=``,
+    ``keepdims=``) give ``np.linalg.norm``'s meaning instead."""
+    if ord is not None or axis is not None or keepdims is not None:
+        if dim is not None and axis is not None:
+            raise TypeError("norm(): give dim= or axis=, not both")
+        return F.FUNCTIONS["norm"](self, ord, axis if axis is not None else dim,
+                                   _keep("norm", keepdim or None, keepdims))
+    if p == "nuc":
+        return F.FUNCTIONS["norm"](self, "nuc", dim, bool(keepdim))
+    if p is None or p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"norm(): p must be a number, 'fro' or 'nuc', got {p!r}")
+    return F.FUNCTIONS["vector_norm"](self, axis=dim, keepdims=bool(keepdim), ord=p)
+
+
 # -- shapes -----------------------------------------------------------------------------
 def view(self: Tensor, *shape: Any) -> Tensor:
     """``reshape``, as PyTorch's ``view`` (a dtype argument is refused: use ``to``)."""
@@ -512,7 +533,7 @@ METHODS: dict[str, Any] = {
     "long": _cast_method(np.int64, "long"), "int": _cast_method(np.int32, "int"),
     "bool": _cast_method(np.bool_, "bool"), "half": _cast_method(np.float16, "half"),
     "max": _extreme("max"), "min": _extreme("min"), "argmax": _arg("argmax"),
-    "argmin": _arg("argmin"), "var": var, "std": std, "prod": prod,
+    "argmin": _arg("argmin"), "var": var, "std": std, "prod": prod, "norm": norm,
     "view": view, "view_as": lambda self, other: F.reshape(self, other.shape),
     "reshape_as": lambda self, other: F.reshape(self, other.shape),
     "unsqueeze": unsqueeze, "squeeze": squeeze, "flatten": flatten, "permute": permute,
