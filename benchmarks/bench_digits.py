@@ -13,6 +13,8 @@ before anything is timed, one epoch of each is checked against the hand-written 
 - ``chainrule cr.value_and_grad``: the same step eagerly;
 - ``chainrule nn``: ``nn.MLP`` + ``nn.cross_entropy`` + ``loss.backward()`` +
   ``optim.Adam``, as a training script is usually written;
+- ``chainrule compiled (baseline)``: the compiled row on the chainrule of another
+  checkout, with ``CHAINRULE_BENCH_BASELINE`` set to its ``src`` folder;
 - ``torch``: ``nn.Linear`` layers + ``F.cross_entropy`` + ``torch.optim.Adam``;
 - ``jax jit``: the whole step (loss, gradient and Adam) under ``jax.jit``.
 
@@ -23,6 +25,7 @@ numpy.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +118,7 @@ def hand_numpy(data):
 
 
 def _loss(cr):
-    from chainrule import nn
+    nn = cr.nn
 
     def loss(p, x, y):
         h1 = cr.relu(x @ p["W1"] + p["b1"])
@@ -125,8 +128,9 @@ def _loss(cr):
     return loss
 
 
-def chainrule_functional(data, compiled: bool):
-    import chainrule as cr
+def chainrule_functional(data, compiled: bool, cr: Any = None):
+    if cr is None:
+        import chainrule as cr
 
     xs, ys = data
     params = init_params()
@@ -252,6 +256,9 @@ def main(quick: bool = False) -> dict[str, dict[str, float]] | None:
                "chainrule compiled": chainrule_functional(data, compiled=True),
                "chainrule cr.value_and_grad": chainrule_functional(data, compiled=False),
                "chainrule nn": chainrule_nn(data)}
+    base = harness.baseline_chainrule()
+    if base is not None:
+        engines["chainrule compiled (baseline)"] = chainrule_functional(data, True, base)
     torch = harness.optional("torch")
     if torch is not None:
         harness.pin_threads()
@@ -276,6 +283,9 @@ def main(quick: bool = False) -> dict[str, dict[str, float]] | None:
     harness.table("  ms per epoch (medians)", medians, "hand numpy", unit="ms")
     ratio = medians["chainrule compiled"]["total"] / medians["hand numpy"]["total"]
     harness.verdict("digits epoch compiled / hand numpy", ratio, 1.1, "x")
+    if base is not None:
+        before = medians["chainrule compiled (baseline)"]["total"] / medians["hand numpy"]["total"]
+        print(f"  baseline: compiled {before:.3g}x hand numpy")
     eager = medians["chainrule nn"]["total"] / medians["hand numpy"]["total"]
     harness.verdict("digits epoch eager (nn) / hand numpy", eager, 1.3, "x")
     return medians

@@ -13,8 +13,11 @@ checked against the hand-written numpy step: same loss, same updated weights. Ro
   ``F.cross_entropy``), update under ``no_grad``;
 - ``autograd``: ``autograd.value_and_grad`` of the same loss, update on the arrays.
 
-All run on one BLAS thread. Reported: milliseconds per step (medians over interleaved
-rounds), chainrule / hand numpy and chainrule / torch.
+With ``CHAINRULE_BENCH_BASELINE`` set to another checkout's ``src`` folder, that
+checkout's chainrule runs too (row ``chainrule (baseline)``), interleaved in the same
+rounds (see ``benchmarks/baseline.py``). All run on one BLAS thread. Reported:
+milliseconds per step (medians over interleaved rounds), chainrule / hand numpy and
+chainrule / torch.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import sys
 
 import numpy as np
 
-from benchmarks import harness
+from benchmarks import baseline, harness
 
 SIZES = (784, 512, 256, 10)
 LR = 0.01
@@ -72,9 +75,11 @@ def hand_numpy(params0, x, labels):
     return run, out, lambda: params
 
 
-def chainrule_engine(params0, x, labels):
-    import chainrule as cr
-    from chainrule import nn, optim
+def chainrule_engine(params0, x, labels, cr=None):
+    """``cr``: the chainrule package to run (the baseline's, or by default this one)."""
+    if cr is None:
+        import chainrule as cr
+    nn, optim = baseline.submodule(cr, "nn"), baseline.submodule(cr, "optim")
 
     model = nn.MLP(SIZES, rng=0, dtype=x.dtype)
     model.load_state_dict(dict(zip([n for n, _ in model.named_parameters()],
@@ -143,6 +148,9 @@ def build(batch: int, dtype: type) -> dict[str, tuple]:
     params0, x, labels = make_problem(batch, dtype)
     engines = {"hand numpy": hand_numpy(params0, x, labels),
                "chainrule": chainrule_engine(params0, x, labels)}
+    base = baseline.load()
+    if base is not None:
+        engines[baseline.NAME] = chainrule_engine(params0, x, labels, base)
     torch = harness.optional("torch")
     if torch is not None:
         engines["torch"] = torch_engine(torch, params0, x, labels)
@@ -193,13 +201,17 @@ def main(quick: bool = False) -> dict[str, dict[str, dict[str, float]]]:
             cr_ms = medians["chainrule"]["total"]
             row = [label, cr_ms / medians["hand numpy"]["total"]]
             row.append(cr_ms / medians["torch"]["total"] if "torch" in medians else None)
+            if baseline.NAME in medians:
+                row.append(medians[baseline.NAME]["total"] / medians["hand numpy"]["total"])
             summary.append(row)
     # hand numpy's speed / chainrule's >= 0.97, i.e. chainrule's time <= 1/0.97 of hand numpy's
-    print("\n  summary: chainrule / hand numpy (target <= 1.031), chainrule / torch")
-    for label, vs_numpy, vs_torch in summary:
+    print("\n  summary: chainrule / hand numpy (target <= 1.031), chainrule / torch"
+          + (", baseline / hand numpy" if baseline.load() is not None else ""))
+    for label, vs_numpy, vs_torch, *base_row in summary:
         torch_cell = f"{vs_torch:.3f}" if vs_torch is not None else "-"
         ok = "met" if vs_numpy <= 1 / 0.97 else "MISSED"
-        print(f"  {label:<20} {vs_numpy:>7.3f} ({ok})   {torch_cell:>7}")
+        base_cell = f"   {base_row[0]:>7.3f}" if base_row else ""
+        print(f"  {label:<20} {vs_numpy:>7.3f} ({ok})   {torch_cell:>7}{base_cell}")
     return results
 
 

@@ -17,6 +17,9 @@ training loop. Rows:
   replayed as straight-line numpy code;
 - ``jax jit``: ``jax.jit(jax.value_and_grad(...))`` in float64 on the CPU, the arrays
   already on the device (where jax is installed);
+- ``chainrule (baseline)``, ``chainrule compiled (baseline)``: the first and the compiled
+  rows on the chainrule of another checkout, with ``CHAINRULE_BENCH_BASELINE`` set to its
+  ``src`` folder (a before/after comparison in one run);
 - peers: torch (``torch.sigmoid``), mygrad (``mygrad.nnet.activations.sigmoid``),
   autograd (``autograd.scipy.special.expit`` where scipy is installed, else the composed
   ``1 / (1 + exp(-z))``: autograd.numpy has no sigmoid).
@@ -25,6 +28,7 @@ training loop. Rows:
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +56,9 @@ def hand_numpy():
     return run, out
 
 
-def chainrule_tensor():
-    import chainrule as cr
+def chainrule_tensor(cr: Any = None):
+    if cr is None:
+        import chainrule as cr
 
     W = cr.tensor(W0, requires_grad=True)
     x = cr.tensor(X0, requires_grad=True)
@@ -71,8 +76,9 @@ def chainrule_tensor():
     return run, out
 
 
-def chainrule_numpy_line():
-    import chainrule as cr
+def chainrule_numpy_line(cr: Any = None):
+    if cr is None:
+        import chainrule as cr
 
     W = cr.tensor(W0, requires_grad=True)
     x = cr.tensor(X0, requires_grad=True)
@@ -89,8 +95,9 @@ def chainrule_numpy_line():
     return run, out
 
 
-def chainrule_functional():
-    import chainrule as cr
+def chainrule_functional(cr: Any = None):
+    if cr is None:
+        import chainrule as cr
 
     vg = cr.value_and_grad(lambda W, x: (cr.sigmoid(W @ x) ** 2).sum(), argnums=(0, 1))
     out = {}
@@ -102,8 +109,9 @@ def chainrule_functional():
     return run, out
 
 
-def chainrule_compiled():
-    import chainrule as cr
+def chainrule_compiled(cr: Any = None):
+    if cr is None:
+        import chainrule as cr
 
     vg = cr.compile(cr.value_and_grad(lambda W, x: (cr.sigmoid(W @ x) ** 2).sum(),
                                       argnums=(0, 1)))
@@ -192,6 +200,10 @@ def main(quick: bool = False) -> dict[str, dict[str, float]]:
     engines = {"chainrule": chainrule_tensor(), "chainrule numpy line": chainrule_numpy_line(),
                "chainrule cr.grad": chainrule_functional(),
                "chainrule compiled": chainrule_compiled(), "hand numpy": hand_numpy()}
+    base = harness.baseline_chainrule()
+    if base is not None:
+        engines["chainrule (baseline)"] = chainrule_tensor(base)
+        engines["chainrule compiled (baseline)"] = chainrule_compiled(base)
     torch = harness.optional("torch")
     if torch is not None:
         harness.pin_threads()
@@ -237,6 +249,10 @@ def main(quick: bool = False) -> dict[str, dict[str, float]]:
     harness.verdict("tiny eager / hand numpy", medians["chainrule"]["total"] / hand, 2.0, "x")
     ratio = medians["chainrule compiled"]["total"] / hand
     harness.verdict("tiny compiled / hand numpy", ratio, 1.2, "x")
+    if base is not None:
+        print(f"  baseline: eager {medians['chainrule (baseline)']['total'] / hand:.3g}x, "
+              f"compiled {medians['chainrule compiled (baseline)']['total'] / hand:.3g}x "
+              "hand numpy")
     return medians
 
 

@@ -5,6 +5,7 @@ what cannot be replayed must be refused by name."""
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 
@@ -199,6 +200,58 @@ def test_a_new_shape_or_dtype_traces_again_and_a_known_one_does_not():
     assert out.dtype == np.float32 and g.traces == 3
 
 
+def test_the_check_of_the_last_signature_lets_no_other_argument_through():
+    f = cr.value_and_grad(lambda x, y: cr.sum(cr.sigmoid(x) * y), argnums=(0, 1))
+    vg = cr.compile(f)
+    a, b = np.linspace(-1, 1, 6), np.linspace(0, 2, 6)
+    c, d = a.reshape(2, 3), b.reshape(2, 3)
+    for args in [(a, b), (c, d), (a, b), (a, b.astype(np.float32)), (c, d)]:
+        _same(vg(*args), f(*args))
+    assert vg.traces == 3
+    e = a.copy()
+    e.shape = (3, 2)                        # the same array object, another shape
+    _same(vg(e, b.reshape(3, 2)), f(e, b.reshape(3, 2)))
+    assert vg.traces == 4
+    _same(vg(a, b), f(a, b))
+    _same(vg(a.view(np.dtype(np.float64, metadata={"k": 1})), b), f(a, b))   # equal dtype
+    with pytest.raises(ValueError, match="out of range"):
+        vg(a)                               # one argument missing: as eager mode says
+    t = cr.tensor(a, requires_grad=True)    # the Tensor of a known shape runs eagerly
+    value = vg(t, b)[0]
+    assert isinstance(value, cr.Tensor) and value.requires_grad
+
+
+def test_the_check_of_the_last_signature_reads_dicts_key_by_key():
+    f = cr.value_and_grad(lambda p, x: cr.sum(p["w"] * x + p["b"]))
+    vg = cr.compile(f)
+    w, b, x = np.array([1.0, -2.0]), np.array([0.5, 0.25]), np.array([3.0, 4.0])
+    calls = [({"w": w, "b": b}, x), ({"b": b, "w": w}, x), ({"w": w, "b": b, "c": b}, x),
+             ({"w": w, "b": b}, x), ({"w": w[:1], "b": b}, x), ({"w": w, "b": b}, x),
+             ({"w": w.astype(np.float32), "b": b}, x), ({"w": w, "b": b}, x[:1]),
+             ({"w": w, "b": b}, x), ({"w": cr.tensor(w), "b": b}, x)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for args in calls:
+            _same(vg(*args), f(*args))
+    assert vg.traces == 5                   # a Tensor that needs no gradient is its array
+    with pytest.raises(KeyError):
+        vg({"w": w, "a": b}, x)            # "b" missing, as running f says
+    with pytest.raises(TypeError, match="list indices"):
+        vg([w, b], x)                       # not a dict: as running f says
+
+
+class _Sub(np.ndarray):
+    pass
+
+
+def test_an_ndarray_subclass_is_not_taken_for_a_plain_array():
+    vg = cr.compile(cr.value_and_grad(lambda x: cr.sum(x * x)))
+    x = np.array([1.0, 2.0])
+    _same(vg(x), (5.0, np.array([2.0, 4.0])))
+    with pytest.raises(TypeError, match="_Sub"):
+        vg(x.view(_Sub))
+
+
 def test_python_numbers_are_constants_of_the_trace():
     f = cr.compile(lambda x, k: cr.sum(x ** k))
     x = np.array([1.0, 2.0])
@@ -219,7 +272,54 @@ def test_program_shows_the_schedule():
     assert prog.source.startswith("def program(a0, a1):")
     forward = [line for line in prog.source.splitlines() if line.startswith("    v")]
     rules = [line for line in prog.source.splitlines() if "(M, g_" in line]
-    assert len(forward) == 4 and len(rules) == 5      # matmul, sigmoid, square, sum
+    assert len(forward) == 4                            # matmul, sigmoid, square, sum
+    assert len(rules) == 4                              # square, sigmoid, matmul x2
+    # sum's VJP reads only shapes: with the seed it is a constant, copied at each call
+    assert re.search(r"^    g_v2 = K\d+\.copy\(\)$", prog.source, re.M)
+
+
+def test_constant_contributions_are_computed_once_and_handed_out_fresh():
+    vg = cr.compile(cr.value_and_grad(lambda x: cr.sum(cr.mean(x, axis=0))))
+    x = np.arange(6.0).reshape(2, 3)
+    value, grad = vg(x)
+    assert "(M, g_" not in vg.program(x).source         # both VJPs folded
+    _, eager = cr.value_and_grad(lambda x: cr.sum(cr.mean(x, axis=0)))(x)
+    _same(grad, eager)
+    assert grad.flags.writeable
+    grad[...] = 7.0
+    _, again = vg(x)
+    assert again is not grad
+    _same(again, eager)
+
+
+def test_a_loss_read_only_as_a_float_is_left_a_numpy_scalar():
+    x = np.array([1.0, -2.0, 0.5])
+    for f, wrapped in [(lambda x: cr.sum(x ** 2), False), (lambda x: cr.sum(x) ** 2, True)]:
+        vg = cr.compile(cr.value_and_grad(f))
+        assert ("= asarray(" in vg.program(x).source) is wrapped
+        _same(vg(x), cr.value_and_grad(f)(x))
+    forward = cr.compile(lambda x: cr.sum(x))           # a Tensor: its value an array
+    assert "= asarray(" in forward.program(x).source
+    _same(forward(x), cr.sum(cr.tensor(x)))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble,
+                                   np.complex128])
+def test_the_value_is_the_number_eager_mode_gives_in_every_dtype(dtype):
+    f = cr.value_and_grad(lambda x: cr.sum(x * x), holomorphic=np.dtype(dtype).kind == "c")
+    x = (np.array([1.5, -2.25, 1e-3]) * (1 + 1j if np.dtype(dtype).kind == "c" else 1)
+         ).astype(dtype)
+    _same(cr.compile(f)(x), f(x))
+
+
+def test_a_folded_contribution_stops_at_a_rule_that_reads_values():
+    f = cr.value_and_grad(lambda x: cr.sum(cr.sigmoid(cr.sum(x, axis=1))))
+    vg = cr.compile(f)
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+    source = vg.program(x).source
+    assert source.count(".copy()") == 1 and source.count("(M, g_") == 2
+    for scale in (1.0, -3.0):
+        _same(vg(x * scale)[1], f(x * scale)[1])
 
 
 def test_closed_over_tensors_are_read_at_each_call():

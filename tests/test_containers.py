@@ -151,3 +151,27 @@ def test_a_tuple_of_numbers_is_a_container_as_in_jax_and_autograd():
     as_array = cr.grad(f)([1.5, 2.0])
     assert isinstance(as_array, np.ndarray) and as_array.shape == (2,)
     np.testing.assert_allclose(as_array, g, rtol=1e-14)
+
+
+def test_a_ragged_list_is_a_container_not_an_array():
+    # numpy cannot make [[1.0], 2.0, 1.5] one array: it was an inhomogeneous-shape ValueError
+    with pytest.warns(cr.IndependentOutputWarning):
+        g = cr.grad(lambda x: x[1] * x[0][0] * 3)([[1.0], 2.0, 1.5])
+    assert g == [[6.0], 3.0, 0.0]
+    rect = cr.grad(lambda x: cr.sum(x ** 2))([[1.0, 2.0], [3.0, 4.0]])
+    assert isinstance(rect, np.ndarray)
+    np.testing.assert_array_equal(rect, [[2.0, 4.0], [6.0, 8.0]])
+
+
+def test_flatten_keeps_complex_leaves_and_refuses_to_drop_imaginary_parts():
+    vec, unflatten = cr.flatten(1 + 1j)
+    assert vec.dtype == np.complex128 and unflatten(vec) == 1 + 1j
+    vec, unflatten = cr.flatten((1.5, np.array([1j, 2.0])))
+    np.testing.assert_array_equal(vec, [1.5, 1j, 2.0])
+    back = unflatten(vec * 2)
+    assert back[0] == 3.0 and type(back[0]) is float
+    np.testing.assert_array_equal(back[1], [2j, 4.0])
+    with pytest.raises(TypeError, match="complex where the tree had real ones"):
+        unflatten(np.array([1j, 0, 0]))
+    with pytest.raises(TypeError, match="lose its imaginary part"):
+        cr.flatten({"a": 1.0})[1](np.array([2j]))

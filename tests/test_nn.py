@@ -436,3 +436,58 @@ def test_a_tiny_network_overfits_a_tiny_batch():
     assert first > 0.5
     assert loss.item() < 0.01
     np.testing.assert_array_equal(np.argmax(model(x).data, axis=1), y)
+
+
+# -- the linear gate's own fast paths give what the general ones give --------------------
+def _linear_both_ways(x, w, b):
+    """F.linear's result and gradients, and those of LINEAR through Tensor._apply."""
+    from chainrule.nn.functional import LINEAR
+
+    results = []
+    for make in (lambda a, c, d: nn.functional.linear(a, c, d),
+                 lambda a, c, d: cr.Tensor._apply(LINEAR, (a, c, d))):
+        leaves = [cr.tensor(x, requires_grad=True), cr.Tensor(w, requires_grad=True),
+                  nn.Parameter(b)]
+        out = make(*leaves)
+        (out * out).sum().backward()
+        results.append([out.value] + [np.array(leaf.grad) for leaf in leaves])
+    return results
+
+
+@pytest.mark.parametrize("xshape", [(5, 4), (2, 3, 4), (4,)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_of_three_tensors_is_the_general_gate_bit_for_bit(xshape, dtype):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(xshape).astype(dtype)
+    w = np.asfortranarray(rng.standard_normal((3, 4)).astype(dtype))
+    b = rng.standard_normal(3).astype(dtype)
+    fast, general = _linear_both_ways(x, w, b)
+    for a, c in zip(fast, general):
+        assert a.dtype == c.dtype
+        np.testing.assert_array_equal(a, c)
+    # the bias gradient is the sum of 2 * out over every example axis
+    out = x @ w.T + b
+    np.testing.assert_allclose(fast[3], (2 * out).reshape(-1, 3).sum(axis=0),
+                               rtol=1e-5 if dtype == np.float32 else 1e-13)
+
+
+def test_linear_bias_gradient_keeps_the_batch_axes_of_a_jacobian():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((5, 4))
+    w = rng.standard_normal((3, 4))
+    jac = cr.jacobian(lambda b: nn.functional.linear(cr.tensor(x), cr.tensor(w), b))(
+        np.zeros(3))
+    expected = np.broadcast_to(np.eye(3), (5, 3, 3))     # d out[n, o] / d b[k] = [o == k]
+    np.testing.assert_array_equal(jac, expected)
+
+
+def test_linear_of_tensors_outside_recording_or_with_a_bad_bias():
+    x = cr.tensor(np.ones((2, 4)), requires_grad=True)
+    w, b = cr.tensor(np.ones((3, 4))), cr.tensor(np.ones(3))
+    with cr.no_grad():
+        out = nn.functional.linear(x, w, b)
+    assert out.prim is None and not out.requires_grad
+    np.testing.assert_array_equal(out.value, np.full((2, 3), 5.0))
+    with pytest.raises(cr.ShapeError, match="linear"):
+        nn.functional.linear(x, w, cr.tensor(np.ones(2)))
+    assert nn.functional.linear(x, w, cr.tensor(np.ones((1, 3)))).shape == (2, 3)

@@ -85,16 +85,15 @@ def test_ufunc_with_a_tensor_on_the_right_and_an_array_on_the_left():
 
 
 @pytest.mark.parametrize("fn,name,alternative", [
-    (np.linalg.eig, "np.linalg.eig", "np.linalg.eigh (for a symmetric matrix)"),
-    (np.linalg.eigvals, "np.linalg.eigvals", "np.linalg.eigvalsh (for a symmetric matrix)")])
+    (np.linalg.lstsq, "np.linalg.lstsq", "np.linalg.pinv (x = pinv(a) @ b, for a full-rank a)")])
 def test_unsupported_numpy_function_raises_naming_it_and_an_alternative(fn, name, alternative):
     x = cr.tensor(np.eye(3), requires_grad=True)
     with pytest.raises(TypeError, match=name) as info:
-        fn(x)
+        fn(x, np.ones(3))
     assert alternative in str(info.value)
 
 
-@pytest.mark.parametrize("fn,path", [(np.linalg.eig, "np.linalg.eig"),
+@pytest.mark.parametrize("fn,path", [(np.linalg.cond, "np.linalg.cond"),
                                      (np.fft.hfft, "np.fft.hfft"), (np.convolve, "np.convolve")])
 def test_unsupported_numpy_function_is_named_by_its_real_module_path(fn, path):
     x = cr.tensor(np.eye(3), requires_grad=True)

@@ -108,9 +108,12 @@ def _norm_cases():
     for s in [(2, 3), (1, 3)]:
         cases.append(Case("norm", f"fro-{s}", lambda x: cr.norm(x, ord="fro"),
                           lambda x: np.linalg.norm(x, ord="fro"), (s,)))
-    # the spectral norm's rule treats the singular vectors as constants: first order only
     cases.append(Case("norm", "spectral-(2, 3)", lambda x: cr.norm(x, ord=2),
-                      lambda x: np.linalg.norm(x, ord=2), ((2, 3),), second=False))
+                      lambda x: np.linalg.norm(x, ord=2), ((2, 3),)))
+    cases.append(Case("norm", "spectral-axes-(3, 2, 2)",
+                      lambda x: cr.norm(x, ord=2, axis=(2, 0), keepdims=True),
+                      lambda x: np.linalg.norm(x, ord=2, axis=(2, 0), keepdims=True),
+                      ((3, 2, 2),)))
     cases.append(Case("norm", "axis-tuple-(2, 3)", lambda x: cr.norm(x, axis=(0, 1)),
                       lambda x: np.linalg.norm(x, axis=(0, 1)), ((2, 3),)))
     for o in (-np.inf, 0, 0.5, -1, -2):
@@ -420,6 +423,13 @@ LINALG = {
              ("vectors", lambda x: np.linalg.eigh(x)[1], M33),
              ("upper", lambda x: np.linalg.eigh(x, UPLO="U").eigenvectors, M33)],
     "eigvalsh": [("batched", np.linalg.eigvalsh, B233)],
+    # a real matrix may have complex eigenvalues: real losses of them (|w|, |v|, or the
+    # eigenvalues of a symmetric matrix, real)
+    "eig": [("abs-values", lambda x: np.abs(np.linalg.eig(x)[0]), M33),
+            ("abs-vectors", lambda x: np.abs(np.linalg.eig(x).eigenvectors), M33),
+            ("symmetric-values", lambda x: np.linalg.eig(_spd(x))[0], M33),
+            ("batched", lambda x: np.abs(np.linalg.eig(x)[1]), B233)],
+    "eigvals": [("abs", lambda x: np.abs(np.linalg.eigvals(x)), M33)],
     "svd": [("u-tall", lambda x: np.linalg.svd(x, full_matrices=False)[0], ((4, 3),)),
             ("s", lambda x: np.linalg.svd(x)[1], ((2, 3),)),
             ("vh-wide", lambda x: np.linalg.svd(x, full_matrices=False).Vh, ((2, 3),)),
@@ -667,10 +677,12 @@ def test_second_order_matches_finite_differences_of_grad(case):
                                    err_msg=f"d2/d(input {i}) d(input {j})")
 
 
-def test_spectral_norm_second_order_says_it_is_unsupported():
+@pytest.mark.parametrize("x", [np.eye(3), np.outer([1.0, 2.0], [1.0, 0.0, 3.0]),
+                               np.zeros((2, 2))], ids=["tied", "rank-1-wide", "zero"])
+def test_spectral_norm_second_order_needs_distinct_singular_values(x):
     f = lambda x: cr.norm(x, ord=2)  # noqa: E731
-    with pytest.raises(NotImplementedError, match="norm"):
-        cr.hessian(f)(np.arange(6.0).reshape(2, 3) + 1)
+    with pytest.raises(NotImplementedError, match="norm.*distinct singular values"):
+        cr.hessian(f)(x)
 
 
 # -- the Scalar engine against the Tensor engine -------------------------------------------

@@ -217,6 +217,34 @@ def test_jvp_results_do_not_share_memory_with_the_tangent_given():
     np.testing.assert_array_equal(p1, [0.0, 0.0])
 
 
+def test_tolist_inside_a_transform_is_refused_as_item():
+    # sum(x.tolist()) * x[0] gave [3, 0]: the list's numbers were silent constants
+    with pytest.raises(cr.GradientDroppedError, match=r"\.tolist\(\)"):
+        cr.grad(lambda x: sum(x.tolist()) * x[0])(np.array([2.0, 1.0]))
+    assert cr.tensor([1.0, 2.0], requires_grad=True).tolist() == [1.0, 2.0]
+
+
+def test_format_spec_of_a_one_element_tensor_as_torch():
+    assert f"{cr.tensor(2.0):.3f}" == "2.000"
+    assert f"{cr.tensor([[2.5]], requires_grad=True):>6.2f}" == "  2.50"
+    assert f"{cr.tensor([1.0, 2.0])}" == str(cr.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match=r"needs a one-element Tensor.*shape \(2,\)"):
+        f"{cr.tensor([1.0, 2.0]):.3f}"   # noqa: B018
+
+
+# -- Scalars ---------------------------------------------------------------------------------
+def test_scalar_equality_and_truth_read_the_value():
+    # x == 0 was an identity test (False at 0): `1.0 if x == 0 else sin(x)/x` gave NaN
+    x = cr.Scalar(0.0)
+    assert x == 0 and x == 0.0 and not (x != 0) and not bool(x)
+    assert cr.Scalar(2.0) == cr.Scalar(2.0) and cr.Scalar(2.0) != 3
+    assert bool(cr.Scalar(-1.5))
+    sinc = lambda v: 1.0 if v == 0 else cr.sin(v) / v   # noqa: E731
+    assert sinc(x) == 1.0
+    assert len({cr.Scalar(1.0), cr.Scalar(1.0)}) == 2      # still hashed as nodes
+    assert (cr.Scalar(1.0) == "1.0") is False
+
+
 # -- gradcheck on hostile inputs -----------------------------------------------------------------
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_gradcheck_names_a_non_finite_input_instead_of_calling_the_gradient_wrong(bad):
@@ -312,3 +340,16 @@ def test_norms_of_order_below_1_have_gradient_0_at_zero_entries(p):
     assert np.all(x.grad[2] == 0) and x.grad[0, 0] == 0
     if p < 0:                       # a slice holding a zero has norm 0, gradient 0
         assert x.grad[0, 1] == 0
+
+
+def test_norm_method_refuses_conflicting_or_unknown_arguments():
+    t = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(TypeError, match="give dim= or axis=, not both"):
+        t.norm(dim=0, axis=1)
+    with pytest.raises(ValueError, match="p must be a number, 'fro' or 'nuc'"):
+        t.norm("max")
+
+
+def test_expand_refuses_fewer_sizes_than_dims():
+    with pytest.raises(ValueError, match=r"expand\(3,\): fewer sizes than the Tensor's 2 dims"):
+        cr.zeros((2, 3)).expand(3)

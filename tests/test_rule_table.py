@@ -181,7 +181,7 @@ PROSE = {
     ("transpose", 0), ("where", 0), ("where", 1), ("where", 2),
     ("clip", 0), ("clip", 1), ("clip", 2), ("nan_to_num", 0), ("sinc", 0), ("prod", 0),
     ("cumsum", 0), ("cumprod", 0), ("einsum", 0), ("inv", 0), ("solve", 0), ("solve", 1),
-    ("det", 0), ("logabsdet", 0), ("cholesky", 0), ("eigh", 0), ("svd", 0),
+    ("det", 0), ("logabsdet", 0), ("cholesky", 0), ("eigh", 0), ("eig", 0), ("svd", 0),
     ("singular_values", 0), ("qr", 0), ("fftn", 0), ("ifftn", 0), ("rfftn", 0),
     ("irfftn", 0),
 }

@@ -52,6 +52,7 @@ CASES = {
     "j0": (lambda x: cs.j0(x), (-5, 5), lambda x: sc.j0(x)),
     "j1": (lambda x: cs.j1(x), (-5, 5), lambda x: sc.j1(x)),
     "jv": (lambda x: cs.jv(2.5, x), (0.2, 5), lambda x: sc.jv(2.5, x)),
+    "jn": (lambda x: cs.jn(3, x), (0.2, 5), lambda x: sc.jn(3, x)),
     "y0": (lambda x: cs.y0(x), (0.3, 5), lambda x: sc.y0(x)),
     "y1": (lambda x: cs.y1(x), (0.3, 5), lambda x: sc.y1(x)),
     "yn": (lambda x: cs.yn(2, x), (0.5, 5), lambda x: sc.yn(2, x)),
@@ -135,6 +136,7 @@ def test_scalars_work_too():
 @pytest.mark.parametrize("call, arg", [
     (lambda t: cs.polygamma(t, 1.5), "n"), (lambda t: cs.iv(t, 1.5), "v"),
     (lambda t: cs.ive(t, 1.5), "v"), (lambda t: cs.jv(t, 1.5), "v"),
+    (lambda t: cs.jn(t, 1.5), "v"),
     (lambda t: cs.yn(t, 1.5), "n"), (lambda t: cs.gammainc(t, 1.5), "a"),
     (lambda t: cs.gammaincc(t, 1.5), "a"), (lambda t: cs.betainc(t, 2.0, 0.5), "a"),
     (lambda t: cs.betainc(2.0, t, 0.5), "b"), (lambda t: sc.iv(t, 1.5), "v"),

@@ -171,9 +171,97 @@ def test_multivariate_normal_matches_scipy_and_the_closed_form_gradients():
         mvn.logpdf(points, np.zeros(2), cov)
 
 
-def test_multivariate_normal_takes_scipys_allow_singular_false_and_refuses_true():
+def test_multivariate_normal_takes_scipys_allow_singular_false():
     x, mean, cov = np.array([0.3, -0.2]), np.array([0.1, 0.0]), np.array([[2.0, 0.3], [0.3, 1.0]])
     got = cs.multivariate_normal.pdf(x, mean, cov, allow_singular=False)
     assert float(got) == pytest.approx(st.multivariate_normal.pdf(x, mean, cov), rel=1e-12)
-    with pytest.raises(TypeError, match="allow_singular=True is not supported"):
-        cs.multivariate_normal.logpdf(x, mean, cov, allow_singular=True)
+    with pytest.raises(np.linalg.LinAlgError):
+        cs.multivariate_normal.logpdf(x, mean, np.ones((2, 2)))
+
+
+def _singular_cov():
+    # rank 2 in 3 dimensions, eigenvectors not aligned with the axes
+    basis = np.linalg.qr(np.random.default_rng(5).normal(size=(3, 3)))[0]
+    return basis[:, :2] @ np.diag([2.0, 0.5]) @ basis[:, :2].T, basis
+
+
+def test_multivariate_normal_allow_singular_matches_scipy_on_and_off_the_support():
+    cov, basis = _singular_cov()
+    mean = np.array([0.2, -0.1, 0.4])
+    on = mean + np.random.default_rng(6).normal(size=(4, 2)) @ basis[:, :2].T
+    points = np.concatenate([on, on[:1] + 0.3 * basis[:, 2]])      # the last is off it
+    mvn, ref = cs.multivariate_normal, st.multivariate_normal
+    for fn in ("logpdf", "pdf"):
+        got = getattr(mvn, fn)(points, mean, cov, allow_singular=True)
+        _close(got, getattr(ref, fn)(points, mean, cov, allow_singular=True))
+        one = getattr(mvn, fn)(points[0], mean, cov, allow_singular=True)
+        assert float(one) == pytest.approx(getattr(ref, fn)(points[0], mean, cov,
+                                                            allow_singular=True), rel=1e-12)
+    assert float(mvn.logpdf(points[-1], mean, cov, allow_singular=True)) == -np.inf
+
+
+def test_multivariate_normal_allow_singular_gradients_in_x_and_mean():
+    cov, basis = _singular_cov()
+    mean = np.array([0.2, -0.1, 0.4])
+    # x moves within the support (x = mean + basis c), as a singular density requires
+    coords = np.array([0.7, -0.4])
+    ref = st.multivariate_normal
+
+    def f_ref(c, m):
+        return ref.logpdf(m + basis[:, :2] @ c, m, cov, allow_singular=True)
+
+    def f(c, m):
+        return cs.multivariate_normal.logpdf(m + basis[:, :2] @ c, m, cov, allow_singular=True)
+
+    gc, gm = cr.grad(f, argnums=(0, 1))(coords, mean)
+    fd_c = [_fd(lambda s, i=i: f_ref(coords + s * np.eye(2)[i], mean), 0.0) for i in range(2)]
+    np.testing.assert_allclose(gc, fd_c, rtol=1e-6)
+    np.testing.assert_allclose(gm, 0.0, atol=1e-12)     # x - mean does not depend on mean
+    # in x itself (mean fixed), the gradient is -pinv(cov) (x - mean), second order -pinv
+    x = mean + basis[:, :2] @ coords
+    pinv = np.linalg.pinv(cov)
+    g = cr.grad(lambda x: cs.multivariate_normal.logpdf(x, mean, cov, allow_singular=True))(x)
+    np.testing.assert_allclose(g, -pinv @ (x - mean), rtol=1e-9, atol=1e-12)
+    h = cr.hessian(lambda x: cs.multivariate_normal.logpdf(x, mean, cov,
+                                                           allow_singular=True))(x)
+    np.testing.assert_allclose(h, -pinv, rtol=1e-9, atol=1e-12)
+
+
+def test_multivariate_normal_allow_singular_refuses_a_gradient_in_a_singular_cov():
+    cov, _ = _singular_cov()
+    with pytest.raises(TypeError, match="singular cov .rank 2 of 3"):
+        cr.grad(lambda c: cs.multivariate_normal.logpdf(np.zeros(3), None, c,
+                                                        allow_singular=True))(cov)
+    with pytest.raises(TypeError, match="entropy: no gradient"):
+        cr.grad(lambda c: cs.multivariate_normal.entropy(None, c))(cov)
+    with pytest.raises(ValueError, match="positive semidefinite"):
+        cs.multivariate_normal.logpdf(np.zeros(3), None, -cov, allow_singular=True)
+
+
+def test_multivariate_normal_allow_singular_with_a_positive_definite_cov_differentiates_cov():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(3, 3))
+    cov, x, mean = a @ a.T + np.eye(3), rng.normal(size=3), rng.normal(size=3)
+    gc = cr.grad(lambda c: cs.multivariate_normal.logpdf(x, mean, c, allow_singular=True))(cov)
+    inv, d = np.linalg.inv(cov), x - mean
+    np.testing.assert_allclose(gc, 0.5 * (inv @ np.outer(d, d) @ inv - inv), rtol=1e-9)
+
+
+def test_multivariate_normal_entropy_matches_scipy_and_differentiates_in_cov():
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=(3, 3))
+    cov, mean = a @ a.T + np.eye(3), rng.normal(size=3)
+    mvn, ref = cs.multivariate_normal, st.multivariate_normal
+    assert float(mvn.entropy(mean, cov)) == pytest.approx(ref.entropy(mean, cov), rel=1e-12)
+    assert float(mvn.entropy(cov=2.5)) == pytest.approx(ref.entropy(cov=2.5), rel=1e-12)
+    singular, _ = _singular_cov()
+    assert float(mvn.entropy(cov=singular)) == pytest.approx(ref.entropy(cov=singular),
+                                                             rel=1e-12)
+    gc = cr.grad(lambda c: mvn.entropy(mean, c))(cov)
+    np.testing.assert_allclose(gc, 0.5 * np.linalg.inv(cov), rtol=1e-10)
+    # second order: d/dcov of 1/2 log det(cov) in the direction e, twice
+    e = rng.normal(size=(3, 3))
+    e = e + e.T
+    h = cr.grad(lambda c: cr.sum(cr.grad(lambda c2: mvn.entropy(mean, c2))(c) * e))(cov)
+    inv = np.linalg.inv(cov)
+    np.testing.assert_allclose(h, -0.5 * inv @ e @ inv, rtol=1e-8)

@@ -114,9 +114,10 @@ def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
 
 def flatten(tree: Any) -> tuple[np.ndarray, Callable[[Any], Any]]:
     """``(vector, unflatten)``: every number of ``tree`` (numbers, arrays, Tensors, in
-    :func:`tree_flatten`'s order) as one float64 vector, and the function that rebuilds a
-    tree of the same structure and shapes from such a vector (numbers come back as floats,
-    arrays as arrays). Raises TypeError for a leaf that is not a number or an array.
+    :func:`tree_flatten`'s order) as one float64 vector (complex128 where a leaf is
+    complex), and the function that rebuilds a tree of the same structure and shapes from
+    such a vector (numbers come back as floats, or complex numbers, arrays as arrays).
+    Raises TypeError for a leaf that is not a number or an array.
 
     Example::
 
@@ -131,22 +132,35 @@ def flatten(tree: Any) -> tuple[np.ndarray, Callable[[Any], Any]]:
         if isinstance(raw, (bool, str)) or raw is None:
             raise TypeError(f"flatten: a leaf must be a number or an array, got "
                             f"{type(x).__name__} {x!r}")
-        arrays.append(np.asarray(raw, dtype=np.float64))
+        arrays.append(np.asarray(raw))
+    real = [a.dtype.kind != "c" for a in arrays]
+    dtype = np.float64 if all(real) else np.complex128
+    arrays = [a.astype(dtype, copy=False) for a in arrays]
     shapes = [a.shape for a in arrays]
-    numbers = [isinstance(x, (int, float)) for x in leaves]
+    numbers = [complex if isinstance(x, complex) else float if isinstance(x, (int, float))
+               else None for x in leaves]
     sizes = [a.size for a in arrays]
     vec = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
     total = int(sum(sizes))
 
     def unflatten(v: Any) -> Any:
-        v = np.asarray(getattr(v, "value", v), dtype=np.float64)
+        v = np.asarray(getattr(v, "value", v))
+        if v.dtype.kind == "c" and dtype is np.float64:
+            raise TypeError("unflatten: a complex vector for a tree of real numbers would "
+                            "lose its imaginary part")
+        v = v.astype(dtype, copy=False)
         if v.shape != (total,):
             raise ValueError(f"unflatten: expected a vector of {total} numbers, "
                              f"got shape {v.shape}")
         out, start = [], 0
-        for shape, size, number in zip(shapes, sizes, numbers):
+        for shape, size, number, was_real in zip(shapes, sizes, numbers, real):
             piece = v[start:start + size].reshape(shape)
-            out.append(float(piece) if number else piece)
+            if was_real and piece.dtype.kind == "c":
+                if np.any(piece.imag):
+                    raise TypeError(f"unflatten: numbers {start}..{start + size - 1} "
+                                    "are complex where the tree had real ones")
+                piece = piece.real
+            out.append(number(piece.item()) if number else piece)
             start += size
         return tree_unflatten(d, out)
 
@@ -204,11 +218,21 @@ def is_numbers(x: Any) -> bool:
     """Whether ``x`` is a list of numbers (or of such lists): an array written as lists,
     which a transform's argument takes as one array, as numpy would. A tuple is always a
     container of separate arguments, as in JAX and HIPS autograd: ``grad(f)((w, b))``
-    gives back a tuple."""
+    gives back a tuple. A ragged list (``[[1.0], 2.0]``) is a container too."""
+    return _grid_shape(x) is not None
+
+
+def _grid_shape(x: Any) -> tuple[int, ...] | None:
+    """The array shape of ``x`` if it is a non-empty list of numbers, or of such lists all
+    of one shape; else None."""
     if not isinstance(x, list) or not x:
-        return False
-    return all((isinstance(v, (int, float)) and not isinstance(v, bool)) or is_numbers(v)
-               for v in x)
+        return None
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x):
+        return (len(x),)
+    inner = [_grid_shape(v) for v in x]
+    if inner[0] is None or any(s != inner[0] for s in inner):
+        return None
+    return (len(x), *inner[0])
 
 
 def is_argument_tree(x: Any) -> bool:

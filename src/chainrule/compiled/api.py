@@ -12,6 +12,8 @@ ndarrays, in the same order), so their results equal eager mode's bit for bit.
 
 from __future__ import annotations
 
+import builtins
+import operator
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -29,6 +31,7 @@ from .tracing import Trace, TraceError, tracing
 
 _ndarray = np.ndarray
 _NUMBER = (int, float, complex, np.integer, np.floating, np.complexfloating)
+_FLOAT_ITEMS = frozenset(map(np.dtype, (np.float16, np.float32, np.float64)))
 
 
 class _Signature:
@@ -124,16 +127,24 @@ class Compiled:
         # calls whose every argument is one plain ndarray (the common case) skip the
         # signature: keyed by the shapes and dtypes alone
         self._fast: dict[tuple, Program] = {}
+        # the last of those signatures: a generated entry that checks the arguments (no key
+        # built, nothing hashed) and runs its program, or answers _MISS
+        self._last: Callable[[tuple], Any] = _miss
+        self._entries: dict[tuple, Callable[[tuple], Any]] = {}
         self.traces = 0
         self.__name__ = f"compile({getattr(f, '__name__', 'f')})"
         self.__doc__ = getattr(f, "__doc__", None)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs:
+        if not kwargs and not transform_level():
+            out = self._last(args)
+            if out is not _MISS:
+                return out
             fast = _fast_key(args)
             if fast is not None:
                 known = self._fast.get(fast[0])
-                if known is not None and not transform_level():
+                if known is not None:
+                    self._remember(fast[0], known)
                     return known.run(*fast[1])
         if transform_level() or _in_graph(args):
             return self.f(*args, **kwargs)     # inside another transform: eager
@@ -145,7 +156,14 @@ class Compiled:
         if fast is not None and len(fast[1]) == len(sig.dynamic) and all(
                 a is d for a, d in zip(fast[1], sig.dynamic)):
             self._fast[fast[0]] = program
+            self._remember(fast[0], program)
         return program.run(*sig.dynamic)
+
+    def _remember(self, key: tuple, program: Program) -> None:
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _entry(key, program.run)
+        self._last = entry
 
     def program(self, *args: Any, **kwargs: Any) -> Program:
         """The program a call with these arguments runs (traced now if it is new)."""
@@ -223,6 +241,9 @@ class Compiled:
                        self.holomorphic, "grad")
         with_value = self.transform == "value_and_grad"
         scalar = out.value.ndim == 0
+        # .item() of a 0-d array; float() gives the same Python float for the usual float
+        # dtypes, and faster (also of a numpy scalar, whose .item() is slow)
+        number = "float({})" if out.value.dtype in _FLOAT_ITEMS else "{}.item()"
 
         numbers = {i: [_python_number(x) for x in sig.leaves[i]] for i in nums}
         defs = {i: sig.defs[i] for i in nums}
@@ -240,7 +261,7 @@ class Compiled:
             grads_expr = per[0] if single else f"({', '.join(per)},)"
             if not with_value:
                 return grads_expr
-            value = f"{results[0]}.item()" if scalar else results[0]
+            value = number.format(results[0]) if scalar else results[0]
             return f"({value}, {grads_expr})"
 
         root = out if trace.follows(out) else None
@@ -281,6 +302,56 @@ def _tree_expr(d: TreeDef | None, leaves: Iterator[str], program: Program) -> st
 
 
 _SORTED: dict[tuple, tuple] = {}
+# (type, shape, dtype) of an array: a key that no Tensor or other array-like matches
+_array_key = operator.attrgetter("__class__", "shape", "dtype")
+
+
+_MISS = object()
+
+
+def _miss(args: tuple) -> Any:
+    return _MISS
+
+
+def _entry(key: tuple, run: Callable[..., Any]) -> Callable[[tuple], Any]:
+    """A generated function of a call's arguments: ``run`` on their arrays if they are what
+    :func:`_fast_key` made ``key`` from (plain ndarrays of exactly those shapes and dtypes,
+    dicts with exactly those keys), else ``_MISS``. An equal dtype that is another object
+    misses too, and the call takes the keyed path."""
+    namespace: dict[str, Any] = {"nd": _ndarray, "run": run, "MISS": _MISS}
+    lines: list[str] = []
+    tests: list[str] = []
+    inputs: list[str] = []
+
+    def array(var: str, k: tuple) -> None:
+        n = len(inputs)
+        namespace[f"S{n}"], namespace[f"D{n}"] = k[1], k[2]
+        tests.extend([f"{var}.__class__ is nd", f"{var}.shape == S{n}", f"{var}.dtype is D{n}"])
+        inputs.append(var)
+
+    i = j = 0
+    while i < len(key):
+        if key[i][0] is dict:
+            names = key[i][1]
+            lines.append(f"    if p{j}.__class__ is not dict or len(p{j}) != {len(names)}:")
+            lines.append("        return MISS")
+            for m, name in enumerate(names):
+                namespace[f"N{j}_{m}"] = name
+                lines.append(f"    p{j}_{m} = p{j}.get(N{j}_{m})")
+                array(f"p{j}_{m}", key[i + 1 + m])
+            i += 1 + len(names)
+        else:
+            array(f"p{j}", key[i])
+            i += 1
+        j += 1
+    head = ["def entry(args):", f"    if len(args) != {j}:", "        return MISS"]
+    if j:
+        head.append(f"    {', '.join(f'p{n}' for n in range(j))}, = args")
+    lines = head + lines + [f"    if {' and '.join(tests) or 'True'}:",
+                            f"        return run({', '.join(inputs)})", "    return MISS"]
+    source = "\n".join(lines) + "\n"
+    exec(builtins.compile(source, "<chainrule.compile entry>", "exec"), namespace)  # noqa: S102
+    return namespace["entry"]
 
 
 def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
@@ -292,8 +363,7 @@ def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
     for a in args:
         kind = type(a)
         if kind is _ndarray:
-            key.append(a.shape)
-            key.append(a.dtype)
+            key.append(_array_key(a))
             arrays.append(a)
         elif kind is dict:
             given = tuple(a)
@@ -303,13 +373,12 @@ def _fast_key(args: tuple) -> tuple[tuple, list[np.ndarray]] | None:
                 names = _SORTED[given] = tuple(sorted(given, key=repr))
                 if len(_SORTED) > 256:
                     _SORTED.clear()
-            key.append(names)
+            key.append((dict, names))     # never equal to an array's key
             for name in names:
                 v = a[name]
                 if type(v) is not _ndarray:
                     return None
-                key.append(v.shape)
-                key.append(v.dtype)
+                key.append(_array_key(v))
                 arrays.append(v)
         else:
             return None

@@ -15,6 +15,7 @@ reach neither an output nor the backward pass are dropped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,8 @@ class Program:
         self._outputs = list(outputs)
         self._args = {id(node): [self._expr(p, node, i >= _inputs(node)) for i, p in
                                  enumerate(node.parents)] for node in nodes}
+        self._foldable = self._constant_edges(root)
+        self._folded: dict[int, Any] = {}
         self._kept = self._live()
         probe = self._compile(probing=True)
         self._probe_fixes: dict[int, tuple[bool, bool, bool]] = {}
@@ -97,13 +100,14 @@ class Program:
                               if type(probed[first + k]) is not _ndarray}
         for k, e in enumerate(self.edges):
             e.fix = self._probe_fixes.get(k, (False, False, False))
+        self._kept = self._live()           # without what only folded edges read
         self.run = self._compile(probing=False)
         # keep no part of the trace: its arrays (the first call's) would live as long as
         # the program
         self.steps: list[str] = [node.prim.name for node in self._kept]
         self.reached = frozenset(self._reached)
         del self._nodes, self._kept, self._outputs, self._wanted, self._root, self._args
-        del self.edges, self._pack, self._reached
+        del self.edges, self._pack, self._reached, self._folded
 
     # -- names and expressions ----------------------------------------------------------
     def _name(self, x: Any, name: str) -> None:
@@ -192,6 +196,24 @@ class Program:
         self._reached = has
         return edges
 
+    def _constant_edges(self, root: Any) -> set[int]:
+        """The edges whose contribution is the same at every call: a VJP that reads only
+        the shapes of its arguments (``shapes_only``, as sum's) given a constant cotangent
+        (the seed, or the one contribution such an edge made). The probe run computes
+        them; the program copies them (each call hands out fresh arrays, as eager mode)."""
+        constant = {id(root)}
+        edges = set()
+        for n, e in enumerate(self.edges):
+            fold = id(e.node) in constant and not e.node.prim.variadic and getattr(
+                e.node.prim.vjps[e.i], "shapes_only", False)
+            if fold:
+                edges.add(n)
+            if fold and e.first:
+                constant.add(id(e.parent))
+            else:               # a contribution computed at each call, or added to one
+                constant.discard(id(e.parent))
+        return edges
+
     def _live(self) -> list[Tensor]:
         """The forward ops whose results are used: by an output, by the backward pass
         (its inputs and results) or by another kept op."""
@@ -205,7 +227,9 @@ class Program:
         for out in self._outputs:
             if id(out) in self._names:
                 use(self._names[id(out)])
-        for e in self.edges:
+        for n, e in enumerate(self.edges):
+            if n in self._folded:
+                continue
             use(self._names[id(e.node)])
             for a in self._args[id(e.node)]:
                 use(a)
@@ -234,7 +258,9 @@ class Program:
                 call = f"asarray({call})"
             lines.append(f"    v{k} = {call}")
         root = self._names.get(id(self._root)) if self._root is not None else None
-        if root is not None and id(self._root) in self._reached:
+        from_root = [n for n, e in enumerate(self.edges) if e.node is self._root]
+        if root is not None and id(self._root) in self._reached and (
+                not from_root or any(n not in self._folded for n in from_root)):
             # eager mode seeds with ones_like(y) on each pass: the same ones, made once
             # (read-only, so that no caller can change them through a gradient that is a
             # view of the seed)
@@ -243,6 +269,13 @@ class Program:
             lines.append(f"    g_{root} = {self._const(seed)}")
         done: set[int] = set()
         for n, e in enumerate(self.edges):
+            target = f"g_{self._names[id(e.parent)]}"
+            if n in self._folded:
+                value = self._folded[n]
+                copy = ".copy()" if type(value) is _ndarray else ""
+                c = f"{self._const(value)}{copy}"
+                lines.append(f"    {target} = {c}" if e.first else f"    {target} = {target} + {c}")
+                continue
             name = self._names[id(e.node)]
             args = ", ".join(self._args[id(e.node)])
             if e.node.prim.variadic:
@@ -254,6 +287,9 @@ class Program:
             else:
                 ns[f"r{name}_{e.i}"] = e.node.prim.vjps[e.i]
                 call = f"r{name}_{e.i}(M, g_{name}, {name}, {args})"
+            if not probing and e.first and not any(e.fix):
+                lines.append(f"    {target} = {call}")
+                continue
             lines.append(f"    c = {call}")
             pv = e.parent.value
             if probing:
@@ -266,7 +302,6 @@ class Program:
                     lines.append(f"    c = sum_to_shape(c, {pv.shape!r}, 0)")
                 if fix_dtype:
                     lines.append(f"    c = c.astype({self._const(pv.dtype)})")
-            target = f"g_{self._names[id(e.parent)]}"
             lines.append(f"    {target} = c" if e.first else f"    {target} = {target} + c")
         results = []
         for out in self._outputs:
@@ -287,11 +322,25 @@ class Program:
             lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
         else:
             lines.append(f"    return {self._pack(results, self)}")
+        if not probing:
+            lines = self._unwrapped(lines)
         source = "\n".join(lines) + "\n"
         if not probing:
             self.source = source
         exec(compile(source, "<chainrule.compile>", "exec"), ns)  # noqa: S102
         return ns["program"]
+
+    def _unwrapped(self, lines: list[str]) -> list[str]:
+        """``lines`` without the ``asarray`` around a forward result that is read only by
+        ``float()`` (a loss whose VJP was folded): a numpy scalar gives the same number."""
+        for k in self._wraps:
+            define = f"    v{k} = asarray("
+            at = [i for i, line in enumerate(lines) if line.startswith(define)]
+            use = re.compile(rf"\bv{k}\b")
+            if at and not any(use.search(line.replace(f"float(v{k})", ""))
+                              for i, line in enumerate(lines) if i != at[0]):
+                lines[at[0]] = f"    v{k} = {lines[at[0]][len(define):-1]}"
+        return lines
 
     def _probe_forward(self, k: int, out: Any) -> Any:
         if type(out) is not _ndarray:
@@ -305,7 +354,10 @@ class Program:
         fixes = (type(c) is not _ndarray, np.shape(c) != pv.shape,
                  np.asarray(c).dtype != pv.dtype)
         self._probe_fixes[n] = fixes
-        return ARRAY_MODE.sum_to(c, e.parent, 0, e.node, e.i)
+        c = ARRAY_MODE.sum_to(c, e.parent, 0, e.node, e.i)
+        if n in self._foldable:
+            self._folded[n] = c.copy() if type(c) is _ndarray else c
+        return c
 
     def __call__(self, *inputs: Any) -> tuple:
         return self.run(*inputs)

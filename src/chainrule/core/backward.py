@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from sys import getrefcount
 from typing import Any
 
 from .node import GRAD_SLOT, ONE_PARENT, Node
@@ -410,6 +411,19 @@ def _check_written(node: Node, parents: tuple) -> None:
             raise _written(node, p)
 
 
+def _one_edge_refs() -> int:
+    """What ``getrefcount(node)`` reads inside :func:`_array_pass` for a node that only
+    the walk's list and one other object refer to, ``node`` being a local variable
+    (measured, so that an interpreter that counts references differently is followed)."""
+    nodes = [object()]
+    edge = [nodes[0]]               # the one consumer's reference  # noqa: F841
+    node = nodes[0]
+    return getrefcount(node)
+
+
+_ONE_EDGE = _one_edge_refs()
+
+
 def _array_pass(root: Node, seed: Any, mode: Mode) -> None:
     """The loop of :func:`backprop` for a plain accumulating pass over raw arrays
     (``Tensor.backward()``: no observer, no stop set, no batch axes, rules on ndarrays
@@ -445,10 +459,16 @@ def _array_pass(root: Node, seed: Any, mode: Mode) -> None:
                                 push(p)
                 continue
             node._ct = None
-            old = get_grad(node)
-            set_grad(node, (g if own is None else own(g)) if old is None else old + g)
-            if prim is None:
-                continue
+            parents = p = None              # no stale reference to this node in the loop
+            if prim is not None and getrefcount(node) == _ONE_EDGE:
+                # Only the graph holds this Tensor, by one edge: nobody can read its .grad,
+                # so it keeps none and its cotangent is freed once its rule has run.
+                set_grad(node, None)
+            else:
+                old = get_grad(node)
+                set_grad(node, (g if own is None else own(g)) if old is None else old + g)
+                if prim is None:
+                    continue
             if node._stamp != now:
                 _check_written(node, node.parents)
             parents = node._p

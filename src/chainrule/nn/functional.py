@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 
 from ..core import Node
+from ..core.recording import recording
 from ..errors import ShapeError
 from ..ops import functions as F
 from ..primitive import Primitive
 from ..seeding import default_generator
-from ..shape_checks import check_broadcast
+from ..shape_checks import check_broadcast, shape_error
+from ..tensor import Tensor, _recorded, check_complex
 from .activations import erf, gelu, leaky_relu, log_softmax, softmax
 from .conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from .losses import (
@@ -47,16 +49,32 @@ def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _linear_vjp_w(M: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     if x.ndim == 1:                     # out[..., o] = sum_i W[o, i] x[i]
         return M.expand_dims(g, -1) * x
-    if w.__class__ is np.ndarray and w.flags.f_contiguous and not w.flags.c_contiguous:
-        # (x.T @ g).T: the gradient in the weight's own layout, so the update runs in order
-        return M.swapaxes(M.matmul(M.swapaxes(x), g))
+    if w.__class__ is np.ndarray:
+        flags = w.flags
+        if flags.f_contiguous and not flags.c_contiguous:
+            # (x.T @ g).T: the gradient in the weight's own layout, so the update runs in
+            # order (ndarray methods: on raw arrays M.swapaxes is this with a call more)
+            if g.__class__ is np.ndarray and x.__class__ is np.ndarray:
+                return _matmul(x.swapaxes(-1, -2), g).swapaxes(-1, -2)
+            return M.swapaxes(M.matmul(M.swapaxes(x), g))
     return M.matmul(M.swapaxes(g), x)   # summed over leading axes by the core
 
 
+def _linear_vjp_b(M: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
+    if g.__class__ is np.ndarray and b.__class__ is np.ndarray and b.ndim == 1:
+        # the sum over the examples here (what the core's sum_to would do): g's leading
+        # batch axes of a batched pass (g.ndim - ans.ndim of them) are kept
+        axes = tuple(range(g.ndim - np.ndim(ans), g.ndim - 1))
+        return _add_reduce(g, axis=axes) if axes else g
+    return g                            # summed to the bias's shape by the core
+
+
+_matmul = np.matmul
+_add_reduce = np.add.reduce
+
 LINEAR = Primitive(
     "linear", array_fn=_linear,
-    vjps=[lambda M, g, ans, x, w, b: M.matmul(g, w), _linear_vjp_w,
-          lambda M, g, ans, x, w, b: g],
+    vjps=[lambda M, g, ans, x, w, b: M.matmul(g, w), _linear_vjp_w, _linear_vjp_b],
     inputs=("x", "W", "b"), expr="x @ W.T + b",
     derivs=["W (on the right)", "x (g^T on the left)", "1 (summed over the batch)"],
     vjp_text=["g @ W", "g.T @ x", "sum(g over the batch)"])
@@ -75,8 +93,21 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Any:
                          f"weight {ws} takes {ws[1]} (weight is (out_features, in_features))")
     if bias is None:
         return F.matmul(x, F.transpose(weight))
-    out_shape = xs[:-1] + ws[:1]
-    check_broadcast("linear (bias)", out_shape, _shape(bias))
+    bs = _shape(bias)
+    if bs != ws[:1]:                # (out_features,) always fits
+        check_broadcast("linear (bias)", xs[:-1] + ws[:1], bs)
+    if isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor):
+        # Tensor._apply for three Tensors (a layer's call), without its argument loop
+        try:
+            out = _linear(x.value, weight.value, bias.value)
+        except ValueError as exc:
+            raise shape_error(LINEAR, (x.value, weight.value, bias.value), exc) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        check_complex(LINEAR, (x, weight, bias), out)
+        if (x.needs or weight.needs or bias.needs) and recording():
+            return _recorded(out, (x, weight, bias), LINEAR)
+        return Tensor._node(out, (), None, False)
     if isinstance(x, Node):         # what apply() would pick, without its frames
         return type(x)._apply(LINEAR, (x, weight, bias))  # type: ignore[attr-defined]
     return LINEAR(x, weight, bias)

@@ -25,8 +25,16 @@ from ..tensor import Tensor
 REDUCTIONS = ("mean", "sum", "none")
 
 
+_add_reduce = np.add.reduce
+
+
 def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
+        if losses.size and (losses.dtype == np.float64 or losses.dtype == np.float32):
+            # np.mean's own steps (its pairwise sum, then the division by an intp count),
+            # without its two Python layers: bit for bit the same number
+            total = _add_reduce(losses, axis=None)
+            return total.dtype.type(total / np.intp(losses.size))
         return np.mean(losses)
     if reduction == "sum":
         return np.sum(losses)
@@ -57,9 +65,13 @@ def _ce_vjp(M, g, ans, logits, labels, reduction):
     xv = M.value(logits)
     if xv is logits:        # on plain arrays: softmax - onehot in place, no one-hot array
         p = np.exp(xv - np.maximum.reduce(xv, axis=-1, keepdims=True))
-        p /= np.add.reduce(p, axis=-1, keepdims=True)
+        p /= _add_reduce(p, axis=-1, keepdims=True)
         p[np.arange(len(labels)), labels] -= 1
-        return _per_example_g(M, g, ans, xv.shape[0], reduction, 1) * p
+        scale = _per_example_g(M, g, ans, xv.shape[0], reduction, 1)
+        if scale.ndim <= 2 and scale.dtype == p.dtype:
+            p *= scale      # the product scale * p, in p's memory: p keeps its shape
+            return p
+        return scale * p
     # softmax is shift-invariant, so the max can be a constant even in a recorded pass
     e = M.exp(logits - np.max(xv, axis=-1, keepdims=True))
     p = e / M.sum(e, -1, True)
@@ -87,14 +99,19 @@ def cross_entropy(logits: Any, labels: Any, weight: Any = None, ignore_index: in
     ``label_smoothing`` e mixes the one-hot target with the uniform one: (1 - e) * nll +
     e * mean over classes of -log p. The plain case is one fused gate."""
     given = np.asarray(labels.value if isinstance(labels, Node) else labels)
-    if weight is not None or label_smoothing or (given == ignore_index).any():
+    if weight is not None or label_smoothing:
         return _general_cross_entropy(logits, labels, weight, ignore_index, reduction,
                                       label_smoothing)
     shape = np.shape(logits.value if isinstance(logits, Node) else logits)
     _check_reduction("cross_entropy", reduction)
     _check_labels("cross_entropy", shape, given, "logits")
     if given.size:
-        _check_range("cross_entropy", shape, given.min(), given.max(), ignore_index)
+        low, high = given.min(), given.max()
+        # a label equal to ignore_index can only lie between the smallest and the largest
+        if low <= ignore_index <= high and (given == ignore_index).any():
+            return _general_cross_entropy(logits, labels, weight, ignore_index, reduction,
+                                          label_smoothing)
+        _check_range("cross_entropy", shape, low, high, ignore_index)
     return CROSS_ENTROPY(logits, given.astype(np.intp, copy=False), reduction)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..primitive import apply
 from ..rules import linalg_decomp as la
+from ..rules.complex import real_part
 from .functions import (
     FUNCTIONS,
     OTHER_NORMS,
@@ -25,6 +26,7 @@ from .functions import (
 _SLOGDET = type(np.linalg.slogdet(np.eye(1)))
 _EIGH = type(np.linalg.eigh(np.eye(1)))
 _SVD = type(np.linalg.svd(np.eye(1)))
+_EIG = type(np.linalg.eig(np.eye(1)))
 
 
 def _square(op: str, a: Array) -> tuple[int, ...]:
@@ -77,11 +79,17 @@ def slogdet(a: Array) -> Any:
 
 @custom(la.CHOLESKY)
 def cholesky(a: Array, /, *, upper: bool = False) -> Array:
-    """The lower factor ``L`` with ``a = L @ L.T`` (``upper``: ``L.T``), reading ``a``'s
-    lower half as numpy does. LinAlgError unless ``a`` is positive definite."""
+    """The lower factor ``L`` with ``a = L @ L^H`` (``L @ L.T`` for real ``a``), reading
+    ``a``'s lower half as numpy does; ``upper``: the upper factor ``U = L^H`` with
+    ``a = U^H @ U``, from ``a``'s upper half. LinAlgError unless ``a`` is positive
+    definite."""
     _square("cholesky", a)
-    low = apply(la.CHOLESKY, a)
-    return FUNCTIONS["swapaxes"](low, -1, -2) if upper else low
+    if not upper:
+        return apply(la.CHOLESKY, a)
+    h = FUNCTIONS["swapaxes"]
+    if np.iscomplexobj(_raw(a)):
+        h = lambda x, i, j: FUNCTIONS["conj"](FUNCTIONS["swapaxes"](x, i, j))  # noqa: E731
+    return h(apply(la.CHOLESKY, h(a, -1, -2)), -1, -2)
 
 
 def _lower(uplo: str) -> bool:
@@ -98,13 +106,32 @@ def eigh(a: Array, UPLO: str = "L") -> Any:
     n = _square("eigh", a)[-1]
     packed = apply(la.EIGH, a, _lower(UPLO))
     w, v = la.unpack(_CUT, packed, [(n,), (n, n)])
-    return _EIGH(w, v)
+    # complex (Hermitian) a: the eigenvalues are real, packed with complex eigenvectors
+    return _EIGH(real_part(w) if np.iscomplexobj(_raw(w)) else w, v)
 
 
 @composite(numpy=(np.linalg.eigvalsh,), doc="np.linalg.eigvalsh: eigenvalues")
 def eigvalsh(a: Array, UPLO: str = "L") -> Array:
     """The eigenvalues of the symmetric matrix whose ``UPLO`` half ``a`` holds."""
     return eigh(a, UPLO)[0]
+
+
+@composite(numpy=(np.linalg.eig,), doc="np.linalg.eig: eigenvalues and eigenvectors")
+def eig(a: Array) -> Any:
+    """``(eigenvalues, eigenvectors)`` of each (..., n, n) matrix as numpy's EigResult:
+    complex unless every eigenvalue is real, eigenvectors of unit length in the columns.
+    Repeated eigenvalues make the eigenvectors' gradient infinite; a loss that depends on
+    an eigenvector's phase gets the gradient JAX and HIPS autograd give."""
+    n = _square("eig", a)[-1]
+    packed = apply(la.EIG, a)
+    w, v = la.unpack(_CUT, packed, [(n,), (n, n)])
+    return _EIG(w, v)
+
+
+@composite(numpy=(np.linalg.eigvals,), doc="np.linalg.eigvals: eigenvalues")
+def eigvals(a: Array) -> Array:
+    """The eigenvalues of each (..., n, n) matrix, as ``eig(a)[0]``."""
+    return eig(a)[0]
 
 
 @composite(numpy=(np.linalg.svd,), doc="np.linalg.svd: singular value decomposition")
@@ -122,7 +149,7 @@ def svd(a: Array, full_matrices: bool = True, compute_uv: bool = True,
     packed = apply(la.SVD, a, bool(full_matrices))
     m, n = shape[-2:]
     u, s, vh = la.unpack(_CUT, packed, la.svd_shapes(m, n, bool(full_matrices)))
-    return _SVD(u, s, vh)
+    return _SVD(u, real_part(s) if np.iscomplexobj(_raw(s)) else s, vh)
 
 
 @composite(numpy=(np.linalg.pinv,), doc="np.linalg.pinv: pseudo-inverse")
@@ -138,9 +165,11 @@ def pinv(a: Array, rcond: Any = None, hermitian: bool = False, *, rtol: Any = No
     keep = sv > np.asarray(cutoff)[..., None] * np.max(sv, axis=-1, keepdims=True)
     where = FUNCTIONS["where"]
     s_inv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
-    vt = FUNCTIONS["swapaxes"](vh, -1, -2)
-    return FUNCTIONS["matmul"](vt * FUNCTIONS["expand_dims"](s_inv, -2),
-                               FUNCTIONS["swapaxes"](u, -1, -2))
+    h = FUNCTIONS["swapaxes"]
+    if np.iscomplexobj(_raw(a)):        # V diag(1/s) U^H, conjugate transposes
+        h = lambda x, i, j: FUNCTIONS["conj"](FUNCTIONS["swapaxes"](x, i, j))  # noqa: E731
+    return FUNCTIONS["matmul"](h(vh, -1, -2) * FUNCTIONS["expand_dims"](s_inv, -2),
+                               h(u, -1, -2))
 
 
 @composite(numpy=(np.linalg.matrix_power,), doc="np.linalg.matrix_power: a @ a @ ... @ a")

@@ -81,8 +81,7 @@ def numpy_path(fn: Any) -> str:
 
 
 # numpy functions whose chainrule spelling differs: a curated list, never a string guess
-_ALTERNATIVES = {"np.linalg.eig": "np.linalg.eigh (for a symmetric matrix)",
-                 "np.linalg.eigvals": "np.linalg.eigvalsh (for a symmetric matrix)"}
+_ALTERNATIVES = {"np.linalg.lstsq": "np.linalg.pinv (x = pinv(a) @ b, for a full-rank a)"}
 
 
 def _unsupported(path: str) -> TypeError:

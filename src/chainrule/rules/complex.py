@@ -46,6 +46,11 @@ def real_part(x: Any) -> Any:
     return np.real(x)
 
 
+def _real_vjp(M, g, ans, x):
+    # a complex input's cotangent is complex, also where a pass keeps it as a Tensor
+    return g * (1 + 0j) if is_complex(x) else g
+
+
 def _imag_vjp(M, g, ans, x):
     if is_complex(x):
         return g * -1j
@@ -82,7 +87,7 @@ def _imag(x: Any) -> Any:
 
 # derivs: the derivative on real data (what the formula checks evaluate); vjp_text: the
 # rule for complex data as well
-REAL = unary("real", lambda x: x, np.real, lambda M, g, ans, x: g, "1",
+REAL = unary("real", lambda x: x, np.real, _real_vjp, "1",
              jvps=[lambda M, t, ans, x: real_part(t)], methods=(), formula=False,
              complex=True, vjp_text=["g"], doc="The real part")
 IMAG = unary("imag", lambda x: 0.0, np.imag, _imag_vjp, "0",

@@ -17,7 +17,7 @@ from math import prod
 import numpy as np
 
 from ..primitive import apply, defprimitive
-from .complex import conjugate
+from .complex import conjugate, is_complex, real_part
 from .structural import STACK
 
 
@@ -27,6 +27,15 @@ def _graph(M) -> bool:
 
 def _t(M, x):
     return M.swapaxes(x)
+
+
+def _h(M, x, c: bool):
+    """The conjugate transpose of ``x`` (the plain transpose when ``c`` is False)."""
+    return conjugate(M.swapaxes(x)) if c else M.swapaxes(x)
+
+
+def _conj(x, c: bool):
+    return conjugate(x) if c else x
 
 
 def _linalg(op: str, fn):
@@ -157,13 +166,18 @@ LOGABSDET = defprimitive(
 # -- Cholesky ----------------------------------------------------------------------------------
 
 def _cholesky_vjp(M, g, ans, a):
+    # complex A: the rule is written for the conjugate cotangent (dL/dx + i dL/dy, in which
+    # the adjoints are conjugate transposes) and conjugated back at the end
+    c = is_complex(a)
+    g = _conj(g, c)
     n = ans.shape[-1]
     phi = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
     linv = apply(INV, ans)
-    p = M.matmul(_t(M, ans), g * np.tril(np.ones((n, n)))) * phi
-    s = M.matmul(_t(M, linv), M.matmul(p, linv))
-    half = (s + _t(M, s)) * 0.5
-    return half * np.tril(np.ones((n, n))) * (2 - np.eye(n))  # numpy reads the lower half
+    p = M.matmul(_h(M, ans, c), g * np.tril(np.ones((n, n)))) * phi
+    s = M.matmul(_h(M, linv, c), M.matmul(p, linv))
+    half = (s + _h(M, s, c)) * 0.5                              # Hermitian: real diagonal
+    out = half * np.tril(np.ones((n, n))) * (2 - np.eye(n))  # numpy reads the lower half
+    return _conj(out, c)
 
 
 CHOLESKY = defprimitive(
@@ -171,8 +185,8 @@ CHOLESKY = defprimitive(
     inputs=("A",), expr="cholesky(A)",
     derivs=["L^-T Phi(L^T g) L^-1, symmetrised, on the lower half numpy reads"],
     vjp_text=["lower half of sym(L^-T Phi(L^T g) L^-1)"], function="cholesky",
-    numpy=(np.linalg.cholesky,), domain="A symmetric positive definite",
-    doc="Lower Cholesky factor, batched,")
+    numpy=(np.linalg.cholesky,), domain="A symmetric (Hermitian) positive definite",
+    doc="Lower Cholesky factor, batched,", complex=True)
 
 
 # -- eigh --------------------------------------------------------------------------------------
@@ -192,12 +206,18 @@ def _gaps(M, w):
 
 def _eigh_vjp(M, g, ans, a, lower):
     n = a.shape[-1]
+    c = is_complex(a)
     w, v = unpack(M, ans, [(n,), (n, n)])
     gw, gv = unpack(M, g, [(n,), (n, n)])
-    inner = M.matmul(_t(M, v), gv) * _gaps(M, w)
-    h = M.matmul(v, M.matmul(inner + M.expand_dims(gw, -2) * np.eye(n), _t(M, v)))
+    if c:   # the eigenvalues are real; work with the conjugate cotangent (see cholesky)
+        w, gw, gv = real_part(w), real_part(gw), conjugate(gv)
+    inner = M.matmul(_h(M, v, c), gv) * _gaps(M, w)
+    h = M.matmul(v, M.matmul(inner + M.expand_dims(gw, -2) * np.eye(n), _h(M, v, c)))
     keep = np.tril(np.ones((n, n)), -1) if lower else np.triu(np.ones((n, n)), 1)
-    return (h + _t(M, h)) * keep + h * np.eye(n)
+    # numpy reads one triangle, the other is its conjugate transpose, and only the real
+    # part of the diagonal
+    out = (h + _h(M, h, c)) * keep + (real_part(h) if c else h) * np.eye(n)
+    return _conj(out, c)
 
 
 EIGH = defprimitive(
@@ -205,7 +225,46 @@ EIGH = defprimitive(
     expr="eigh(A)", derivs=["V (diag(gw) + F * (V^T gV)) V^T, F = 1/(w_j - w_i)"],
     vjp_text=["V (diag(gw) + F * (V^T gV)) V^T on the half numpy reads"],
     params=("lower",), kink="repeated eigenvalues make the eigenvector gradient infinite",
-    domain="A symmetric (numpy reads one triangle)")
+    domain="A symmetric or Hermitian (numpy reads one triangle)", complex=True)
+
+
+# -- eig ---------------------------------------------------------------------------------------
+
+def _eig(a):
+    w, v = np.linalg.eig(a)
+    return pack([(w[..., None, :], 2), (v, 2)])
+
+
+def _eig_vjp(M, g, ans, a):
+    """Of a general square matrix, as JAX's: the tangent ``V (F * (V^-1 dA V)) + V diag(c)``
+    keeps numpy's (LAPACK's) normalisation of each eigenvector, unit length with its
+    largest entry real, so that a loss depending on the phase gets its derivative too."""
+    n = a.shape[-1]
+    w, v = unpack(M, ans, [(n,), (n, n)])
+    gw, gv = unpack(M, g, [(n,), (n, n)])
+    eye = np.eye(n)
+    vt = _t(M, v)
+    f = _gaps(M, w)
+    vt_gv = M.matmul(vt, gv)
+    unit = M.matmul(M.matmul(vt, conjugate(v)), real_part(vt_gv) * eye)   # |v_k| = 1
+    vv = M.value(v)
+    largest = np.argmax(np.abs(vv), axis=-2)[..., None, :]
+    mask = (np.arange(n)[:, None] == largest).astype(float)      # where v_k's entry is real
+    vk = real_part(M.sum(v * mask, -2, True))
+    dk = M.sum(v * gv, -2, True)                                 # diag(V^T gV) as a row
+    phase = mask * (real_part(dk * -1j) * 1j / vk)
+    inner = M.expand_dims(gw, -2) * eye + f * (vt_gv - unit - M.matmul(vt, phase))
+    out = apply(SOLVE, vt, M.matmul(inner, vt))                  # V^-T inner V^T
+    return out if is_complex(a) else real_part(out)
+
+
+EIG = defprimitive(
+    "eig", array_fn=_linalg("eig", _eig), vjps=[_eig_vjp], inputs=("A",), expr="eig(A)",
+    derivs=["V^-T (diag(gw) + F * (V^T gV - V^T conj(V) Re(diag(V^T gV)) - V^T P)) V^T, "
+            "F = 1/(w_j - w_i), P the phase term of each largest entry"],
+    vjp_text=["V^-T (diag(gw) + F * (V^T gV - V^T conj(V) Re(diag(V^T gV)) - V^T P)) V^T"],
+    kink="repeated eigenvalues make the eigenvector gradient infinite",
+    domain="A diagonalizable", complex=True)
 
 
 # -- svd ---------------------------------------------------------------------------------------
@@ -223,8 +282,11 @@ def svd_shapes(m, n, full):
 def _svd_vjp(M, g, ans, a, full):
     m, n = a.shape[-2:]
     k = min(m, n)
+    c = is_complex(a)
     u, s, vh = unpack(M, ans, svd_shapes(m, n, full))
     gu, gs, gvh = unpack(M, g, svd_shapes(m, n, full))
+    if c:   # the singular values are real; work with the conjugate cotangent (see cholesky)
+        s, gs, gu, gvh = real_part(s), real_part(gs), conjugate(gu), conjugate(gvh)
     if full and m != n:     # only the first k singular vectors are unique
         cols, rows = (Ellipsis, slice(None), slice(0, k)), (Ellipsis, slice(0, k), slice(None))
         if np.any(M.value(gu)[..., :, k:]) or np.any(M.value(gvh)[..., k:, :]):
@@ -233,24 +295,29 @@ def _svd_vjp(M, g, ans, a, full):
                 "are not unique, so they have no gradient; use full_matrices=False")
         u, gu = M.getitem(u, cols), M.getitem(gu, cols)
         vh, gvh = M.getitem(vh, rows), M.getitem(gvh, rows)
-    v, gv = _t(M, vh), _t(M, gvh)
-    s2 = s * s
-    f = _gaps(M, s2)
-    ut_gu = M.matmul(_t(M, u), gu)
-    vt_gv = M.matmul(_t(M, v), gv)
+    f = _gaps(M, s * s)
+    uh_gu = M.matmul(_h(M, u, c), gu)               # U^H gU
+    vh_gv = M.matmul(vh, _h(M, gvh, c))             # V^H gV with V = Vh^H
     eye = np.eye(k)
     sr = M.expand_dims(s, -2)             # s along columns: X * sr = X @ diag(s)
     sc = M.expand_dims(s, -1)             # s along rows:    sc * X = diag(s) @ X
-    core = ((ut_gu - _t(M, ut_gu)) * f) * sr + M.expand_dims(gs, -2) * eye \
-        + sc * ((vt_gv - _t(M, vt_gv)) * f)
+    core = ((uh_gu - _h(M, uh_gu, c)) * f) * sr + M.expand_dims(gs, -2) * eye \
+        + sc * ((vh_gv - _h(M, vh_gv, c)) * f)
+    if c:
+        # the phases of u_k and v_k are free (u_k e^{it}, v_k e^{it}); as JAX, the tangent
+        # keeps v_k's and gives u_k the phase i Im(u_k^H dA v_k) / s_k, whose adjoint is
+        # i Im(diag(U^H gU)) / s (0 where s = 0)
+        zero = M.value(sr) == 0
+        out_diag = (uh_gu - _h(M, uh_gu, c)) * eye * 0.5
+        core = core + M.where(zero, 0.0, out_diag / M.where(zero, 1.0, sr))
     out = M.matmul(u, M.matmul(core, vh))
     if m > k:
-        proj = gu - M.matmul(u, ut_gu)                      # (I - U U^T) gU
+        proj = gu - M.matmul(u, uh_gu)                      # (I - U U^H) gU
         out = out + M.matmul(proj / sr, vh)
     if n > k:
-        proj = _t(M, gv) - M.matmul(_t(M, vt_gv), vh)     # gV^T (I - V V^T)
+        proj = gvh - M.matmul(_h(M, vh_gv, c), vh)         # gV^H (I - V V^H)
         out = out + M.matmul(u, proj / sc)
-    return out
+    return _conj(out, c)
 
 
 SVD = defprimitive(
@@ -259,7 +326,8 @@ SVD = defprimitive(
     derivs=["U (F*(U^T gU - gU^T U) S + diag(gs) + S F*(V^T gV - gV^T V)) V^T + the "
             "complements, F = 1/(s_j**2 - s_i**2)"],
     vjp_text=["Townsend's formula"], params=("full_matrices",),
-    kink="repeated singular values make the singular vector gradient infinite")
+    kink="repeated singular values make the singular vector gradient infinite",
+    complex=True)
 
 
 def _singular_values_vjp(M, g, ans, a):
@@ -293,13 +361,16 @@ def qr_shapes(m, n, complete):
     return [(m, k), (k, n)]
 
 
-def _qr_tall_vjp(M, q, r, gq, gr, n):
-    """The gradient of A = QR for m >= n (R square and invertible)."""
-    x = M.matmul(r, _t(M, gr)) - M.matmul(_t(M, gq), q)
+def _qr_tall_vjp(M, q, r, gq, gr, n, c):
+    """The gradient of A = QR for m >= n (R square and invertible), for conjugate
+    cotangents when ``c`` (complex data; R's diagonal is real)."""
+    x = M.matmul(r, _h(M, gr, c)) - M.matmul(_h(M, gq, c), q)
     lower = np.tril(np.ones((n, n)), -1)
-    sym = x * np.tril(np.ones((n, n))) + _t(M, x * lower)       # copyltu: lower mirrored up
-    b = gq + M.matmul(q, sym)                                     # then b @ inv(R)^T
-    return _t(M, apply(SOLVE, r, _t(M, b)))
+    low = x * lower
+    # copyltu: the lower half mirrored up (conjugated), the real part of the diagonal
+    sym = low + _h(M, low, c) + (real_part(x) if c else x) * np.eye(n)
+    b = gq + M.matmul(q, sym)                                     # then b @ inv(R)^H
+    return _h(M, apply(SOLVE, r, _h(M, b, c)), c)
 
 
 def _qr_vjp(M, g, ans, a, complete):
@@ -308,23 +379,25 @@ def _qr_vjp(M, g, ans, a, complete):
         raise NotImplementedError(
             f"qr(mode='complete') of a {m} x {n} matrix: the extra columns of Q are not "
             "unique, so they have no gradient; use mode='reduced'")
+    c = is_complex(a)
     q, r = unpack(M, ans, qr_shapes(m, n, complete))
-    gq, gr = unpack(M, g, qr_shapes(m, n, complete))
+    gq, gr = unpack(M, _conj(g, c), qr_shapes(m, n, complete))
     if m >= n:
-        return _qr_tall_vjp(M, q, r, gq, gr, n)
-    # wide: A = [X Y] with X = Q R1 square and R2 = Q^T Y, so Y's gradient is Q gR2 and X's
-    # is the square case with gQ + Y gR2^T (the route through R2)
+        return _conj(_qr_tall_vjp(M, q, r, gq, gr, n, c), c)
+    # wide: A = [X Y] with X = Q R1 square and R2 = Q^H Y, so Y's gradient is Q gR2 and X's
+    # is the square case with gQ + Y gR2^H (the route through R2)
     left, right = (Ellipsis, slice(None), slice(0, m)), (Ellipsis, slice(None), slice(m, n))
     y, r1 = M.getitem(a, right), M.getitem(r, left)
     gr1, gr2 = M.getitem(gr, left), M.getitem(gr, right)
-    gx = _qr_tall_vjp(M, q, r1, gq + M.matmul(y, _t(M, gr2)), gr1, m)
+    gx = _qr_tall_vjp(M, q, r1, gq + M.matmul(y, _h(M, gr2, c)), gr1, m, c)
     gy = M.matmul(q, gr2)
     full = gx.shape[:-1] + (n,)
-    return M.index_add(gx, full, left) + M.index_add(gy, full, right)
+    return _conj(M.index_add(gx, full, left) + M.index_add(gy, full, right), c)
 
 
 QR = defprimitive(
     "qr", array_fn=_linalg("qr", _qr), vjps=[_qr_vjp], inputs=("A",), expr="qr(A)",
     derivs=["(gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T"],
     vjp_text=["(gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T"], params=("complete",),
-    domain="full rank; for a wide matrix (m < n) the first m columns independent")
+    domain="full rank; for a wide matrix (m < n) the first m columns independent",
+    complex=True)

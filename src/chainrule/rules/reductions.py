@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from ..math_namespaces import kept_shape
-from ..primitive import defprimitive, reduction
+from ..primitive import apply, defprimitive, reduction
 from .complex import conjugate, real_part
+from .linalg_decomp import SVD, svd_shapes, unpack
 
 _add_reduce: Any = np.add.reduce  # what ndarray.sum calls, without its Python layer
 
@@ -32,6 +33,15 @@ def _kept_value(M, ans, x, axes, keepdims):
     return ans if keepdims else M.reshape(ans, kept_shape(x.shape, axes))
 
 
+def _shapes_only(vjp):
+    """Mark a VJP that reads the values of ``g`` alone (of ``ans`` and the inputs only their
+    shapes and dtypes): given a constant ``g``, such as the seed of a backward pass, its
+    result is the same at every call, so ``cr.compile`` computes it once."""
+    vjp.shapes_only = True
+    return vjp
+
+
+@_shapes_only
 def _spread(M, g, ans, x, axes, keepdims):
     lead = g.ndim - ans.ndim
     if ans.ndim == 0:                   # everything was summed: g broadcasts as it is
@@ -84,10 +94,15 @@ def _extreme(name: str, word: str):
 SUM = reduction("sum", lambda x, axes, keepdims: _add_reduce(x, axis=axes, keepdims=keepdims),
                 _spread, "1 for every element", "g broadcast back to x's shape", doc="Sum",
                 jvp=lambda M, t, ans, x, axes, keepdims: M.sum(t, axes, keepdims), complex=True)
+
+
+@_shapes_only
+def _spread_mean(M, g, ans, x, axes, keepdims):
+    return _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes)
+
+
 MEAN = reduction(
-    "mean", lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims),
-    lambda M, g, ans, x, axes, keepdims:
-        _spread(M, g, ans, x, axes, keepdims) / prod(x.shape[a] for a in axes),
+    "mean", lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims), _spread_mean,
     "1/n for every element", "g / n, broadcast to x", doc="Mean",
     jvp=lambda M, t, ans, x, axes, keepdims:
         M.sum(t, axes, keepdims) / prod(x.shape[a] for a in axes), complex=True)
@@ -148,10 +163,6 @@ def _norm(x, ord, axes, keepdims):
         if np.iscomplexobj(x):
             return np.sqrt(np.sum((x * np.conj(x)).real, axis=axes, keepdims=keepdims))
         return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
-    if np.iscomplexobj(x) and kind != "spectral":
-        raise TypeError(f"cr.norm does not support complex input yet for ord={ord!r} (only "
-                        "the 2-norm of a vector, the Frobenius and the matrix 2-norm); take "
-                        "it of cr.abs(x)")
     axis = axes[0] if len(axes) == 1 else axes
     return np.linalg.norm(x, ord, axis=axis, keepdims=keepdims)
 
@@ -162,14 +173,18 @@ def _norm_direction(M, ans, x, ord, axes, keepdims):
     kind = norm_kind(ord, axes)
     xv = M.value(x)
     if kind == "spectral" and 1 not in (xv.shape[axes[0]], xv.shape[axes[1]]):
-        return _spectral_direction(xv, axes, M)
+        return _spectral_direction(x, xv, axes, M)
     if kind in ("euclid", "spectral"):
         nk = _kept_value(M, ans, x, axes, keepdims)
         safe = M.where(M.value(nk) == 0, 1.0, nk)  # gradient of the norm at 0 is 0
         if np.iscomplexobj(xv):   # conj(x) / ||x||, as for abs (docs/complex.md)
             return conjugate(x) / safe
         return x / safe
-    sign = np.sign(xv)
+    if np.iscomplexobj(xv):     # conj(x) / |x| in place of sign(x), as for abs; 0 at 0
+        at0 = xv == 0
+        sign = M.where(at0, 0.0, conjugate(x) / M.where(at0, 1.0, M.abs(x)))
+    else:
+        sign = np.sign(xv)
     if kind == "l1":
         return sign
     if kind == "linf":
@@ -178,7 +193,8 @@ def _norm_direction(M, ans, x, ord, axes, keepdims):
         return sign * hit / np.sum(hit, axis=axes, keepdims=True)
     nk = _kept_value(M, ans, x, axes, keepdims)
     safe = M.where(M.value(nk) == 0, 1.0, nk)
-    return M.sign(xv) * M.abs(x) ** (ord - 1) / safe ** (ord - 1)
+    return (sign if np.iscomplexobj(xv) else M.sign(xv)) * M.abs(x) ** (ord - 1) \
+        / safe ** (ord - 1)
 
 
 def _norm_vjp(M, g, ans, x, ord, axes, keepdims):
@@ -190,21 +206,39 @@ def _norm_jvp(M, t, ans, x, ord, axes, keepdims):
     return real_part(dot) if np.iscomplexobj(M.value(x)) else dot
 
 
-def _spectral_direction(xv, axes, M):
-    if getattr(M, "graph", False):
-        raise NotImplementedError(
-            "norm(ord=2) of a matrix: second derivatives are not supported "
-            "(the singular vectors are treated as constants)")
+def _spectral_direction(x, xv, axes, M):
     moved = np.moveaxis(xv, axes, (-2, -1))
     u, s, vt = np.linalg.svd(moved, full_matrices=False)
     # the mean of u_k v_k^T over the singular values tied with the largest (an equal split
     # of the subgradient), and 0 where the largest is 0 (the matrix is 0)
     top = s[..., :1]
     tied = (s >= top * (1 - 1e-12)) & (top > 0)
+    if getattr(M, "graph", False):
+        return _spectral_direction_graph(x, xv, axes, M, s)
     weight = tied / np.maximum(np.sum(tied, axis=-1, keepdims=True), 1)
     d = (u * weight[..., None, :]) @ vt
     # complex: s_1 = Re(u_1^H x v_1), so the gradient is conj(u_1 v_1^H)
     return np.moveaxis(np.conj(d), (-2, -1), axes)
+
+
+def _spectral_direction_graph(x, xv, axes, M, s):
+    """conj(u_1 v_1^H) recorded through the SVD, so that it can be differentiated again;
+    that needs distinct singular values (and nonzero ones for a non-square matrix)."""
+    m, n = xv.shape[axes[0]], xv.shape[axes[1]]
+    scale = s[..., :1] * 1e-12
+    if np.any(np.diff(s, axis=-1) >= -scale) or np.any(s[..., :1] == 0) or (
+            m != n and np.any(s[..., -1:] <= scale)):
+        raise NotImplementedError(
+            "norm(ord=2) of a matrix: second derivatives need distinct singular values "
+            "(and nonzero ones for a non-square matrix); here some are equal or 0")
+    nd = xv.ndim
+    own = [a % nd for a in axes]
+    perm = tuple([i for i in range(nd) if i not in own] + own)
+    u, _, vh = unpack(M, apply(SVD, M.transpose(x, perm), False), svd_shapes(m, n, False))
+    d = M.matmul(M.getitem(u, (Ellipsis, slice(None), slice(0, 1))),
+                 M.getitem(vh, (Ellipsis, slice(0, 1), slice(None))))
+    d = conjugate(d) if np.iscomplexobj(xv) else d
+    return M.transpose(d, tuple(int(i) for i in np.argsort(perm)))
 
 
 NORM = defprimitive(
@@ -215,5 +249,6 @@ NORM = defprimitive(
     avoid=[0.0],
     params=("ord", "axis", "keepdims"), function="norm", methods=("norm",),
     numpy=(np.linalg.norm,), formula=True, doc="2-norm of all elements by default",
-    second_order="except ord=2 over two axes (the singular vectors are held constant)",
+    second_order="ord=2 over two axes: with distinct singular values (nonzero ones for a "
+                 "non-square matrix)",
     complex=True)

@@ -6,9 +6,9 @@ each function here, for Tensors, Scalars, numbers and arrays alike. Values are s
 own; each derivative is written with these same functions, so second derivatives work.
 
 Only some arguments have a derivative: the order ``n`` or ``v`` of ``polygamma``, ``iv``,
-``ive``, ``jv``, ``yn``, the shape ``a`` of ``gammainc`` / ``gammaincc`` and ``a``, ``b`` of
-``betainc`` are constants; giving a Tensor that requires a gradient there raises a
-TypeError naming the argument. Awkward points: ``gammaln``, ``digamma`` and ``gamma`` have
+``ive``, ``jv`` (and ``jn``), ``yn``, the shape ``a`` of ``gammainc`` / ``gammaincc`` and
+``a``, ``b`` of ``betainc`` are constants; giving a Tensor that requires a gradient there
+raises a TypeError naming the argument. Awkward points: ``gammaln``, ``digamma`` and ``gamma`` have
 poles at 0, -1, -2, ... where value and derivative are infinite (scipy's inf, or nan where
 the sign is undefined); ``rgamma`` is 0 at those points and its derivative there is the
 finite limit ``(-1)**n * n!``; ``logit`` is -inf / +inf at 0 / 1 with an infinite
@@ -252,6 +252,15 @@ ndtr: Callable[..., Any] = _CALLS["ndtr"]
 log_ndtr: Callable[..., Any] = _CALLS["log_ndtr"]
 stdtr: Callable[..., Any] = _CALLS["stdtr"]
 psi = digamma
+
+
+def jn(n: Any, x: Any) -> Any:
+    """scipy.special.jn(n, x): the Bessel function of the first kind of integer order
+    ``n`` (scipy's ``jn`` is ``jv`` itself), differentiable in ``x``: d/dx = (jn(n-1, x)
+    - jn(n+1, x)) / 2. ``n`` is a constant."""
+    return jv(n, x)
+
+
 _polygamma = _CALLS["polygamma"]
 
 
@@ -303,5 +312,5 @@ for _p in _PRIMS:
 __all__ = ["beta", "betainc", "betaincc", "betaln", "log1p", "log_ndtr", "ndtr", "stdtr",
            "xlog1py", "xlogy", "digamma", "erf", "erfc", "erfcinv", "erfinv", "expit",
            "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i1", "iv", "ive",
-           "j0", "j1", "jv", "logit", "logsumexp", "multigammaln", "polygamma", "psi",
+           "j0", "j1", "jn", "jv", "logit", "logsumexp", "multigammaln", "polygamma", "psi",
            "rgamma", "y0", "y1", "yn"]

@@ -307,31 +307,71 @@ class _Dirichlet:
 
 
 class _MultivariateNormal:
-    """The multivariate normal ``multivariate_normal(mean, cov)``: pdf and logpdf at ``x``
-    of shape (k,) or (N, k), differentiable in ``x``, ``mean`` and ``cov`` (through its
-    Cholesky factor; the gradient in ``cov`` is symmetric). ``cov`` must be positive
-    definite (numpy's LinAlgError otherwise); its cdf (a numerical integral in scipy) is
-    not offered."""
+    """The multivariate normal ``multivariate_normal(mean, cov)``: pdf, logpdf at ``x`` of
+    shape (k,) or (N, k), and entropy, differentiable in ``x``, ``mean`` and ``cov``
+    (through its Cholesky factor; the gradient in ``cov`` is symmetric). ``cov`` must be
+    positive definite (numpy's LinAlgError otherwise) unless ``allow_singular=True``: then,
+    as scipy, a singular ``cov`` gives the degenerate density on the subspace its
+    eigenvectors span, with the pseudo-determinant and the pseudo-inverse (eigenvalues at
+    most ``1e6 * eps * max|eigenvalue|`` count as zero) and -inf off that subspace. That
+    density is differentiable in ``x`` and ``mean``; a gradient in a singular ``cov`` is
+    refused (TypeError). The cdf (a numerical integral in scipy) is not offered."""
 
-    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
-               allow_singular: bool = False) -> Any:
-        """The log-density: shape () for one point, (N,) for N points. Raises ValueError
-        when the shapes of ``x``, ``mean`` and ``cov`` disagree, TypeError for
-        ``allow_singular=True`` (a singular ``cov`` is not supported)."""
-        from . import linalg
-        if allow_singular:
-            raise TypeError("multivariate_normal: allow_singular=True is not supported; "
-                            "cov must be positive definite")
-        k = np.shape(_raw(x))[-1] if np.ndim(_raw(x)) else 1
+    def _params(self, x: Any, mean: Any, cov: Any, what: str) -> tuple[int, Any, Any]:
+        k = (np.shape(_raw(x))[-1] if np.ndim(_raw(x)) else 1) if x is not None else \
+            (np.shape(_raw(mean))[-1] if mean is not None and np.ndim(_raw(mean)) else
+             np.shape(_raw(cov))[-1] if np.ndim(_raw(cov)) == 2 else 1)
         if mean is None:
             mean = np.zeros(k)
         if np.ndim(_raw(cov)) < 2:
             cov = cov * np.eye(k)
         if np.shape(_raw(cov)) != (k, k) or np.shape(_raw(mean))[-1:] not in ((k,), ()):
-            raise ValueError(f"multivariate_normal: x has {k} components but mean has shape "
+            raise ValueError(f"multivariate_normal.{what}: {k} components but mean has shape "
                              f"{np.shape(_raw(mean))} and cov {np.shape(_raw(cov))}")
-        low = linalg.cholesky(cov, lower=True)
+        return k, mean, cov
+
+    @staticmethod
+    def _spectrum(cov: Any, what: str) -> tuple[np.ndarray, np.ndarray, float]:
+        """scipy's reading of a symmetric positive semidefinite ``cov``: its eigenvalues,
+        eigenvectors and the cutoff below which an eigenvalue counts as zero. Raises
+        ValueError when ``cov`` has a clearly negative eigenvalue, as scipy does."""
+        s, u = np.linalg.eigh(np.asarray(_raw(cov), dtype=float))
+        eps = 1e6 * np.finfo(float).eps * float(np.max(np.abs(s)))
+        if np.min(s) < -eps:
+            raise ValueError(f"multivariate_normal.{what}: cov must be symmetric positive "
+                             f"semidefinite; it has the eigenvalue {np.min(s):.3g}")
+        return s, u, eps
+
+    @staticmethod
+    def _refuse_singular_gradient(cov: Any, what: str, rank: int, k: int) -> None:
+        if isinstance(cov, Node) and cov.needs:
+            raise TypeError(f"multivariate_normal.{what}: no gradient with respect to a "
+                            f"singular cov (rank {rank} of {k}, allow_singular=True); give "
+                            f"cov as a constant, or a positive definite one")
+
+    def logpdf(self, x: Any, mean: Any = None, cov: Any = 1.0,
+               allow_singular: bool = False) -> Any:
+        """The log-density: shape () for one point, (N,) for N points. Raises ValueError
+        when the shapes of ``x``, ``mean`` and ``cov`` disagree, LinAlgError for a
+        singular ``cov`` unless ``allow_singular=True``, TypeError for a gradient in a
+        singular ``cov``."""
+        from . import linalg
+        k, mean, cov = self._params(x, mean, cov, "logpdf")
         diff = x - mean
+        if allow_singular:
+            s, u, eps = self._spectrum(cov, "logpdf")
+            keep = s > eps
+            rank = int(np.sum(keep))
+            if rank < k:
+                self._refuse_singular_gradient(cov, "logpdf", rank, k)
+                whiten = u[:, keep] / np.sqrt(s[keep])
+                z = F["matmul"](diff, whiten)
+                maha = F["sum"](z * z, axis=-1)
+                out = -0.5 * (rank * math.log(2 * math.pi) + float(np.sum(np.log(s[keep])))
+                              + maha)
+                residual = np.linalg.norm(np.asarray(_raw(diff)) @ u[:, ~keep], axis=-1)
+                return _inside(out, out, residual >= 1e3 * eps, -np.inf)
+        low = linalg.cholesky(cov, lower=True)
         z = linalg.solve_triangular(low, F["transpose"](diff) if np.ndim(_raw(diff)) > 1
                                     else diff, lower=True)
         maha = F["sum"](z * z, axis=0)
@@ -342,6 +382,22 @@ class _MultivariateNormal:
             allow_singular: bool = False) -> Any:
         """The density (see :meth:`logpdf`)."""
         return _exp(self.logpdf(x, mean, cov, allow_singular))
+
+    def entropy(self, mean: Any = None, cov: Any = 1.0) -> Any:
+        """The differential entropy ``(rank (log(2 pi) + 1) + log pdet(cov)) / 2``, shape
+        (); it does not depend on ``mean`` (a zero gradient there). As scipy, a singular
+        ``cov`` is allowed (the pseudo-determinant over its rank); a gradient in a
+        singular ``cov`` is refused (TypeError)."""
+        from . import linalg
+        k, mean, cov = self._params(None, mean, cov, "entropy")
+        s, _, eps = self._spectrum(cov, "entropy")
+        rank = int(np.sum(s > eps))
+        if rank < k:
+            self._refuse_singular_gradient(cov, "entropy", rank, k)
+            return 0.5 * (rank * (math.log(2 * math.pi) + 1) + float(np.sum(np.log(s[s > eps]))))
+        low = linalg.cholesky(cov, lower=True)
+        logdet = 2 * F["sum"](_log(low[np.arange(k), np.arange(k)]))
+        return 0.5 * (k * (math.log(2 * math.pi) + 1) + logdet)
 
 
 norm = _Norm()
