@@ -4,6 +4,8 @@ number, or a bare crash instead of an error naming the op."""
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import pytest
 
@@ -353,3 +355,36 @@ def test_norm_method_refuses_conflicting_or_unknown_arguments():
 def test_expand_refuses_fewer_sizes_than_dims():
     with pytest.raises(ValueError, match=r"expand\(3,\): fewer sizes than the Tensor's 2 dims"):
         cr.zeros((2, 3)).expand(3)
+
+
+# -- containers: namedtuples, and jacfwd of container arguments --------------------------------
+def test_a_namedtuple_argument_comes_back_as_itself():
+    # it was rebuilt as a plain tuple: f's p.w raised AttributeError ('tuple' object)
+    P = collections.namedtuple("P", "w b")
+    p = P(np.array([1.0, 2.0]), 0.5)
+    g = cr.grad(lambda p: cr.sum(p.w ** 2) * p.b)(p)
+    assert isinstance(g, P)
+    np.testing.assert_array_equal(g.w, [1.0, 2.0])      # 2 w b
+    assert g.b == 5.0                                   # sum(w**2)
+    out, tangent = cr.jvp(lambda p: cr.sum(p.w) * p.b, (p,), (P(np.ones(2), 1.0),))
+    assert (out, tangent) == (1.5, 4.0)
+
+
+def test_jacfwd_of_container_arguments_as_jax_and_jacobian():
+    d = {"a": np.array([1.0, 2.0]), "b": 3.0}
+
+    def f(d, x):
+        return {"o": d["a"] * d["b"] * x, "s": cr.sum(d["a"]) * x}
+
+    fwd = cr.jacfwd(f, (0, 1))(d, 2.0)
+    rev = cr.jacobian(f, (0, 1))(d, 2.0)
+    np.testing.assert_array_equal(fwd["o"][0]["a"], 6.0 * np.eye(2))
+    np.testing.assert_array_equal(fwd["o"][0]["b"], [2.0, 4.0])
+    np.testing.assert_array_equal(fwd["o"][1], [3.0, 6.0])
+    for key in ("o", "s"):
+        np.testing.assert_allclose(fwd[key][0]["a"], rev[key][0]["a"])
+        np.testing.assert_allclose(fwd[key][0]["b"], rev[key][0]["b"])
+        np.testing.assert_allclose(fwd[key][1], rev[key][1])
+    h = cr.hessian(lambda d: cr.sum(d["a"] ** 2) * d["b"], mode="fwd-over-rev")(d)
+    np.testing.assert_allclose(h["a"]["a"], 6.0 * np.eye(2))
+    np.testing.assert_allclose(h["a"]["b"], [2.0, 4.0])
