@@ -388,3 +388,21 @@ def test_jacfwd_of_container_arguments_as_jax_and_jacobian():
     h = cr.hessian(lambda d: cr.sum(d["a"] ** 2) * d["b"], mode="fwd-over-rev")(d)
     np.testing.assert_allclose(h["a"]["a"], 6.0 * np.eye(2))
     np.testing.assert_allclose(h["a"]["b"], [2.0, 4.0])
+
+
+# -- numpy functions on label and mask Tensors (no derivative to drop) --------------------------
+def test_numpy_logical_functions_and_label_counting_work_on_tensors():
+    # np.logical_and(x > 0, x < 3) and np.unique(labels) were refused ("no derivative rule")
+    x = cr.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    np.testing.assert_array_equal(np.logical_and(x > 0, x < 3), [[True, False], [False, False]])
+    np.testing.assert_array_equal(np.logical_not(x > 0), [[False, True], [False, False]])
+    y = cr.tensor(np.array([0, 2, 2, 1]))
+    np.testing.assert_array_equal(np.unique(y), [0, 1, 2])
+    np.testing.assert_array_equal(np.bincount(y, minlength=4), [1, 1, 2, 0])
+    g = cr.grad(lambda v: cr.sum(cr.where(np.logical_and(v > 0, v < 3), v, 0.0) ** 2))(
+        np.array([1.0, 5.0, -1.0]))
+    np.testing.assert_array_equal(g, [2.0, 0.0, 0.0])
+    with pytest.raises(TypeError, match="np.median has no chainrule derivative rule"):
+        np.median(x)              # a float Tensor: still refused by name
+    with pytest.raises(TypeError, match="np.heaviside has no chainrule derivative rule"):
+        np.heaviside(x, 0.5)
