@@ -406,3 +406,26 @@ def test_numpy_logical_functions_and_label_counting_work_on_tensors():
         np.median(x)              # a float Tensor: still refused by name
     with pytest.raises(TypeError, match="np.heaviside has no chainrule derivative rule"):
         np.heaviside(x, 0.5)
+
+
+# -- empty inputs and degrees of freedom ---------------------------------------------------------
+@pytest.mark.parametrize(("x", "ddof"), [(np.zeros(0), 1), (np.array([2.0]), 2),
+                                         (np.array([1.0, 3.0]), 3)])
+def test_var_with_no_degrees_of_freedom_is_nan_or_inf_as_numpy(x, ddof):
+    # it divided by n - ddof < 0: -0.0 for an empty input, -|var| for n=2, ddof=3
+    with np.errstate(all="ignore"):
+        want_var, want_std = np.var(x, ddof=ddof), np.std(x, ddof=ddof)
+        got_var = cr.var(cr.tensor(x), ddof=ddof).item()
+        got_std = cr.tensor(x).std(correction=ddof).item()
+    np.testing.assert_array_equal([got_var, got_std], [want_var, want_std])
+
+
+def test_softmax_and_norm_over_an_empty_axis_as_torch():
+    # softmax: "zero-size array to reduction operation maximum"; norm(dim=1): a reshape error
+    x = cr.tensor(np.zeros((0, 3)), requires_grad=True)
+    assert x.softmax(0).shape == (0, 3) and x.log_softmax(1).shape == (0, 3)
+    assert x.norm(dim=1).shape == (0,)
+    np.testing.assert_array_equal(cr.vector_norm(cr.tensor(np.zeros((2, 0))), axis=1).data,
+                                  [0.0, 0.0])
+    (x.softmax(0).sum() + x.norm(dim=1).sum()).backward()
+    assert x.grad.shape == (0, 3)

@@ -281,7 +281,9 @@ def vector_norm(x: Array, /, *, axis: Any = None, keepdims: bool = False,
     nd = len(shape)
     axes = normalize_axes("vector_norm", nd, axis)
     moved = FUNCTIONS["moveaxis"](x, axes, tuple(range(-len(axes), 0)))
-    flat = FUNCTIONS["reshape"](moved, _shape_of(moved)[:nd - len(axes)] + (-1,))
+    kept = _shape_of(moved)[:nd - len(axes)]
+    size = int(np.prod([shape[a] for a in axes]))    # not -1: ambiguous at size 0
+    flat = FUNCTIONS["reshape"](moved, kept + (size,))
     out = FUNCTIONS["norm"](flat, ord, -1)
     if not keepdims:
         return out

@@ -69,11 +69,15 @@ def _lse(x, axes, keepdims):
 
 
 def _softmax(x, axis):
+    if x.size == 0:             # nothing to normalise (np.max of an empty axis refuses)
+        return x * 1.0
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax(x, axis):
+    if x.size == 0:
+        return x * 1.0
     return x - _lse(x, axis, True)
 
 
