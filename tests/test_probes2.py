@@ -429,3 +429,16 @@ def test_softmax_and_norm_over_an_empty_axis_as_torch():
                                   [0.0, 0.0])
     (x.softmax(0).sum() + x.norm(dim=1).sum()).backward()
     assert x.grad.shape == (0, 3)
+
+
+def test_pow_exponent_gradient_at_a_zero_base_is_0_for_negative_exponents_too():
+    # documented "d/dy x**y = 0 where x == 0": for y < 0 (x**y = inf) it was inf * 0 = NaN
+    y = cr.tensor([-1.0, -2.5, 0.0, 2.0], requires_grad=True)
+    (0.0 ** y).sum().backward()
+    np.testing.assert_array_equal(y.grad, [0.0, 0.0, 0.0, 0.0])
+    s = cr.Scalar(-1.0)
+    (0.0 ** s).backward()
+    assert s.grad == 0.0
+    h = cr.hessian(lambda v: v[0] ** v[1])(np.array([2.0, 3.0]))   # unchanged elsewhere
+    np.testing.assert_allclose(h, [[12.0, 4 * (1 + 3 * np.log(2))],
+                                   [4 * (1 + 3 * np.log(2)), 8 * np.log(2) ** 2]])

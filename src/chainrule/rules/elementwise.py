@@ -75,10 +75,15 @@ def _arelu(x: np.ndarray) -> np.ndarray:
 
 
 def _pow_exponent_vjp(M, g, ans, x, y):
-    # d/dy x**y = x**y * log(x); taken as 0 where x == 0 (torch's convention).
+    # d/dy x**y = x**y * log(x); taken as 0 where x == 0 (torch's convention), also for
+    # y < 0 where x**y is inf (inf * log(1) was NaN)
     xv = M.value(x)
-    safe = M.where(xv == 0, 1.0, x) if np.ndim(xv) else (1.0 if xv == 0 else x)
-    return g * ans * M.log(safe)
+    if not np.ndim(xv):
+        return g * 0.0 if xv == 0 else g * ans * M.log(x)
+    zero = xv == 0
+    if not zero.any():
+        return g * ans * M.log(x)
+    return M.where(zero, 0.0, g * M.where(zero, 0.0, ans) * M.log(M.where(zero, 1.0, x)))
 
 
 def _pow_base_vjp(M, g, ans, x, y):
