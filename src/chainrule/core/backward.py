@@ -500,16 +500,18 @@ def _array_pass(root: Node, seed: Any, mode: Mode) -> None:
                                 push(p)
                 continue
             node._ct = None
+            if prim is None:                # a leaf
+                old = get_grad(node)
+                set_grad(node, (g if own is None else own(g)) if old is None else old + g)
+                continue
             parents = p = None              # no stale reference to this node in the loop
-            if prim is not None and getrefcount(node) == _ONE_EDGE:
+            if getrefcount(node) == _ONE_EDGE:
                 # Only the graph holds this Tensor, by one edge: nobody can read its .grad,
                 # so it keeps none and its cotangent is freed once its rule has run.
                 set_grad(node, None)
             else:
                 old = get_grad(node)
                 set_grad(node, (g if own is None else own(g)) if old is None else old + g)
-                if prim is None:
-                    continue
             if node._stamp != now:
                 _check_written(node, node.parents)
             parents = node._p
