@@ -496,6 +496,12 @@ def compile(f: Callable[..., Any], static_argnums: int | Sequence[int] = (), *, 
     argnums))`` replay the forward and the backward pass, with results equal to eager
     mode's, bit for bit.
 
+    What ``f`` reads besides its arguments (the Tensors, arrays, numbers and containers
+    it closes over or names as globals, Modules with their parameters and buffers) is
+    noted after each trace and checked at each call: if it changed, the programs are
+    dropped and ``f`` is traced again (``Compiled.guard``). Attributes of other objects
+    are not checked: pass a value that changes between calls as an argument.
+
     With ``check`` (the default), the first call of each signature also runs ``f``
     eagerly once with its integer arrays rolled, and raises TraceError if the replay
     differs (something the trace froze). Called inside another transform, or on Tensors
