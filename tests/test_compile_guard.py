@@ -397,3 +397,23 @@ def test_a_big_container_is_checked_by_length():
     f(np.ones(1))
     assert f.traces == 2
 
+
+
+class _Act(nn.Module):
+    def __init__(self):
+        self.act = cr.relu
+
+
+def test_a_function_swapped_in_a_module_or_a_dict():
+    m = _Act()
+    ops = {"f": cr.exp}
+    f = cr.compile(lambda x: cr.sum(m.act(x)) + cr.sum(ops["f"](x)))
+    x = np.array([-1.0, 2.0])
+    assert f(x).item() == pytest.approx(2.0 + np.exp(-1.0) + np.exp(2.0))
+    m.act = cr.tanh
+    assert f(x).item() == pytest.approx(np.tanh(-1.0) + np.tanh(2.0) + np.exp(-1.0)
+                                        + np.exp(2.0))
+    ops["f"] = cr.sin
+    assert f(x).item() == pytest.approx(np.tanh(-1.0) + np.tanh(2.0) + np.sin(-1.0)
+                                        + np.sin(2.0))
+    assert f.traces == 3

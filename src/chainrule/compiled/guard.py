@@ -104,9 +104,11 @@ class _Builder:
             return self.wanted(obj.__self__) or self.wanted(obj.__func__)
         return isinstance(obj, types.FunctionType) and obj.__globals__ is self.home
 
-    def source(self, expr: str, obj: Any, depth: int = 0) -> None:
-        """``expr``, read again at each call, must still be ``obj``; then watch ``obj``."""
-        if self.wanted(obj):
+    def source(self, expr: str, obj: Any, depth: int = 0, always: bool = False) -> None:
+        """``expr``, read again at each call, must still be ``obj``; then watch ``obj``.
+        Only for state unless ``always`` (an item or a module's attribute: another
+        function put there, ``model.act = cr.tanh``, is seen too)."""
+        if always or self.wanted(obj):
             self.check(f"{expr} is not {self.const(obj)}")
             self.watch(obj, depth)
 
@@ -161,10 +163,10 @@ class _Builder:
             return
         if isinstance(c, dict):
             for key, value in list(c.items()):
-                self.source(f"{k}[{self.const(key)}]", value, 1)
+                self.source(f"{k}[{self.const(key)}]", value, 1, True)
         elif isinstance(c, list):
             for i, value in enumerate(c):
-                self.source(f"{k}[{i}]", value, 1)
+                self.source(f"{k}[{i}]", value, 1, True)
         else:
             for value in c:
                 self.watch(value, 1)
@@ -188,7 +190,7 @@ class _Builder:
                     if isinstance(buffer, Tensor):
                         self.tensor(buffer, True)
             else:
-                self.source(f"{k}[{name!r}]", value)
+                self.source(f"{k}[{name!r}]", value, always=True)
         self.follow(getattr(type(m), "forward", None))
 
     # -- following a function -------------------------------------------------------------
