@@ -417,3 +417,21 @@ def test_a_function_swapped_in_a_module_or_a_dict():
     assert f(x).item() == pytest.approx(np.tanh(-1.0) + np.tanh(2.0) + np.sin(-1.0)
                                         + np.sin(2.0))
     assert f.traces == 3
+
+
+def test_a_module_given_as_a_static_argument_or_a_keyword():
+    bn = nn.BatchNorm1d(2).eval()
+
+    def loss(m, x, scale=1.0, norm=None):
+        return cr.sum(m(x) ** 2) * scale + (0.0 if norm is None else cr.sum(norm(x)))
+
+    f = cr.compile(loss, static_argnums=0)
+    other = nn.BatchNorm1d(2).eval()
+    assert f(bn, X).item() == pytest.approx(_bn_closed_form(X, np.zeros(2), np.ones(2))[0])
+    f(bn, X, 2.0)                     # a number: a constant of the trace, nothing to watch
+    f(other, X, norm=bn)
+    bn.running_mean.data = np.array([1.0, 1.0])
+    assert f(bn, X).item() == pytest.approx(_bn_closed_form(X, np.ones(2), np.ones(2))[0],
+                                            rel=1e-12)
+    assert f(other, X, norm=bn).item() == loss(other, cr.tensor(X), norm=bn).item()
+    assert f.traces == 5

@@ -26,7 +26,7 @@ from ..errors import IndependentOutputWarning
 from ..pytree import TreeDef, is_numbers, tree_flatten, tree_unflatten
 from ..tensor import Tensor
 from ..transforms import _argnums, _check_complex, made_by
-from .guard import collect
+from .guard import SCALARS, collect
 from .program import Program
 from .tracing import Trace, TraceError, tracing
 
@@ -137,6 +137,7 @@ class Compiled:
         # buffers): answers True once it may differ from when the programs were traced,
         # and every program is dropped. None: f reads none (nothing is checked).
         self._guard: Callable[[], bool] | None = None
+        self._statics: dict[int, Any] = {}    # static arguments that may hold state
         self.traces = 0
         self.__name__ = f"compile({getattr(f, '__name__', 'f')})"
         self.__doc__ = getattr(f, "__doc__", None)
@@ -189,10 +190,19 @@ class Compiled:
             self._entries.clear()
             self._last = _miss
             self._guard = None
+            self._statics.clear()
 
-    def _watch(self) -> None:
-        """After a trace: watch the state f reaches, as it is now."""
-        guard = collect(self.inner)
+    def _watch(self, sig: _Signature, kwargs: dict) -> None:
+        """After a trace: watch the state f reaches, and its static arguments (a Module
+        given as one), as they are now."""
+        for leaves, kinds in zip(sig.leaves, sig.kinds):
+            for x, kind in zip(leaves, kinds):
+                if kind == "static" and not isinstance(x, SCALARS):
+                    self._statics[id(x)] = x
+        for x in kwargs.values():
+            if not isinstance(x, SCALARS):
+                self._statics[id(x)] = x
+        guard = collect(self.inner, list(self._statics.values()))
         if guard is not None or self._guard is not None:
             self._entries.clear()       # their checks call the guard they were made with
             self._last = _miss
@@ -257,7 +267,7 @@ class Compiled:
                                              single)
         if self.check:
             _check(self, program, sig, kwargs)
-        self._watch()
+        self._watch(sig, kwargs)
         return program
 
     def _gradient_program(self, trace: Trace, inputs: list[Any], out: Any, sig: _Signature,

@@ -32,7 +32,7 @@ from __future__ import annotations
 import builtins
 import functools
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,8 @@ compared by content at each call (a raw write into them is seen); larger ones by
 (and write stamp) only."""
 
 _CONTAINER_LIMIT = 1000     # items; a larger dict/list/tuple is checked by length only
-_SCALARS = (bool, int, float, complex, str, bytes, type(None), np.generic)
+SCALARS = (bool, int, float, complex, str, bytes, type(None), np.generic)
+"""Immutable leaves: watched by the name or item that holds them."""
 _MISSING = object()
 
 
@@ -98,7 +99,7 @@ class _Builder:
         """State (Tensors, arrays, Modules, containers, numbers, strings), a function of
         f's own module, or a method of either."""
         if isinstance(obj, (Tensor, np.ndarray, self.module_class, dict, list, tuple,
-                            *_SCALARS)):
+                            *SCALARS)):
             return True
         if isinstance(obj, types.MethodType):
             return self.wanted(obj.__self__) or self.wanted(obj.__func__)
@@ -231,10 +232,11 @@ class _Builder:
         return changed
 
 
-def collect(f: Any) -> Callable[[], bool] | None:
+def collect(f: Any, extra: Sequence[Any] = ()) -> Callable[[], bool] | None:
     """A generated function answering whether the state ``f`` can reach (see the module's
-    docstring) differs from now; None when ``f`` reaches none (nothing to check)."""
-    roots: list[Any] = []
+    docstring), or the objects ``extra`` (static arguments) reach, differs from now; None
+    when there is none (nothing to check)."""
+    roots: list[Any] = list(extra)
     while isinstance(f, functools.partial):
         roots.extend(f.args)
         roots.extend(f.keywords.values())
