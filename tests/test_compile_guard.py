@@ -435,3 +435,28 @@ def test_a_module_given_as_a_static_argument_or_a_keyword():
                                             rel=1e-12)
     assert f(other, X, norm=bn).item() == loss(other, cr.tensor(X), norm=bn).item()
     assert f.traces == 5
+
+
+class _Shift(nn.Module):
+    def forward(self, x):
+        return x + cr.exp(_G)             # a global of this module, read by a Module's forward
+
+
+class _Callable:
+    def __call__(self, x):
+        return cr.sum(x * cr.exp(_G))
+
+
+def test_a_module_of_this_file_inside_a_container_module_and_a_callable_object():
+    seq = nn.Sequential(nn.Linear(2, 2), _Shift())
+    f = cr.compile(seq)
+    g = cr.compile(_Callable())
+    f(X)
+    g(np.ones(2))
+    _G.data = np.array([0.0, 0.0])
+    try:
+        np.testing.assert_array_equal(f(X).data, seq(cr.tensor(X)).data)
+        assert g(np.ones(2)).item() == 2.0
+    finally:
+        _G.data = np.array([1.0, 2.0])
+    assert f.traces == g.traces == 2

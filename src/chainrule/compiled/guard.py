@@ -10,16 +10,16 @@ So after each trace :func:`collect` looks at what the function can reach:
   its default arguments, a bound method's object, a ``functools.partial``'s arguments;
 - one level into the dicts, lists and tuples found there;
 - every ``nn.Module`` found, with all its sub-modules' attributes, parameters and buffers;
-- the same, once, for the functions of f's own module that it names (helpers it calls)
-  and the ``forward`` of Module classes defined there;
+- the same, once, for the functions of the user's modules that it names (helpers it
+  calls): f's own module, and those where the Module classes found define ``forward``;
+- the static arguments of the calls traced;
 
 and generates a function ``changed()`` that answers True when any of it may have changed:
 a name now bound to another object, a container of another length or with other items, a
 Tensor whose array was replaced or written in place (its write stamp moved), a module
 buffer, a NumPy array or a Tensor that needs no gradient (up to :data:`CONTENTS_LIMIT`
-bytes) whose contents differ. The
-compiled function then traces again. A function that reads none of this gets no guard
-and pays nothing.
+bytes) whose contents differ. The compiled function then traces again. A function that
+reads none of this gets no guard and pays nothing.
 
 What is not looked into: attributes of arbitrary objects (other than Modules), functions
 of other modules, containers below the first level, the contents of NumPy arrays larger
@@ -73,11 +73,13 @@ def _own(fn: Any) -> bool:
 class _Builder:
     """Collects the checks, as lines of the generated ``changed()``."""
 
-    def __init__(self, home: dict[str, Any] | None) -> None:
+    def __init__(self) -> None:
         # nn is imported only when a guard is built
         from ..nn.module import Module
         self.module_class = Module
-        self.home = home                    # the globals of f's own module
+        # id -> the globals of a module of the user's code: f's own, and those where the
+        # Module classes found define forward (chainrule's are not)
+        self.homes: dict[int, dict[str, Any]] = {}
         self.namespace: dict[str, Any] = {}
         self.lines: list[str] = []
         self.names: dict[int, str] = {}
@@ -103,7 +105,7 @@ class _Builder:
             return True
         if isinstance(obj, types.MethodType):
             return self.wanted(obj.__self__) or self.wanted(obj.__func__)
-        return isinstance(obj, types.FunctionType) and obj.__globals__ is self.home
+        return isinstance(obj, types.FunctionType) and id(obj.__globals__) in self.homes
 
     def source(self, expr: str, obj: Any, depth: int = 0, always: bool = False) -> None:
         """``expr``, read again at each call, must still be ``obj``; then watch ``obj``.
@@ -192,15 +194,18 @@ class _Builder:
                         self.tensor(buffer, True)
             else:
                 self.source(f"{k}[{name!r}]", value, always=True)
-        self.follow(getattr(type(m), "forward", None))
+        self.follow(getattr(type(m), "forward", None), home=True)
 
     # -- following a function -------------------------------------------------------------
-    def follow(self, fn: Any) -> None:
-        """What ``fn``'s code reads: the globals it names, its closure, its defaults; a
-        function of another module only at the root (see :func:`collect`)."""
+    def follow(self, fn: Any, home: bool = False) -> None:
+        """What ``fn``'s code reads: the globals it names, its closure, its defaults. Only
+        for a function of a module of the user's code; with ``home``, ``fn``'s module is
+        one (unless it is chainrule's)."""
         if not isinstance(fn, types.FunctionType) or id(fn) in self.followed:
             return
-        if fn.__globals__ is not self.home:
+        if home and not _own(fn):
+            self.homes[id(fn.__globals__)] = fn.__globals__
+        if id(fn.__globals__) not in self.homes:
             return
         self.followed.add(id(fn))
         code = fn.__code__
@@ -246,11 +251,11 @@ def collect(f: Any, extra: Sequence[Any] = ()) -> Callable[[], bool] | None:
         f = f.__func__
     if not isinstance(f, types.FunctionType):
         roots.append(f)                     # a callable object: a Module, say
-        f = getattr(type(f), "forward", None)
-    home = f.__globals__ if isinstance(f, types.FunctionType) and not _own(f) else None
-    builder = _Builder(home)
+        kind = type(f)
+        f = kind.forward if hasattr(kind, "forward") else kind.__call__
+    builder = _Builder()
+    builder.follow(f, home=True)
     for obj in roots:
         if builder.wanted(obj):
             builder.watch(obj)
-    builder.follow(f)
     return builder.build()
