@@ -442,3 +442,13 @@ def test_pow_exponent_gradient_at_a_zero_base_is_0_for_negative_exponents_too():
     h = cr.hessian(lambda v: v[0] ** v[1])(np.array([2.0, 3.0]))   # unchanged elsewhere
     np.testing.assert_allclose(h, [[12.0, 4 * (1 + 3 * np.log(2))],
                                    [4 * (1 + 3 * np.log(2)), 8 * np.log(2) ** 2]])
+
+
+def test_pow_exponent_gradient_at_a_zero_base_keeps_a_nan_exponent_nan():
+    y = cr.tensor([-1.0, np.nan, 2.0], requires_grad=True)
+    with np.errstate(all="ignore"):
+        (0.0 ** y).sum().backward()
+    np.testing.assert_array_equal(y.grad, [0.0, np.nan, 0.0])
+    s = cr.Scalar(float("nan"))
+    (0.0 ** s).backward()
+    assert np.isnan(s.grad)
