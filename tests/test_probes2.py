@@ -452,3 +452,17 @@ def test_pow_exponent_gradient_at_a_zero_base_keeps_a_nan_exponent_nan():
     s = cr.Scalar(float("nan"))
     (0.0 ** s).backward()
     assert np.isnan(s.grad)
+
+
+def test_vjp_and_jvp_take_has_aux_as_jax():
+    x = np.array([1.0, 2.0])
+    out, pullback, aux = cr.vjp(lambda v: (v ** 2, {"s": cr.sum(v)}), x, has_aux=True)
+    np.testing.assert_array_equal(out, [1.0, 4.0])
+    np.testing.assert_array_equal(pullback(np.ones(2))[0], [2.0, 4.0])
+    assert float(aux["s"]) == 3.0 and not isinstance(aux["s"], cr.Tensor)
+    out, tangent, aux = cr.jvp(lambda v: (cr.sin(v), cr.sum(v)), (x,), (np.ones(2),),
+                               has_aux=True)
+    np.testing.assert_allclose(tangent, np.cos(x))
+    assert float(aux) == 3.0 and not isinstance(aux, cr.Tensor)
+    with pytest.raises(TypeError, match=r"jvp\(has_aux=True\): f must return a pair"):
+        cr.jvp(lambda v: v, (x,), (x,), has_aux=True)
