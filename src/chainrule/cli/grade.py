@@ -29,12 +29,17 @@ from .verdicts import VERDICTS, Verdict, judge, without_each_term
 
 def read_answers(path: str, variables: Sequence[str]) -> list[dict[str, str]]:
     """The rows of the answers file as ``{"id": ..., var: text}``. Raises UsageError naming
-    the file and what is wrong with it."""
+    the file and what is wrong with it: not readable, not UTF-8, not CSV/JSON of the right
+    form, a column twice in the header, or two learners with the same id."""
     file = pathlib.Path(path)
     try:
         text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start + 1} cannot be read); "
+                         "save the answers as UTF-8 CSV or JSON") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    where: list[str] = []
     if file.suffix.lower() == ".json":
         try:
             data = json.loads(text)
@@ -43,16 +48,22 @@ def read_answers(path: str, variables: Sequence[str]) -> list[dict[str, str]]:
                 from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise UsageError(f"{path}: the JSON must be a list of objects, one per learner")
-        rows = [{str(k): v if isinstance(v, str) else json.dumps(v) for k, v in r.items()}
-                for r in data]
+        rows = [{str(k): _json_cell(v) for k, v in r.items()} for r in data]
+        where = [f"entry {k + 1}" for k in range(len(rows))]
     else:
         reader = csv.DictReader(text.splitlines())
+        header = [name.strip() for name in reader.fieldnames or []]
+        twice = [name for name, n in Counter(header).items() if n > 1]
+        if twice:
+            raise UsageError(f"{path}: the column {twice[0]!r} appears twice in the header; "
+                             "give each partial one column")
         rows = []
-        for line, r in enumerate(reader, start=2):
+        for r in reader:
             if None in r:
-                raise UsageError(f"{path}, line {line}: more cells than columns (quote a "
-                                 'formula that holds a comma: "[1, 2]")')
+                raise UsageError(f"{path}, line {reader.line_num}: more cells than columns "
+                                 '(quote a formula that holds a comma: "[1, 2]")')
             rows.append({k.strip(): (v or "").strip() for k, v in r.items()})
+            where.append(f"line {reader.line_num}")
         if reader.fieldnames is None:
             raise UsageError(f"{path}: the file is empty; it needs a header id,"
                              + ",".join(variables))
@@ -62,9 +73,27 @@ def read_answers(path: str, variables: Sequence[str]) -> list[dict[str, str]]:
     if rows and not columns & set(variables):
         raise UsageError(f"{path}: no column names a variable of the formula "
                          f"({', '.join(variables)})")
+    first: dict[str, int] = {}
     for k, r in enumerate(rows):
         r.setdefault("id", str(k + 1))
+        if r["id"] in first:
+            raise UsageError(f"{path}: two learners have the id {r['id']!r} "
+                             f"({where[first[r['id']]]} and {where[k]}); give each learner "
+                             "its own id")
+        first[r["id"]] = k
     return rows
+
+
+def _json_cell(value: Any) -> str:
+    """A JSON answer as formula text: a string as it is, a number as Python writes it
+    (``inf`` for 1e999), null as no answer, anything else as JSON text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)  # the formula parser names True/False as not a number
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _points(problem: Problem, n_random: int, seed: int) -> tuple[list[dict], list[dict]]:
@@ -92,11 +121,11 @@ def grade_answers(problem: Problem, rows: list[dict[str, str]], *, n_random: int
     points, engine = _points(problem, n_random, seed)
     cache: dict[tuple[str, str], Verdict] = {}
     results = []
+    # the partials asked for are the file's columns; a learner without one has no answer
+    asked = [n for n in problem.formula.variables if any(n in row for row in rows)]
     for row in rows:
-        for name in problem.formula.variables:
-            text = row.get(name)
-            if text is None:
-                continue
+        for name in asked:
+            text = row.get(name, "")
             key = (name, text)
             if key not in cache:
                 cache[key] = _judge_one(name, text, points, [g[name] for g in engine],

@@ -1,0 +1,77 @@
+"""Hostile inputs to the command line found by probing: each is answered right or refused
+with a message naming what is wrong, never an internal error."""
+
+import json
+
+import pytest
+
+from chainrule.cli.main import main
+
+
+def grade(capsys, tmp_path, content, *extra, name="answers.csv", formula="x**2*y",
+          at=("x=3", "y=2")):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    status = main(["grade", formula, str(path), "--at", *at, *extra])
+    return status, capsys.readouterr()
+
+
+# -- grade: the answers file --------------------------------------------------------------
+
+def test_grade_names_a_file_that_is_not_utf8(capsys, tmp_path):
+    status, cap = grade(capsys, tmp_path, b"id,x\n\xff\xfe,2\n")
+    assert status == 2
+    assert "not UTF-8 text (byte 6" in cap.err and "internal error" not in cap.err
+
+
+def test_grade_refuses_a_column_given_twice(capsys, tmp_path):
+    # the second x used to replace the first without a word
+    status, cap = grade(capsys, tmp_path, "id,x,x,y\nann,1,2*x*y,x**2\n")
+    assert status == 2 and "the column 'x' appears twice in the header" in cap.err
+
+
+@pytest.mark.parametrize("content, name, where", [
+    ("id,x,y\nann,2*x*y,x**2\nann,x*y,x**2\n", "answers.csv", "(line 2 and line 3)"),
+    (json.dumps([{"id": "2", "x": "1"}, {"x": "2*x*y"}]), "a.json", "(entry 1 and entry 2)"),
+])
+def test_grade_refuses_two_learners_with_one_id(capsys, tmp_path, content, name, where):
+    # the two used to be counted together: the right learner was counted wrong too
+    status, cap = grade(capsys, tmp_path, content, name=name)
+    assert status == 2
+    assert "two learners have the id '" in cap.err and where in cap.err
+
+
+def test_grade_a_learner_without_an_answer_is_not_all_right(capsys, tmp_path):
+    # a JSON learner who leaves out a partial that the class answers has no answer for it
+    # (as an empty CSV cell); one who answered nothing was counted "every partial right"
+    answers = [{"id": "ann", "x": "2*x*y", "y": "x**2"}, {"id": "bo", "x": "2*x*y"},
+               {"id": "cy"}, {"id": "di", "x": None, "y": True}]
+    status, cap = grade(capsys, tmp_path, json.dumps(answers), "--json", name="a.json")
+    data = json.loads(cap.out)
+    assert status == 1 and data["learners"] == 4 and data["all_right"] == 1
+    got = {(r["id"], r["variable"]): (r["verdict"], r["detail"]) for r in data["results"]}
+    assert len(got) == 8
+    assert got[("bo", "y")] == ("invalid", "no answer")
+    assert got[("cy", "x")] == got[("cy", "y")] == ("invalid", "no answer")
+    assert got[("di", "x")] == ("invalid", "no answer")
+    assert got[("di", "y")][0] == "invalid" and "True is not a number" in got[("di", "y")][1]
+
+
+def test_grade_only_the_partials_the_file_asks_for(capsys, tmp_path):
+    status, cap = grade(capsys, tmp_path, json.dumps([{"id": "a", "x": "2*x*y"}]), "--json",
+                        name="a.json")
+    data = json.loads(cap.out)
+    assert status == 0 and data["all_right"] == 1
+    assert [(r["variable"], r["verdict"]) for r in data["results"]] == [("x", "right")]
+
+
+def test_grade_json_numbers_are_numbers(capsys, tmp_path):
+    answers = [{"id": "a", "x": 12, "y": 9.0}, {"id": "b", "x": 1e999, "y": 9}]
+    status, cap = grade(capsys, tmp_path, json.dumps(answers), "--json", name="a.json")
+    got = {(r["id"], r["variable"]): r for r in json.loads(cap.out)["results"]}
+    assert got[("a", "x")]["verdict"] == "hidden" and got[("a", "y")]["verdict"] == "hidden"
+    assert got[("b", "x")]["verdict"] == "wrong"
+    assert "yours is inf, the right value 12" in got[("b", "x")]["detail"]
