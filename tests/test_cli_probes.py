@@ -75,3 +75,30 @@ def test_grade_json_numbers_are_numbers(capsys, tmp_path):
     assert got[("a", "x")]["verdict"] == "hidden" and got[("a", "y")]["verdict"] == "hidden"
     assert got[("b", "x")]["verdict"] == "wrong"
     assert "yours is inf, the right value 12" in got[("b", "x")]["detail"]
+
+
+# -- check and grade at a point where f or a partial is not finite --------------------------
+
+@pytest.mark.parametrize("formula, at, hand, said", [
+    ("sqrt(x)", "x=-1", "x=0.5/sqrt(x)", "f is nan, df/dx is nan"),
+    ("sqrt(x)", "x=0", "x=0.5/sqrt(x)", "df/dx is inf"),
+    ("1/x", "x=0", "x=-1/x**2", "f is inf, df/dx is -inf"),
+    ("sum(sqrt(x))", "x=[0, 1]", "x=0.5/sqrt(x)", "df/dx has inf or nan elements"),
+])
+def test_check_refuses_a_point_where_nothing_can_be_judged(capsys, formula, at, hand, said):
+    # the right answer used to be called WRONG there (nan against nan)
+    status = main(["check", formula, "--at", at, "--hand", hand])
+    err = capsys.readouterr().err
+    assert status == 1 and f"check: at the given point {said}, so no answer" in err
+
+
+def test_check_inside_the_domain_still_skips_random_points_outside_it(capsys):
+    status = main(["check", "sqrt(x)", "--at", "x=1", "--hand", "x=0.5/sqrt(x)", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0 and data["ok"] and data["skipped"] == 8 and data["points"] == 21
+
+
+def test_grade_refuses_a_point_where_nothing_can_be_judged(capsys, tmp_path):
+    status, cap = grade(capsys, tmp_path, "id,x\nann,0.5/sqrt(x)\n", formula="sqrt(x)",
+                        at=("x=-1",))
+    assert status == 1 and "grade: at the given point f is nan, df/dx is nan" in cap.err

@@ -21,7 +21,7 @@ from .formula import (
     split_assignment,
 )
 from .grade import extra_term
-from .problem import read_problem
+from .problem import read_problem, require_finite_at_the_point
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
 from .verdicts import judge
 
@@ -70,6 +70,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     limits.admit(formula, cost.times(3 * (1 + args.random)),
                  f"check at {1 + args.random} point(s)")
     with np.errstate(all="ignore"), limits.guard():
+        require_finite_at_the_point(problem, "check")
         report = check_hand_gradients(f, {n: hand_fn(h) for n, h in hand.items()},
                                       problem.values, n_random=args.random, seed=args.seed,
                                       rtol=args.rtol, atol=args.atol)

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..layout import wrap
 from .formula import Formula, FormulaError, parse
-from .problem import Problem, gradients, read_problem
+from .problem import Problem, gradients, read_problem, require_finite_at_the_point
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
 from .verdicts import VERDICTS, Verdict, judge, without_each_term
 
@@ -104,6 +104,7 @@ def _points(problem: Problem, n_random: int, seed: int) -> tuple[list[dict], lis
     rng = np.random.default_rng(seed)
     points = [dict(problem.values)] + [_random_point(problem.values, rng)
                                        for _ in range(n_random)]
+    require_finite_at_the_point(problem, "grade")
     kept, grads = [], []
     for k, point in enumerate(points):
         out, _, g = gradients(dataclasses.replace(problem, values=point))

@@ -190,3 +190,18 @@ def hessian_of(problem: Problem) -> tuple[list[str], np.ndarray]:
     with np.errstate(all="ignore"):
         H = np.asarray(hessian(flat)(v0), dtype=float).reshape(total, total)
     return labels, H
+
+
+def require_finite_at_the_point(problem: Problem, command: str) -> None:
+    """Raise MathError when the value or a partial derivative is not finite (inf or nan) at
+    the given point: hand-derived partials cannot be judged against it there (a right
+    answer that is also nan would be called wrong)."""
+    out, _, grads = gradients(problem)
+    parts = [("f", np.asarray(out.value))] + [(f"df/d{n}", np.asarray(g))
+                                              for n, g in grads.items()]
+    bad = [f"{label} is {float(v)}" if v.ndim == 0 else f"{label} has inf or nan elements"
+           for label, v in parts if not np.all(np.isfinite(v))]
+    if bad:
+        raise MathError(f"{command}: at the given point {', '.join(bad)}, so no answer can "
+                        "be judged there; give a point inside f's domain where every partial "
+                        "is finite")
