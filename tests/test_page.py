@@ -201,6 +201,27 @@ def test_page_evaluator_is_the_formula_grammar(open_page):
     assert page.evaluate(ev, ["alert(1)", {}]) == "error: unknown function alert"
     assert page.evaluate(ev, ["y", {"x": 1}]).startswith("error: unknown name y")
     assert page.evaluate(ev, ["1 +", {}]) == "error: the answer ends too early"
+    assert page.evaluate(ev, ["log(x, 10)", {"x": 100}]) == "error: log takes 1 argument, got 2"
+    assert page.evaluate(ev, ["maximum(x)", {"x": 1}]) == ("error: maximum takes 2 arguments, "
+                                                          "got 1")
+    assert page.evaluate(ev, ["max(x) + min(x, 2) + sign(-x)", {"x": 3}]) == 4
+
+
+def test_the_page_s_own_local_formulas_are_judged_right(open_page):
+    # y*x, y/x, y**x with the learner's y and x: the page evaluated "y" as x's value
+    y, x = cr.Scalar(2.0, "y"), cr.Scalar(1.5, "x")
+    f = y * x + y / x + y ** x + cr.abs(cr.sin(y) * x)
+    page = open_page(f, exercise=True)
+    steps = page.evaluate("JSON.parse(document.getElementById('chainrule-data')"
+                          ".textContent).steps")
+    checked = 0
+    for s in steps:
+        if s["kind"] == "edge" and s["local_value"] is not None:
+            got = page.evaluate("(a) => window.chainrulePage.check(a[0], a[1], a[2])",
+                                [s["local_formula"], s["local_value"], s["variables"]])
+            assert got == {"ok": True, "msg": "right"}, (s["local_formula"], s["variables"])
+            checked += 1
+    assert checked == 16
 
 
 def test_keyboard_only_and_accessible_names(open_page):

@@ -19,8 +19,10 @@
     sqrt: Math.sqrt, tanh: Math.tanh, abs: Math.abs,
     sigmoid: function (x) { return 1 / (1 + Math.exp(-x)); },
     relu: function (x) { return x > 0 ? x : 0; },
-    maximum: Math.max, minimum: Math.min, max: Math.max, min: Math.min
+    maximum: Math.max, minimum: Math.min, max: Math.max, min: Math.min, sign: Math.sign
   };
+  // how many arguments each takes: Math.log(x, 10) would drop the 10 without a word
+  var ARITY = { maximum: [2, 2], minimum: [2, 2], max: [1, 2], min: [1, 2] };
   var CONSTS = { pi: Math.PI, e: Math.E, inf: Infinity };
 
   function tokenize(text) {
@@ -78,6 +80,10 @@
           var args = [expr()];
           while (peek(",")) { pos++; args.push(expr()); }
           take(")");
+          var arity = ARITY[tok.v] || [1, 1];
+          if (args.length < arity[0] || args.length > arity[1])
+            throw new Error(tok.v + " takes " + (arity[0] === arity[1] ? arity[0] : arity[0] + " or " + arity[1]) +
+                            " argument" + (arity[1] > 1 ? "s" : "") + ", got " + args.length);
           return FUNCS[tok.v].apply(null, args);
         }
         if (Object.prototype.hasOwnProperty.call(vars, tok.v)) return vars[tok.v];
