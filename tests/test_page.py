@@ -121,6 +121,15 @@ def test_problem1_every_node_and_edge(open_page):
     page.get_by_role("button", name="Next").click()
     done = page.locator("#panel").inner_text()
     assert "x2.grad = 0.111111" in done and "w2.grad = 0.174533" in done
+    # the last step's row stays in view under the (taller) summary
+    box = page.locator("#steps-box").bounding_box()
+    last = page.locator("#steps tbody tr").last.bounding_box()
+    assert box["y"] <= last["y"] and last["y"] + last["height"] <= box["y"] + box["height"] + 1
+    # "backward" fits its column on one line
+    lines = page.evaluate("(() => { const r = document.createRange(); r.selectNodeContents("
+                          "document.querySelector('#steps tbody tr:last-child td:nth-child(2)'"
+                          ")); return r.getClientRects().length; })()")
+    assert lines == 1
     # Back undoes the steps, down to the page as it opened
     for _ in range(len(t.order) + len(t.edges) + 2):
         page.keyboard.press("ArrowLeft")

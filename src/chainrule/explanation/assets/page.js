@@ -220,7 +220,11 @@
       if (data.note) line(data.note, "note");
       return;
     }
-    if (cur >= steps.length) { summary(); return; }
+    if (cur >= steps.length) {
+      summary();   // the summary is taller than a step: keep the last step's row in view
+      if (rows.length) rows[rows.length - 1].scrollIntoView({ block: "nearest" });
+      return;
+    }
     counter.textContent = "step " + (cur + 1) + " of " + steps.length;
     panel.innerHTML = "";
     var n = nodes[s.node];
