@@ -102,3 +102,31 @@ def test_grade_refuses_a_point_where_nothing_can_be_judged(capsys, tmp_path):
     status, cap = grade(capsys, tmp_path, "id,x\nann,0.5/sqrt(x)\n", formula="sqrt(x)",
                         at=("x=-1",))
     assert status == 1 and "grade: at the given point f is nan, df/dx is nan" in cap.err
+
+
+# -- grad: the files it writes ------------------------------------------------------------
+
+@pytest.mark.parametrize("option", ["--graph", "--page", "--latex"])
+def test_an_empty_file_name_is_refused(capsys, option):
+    # "" used to be read as "not given": the command ran and wrote nothing
+    status = main(["grad", "x", "--at", "x=1", option, " "])
+    assert status == 2 and f"{option}: the file name is empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("options, said", [
+    (["--page", "{d}/a.html", "--latex", "{d}/a.html"], "--page and --latex"),
+    (["--page", "{d}/a.html", "--latex", "{d}/../{n}/a.html"], "--page and --latex"),
+    (["--graph", "{d}/g.svg", "--keep-dot", "--latex", "{d}/g.dot"], "--keep-dot and --latex"),
+])
+def test_two_outputs_in_one_file_are_refused(capsys, tmp_path, options, said):
+    # --page a.html --latex a.html wrote the page, then the LaTeX over it
+    argv = [o.format(d=tmp_path, n=tmp_path.name) for o in options]
+    status = main(["grad", "x*y", "--at", "x=1", "y=2", *argv])
+    assert status == 2 and f"{said} name the same file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []          # refused before anything was written
+
+
+def test_keep_dot_beside_a_dot_graph_is_one_file(capsys, tmp_path):
+    status = main(["grad", "x", "--at", "x=1", "--graph", str(tmp_path / "g.dot"),
+                   "--keep-dot"])
+    assert status == 0 and [p.name for p in tmp_path.iterdir()] == ["g.dot"]

@@ -41,6 +41,7 @@ from .terminal import (
 
 def cmd_grad(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     """``chainrule grad FORMULA --at ...``: the value and the partial derivatives."""
+    page_options.check_paths(args)
     problem = read_problem(args.formula, args.at, args.wrt)
     limits = limits_of(args)
     cost = estimate(problem.formula, problem.values)
