@@ -130,3 +130,30 @@ def test_keep_dot_beside_a_dot_graph_is_one_file(capsys, tmp_path):
     status = main(["grad", "x", "--at", "x=1", "--graph", str(tmp_path / "g.dot"),
                    "--keep-dot"])
     assert status == 0 and [p.name for p in tmp_path.iterdir()] == ["g.dot"]
+
+
+# -- grade: the work limits -----------------------------------------------------------------
+
+def test_grade_refuses_a_formula_over_the_limits(capsys, tmp_path):
+    status, cap = grade(capsys, tmp_path, "id,x\na,1\n", formula="sum(x - transpose(x))",
+                        at=("x=ones(1, 14000)",))
+    assert status == 3 and "196,014,001 elements" in cap.err
+
+
+def test_grade_an_answer_over_the_limits_is_invalid_unevaluated(capsys, tmp_path):
+    # a learner's answer ran unbounded: 12 products of 1000 x 1000 matrices took 25 s
+    # with --max-seconds 2; now it is judged from its shapes in no time
+    heavy = "sum(" + " @ ".join(["ones(1000, 1000)"] * 12) + ")*0 + 2*x*y"
+    status, cap = grade(capsys, tmp_path, f'id,x\nann,2*x*y\nbo,"{heavy}"\n', "--json",
+                        "--max-seconds", "2")
+    got = {r["id"]: r for r in json.loads(cap.out)["results"]}
+    assert status == 1 and got["ann"]["verdict"] == "right"
+    assert got["bo"]["verdict"] == "invalid"
+    assert got["bo"]["detail"].startswith("the answer, at 21 points, would ")
+
+
+def test_grade_time_adds_up_over_the_points_but_one_point_s_graph_is_freed(capsys, tmp_path):
+    # 1,000,000 elements a point: 21 points are admitted (the graph is freed between them)
+    status, cap = grade(capsys, tmp_path, "id,W\nann,2*W\n", "--json", formula="sum(W*W)",
+                        at=("W=ones(1000, 1000)",))
+    assert status == 0 and json.loads(cap.out)["all_right"] == 1

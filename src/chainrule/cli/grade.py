@@ -21,6 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..layout import wrap
+from .budget import BudgetError, Estimate, Limits, estimate, limits_of
 from .formula import Formula, FormulaError, parse
 from .problem import Problem, gradients, read_problem, require_finite_at_the_point
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
@@ -117,8 +118,10 @@ def _points(problem: Problem, n_random: int, seed: int) -> tuple[list[dict], lis
 
 
 def grade_answers(problem: Problem, rows: list[dict[str, str]], *, n_random: int, seed: int,
-                  rtol: float, atol: float) -> list[dict[str, str]]:
-    """``[{"id", "variable", "verdict", "detail"}]`` for every learner and variable."""
+                  rtol: float, atol: float, limits: Limits | None = None
+                  ) -> list[dict[str, str]]:
+    """``[{"id", "variable", "verdict", "detail"}]`` for every learner and variable. With
+    ``limits``, an answer whose estimated work is over them is ``invalid`` unevaluated."""
     points, engine = _points(problem, n_random, seed)
     cache: dict[tuple[str, str], Verdict] = {}
     results = []
@@ -130,15 +133,21 @@ def grade_answers(problem: Problem, rows: list[dict[str, str]], *, n_random: int
             key = (name, text)
             if key not in cache:
                 cache[key] = _judge_one(name, text, points, [g[name] for g in engine],
-                                        rtol, atol)
+                                        rtol, atol, limits)
             v = cache[key]
             results.append({"id": row["id"], "variable": name, "verdict": v.word,
                             "detail": v.detail})
     return results
 
 
+def _at_points(cost: Estimate, n: int) -> Estimate:
+    """The cost of one evaluation at each of ``n`` points: the time adds up, the graph of
+    one point is freed before the next."""
+    return dataclasses.replace(cost, elementwise=cost.elementwise * n, flops=cost.flops * n)
+
+
 def _judge_one(name: str, text: str, points: list[dict], engine: list[Any], rtol: float,
-               atol: float) -> Verdict:
+               atol: float, limits: Limits | None = None) -> Verdict:
     if not text.strip():
         return Verdict("invalid", "no answer")
     try:
@@ -150,6 +159,12 @@ def _judge_one(name: str, text: str, points: list[dict], engine: list[Any], rtol
     unknown = [v for v in formula.variables if v not in points[0]]
     if unknown:
         return Verdict("invalid", f"{unknown[0]} is not a variable of the formula")
+    if limits is not None:
+        try:
+            limits.admit(formula, _at_points(estimate(formula, points[0]), len(points)),
+                         f"the answer, at {len(points)} points,")
+        except BudgetError as exc:
+            return Verdict("invalid", str(exc))
     try:
         with np.errstate(all="ignore"):
             hand = _evaluate_at(formula, points)
@@ -202,9 +217,14 @@ def cmd_grade(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     """``chainrule grade FORMULA FILE --at ... [--out FILE.csv | --json]``."""
     problem = read_problem(args.formula, args.at, None)
     rows = read_answers(args.file, problem.formula.variables)
-    with np.errstate(all="ignore"):
+    limits = limits_of(args)
+    cost = estimate(problem.formula, problem.values)
+    limits.admit(problem.formula, cost)
+    limits.admit(problem.formula, _at_points(cost, 1 + args.random),
+                 f"grade at {1 + args.random} point(s)")
+    with np.errstate(all="ignore"), limits.guard():
         results = grade_answers(problem, rows, n_random=args.random, seed=args.seed,
-                                rtol=args.rtol, atol=args.atol)
+                                rtol=args.rtol, atol=args.atol, limits=limits)
     if args.out:
         try:
             with open(args.out, "w", newline="", encoding="utf-8") as fh:
