@@ -157,3 +157,18 @@ def test_grade_time_adds_up_over_the_points_but_one_point_s_graph_is_freed(capsy
     status, cap = grade(capsys, tmp_path, "id,W\nann,2*W\n", "--json", formula="sum(W*W)",
                         at=("W=ones(1000, 1000)",))
     assert status == 0 and json.loads(cap.out)["all_right"] == 1
+
+
+def test_grade_never_writes_its_results_over_the_answers(capsys, tmp_path):
+    answers = "id,x,y\nann,2*x*y,x**2\n"
+    path = tmp_path / "answers.csv"
+    path.write_text(answers)
+    same = str(tmp_path / ".." / tmp_path.name / "answers.csv")
+    status = main(["grade", "x**2*y", str(path), "--at", "x=3", "y=2", "--out", same])
+    assert status == 2 and "is the answers file" in capsys.readouterr().err
+    assert path.read_text() == answers
+
+
+def test_grade_refuses_an_empty_out(capsys, tmp_path):
+    status, cap = grade(capsys, tmp_path, "id,x\nann,2*x*y\n", "--out", "")
+    assert status == 2 and "--out: the file name is empty" in cap.err

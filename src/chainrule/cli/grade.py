@@ -215,6 +215,12 @@ def _evaluate_at(formula: Formula, points: list[dict]) -> list[Any]:
 
 def cmd_grade(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     """``chainrule grade FORMULA FILE --at ... [--out FILE.csv | --json]``."""
+    if args.out is not None:
+        if not args.out.strip():
+            raise UsageError("--out: the file name is empty")
+        if pathlib.Path(args.out).resolve() == pathlib.Path(args.file).resolve():
+            raise UsageError(f"--out {args.out} is the answers file: writing the results "
+                             "there would replace the answers; name another file")
     problem = read_problem(args.formula, args.at, None)
     rows = read_answers(args.file, problem.formula.variables)
     limits = limits_of(args)
