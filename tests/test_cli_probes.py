@@ -3,6 +3,7 @@ with a message naming what is wrong, never an internal error."""
 
 import json
 
+import numpy as np
 import pytest
 
 from chainrule.cli.main import main
@@ -172,3 +173,36 @@ def test_grade_never_writes_its_results_over_the_answers(capsys, tmp_path):
 def test_grade_refuses_an_empty_out(capsys, tmp_path):
     status, cap = grade(capsys, tmp_path, "id,x\nann,2*x*y\n", "--out", "")
     assert status == 2 and "--out: the file name is empty" in cap.err
+
+
+# -- grad: the formula's limits -----------------------------------------------------------
+
+@pytest.mark.parametrize("argv, said", [
+    (["sum(x)", "--at", "x=" + "[" * 33 + "1" + "]" * 33],
+     "--at x: the value has 33 dimensions; at most 32 are supported"),
+    (["sum(x)", "--at", "x=zeros(" + ",".join(["1"] * 34) + ")"], "has 34 dimensions"),
+    (["sum(reshape(x, " + ",".join(["1"] * 36) + "))", "--at", "x=[1]"],
+     "the value has 36 dimensions"),
+])
+def test_more_than_32_dimensions_is_named(capsys, argv, said):
+    # the engine's sum failed with "list index out of range"
+    status = main(["grad", *argv])
+    err = capsys.readouterr().err
+    assert status == 1 and said in err and "index out of range" not in err
+
+
+def test_32_dimensions_still_work(capsys):
+    status = main(["grad", "sum(x*x)", "--at", "x=" + "[" * 32 + "3" + "]" * 32, "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0 and data["value"] == 9.0
+    assert np.asarray(data["gradient"]["x"]).shape == (1,) * 32
+    assert np.asarray(data["gradient"]["x"]).item() == 6.0
+
+
+def test_a_long_sum_says_how_to_stay_under_the_nesting_limit(capsys):
+    status = main(["grad", "+".join(["x"] * 300), "--at", "x=1"])
+    err = capsys.readouterr().err
+    assert status == 2 and "group long sums and products in parentheses" in err
+    grouped = "+".join("(" + "+".join(["x"] * 100) + ")" for _ in range(3))
+    status = main(["grad", grouped, "--at", "x=1", "--json"])
+    assert status == 0 and json.loads(capsys.readouterr().out)["gradient"]["x"] == 300.0
