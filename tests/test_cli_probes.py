@@ -206,3 +206,15 @@ def test_a_long_sum_says_how_to_stay_under_the_nesting_limit(capsys):
     grouped = "+".join("(" + "+".join(["x"] * 100) + ")" for _ in range(3))
     status = main(["grad", grouped, "--at", "x=1", "--json"])
     assert status == 0 and json.loads(capsys.readouterr().out)["gradient"]["x"] == 300.0
+
+
+# -- check: array functions of single numbers ---------------------------------------------
+
+def test_check_asks_for_arrays_when_the_formula_uses_array_functions(capsys):
+    # it failed inside the engine: "sum is defined for Tensors only; a Scalar is already
+    # one number" (the test meant to say this never fired)
+    status = main(["check", "sum(x) + y", "--at", "x=1", "y=2", "--hand", "x=1"])
+    err = capsys.readouterr().err
+    assert status == 2 and "give the values as arrays (e.g. x=[1.5])" in err
+    status = main(["check", "sum(x) + y", "--at", "x=[1]", "y=2", "--hand", "x=1", "y=1"])
+    assert status == 0 and "all partials are right" in capsys.readouterr().out

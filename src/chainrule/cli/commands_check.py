@@ -50,9 +50,11 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
                 hint = _suggest(var, list(problem.values))
                 raise FormulaUsageError(f"--hand {name}: {var} is not a variable of the "
                                         f"formula{hint}", hand[name].text, start, end)
-    if problem.formula.needs_tensors and not problem.tensors:
-        raise UsageError("check: this formula uses array functions but every value is a "
-                         "single number; give the values as arrays (e.g. x=[1.5])")
+    if problem.formula.needs_tensors and all(np.ndim(v) == 0 for v in problem.values.values()):
+        # (grad switches to the Tensor engine; the check's leaves are Scalars for numbers)
+        first = problem.formula.variables[0]
+        raise UsageError(f"check: this formula uses array functions but every value is a "
+                         f"single number; give the values as arrays (e.g. {first}=[1.5])")
     formula = problem.formula
 
     def f(**point: Any) -> Any:
