@@ -218,3 +218,18 @@ def test_check_asks_for_arrays_when_the_formula_uses_array_functions(capsys):
     assert status == 2 and "give the values as arrays (e.g. x=[1.5])" in err
     status = main(["check", "sum(x) + y", "--at", "x=[1]", "y=2", "--hand", "x=1", "y=1"])
     assert status == 0 and "all partials are right" in capsys.readouterr().out
+
+
+# -- output width ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("at", [["x=1.23456789", "{n}=-2.3456789e-17"],
+                                ["x=[[1, 2], [3, 4]]", "{n}=[[1, 2], [3, 4]]"]])
+def test_results_of_long_names_fit_the_width(capsys, at):
+    # the f / df/dNAME lines were as wide as the longest name (85 columns at --width 40)
+    name = "y" * 60
+    formula = f"sum(x*{name})/3"
+    status = main(["grad", formula, "--at", *(a.format(n=name) for a in at), "--width", "40",
+                   "--precision", "12"])
+    out = capsys.readouterr().out
+    assert status == 0 and max(len(line) for line in out.splitlines()) <= 40
+    assert "df/dx\n    =  " in out and "df/dyyyyyyyyyyyyyyyy…yyyyyyyyyyyyyyyyyyy\n    =  " in out

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..core import Node
-from ..layout import clip, table_width, wrap
+from ..layout import clip, shorten, table_width, wrap
 from . import page_options
 from .budget import estimate, limits_of
 from .check import CheckResult, numeric_check
@@ -150,6 +150,14 @@ def _print_grad(out: TextIO, style: Style, problem: Problem, value: float,
     out.write(style(f"({engine})", "dim") + "\n\n")
     label_w = max(len(f"df/d{n}") for n in grads) if grads else 5
     label_w = max(label_w, len("f"))
+    if label_w + 5 + 12 > style.width:
+        # names too long for one column: each label on its own line, its value below
+        out.write(f"f\n    =  {style(_signed(fmt_number(value, p)), 'cyan')}\n")
+        for n, g in grads.items():
+            body = fmt_array(g, p, indent=7, width=style.width)
+            body = _signed(body) if np.ndim(g) == 0 else body
+            out.write(f"{shorten(f'df/d{n}', style.width)}\n    =  {style(body, 'cyan')}\n")
+        return
     out.write(f"{'f'.ljust(label_w)}  =  {style(_signed(fmt_number(value, p)), 'cyan')}\n")
     for n, g in grads.items():
         label = f"df/d{n}".ljust(label_w)
