@@ -233,3 +233,25 @@ def test_results_of_long_names_fit_the_width(capsys, at):
     out = capsys.readouterr().out
     assert status == 0 and max(len(line) for line in out.splitlines()) <= 40
     assert "df/dx\n    =  " in out and "df/dyyyyyyyyyyyyyyyy…yyyyyyyyyyyyyyyyyyy\n    =  " in out
+
+
+def test_grade_prints_a_learner_s_id_escaped(capsys, tmp_path):
+    # an id is the class's text: its terminal codes recoloured the teacher's terminal
+    status, cap = grade(capsys, tmp_path, 'id,x\n"evil\x1b[31mRED\x1b[2J",2\n')
+    assert status == 1 and "\x1b" not in cap.out
+    assert "evil\\x1b[31mRED\\x1b[2J  df/dx: wrong" in cap.out
+
+
+def test_grade_header_fits_the_width_and_is_escaped(capsys, tmp_path):
+    name = "y" * 60
+    status, cap = grade(capsys, tmp_path, f"id,{name}\nann,x\n", "--width", "40",
+                        formula=f"x*{name}\t", at=("x=1", f"{name}=2"))
+    lines = cap.out.splitlines()
+    assert status == 0 and max(len(line) for line in lines) <= 40
+    assert lines[0].startswith("f(x, yyy") and lines[0].endswith("…")
+
+
+def test_the_hessian_heading_fits_the_width(capsys):
+    status = main(["grad", "x*y", "--at", "x=1", "y=2", "--hessian", "--width", "40"])
+    out = capsys.readouterr().out
+    assert status == 0 and max(len(line) for line in out.splitlines()) <= 40

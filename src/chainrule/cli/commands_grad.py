@@ -87,8 +87,9 @@ def _grad(args: argparse.Namespace, out: TextIO, style: Style, problem: Problem,
     else:
         _print_grad(out, style, problem, value, grads, p)
         if hess is not None:
-            out.write("\n" + style("Hessian", "bold") + " (second derivatives, "
-                      "reverse-over-reverse)\n")
+            out.write("\n" + style("Hessian", "bold") + wrap(
+                " (second derivatives, reverse-over-reverse)", style.width - len("Hessian"),
+                "  ") + "\n")
             out.write(_hessian_table(hess[0], hess[1], p, style) + "\n")
         if explanation is not None:
             out.write("\n" + explanation.text(width=style.width).rstrip() + "\n")

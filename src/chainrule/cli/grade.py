@@ -20,9 +20,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..layout import wrap
+from ..layout import clip, wrap
 from .budget import BudgetError, Estimate, Limits, estimate, limits_of
-from .formula import Formula, FormulaError, parse
+from .formula import Formula, FormulaError, escape, parse
 from .problem import Problem, gradients, read_problem, require_finite_at_the_point
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
 from .verdicts import VERDICTS, Verdict, judge, without_each_term
@@ -251,8 +251,8 @@ def cmd_grade(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     counts = {n: Counter(r["verdict"] for r in results if r["variable"] == n)
               for n in problem.formula.variables}
     used = [v for v in VERDICTS if any(c[v] for c in counts.values())]
-    out.write(style(f"f({', '.join(problem.formula.variables)}) = {problem.formula.text}",
-                    "bold") + "\n")
+    head = f"f({', '.join(problem.formula.variables)}) = {escape(problem.formula.text)}"
+    out.write(style(clip(head, style.width), "bold") + "\n")
     learner_word = "learner" if learners == 1 else "learners"
     out.write(wrap(f"{learners} {learner_word}, {all_right} with every partial right "
                    f"(tolerance |yours - engine| <= {args.atol:g} + {args.rtol:g} * "
@@ -265,8 +265,9 @@ def cmd_grade(args: argparse.Namespace, out: TextIO, style: Style) -> int:
         if wrong:
             out.write("\n")
         for r in wrong:
-            out.write(wrap(f"{r['id']}  df/d{r['variable']}: {r['verdict']}: {r['detail']}",
-                           style.width, "    ") + "\n")
+            # the ids and answers are the learners' text: escaped, never terminal codes
+            out.write(wrap(escape(f"{r['id']}  df/d{r['variable']}: {r['verdict']}: "
+                                  f"{r['detail']}"), style.width, "    ") + "\n")
     if args.out:
         out.write(f"\n{len(results)} rows written to {args.out}\n")
     elif learners > 20:
