@@ -303,6 +303,29 @@ def test_500_nodes_usable(open_page):
     page.get_by_role("button", name="Zoom in").click()
     zoomed = page.evaluate("document.querySelector('#graph svg').getAttribute('viewBox')")
     assert float(zoomed.split()[2]) < float(fitted.split()[2])
+    # four-digit step numbers and long node names each stay on one line
+    lines = page.evaluate("[1, 3].map(c => { const r = document.createRange(); "
+                          "r.selectNodeContents(document.querySelector("
+                          "`#steps tbody tr:nth-child(1200) td:nth-child(${c})`)); "
+                          "return r.getClientRects().length; })")
+    assert lines == [1, 1]
+
+
+def test_a_narrow_window_shows_the_graph_and_the_steps(browser, tmp_path):
+    # below 800 px the layout is one column: the graph was a 115 px strip and the step
+    # table had no height at all
+    path = cr.explain(problem1()).page(tmp_path / "steps.html")
+    context = browser.new_context(viewport={"width": 700, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        graph = page.locator("#graph").bounding_box()
+        box = page.locator("#steps-box").bounding_box()
+        assert graph["height"] > 0.5 * 900 and box["height"] > 0.4 * 900
+        assert box["y"] >= graph["y"] + graph["height"]            # one below the other
+        assert page.locator("#steps tbody tr").first.is_visible()
+    finally:
+        context.close()
 
 
 def odd_graphs():
