@@ -255,3 +255,17 @@ def test_the_hessian_heading_fits_the_width(capsys):
     status = main(["grad", "x*y", "--at", "x=1", "y=2", "--hessian", "--width", "40"])
     out = capsys.readouterr().out
     assert status == 0 and max(len(line) for line in out.splitlines()) <= 40
+
+
+def test_a_jacobian_that_is_not_finite_says_so(capsys):
+    # exit status 1 came with no word on stderr
+    status = main(["grad", "[x, 1/x]", "--at", "x=0", "--jacobian"])
+    err = capsys.readouterr().err
+    assert status == 1 and "not finite" in err and "0 x inf" in err
+
+
+def test_an_infinite_hand_answer_is_judged_without_numpy_notes(capsys):
+    status = main(["check", "x**2", "--at", "x=1", "--hand", "x=1/(x-x)"])
+    cap = capsys.readouterr()
+    assert status == 1 and "df/dx: WRONG at 21 of 21 points" in cap.out
+    assert "note" not in cap.err

@@ -100,11 +100,14 @@ def _grad(args: argparse.Namespace, out: TextIO, style: Style, problem: Problem,
         out.writelines(f"\n{line}\n" for line in made_lines)
     finite = math.isfinite(value) and all(np.all(np.isfinite(g)) for g in grads.values())
     if not finite:
-        sys.stderr.write(style("chainrule: the value or a gradient is not finite (inf or "
-                               "nan): a division by zero or a value outside a function's "
-                               "domain, such as log of a negative number\n", "yellow"))
+        sys.stderr.write(style(_NOT_FINITE + "\n", "yellow"))
         return EXIT_MATH
     return EXIT_OK if check is None or check.ok else EXIT_MATH
+
+
+_NOT_FINITE = ("chainrule: the value or a gradient is not finite (inf or nan): a division by "
+               "zero or a value outside a function's domain, such as log of a negative "
+               "number")
 
 
 def _cmd_jacobian(args: argparse.Namespace, problem: Problem, out: TextIO,
@@ -133,6 +136,11 @@ def _cmd_jacobian(args: argparse.Namespace, problem: Problem, out: TextIO,
             out.write(style(fmt_array(matrix, p, width=style.width), "cyan") + "\n")
     finite = bool(np.all(np.isfinite(value))) and all(np.all(np.isfinite(J))
                                                        for J in jac.values())
+    if not finite:
+        sys.stderr.write(style(_NOT_FINITE + (
+            "; in a Jacobian an infinite local derivative can make other rows nan "
+            "(0 x inf)" if any(np.any(np.isnan(J)) for J in jac.values()) else "") + "\n",
+            "yellow"))
     return EXIT_OK if finite else EXIT_MATH
 
 

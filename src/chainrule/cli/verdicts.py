@@ -44,6 +44,12 @@ def judge(name: str, engine: Sequence[Any], hand: Sequence[Any], *, rtol: float,
     """The verdict on the hand values ``hand[k]`` of df/d(name) against the engine's
     ``engine[k]``, point 0 being the given point. Values agree where
     ``|hand - engine| <= atol + rtol * |engine|`` elementwise."""
+    with np.errstate(all="ignore"):  # an infinite answer is judged, not warned about
+        return _judge(name, engine, hand, rtol=rtol, atol=atol)
+
+
+def _judge(name: str, engine: Sequence[Any], hand: Sequence[Any], *, rtol: float,
+           atol: float) -> Verdict:
     e = [np.asarray(v, dtype=np.float64) for v in engine]
     h = [np.asarray(v, dtype=np.float64) for v in hand]
     shape, got = e[0].shape, h[0].shape
@@ -69,7 +75,7 @@ def judge(name: str, engine: Sequence[Any], hand: Sequence[Any], *, rtol: float,
         return Verdict("right", f"right at all {len(ok)} points" if len(ok) > 1
                        else "right at the given point")
     if ok[0]:
-        kind = judge(name, e[1:], h[1:], rtol=rtol, atol=atol)
+        kind = _judge(name, e[1:], h[1:], rtol=rtol, atol=atol)
         more = (f"; elsewhere {kind.detail.split(' (')[0]}"
                 if kind.word in ("sign", "factor", "term", "transposed") else "")
         return Verdict("hidden", f"right at the given point only, wrong at "
