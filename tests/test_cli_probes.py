@@ -269,3 +269,12 @@ def test_an_infinite_hand_answer_is_judged_without_numpy_notes(capsys):
     cap = capsys.readouterr()
     assert status == 1 and "df/dx: WRONG at 21 of 21 points" in cap.out
     assert "note" not in cap.err
+
+
+def test_a_hessian_of_zeros_comes_without_a_note_about_float(capsys):
+    # d2(x*y)/dy2 = 0: the library's warning about float()/.item() cutting the graph was
+    # printed as a note, though a formula cannot do either
+    status = main(["grad", "x*y", "--at", "x=1", "y=2", "--wrt", "y", "--hessian", "--json"])
+    cap = capsys.readouterr()
+    assert status == 0 and json.loads(cap.out)["hessian"]["matrix"] == [[0.0]]
+    assert cap.err == ""
