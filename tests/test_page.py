@@ -146,6 +146,25 @@ def test_problem2_tensors_shapes_and_arrays(open_page):
     assert "shape (3, 1)" in " ".join(page.locator("svg text").all_text_contents())
 
 
+def test_tensor_exercise_asks_for_as_many_numbers_as_the_contribution_has(open_page):
+    # a 0-d contribution was asked for as "1 numbers"
+    f = problem2()
+    page = open_page(f, exercise=True)
+    t = Trace(f)
+    labels = []
+    for _ in range(len(t.order) + 1 + len(t.edges)):
+        page.keyboard.press("ArrowRight")
+        label = page.locator("label[for=answer-contribution]")
+        labels.append(label.inner_text() if label.count() else None)
+        if label.count():
+            page.get_by_role("button", name="Reveal").click()
+    asked = [x for x in labels if x]
+    assert asked[0] == "contribution (upstream x local)"                  # v4 -> v3: 0-d
+    assert "contribution (upstream x local, 3 numbers)" in asked          # v2 -> v1
+    assert "contribution (upstream x local, 9 numbers)" in asked          # v1 -> W
+    assert not any("1 numbers" in x for x in asked)
+
+
 def test_fan_out_sums_are_shown(open_page):
     x = cr.Scalar(0.5, "x")
     a = x * 3.0

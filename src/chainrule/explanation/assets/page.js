@@ -273,8 +273,9 @@
     if (q.local) ask("local", "local gradient d" + s.output + "/d" + s.input +
                      " (a number, or a formula in " + Object.keys(s.variables).join(", ") + ")",
                      s.local_value, s.variables, s.local_formula + " = " + s.local);
+    var count = flat(s.contribution_value).length;   // a 0-d value (shape []) is one number
     if (q.contribution) ask("contribution", "contribution (upstream x local" +
-                            (s.shape ? ", " + flat(s.contribution_value).length + " numbers" : "") + ")",
+                            (s.shape && s.shape.length ? ", " + count + (count === 1 ? " number" : " numbers") : "") + ")",
                             s.contribution_value, {}, s.contribution);
     var reveal = button("Reveal", "Reveal the engine's values", function () {
       Object.keys(q).forEach(function (k) { if (q[k] === "open") q[k] = "revealed"; });
