@@ -278,3 +278,14 @@ def test_a_hessian_of_zeros_comes_without_a_note_about_float(capsys):
     cap = capsys.readouterr()
     assert status == 0 and json.loads(cap.out)["hessian"]["matrix"] == [[0.0]]
     assert cap.err == ""
+
+
+def test_check_a_formula_whose_value_is_one_element_of_an_array(capsys):
+    # min(x, keepdims=True) has shape (1,): grad takes it as one number, check raised
+    # "only 0-dimensional arrays can be converted to Python scalars" (an internal error)
+    status = main(["check", "min(x, keepdims=True)", "--at", "x=[1, 2]", "--hand",
+                   "x=[1, 0]", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 1 and data["verdicts"]["x"]["verdict"] == "hidden"
+    given = data["rows"][0]
+    assert given["given_point"] and given["engine"] == [1.0, 0.0] and given["ok"]

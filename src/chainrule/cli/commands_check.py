@@ -10,6 +10,7 @@ import numpy as np
 
 from ..formatting import fmt
 from ..layout import clip, wrap
+from ..tensor import Tensor
 from .budget import estimate, limits_of
 from .formula import (
     Formula,
@@ -58,7 +59,11 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     formula = problem.formula
 
     def f(**point: Any) -> Any:
-        return formula.evaluate(point)
+        out = formula.evaluate(point)
+        # a value of one element in an array (min(x, keepdims=True)) is one number, as in grad
+        if isinstance(out, Tensor) and out.value.size == 1 and out.value.ndim:
+            out = out.reshape(())
+        return out
 
     def hand_fn(h: Formula) -> Any:
         def partial(**point: Any) -> Any:
