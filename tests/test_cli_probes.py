@@ -289,3 +289,25 @@ def test_check_a_formula_whose_value_is_one_element_of_an_array(capsys):
     assert status == 1 and data["verdicts"]["x"]["verdict"] == "hidden"
     given = data["rows"][0]
     assert given["given_point"] and given["engine"] == [1.0, 0.0] and given["ok"]
+
+
+# -- options given twice ---------------------------------------------------------------------
+
+def test_a_second_hand_option_adds_to_the_first(capsys):
+    # "--hand x=y --hand y=2*x" checked y only and said "all partials are right" about a
+    # command line whose x partial was never looked at
+    status = main(["check", "x*y", "--at", "x=1", "y=2", "--hand", "x=3*y", "--hand",
+                   "y=x", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 1 and data["wrong"] == ["x"]
+    assert {n: v["verdict"] for n, v in data["verdicts"].items()} == {"x": "factor",
+                                                                      "y": "right"}
+
+
+def test_at_and_wrt_given_twice_add_up(capsys):
+    status = main(["grad", "x*y", "--at", "x=1", "--at", "y=2", "--wrt", "x", "--wrt", "y",
+                   "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0 and data["gradient"] == {"x": 2.0, "y": 1.0}
+    status = main(["grad", "x*y", "--at", "x=1", "y=2", "--at", "x=3"])
+    assert status == 2 and "--at gives x twice" in capsys.readouterr().err
