@@ -311,3 +311,40 @@ def test_at_and_wrt_given_twice_add_up(capsys):
     assert status == 0 and data["gradient"] == {"x": 2.0, "y": 1.0}
     status = main(["grad", "x*y", "--at", "x=1", "y=2", "--at", "x=3"])
     assert status == 2 and "--at gives x twice" in capsys.readouterr().err
+
+
+# -- grad --check at large values ----------------------------------------------------------
+
+@pytest.mark.parametrize("formula, at", [
+    ("x", "x=1e8"), ("x", "x=-3e9"), ("x**2", "x=1e10"), ("sin(x)", "x=1e8"),
+    ("sin(x)", "x=1e10"), ("x*y", "x=1e10"), ("sum(sin(W))", "W=[1e8, 1, -1e8]"),
+])
+def test_check_passes_a_right_gradient_at_large_values(capsys, formula, at):
+    # x + 1e-6 rounds at such values: "check FAILED ... d/dx: engine 1" for f = x at 1e8
+    argv = ["grad", formula, "--at", at] + (["y=2"] if "y" in formula else [])
+    status = main([*argv, "--check", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert status == 0 and data["check"]["ok"] and data["check"]["conclusive"]
+
+
+def test_a_check_that_cannot_judge_large_values_says_inconclusive(capsys):
+    # W[1] = 1 beside 1e6: f = 2e12 + 1 does not resolve a step of 1e-6 in W[1]
+    status = main(["grad", "sum(W*W)", "--at", "W=[1e6, 1, -1e6]", "--check"])
+    out = capsys.readouterr().out
+    assert status == 1 and "check INCONCLUSIVE at the given point" in out
+    assert "FAILED" not in out and "check at smaller values" in out
+    status = main(["grad", "sum(W*W)", "--at", "W=[1e6, 1, -1e6]", "--check", "--json"])
+    check = json.loads(capsys.readouterr().out)["check"]
+    assert status == 1 and not check["ok"] and not check["conclusive"]
+
+
+def test_a_wrong_rule_still_fails_the_check_at_ordinary_values(capsys, monkeypatch):
+    # planted: sin's rule off by 10%; the check must stay FAILED, not inconclusive
+    from chainrule.primitive import REGISTRY
+    sin = REGISTRY["sin"]
+    right = sin.vjps[0]
+    wrong = (lambda *a: 1.1 * right(*a),)
+    monkeypatch.setattr(sin, "vjps", wrong)
+    status = main(["grad", "sum(sin(W))", "--at", "W=[0.3, 1, 2]", "--check", "--json"])
+    check = json.loads(capsys.readouterr().out)["check"]
+    assert status == 1 and not check["ok"] and check["conclusive"]

@@ -73,7 +73,8 @@ def _grad(args: argparse.Namespace, out: TextIO, style: Style, problem: Problem,
              else None)
     if check is not None:
         report["check"] = {"ok": check.ok, "points": check.points, "skipped": check.skipped,
-                           "failure": check.failure, "notes": list(check.notes)}
+                           "failure": check.failure, "notes": list(check.notes),
+                           "conclusive": check.conclusive}
     explanation = _explain(y) if args.explain else None
     if explanation is not None:
         report["explain"] = explanation.to_dict()
@@ -208,6 +209,8 @@ def _check_line(check: CheckResult, n_random: int, style: Style) -> str:
             f": the engine's gradient agrees with central differences {where}"
             f"{skipped_text}{sampled}") + "".join(
             f"\n  judged by {n}" for n in check.notes)
+    if not check.conclusive:
+        return style("check INCONCLUSIVE", "yellow", "bold") + f" {check.failure}"
     return style("check FAILED", "red", "bold") + f" {check.failure}"
 
 
