@@ -348,3 +348,41 @@ def test_a_wrong_rule_still_fails_the_check_at_ordinary_values(capsys, monkeypat
     status = main(["grad", "sum(sin(W))", "--at", "W=[0.3, 1, 2]", "--check", "--json"])
     check = json.loads(capsys.readouterr().out)["check"]
     assert status == 1 and not check["ok"] and check["conclusive"]
+
+
+# -- check and grade: values too large to draw random points around --------------------------
+
+@pytest.mark.parametrize("command", ["check", "grade"])
+@pytest.mark.parametrize("value, said", [
+    ("1e308", "1e+308 is too large to draw random points around it"),
+    ("[1, -1e308]", "1e+308 is too large to draw random points around it"),
+    ("inf", "the value is not finite"),
+])
+def test_values_that_random_points_cannot_surround_are_named(capsys, tmp_path, command,
+                                                             value, said):
+    # rng.uniform(-2e308, 2e308) raised OverflowError: an internal error
+    path = tmp_path / "a.csv"
+    path.write_text("id,x\nann,1\n")
+    extra = ["--hand", "x=1"] if command == "check" else []
+    argv = [command, "sum(x)" if "[" in value else "x"]
+    argv += [str(path)] if command == "grade" else []
+    status = main([*argv, "--at", f"x={value}", *extra])
+    err = capsys.readouterr().err
+    assert status == 2 and f"{command}: --at x: {said}" in err
+
+
+def test_an_overflowing_answer_is_wrong_not_an_infinite_factor(capsys, tmp_path):
+    # at 4e307, 2*x against df/dx = 1 was "off by a constant factor: inf x the right answer"
+    # (an infinite factor made the tolerance infinite)
+    status, cap = grade(capsys, tmp_path, "id,x\nann,2*x\n", "--json", formula="x",
+                        at=("x=4e307",))
+    result = json.loads(cap.out)["results"][0]
+    assert status == 1 and result["verdict"] == "wrong"
+
+
+def test_judge_never_takes_an_infinite_factor_or_term():
+    from chainrule.cli.verdicts import judge
+    engine = [1.0, 1.0, 1.0]
+    assert judge("x", engine, [1.0, float("inf"), 2.0], rtol=1e-6, atol=1e-9).word == "hidden"
+    assert judge("x", engine, [float("inf"), 3.0, 2.0], rtol=1e-6, atol=1e-9).word == "wrong"
+    assert judge("x", engine, [3.0, 3.0, 3.0], rtol=1e-6, atol=1e-9).word == "factor"

@@ -22,7 +22,7 @@ from .formula import (
     split_assignment,
 )
 from .grade import extra_term
-from .problem import read_problem, require_finite_at_the_point
+from .problem import read_problem, require_drawable, require_finite_at_the_point
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
 from .verdicts import judge
 
@@ -31,6 +31,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     from ..checking.hand import check_hand_gradients
 
     problem = read_problem(args.formula, args.at, None)
+    require_drawable(problem, "check")
     hand: dict[str, Formula] = {}
     for item in args.hand:
         name, text = split_assignment(item, "--hand")

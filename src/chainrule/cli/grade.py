@@ -23,7 +23,13 @@ import numpy as np
 from ..layout import clip, wrap
 from .budget import BudgetError, Estimate, Limits, estimate, limits_of
 from .formula import Formula, FormulaError, escape, parse
-from .problem import Problem, gradients, read_problem, require_finite_at_the_point
+from .problem import (
+    Problem,
+    gradients,
+    read_problem,
+    require_drawable,
+    require_finite_at_the_point,
+)
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
 from .verdicts import VERDICTS, Verdict, judge, without_each_term
 
@@ -102,10 +108,10 @@ def _points(problem: Problem, n_random: int, seed: int) -> tuple[list[dict], lis
     the points and the engine's gradients at each."""
     from ..checking.hand import _random_point  # the points `chainrule check` uses
 
+    require_finite_at_the_point(problem, "grade")
     rng = np.random.default_rng(seed)
     points = [dict(problem.values)] + [_random_point(problem.values, rng)
                                        for _ in range(n_random)]
-    require_finite_at_the_point(problem, "grade")
     kept, grads = [], []
     for k, point in enumerate(points):
         out, _, g = gradients(dataclasses.replace(problem, values=point))
@@ -222,6 +228,7 @@ def cmd_grade(args: argparse.Namespace, out: TextIO, style: Style) -> int:
             raise UsageError(f"--out {args.out} is the answers file: writing the results "
                              "there would replace the answers; name another file")
     problem = read_problem(args.formula, args.at, None)
+    require_drawable(problem, "grade")
     rows = read_answers(args.file, problem.formula.variables)
     limits = limits_of(args)
     cost = estimate(problem.formula, problem.values)

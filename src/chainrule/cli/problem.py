@@ -211,3 +211,21 @@ def require_finite_at_the_point(problem: Problem, command: str) -> None:
         raise MathError(f"{command}: at the given point {', '.join(bad)}, so no answer can "
                         "be judged there; give a point inside f's domain where every partial "
                         "is finite")
+
+
+_DRAWABLE = float(np.finfo(float).max) / 4
+"""The random points are drawn from [-2s, 2s], s = max(1, |value|): beyond this, 4s
+overflows."""
+
+
+def require_drawable(problem: Problem, command: str) -> None:
+    """Raise UsageError when a value is too large to draw random points around it."""
+    for name, value in problem.values.items():
+        a = np.abs(np.asarray(value, dtype=float))
+        if a.size and not np.all(np.isfinite(a)):
+            raise UsageError(f"{command}: --at {name}: the value is not finite; answers are "
+                             "judged at and around a point of finite values")
+        if a.size and np.max(a) > _DRAWABLE:
+            raise UsageError(f"{command}: --at {name}: {float(np.max(a)):g} is too large to "
+                             f"draw random points around it (they range over four times the "
+                             f"value; at most {_DRAWABLE:.3g})")

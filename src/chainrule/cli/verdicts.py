@@ -11,6 +11,7 @@ constant); ``term`` (the right answer plus a constant term: a term missing or ex
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,11 +91,12 @@ def _judge(name: str, engine: Sequence[Any], hand: Sequence[Any], *, rtol: float
     flat_h = np.concatenate([a.ravel() for a in h])
     if np.any(np.abs(flat_e) > atol):
         c = float(flat_e @ flat_h / (flat_e @ flat_e))
-        if abs(c) > atol and close(flat_h, c * flat_e):
+        # (an infinite c or term would make the tolerance infinite: anything would match)
+        if math.isfinite(c) and abs(c) > atol and close(flat_h, c * flat_e):
             return Verdict("factor", f"off by a constant factor: yours is "
                            f"{number(c, 4)} x the right answer ({where})")
     d = flat_h - flat_e
-    if close(flat_h, flat_e + d[0]):
+    if math.isfinite(d[0]) and close(flat_h, flat_e + d[0]):
         return Verdict("term", f"a term is missing or extra: yours differs from the right "
                        f"answer by the constant {number(d[0], 6)} ({where})")
     return Verdict("wrong", f"{where}; at the given point yours is "
