@@ -159,9 +159,10 @@ def _failure(problem: Any, k: int, point: list[np.ndarray], exc: GradcheckError)
                   f"{exc.numeric:.10g}")
         if getattr(exc, "judged", None):
             detail = f"d/d{name}{index}: engine {exc.analytic:.10g}, not allowed by {exc.judged}"
-    if getattr(exc, "resolution", None):
-        detail += (f" (some values are so large that float64 steps them by {exc.resolution:.3g}"
-                   " at the finest, and f's value is as coarse: central differences cannot "
+    resolution = getattr(exc, "resolution", None)
+    if resolution:
+        detail += (f" (some values are so large that float64 resolves them only to steps of "
+                   f"{resolution:.3g}, and f's value as coarsely: central differences cannot "
                    "judge a function that curves within such a step, nor a small element "
                    "beside large ones; check at smaller values)")
     return f"{where} ({values}): {detail}"
