@@ -5,6 +5,8 @@ and replays them, forward and backward, as one straight-line function of numpy c
   cannot repeat (Python control flow on traced values, random draws, in-place writes);
 - :mod:`.program`: the trace as generated code, with the eager backward pass's order;
 - :mod:`.api`: ``compile``/``jit``, argument signatures and the cache of programs.
+- :mod:`.guard`: the state ``f`` reads besides its arguments (closed-over Tensors,
+  globals, modules' buffers), checked at each call: a change traces again.
 """
 
 from .api import Compiled, compile, jit

@@ -26,6 +26,7 @@ from ..errors import IndependentOutputWarning
 from ..pytree import TreeDef, is_numbers, tree_flatten, tree_unflatten
 from ..tensor import Tensor
 from ..transforms import _argnums, _check_complex, made_by
+from .guard import SCALARS, collect
 from .program import Program
 from .tracing import Trace, TraceError, tracing
 
@@ -105,7 +106,8 @@ def _hashable(x: Any, what: str) -> Any:
 class Compiled:
     """A function compiled by :func:`compile`: call it as the function itself.
 
-    ``traces`` counts the traces made so far (one per argument signature);
+    ``traces`` counts the traces made so far (one per argument signature, and again
+    after the state ``f`` reads besides its arguments changed: see ``guard``);
     ``program(*args)`` returns the :class:`~chainrule.compiled.program.Program` that a
     call with these arguments runs (its ``source`` is the generated code).
     """
@@ -131,6 +133,11 @@ class Compiled:
         # built, nothing hashed) and runs its program, or answers _MISS
         self._last: Callable[[tuple], Any] = _miss
         self._entries: dict[tuple, Callable[[tuple], Any]] = {}
+        # state f reads besides its arguments (closed-over Tensors, globals, modules'
+        # buffers): answers True once it may differ from when the programs were traced,
+        # and every program is dropped. None: f reads none (nothing is checked).
+        self._guard: Callable[[], bool] | None = None
+        self._statics: dict[int, Any] = {}    # static arguments that may hold state
         self.traces = 0
         self.__name__ = f"compile({getattr(f, '__name__', 'f')})"
         self.__doc__ = getattr(f, "__doc__", None)
@@ -140,6 +147,7 @@ class Compiled:
             out = self._last(args)
             if out is not _MISS:
                 return out
+            self._revalidate()
             fast = _fast_key(args)
             if fast is not None:
                 known = self._fast.get(fast[0])
@@ -148,6 +156,7 @@ class Compiled:
                     return known.run(*fast[1])
         if transform_level() or _in_graph(args):
             return self.f(*args, **kwargs)     # inside another transform: eager
+        self._revalidate()
         sig = self._signature(args, kwargs)
         program = self._cache.get(sig.key)
         if program is None:
@@ -159,14 +168,49 @@ class Compiled:
             self._remember(fast[0], program)
         return program.run(*sig.dynamic)
 
+    @property
+    def guard(self) -> Callable[[], bool] | None:
+        """The generated check of the state ``f`` reads besides its arguments (closed-over
+        Tensors, globals, modules' buffers), as of the last trace: ``guard()`` is True when
+        some of it changed (the next call traces again), ``guard.source`` is its code;
+        None when ``f`` reads no such state (nothing is checked)."""
+        return self._guard
+
     def _remember(self, key: tuple, program: Program) -> None:
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[key] = _entry(key, program.run)
+            entry = self._entries[key] = _entry(key, program.run, self._guard)
         self._last = entry
+
+    def _revalidate(self) -> None:
+        """Drop every program if the state they froze may have changed."""
+        if self._guard is not None and self._guard():
+            self._cache.clear()
+            self._fast.clear()
+            self._entries.clear()
+            self._last = _miss
+            self._guard = None
+            self._statics.clear()
+
+    def _watch(self, sig: _Signature, kwargs: dict) -> None:
+        """After a trace: watch the state f reaches, and its static arguments (a Module
+        given as one), as they are now."""
+        for leaves, kinds in zip(sig.leaves, sig.kinds):
+            for x, kind in zip(leaves, kinds):
+                if kind == "static" and not isinstance(x, SCALARS):
+                    self._statics[id(x)] = x
+        for x in kwargs.values():
+            if not isinstance(x, SCALARS):
+                self._statics[id(x)] = x
+        guard = collect(self.inner, list(self._statics.values()))
+        if guard is not None or self._guard is not None:
+            self._entries.clear()       # their checks call the guard they were made with
+            self._last = _miss
+        self._guard = guard
 
     def program(self, *args: Any, **kwargs: Any) -> Program:
         """The program a call with these arguments runs (traced now if it is new)."""
+        self._revalidate()
         sig = self._signature(args, kwargs)
         if sig.key not in self._cache:
             self._cache[sig.key] = self._trace(sig, args, kwargs)
@@ -223,6 +267,7 @@ class Compiled:
                                              single)
         if self.check:
             _check(self, program, sig, kwargs)
+        self._watch(sig, kwargs)
         return program
 
     def _gradient_program(self, trace: Trace, inputs: list[Any], out: Any, sig: _Signature,
@@ -313,12 +358,13 @@ def _miss(args: tuple) -> Any:
     return _MISS
 
 
-def _entry(key: tuple, run: Callable[..., Any]) -> Callable[[tuple], Any]:
+def _entry(key: tuple, run: Callable[..., Any],
+           guard: Callable[[], bool] | None = None) -> Callable[[tuple], Any]:
     """A generated function of a call's arguments: ``run`` on their arrays if they are what
     :func:`_fast_key` made ``key`` from (plain ndarrays of exactly those shapes and dtypes,
-    dicts with exactly those keys), else ``_MISS``. An equal dtype that is another object
-    misses too, and the call takes the keyed path."""
-    namespace: dict[str, Any] = {"nd": _ndarray, "run": run, "MISS": _MISS}
+    dicts with exactly those keys) and ``guard`` (if any) sees no change, else ``_MISS``.
+    An equal dtype that is another object misses too, and the call takes the keyed path."""
+    namespace: dict[str, Any] = {"nd": _ndarray, "run": run, "MISS": _MISS, "changed": guard}
     lines: list[str] = []
     tests: list[str] = []
     inputs: list[str] = []
@@ -344,6 +390,8 @@ def _entry(key: tuple, run: Callable[..., Any]) -> Callable[[tuple], Any]:
             array(f"p{j}", key[i])
             i += 1
         j += 1
+    if guard is not None:
+        tests.append("not changed()")
     head = ["def entry(args):", f"    if len(args) != {j}:", "        return MISS"]
     if j:
         head.append(f"    {', '.join(f'p{n}' for n in range(j))}, = args")
@@ -457,6 +505,12 @@ def compile(f: Callable[..., Any], static_argnums: int | Sequence[int] = (), *, 
     Tensors. ``cr.compile(cr.grad(loss))`` and ``cr.compile(cr.value_and_grad(loss,
     argnums))`` replay the forward and the backward pass, with results equal to eager
     mode's, bit for bit.
+
+    What ``f`` reads besides its arguments (the Tensors, arrays, numbers and containers
+    it closes over or names as globals, Modules with their parameters and buffers) is
+    noted after each trace and checked at each call: if it changed, the programs are
+    dropped and ``f`` is traced again (``Compiled.guard``). Attributes of other objects
+    are not checked: pass a value that changes between calls as an argument.
 
     With ``check`` (the default), the first call of each signature also runs ``f``
     eagerly once with its integer arrays rolled, and raises TraceError if the replay

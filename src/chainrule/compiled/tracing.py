@@ -161,7 +161,8 @@ def _mark_written(self: Tensor) -> None:
     if _CURRENT.get() is not None:
         raise TraceError(
             f"an in-place write into a Tensor of shape {self.shape} inside cr.compile (an "
-            "in-place operator, an item assignment, .data =, an optimizer step): a side "
+            "in-place operator, an item assignment, .data =, an optimizer step, a BatchNorm's "
+            "running statistics in training mode, which .eval() turns off): a side "
             "effect runs once, when the function is traced, not on each call; build new "
             "Tensors and return them, and keep state updates outside the compiled function")
     _SAVED["_mark_written"](self)

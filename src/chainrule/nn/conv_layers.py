@@ -140,6 +140,8 @@ class _BatchNorm(Module):
         return y
 
     def _track(self, mean: Any, var: Any, n: int) -> None:
+        for buffer in (self.num_batches_tracked, self.running_mean, self.running_var):
+            buffer._mark_written()      # a write cr.compile sees (and refuses while tracing)
         self.num_batches_tracked.value[...] += 1
         m = self.momentum
         if m is None:                       # a cumulative average, as PyTorch
