@@ -207,8 +207,9 @@ POOL_GEOMETRIES = [     # x shape, kernel, stride, padding, dilation (max only)
 
 
 @needs_torch
-@pytest.mark.parametrize("kind", ["max", "avg"])
-@pytest.mark.parametrize("case", range(len(POOL_GEOMETRIES)))
+@pytest.mark.parametrize("kind, case", [(k, c) for k in ("max", "avg")
+                                        for c in range(len(POOL_GEOMETRIES))
+                                        if k == "max" or POOL_GEOMETRIES[c][4] == 1])
 def test_pools_match_torch_over_geometries(kind, case):
     xs, k, stride, padding, dilation = POOL_GEOMETRIES[case]
     x = RNG.standard_normal(xs)
@@ -217,9 +218,7 @@ def test_pools_match_torch_over_geometries(kind, case):
         out = nn.functional.max_pool2d(cx, k, stride, padding, dilation)
         tout = torch.nn.functional.max_pool2d(tx, k, stride, padding, dilation)
         layer = nn.MaxPool2d(k, stride, padding, dilation)
-    else:
-        if dilation != 1:
-            pytest.skip("average pooling has no dilation (as in PyTorch)")
+    else:                               # no dilation for average pooling (as PyTorch)
         out = nn.functional.avg_pool2d(cx, k, stride, padding)
         tout = torch.nn.functional.avg_pool2d(tx, k, stride, padding)
         layer = nn.AvgPool2d(k, stride, padding)

@@ -161,7 +161,18 @@ def _pool_scatter(g: np.ndarray, weights: Any, shape: tuple[int, int],
     each = np.ndim(weights) > 0
     if not each:
         g = g * weights
-    out = np.zeros(g.shape[:-2] + (H + 2 * ph, W + 2 * pw), np.result_type(g, weights))
+    shape_p, dtype = g.shape[:-2] + (H + 2 * ph, W + 2 * pw), np.result_type(g, weights)
+    if (sh, sw, dh, dw, ph, pw) == (kh, kw, 1, 1, 0, 0) and (oh * kh, ow * kw) == (H, W):
+        out = np.empty(shape_p, dtype)  # the windows tile the image: each pixel written once
+        for i in range(kh):
+            for j in range(kw):
+                win = _window(out, i, j, geo, oh, ow)
+                if each:
+                    np.multiply(g, weights[i, j], out=win)
+                else:
+                    win[...] = g
+        return out
+    out = np.zeros(shape_p, dtype)
     for i in range(kh):
         for j in range(kw):
             win = _window(out, i, j, geo, oh, ow)
