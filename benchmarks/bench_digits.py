@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import harness
+from benchmarks import baseline, harness
 
 SIZES = (64, 128, 64, 10)
 BATCH = 32
@@ -118,7 +118,7 @@ def hand_numpy(data):
 
 
 def _loss(cr):
-    nn = cr.nn
+    nn = baseline.submodule(cr, "nn")
 
     def loss(p, x, y):
         h1 = cr.relu(x @ p["W1"] + p["b1"])
@@ -256,7 +256,7 @@ def main(quick: bool = False) -> dict[str, dict[str, float]] | None:
                "chainrule compiled": chainrule_functional(data, compiled=True),
                "chainrule cr.value_and_grad": chainrule_functional(data, compiled=False),
                "chainrule nn": chainrule_nn(data)}
-    base = harness.baseline_chainrule()
+    base = baseline.load()
     if base is not None:
         engines["chainrule compiled (baseline)"] = chainrule_functional(data, True, base)
     torch = harness.optional("torch")

@@ -27,7 +27,9 @@ Spread is the interquartile range of the per-round samples of the op's raw margi
 Engines: chainrule Tensors, torch on the CPU
 (``torch.autograd`` with leaves that require grad), HIPS autograd (``make_vjp``: its forward
 records boxes, its ``vjp`` call is the backward), hand-written numpy forward and backward.
-Peers that are not installed are skipped. Gradients of all engines are checked to agree
+Peers that are not installed are skipped. With ``CHAINRULE_BENCH_BASELINE`` set to another
+checkout's ``src`` folder, that checkout's chainrule runs too (row ``baseline``), interleaved
+in the same rounds. Gradients of all engines are checked to agree
 before anything is timed.
 """
 
@@ -40,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import harness
+from benchmarks import baseline, harness
 
 _RNG = np.random.default_rng(16)
 X3 = _RNG.uniform(-1, 1, 3)
@@ -178,6 +180,9 @@ def engines_for(op: Op) -> dict[str, Engine]:
 
     found: dict[str, Engine] = {
         "chainrule": leaf_engine(cr, lambda x: cr.tensor(x, requires_grad=True), op)}
+    base = baseline.load()
+    if base is not None:
+        found["baseline"] = leaf_engine(base, lambda x: base.tensor(x, requires_grad=True), op)
     torch = harness.optional("torch")
     if torch is not None:
         found["torch"] = leaf_engine(torch, lambda x: torch.tensor(x, requires_grad=True), op)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import harness
+from benchmarks import baseline, harness
 
 W0 = np.eye(3)
 X0 = np.array([1.0, 2.0, 3.0])
@@ -200,9 +200,9 @@ def main(quick: bool = False) -> dict[str, dict[str, float]]:
     engines = {"chainrule": chainrule_tensor(), "chainrule numpy line": chainrule_numpy_line(),
                "chainrule cr.grad": chainrule_functional(),
                "chainrule compiled": chainrule_compiled(), "hand numpy": hand_numpy()}
-    base = harness.baseline_chainrule()
+    base = baseline.load()
     if base is not None:
-        engines["chainrule (baseline)"] = chainrule_tensor(base)
+        engines[baseline.NAME] = chainrule_tensor(base)
         engines["chainrule compiled (baseline)"] = chainrule_compiled(base)
     torch = harness.optional("torch")
     if torch is not None:
@@ -250,7 +250,7 @@ def main(quick: bool = False) -> dict[str, dict[str, float]]:
     ratio = medians["chainrule compiled"]["total"] / hand
     harness.verdict("tiny compiled / hand numpy", ratio, 1.2, "x")
     if base is not None:
-        print(f"  baseline: eager {medians['chainrule (baseline)']['total'] / hand:.3g}x, "
+        print(f"  baseline: eager {medians[baseline.NAME]['total'] / hand:.3g}x, "
               f"compiled {medians['chainrule compiled (baseline)']['total'] / hand:.3g}x "
               "hand numpy")
     return medians

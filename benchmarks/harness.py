@@ -345,36 +345,3 @@ def micrograd_trig(Value: Any) -> tuple[Callable[[Any], Any], Callable[[Any], An
 
     return sin, cos
 
-
-# -- a second chainrule, for before/after in one run -------------------------------------
-
-BASELINE_VAR = "CHAINRULE_BENCH_BASELINE"
-BASELINE_MODULE = "chainrule_baseline"
-
-
-def baseline_chainrule() -> Any:
-    """The chainrule of another checkout, for a before/after comparison in one process:
-    imported from the ``src`` folder named by ``CHAINRULE_BENCH_BASELINE`` under the module
-    name ``chainrule_baseline`` (its imports of itself are relative, so the two copies share
-    nothing); None when the variable is unset."""
-    where = os.environ.get(BASELINE_VAR)
-    if not where:
-        return None
-    if BASELINE_MODULE in sys.modules:
-        return sys.modules[BASELINE_MODULE]
-    package = os.path.join(where, "chainrule")
-    init = os.path.join(package, "__init__.py")
-    spec = importlib.util.spec_from_file_location(BASELINE_MODULE, init,
-                                                  submodule_search_locations=[package])
-    if not os.path.isfile(init) or spec is None or spec.loader is None:
-        raise ImportError(f"{BASELINE_VAR}={where!r}: no chainrule package there (no {init}); "
-                          "set it to the src folder of a chainrule checkout")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[BASELINE_MODULE] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[BASELINE_MODULE]
-        raise
-    print(f"  chainrule (baseline): imported from {where}")
-    return module

@@ -373,3 +373,24 @@ def test_rules_that_send_nothing_or_raise_behave_alike_in_both_loops():
         got.append((x.grad, z.grad))
     assert got[0] == got[1]
     assert got[0] == (1.0, -math.inf)      # x: only as c; z: 2 + (-2/0)
+
+
+def test_a_nested_grad_calls_no_rule_on_the_outer_values_it_closes_over():
+    # the inner pass wants x only: the history of c (dbl of the outer w) is not its business
+    calls = []
+
+    def rule(M, g, ans, x):
+        calls.append(1)
+        return 2 * g
+    dbl = cr.primitive("dbl_counted", lambda x: 2 * x, [rule])
+
+    def outer(w):
+        c = dbl(w)                                   # one input: one slot
+        d = cr.stack([c, c * w, w])                  # three inputs (a tuple); c reached twice
+        inner = cr.grad(lambda x: cr.sum(x * c * x) + cr.sum(d[1] * x))(np.ones(3))
+        return cr.sum(inner)
+    w = np.array([1.0, 2.0, 3.0])
+    g = cr.grad(outer)(w)
+    # inner = 2 x c + c w = 4 w + 2 w^2 at x = 1, so d/dw sum(inner) = 4 + 4 w
+    np.testing.assert_allclose(g, 4 + 4 * w)
+    assert len(calls) == 1                           # the outer pass's own call

@@ -240,6 +240,11 @@ def test_the_check_of_the_last_signature_reads_dicts_key_by_key():
         vg([w, b], x)                       # not a dict: as running f says
 
 
+def test_a_function_of_no_arguments_is_found_again():
+    f = cr.compile(lambda: cr.sum(cr.tensor([1.0, 2.0]) ** 2))
+    assert f().item() == 5.0 and f().item() == 5.0 and f.traces == 1
+
+
 class _Sub(np.ndarray):
     pass
 

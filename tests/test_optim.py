@@ -130,3 +130,70 @@ def test_bad_settings_are_refused_with_their_values():
         optim.Adam([])
     with pytest.raises(TypeError, match="parameter 0 must be a leaf Tensor"):
         optim.SGD([w * 2], lr=0.1)
+
+
+def test_plain_sgd_is_w_minus_lr_g_bit_for_bit_keeps_no_state_and_marks_the_write():
+    rng = np.random.default_rng(5)
+    w0 = rng.standard_normal((3, 4)).astype(np.float32)
+    g = rng.standard_normal((3, 4)).astype(np.float32)
+    w = cr.tensor(w0, requires_grad=True)
+    stale = (w * 2.0).sum()                  # recorded before the step
+    w.grad = g
+    other = cr.tensor([1.0], requires_grad=True)
+    other.grad = np.array([2.0])
+    opt = optim.SGD([{"params": [w]}, {"params": [other], "momentum": 0.5}], lr=0.1)
+    opt.step()
+    np.testing.assert_array_equal(w.data, w0 - 0.1 * g)
+    assert w.dtype == np.float32
+    np.testing.assert_array_equal(other.data, [0.8])
+    # as torch's SGD: state only where there is momentum
+    assert list(opt.state_dict()["state"]) == [1]
+    with pytest.raises(RuntimeError, match="changed|written|modified"):
+        stale.backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_descend_updates_in_place_as_w_minus_lr_g(dtype, order, monkeypatch):
+    from chainrule.optim import optimizers as O
+
+    rng = np.random.default_rng(6)
+    w0 = np.asarray(rng.standard_normal((40, 60)), dtype=dtype, order=order)
+    g = np.asarray(rng.standard_normal((40, 60)), dtype=dtype, order=order)
+    expected = w0 - 0.03 * g
+    w = w0.copy(order="K")
+    O.descend(w, g, 0.03)                    # BLAS axpy where SciPy is installed
+    tight = 1e-6 if dtype == np.float32 else 1e-15
+    np.testing.assert_allclose(w, expected, rtol=tight, atol=tight)
+    assert w.dtype == dtype
+    monkeypatch.setattr(O, "_AXPY", {})      # without SciPy: numpy, bit for bit
+    w = w0.copy(order="K")
+    O.descend(w, g, 0.03)
+    np.testing.assert_array_equal(w, expected)
+
+
+def test_descend_falls_back_to_numpy_for_mixed_layouts_and_refuses_read_only_data():
+    from chainrule.optim import optimizers as O
+
+    rng = np.random.default_rng(7)
+    w = np.asfortranarray(rng.standard_normal((50, 40)))
+    g = np.ascontiguousarray(rng.standard_normal((50, 40)))
+    expected = w - 0.5 * g
+    O.descend(w, g, 0.5)
+    np.testing.assert_array_equal(w, expected)   # numpy's own w -= lr * g
+    w.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        O.descend(w, g, 0.5)
+    np.testing.assert_array_equal(w, expected)   # untouched
+
+
+def test_sgd_steps_a_large_parameter_in_place():
+    rng = np.random.default_rng(8)
+    w = cr.tensor(rng.standard_normal((64, 64)), requires_grad=True)
+    data, w0 = w.data, w.data.copy()
+    g = rng.standard_normal((64, 64))
+    w.grad = g
+    optim.SGD([w], lr=0.25).step()
+    assert w.data is data                    # the same array, updated in place
+    np.testing.assert_allclose(w.data, w0 - 0.25 * g, rtol=1e-15, atol=1e-15)
+    np.testing.assert_array_equal(w.grad, g)     # the gradient itself is left alone

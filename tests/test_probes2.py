@@ -4,6 +4,8 @@ number, or a bare crash instead of an error naming the op."""
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 import pytest
 
@@ -243,3 +245,200 @@ def test_scalar_equality_and_truth_read_the_value():
     assert sinc(x) == 1.0
     assert len({cr.Scalar(1.0), cr.Scalar(1.0)}) == 2      # still hashed as nodes
     assert (cr.Scalar(1.0) == "1.0") is False
+
+
+# -- gradcheck on hostile inputs -----------------------------------------------------------------
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_gradcheck_names_a_non_finite_input_instead_of_calling_the_gradient_wrong(bad):
+    # it said "gradient of argument 0 at element (0,) is wrong: analytic 2, numeric nan"
+    with pytest.raises(ValueError, match=r"argument 1 has a non-finite value .* element \(1,\)"):
+        cr.gradcheck(lambda x, y: cr.sum(x * y * 2), np.ones(2), np.array([1.0, bad]))
+
+
+def test_gradcheck_refuses_a_container_argument_by_name():
+    # it said "tensor: data of dtype object cannot be differentiated"
+    with pytest.raises(TypeError, match="gradcheck: argument 0 is a dict that is not one"):
+        cr.gradcheck(lambda d: cr.sum(d["a"] ** 2), {"a": np.array([1.0, 2.0])})
+    with pytest.raises(TypeError, match="gradcheck: argument 1 is a list that is not one"):
+        cr.gradcheck(lambda x, t: x * t[0], 1.0, [np.ones(2), np.ones(3)])
+
+
+# -- in-place methods: PyTorch's casting rule ---------------------------------------
+@pytest.mark.parametrize(("op", "arg"), [("add_", 1.5), ("sub_", 0.5), ("mul_", 1.5)])
+def test_in_place_arithmetic_refuses_to_truncate_a_float_into_an_int_tensor(op, arg):
+    # add_(1.5) on [1, 2] gave [2, 3] silently (torch: "result type Float can't be cast")
+    x = cr.tensor(np.array([1, 2]))
+    with pytest.raises(TypeError, match=f"{op}: the result has dtype float64.*int64"):
+        getattr(x, op)(arg)
+    np.testing.assert_array_equal(x.data, [1, 2])
+
+
+def test_in_place_arithmetic_keeps_its_results_otherwise():
+    x = cr.tensor(np.ones(2))
+    x.add_(cr.tensor([1.0, 2.0]), alpha=2)
+    x.sub_(1, alpha=0.5)
+    x.mul_(2)
+    np.testing.assert_array_equal(x.data, [5.0, 9.0])
+    n = cr.tensor(np.array([1, 2]))
+    n.add_(3, alpha=2)
+    np.testing.assert_array_equal(n.data, [7, 8])
+    with pytest.raises(cr.ShapeError, match=r"add_: cannot update a Tensor of shape \(2,\)"):
+        cr.tensor(np.ones(2)).add_(np.ones((3, 2)))
+
+
+# -- NaN in extremes: the gradient follows the NaN that made the result -------------------------
+def test_max_and_min_with_a_nan_send_the_gradient_to_the_nan_as_torch():
+    a = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]])
+    x = cr.tensor(a, requires_grad=True)
+    cr.max(x).backward()          # was NaN for all six elements
+    np.testing.assert_array_equal(x.grad, [[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    x = cr.tensor(a, requires_grad=True)
+    cr.sum(cr.min(x, axis=0)).backward()
+    np.testing.assert_array_equal(x.grad, [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    x = cr.tensor(np.array([np.nan, 2.0, np.nan]), requires_grad=True)
+    cr.max(x).backward()          # two NaNs attain it: split, as ties
+    np.testing.assert_array_equal(x.grad, [0.5, 0.0, 0.5])
+
+
+def test_maximum_with_a_nan_sends_the_gradient_to_the_nan():
+    x = cr.tensor(np.array([1.0, np.nan, 3.0]), requires_grad=True)
+    cr.sum(cr.maximum(x, 2.0)).backward()     # was [0, 0, 1]: the NaN output had no input
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 1.0])
+    s = cr.Scalar(float("nan"))
+    cr.minimum(s, 0.0).backward()
+    assert s.grad == 1.0
+
+
+# -- t.norm with PyTorch's meaning; norms of order below 1 at zeros ----------------------------
+def test_norm_method_of_a_matrix_is_the_vector_p_norm_as_torch():
+    # t.norm(1) of [[1,-2],[3,4]] gave numpy's matrix 1-norm 6 (torch: 10); norm(2) the
+    # spectral norm 5.46 (torch: 5.477), norm(inf) 7 (torch: 4)
+    A = np.array([[1.0, -2.0], [3.0, 4.0]])
+    t = cr.tensor(A, requires_grad=True)
+    assert t.norm(1).item() == 10.0
+    assert t.norm(2).item() == pytest.approx(np.sqrt(30.0))
+    assert t.norm(float("inf")).item() == 4.0
+    assert t.norm(p="nuc").item() == pytest.approx(np.linalg.norm(A, "nuc"))
+    np.testing.assert_allclose(t.norm(dim=1).data, [np.sqrt(5.0), 5.0])
+    np.testing.assert_allclose(t.norm(1, dim=0, keepdim=True).data, [[4.0, 6.0]])
+    t.norm(1).backward()
+    np.testing.assert_array_equal(t.grad, np.sign(A))
+    # numpy's spellings keep numpy's meaning
+    assert cr.tensor(A).norm(ord=1).item() == 6.0
+    np.testing.assert_allclose(cr.tensor(A).norm(axis=0).data, np.linalg.norm(A, axis=0))
+
+
+@pytest.mark.parametrize("p", [0.5, -1.0, -2.5])
+def test_norms_of_order_below_1_have_gradient_0_at_zero_entries(p):
+    # sum(|x|**p)**(1/p): the infinite slope of |x|**p at 0 made every gradient NaN
+    X = np.array([[0.0, 1.0], [2.0, 3.0], [0.0, 0.0]])
+    x = cr.tensor(X, requires_grad=True)
+    y = cr.vector_norm(x, ord=p, axis=-1)
+    np.testing.assert_allclose(y.data, np.linalg.norm(X, p, axis=-1))
+    y.sum().backward()
+    a = X[1]
+    want = np.sign(a) * a ** (p - 1) * np.sum(a ** p) ** (1 / p - 1)     # closed form
+    np.testing.assert_allclose(x.grad[1], want, rtol=1e-12)
+    assert np.all(x.grad[2] == 0) and x.grad[0, 0] == 0
+    if p < 0:                       # a slice holding a zero has norm 0, gradient 0
+        assert x.grad[0, 1] == 0
+
+
+def test_norm_method_refuses_conflicting_or_unknown_arguments():
+    t = cr.tensor([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(TypeError, match="give dim= or axis=, not both"):
+        t.norm(dim=0, axis=1)
+    with pytest.raises(ValueError, match="p must be a number, 'fro' or 'nuc'"):
+        t.norm("max")
+
+
+def test_expand_refuses_fewer_sizes_than_dims():
+    with pytest.raises(ValueError, match=r"expand\(3,\): fewer sizes than the Tensor's 2 dims"):
+        cr.zeros((2, 3)).expand(3)
+
+
+# -- containers: namedtuples, and jacfwd of container arguments --------------------------------
+def test_a_namedtuple_argument_comes_back_as_itself():
+    # it was rebuilt as a plain tuple: f's p.w raised AttributeError ('tuple' object)
+    P = collections.namedtuple("P", "w b")
+    p = P(np.array([1.0, 2.0]), 0.5)
+    g = cr.grad(lambda p: cr.sum(p.w ** 2) * p.b)(p)
+    assert isinstance(g, P)
+    np.testing.assert_array_equal(g.w, [1.0, 2.0])      # 2 w b
+    assert g.b == 5.0                                   # sum(w**2)
+    out, tangent = cr.jvp(lambda p: cr.sum(p.w) * p.b, (p,), (P(np.ones(2), 1.0),))
+    assert (out, tangent) == (1.5, 4.0)
+
+
+def test_jacfwd_of_container_arguments_as_jax_and_jacobian():
+    d = {"a": np.array([1.0, 2.0]), "b": 3.0}
+
+    def f(d, x):
+        return {"o": d["a"] * d["b"] * x, "s": cr.sum(d["a"]) * x}
+
+    fwd = cr.jacfwd(f, (0, 1))(d, 2.0)
+    rev = cr.jacobian(f, (0, 1))(d, 2.0)
+    np.testing.assert_array_equal(fwd["o"][0]["a"], 6.0 * np.eye(2))
+    np.testing.assert_array_equal(fwd["o"][0]["b"], [2.0, 4.0])
+    np.testing.assert_array_equal(fwd["o"][1], [3.0, 6.0])
+    for key in ("o", "s"):
+        np.testing.assert_allclose(fwd[key][0]["a"], rev[key][0]["a"])
+        np.testing.assert_allclose(fwd[key][0]["b"], rev[key][0]["b"])
+        np.testing.assert_allclose(fwd[key][1], rev[key][1])
+    h = cr.hessian(lambda d: cr.sum(d["a"] ** 2) * d["b"], mode="fwd-over-rev")(d)
+    np.testing.assert_allclose(h["a"]["a"], 6.0 * np.eye(2))
+    np.testing.assert_allclose(h["a"]["b"], [2.0, 4.0])
+
+
+# -- numpy functions on label and mask Tensors (no derivative to drop) --------------------------
+def test_numpy_logical_functions_and_label_counting_work_on_tensors():
+    # np.logical_and(x > 0, x < 3) and np.unique(labels) were refused ("no derivative rule")
+    x = cr.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    np.testing.assert_array_equal(np.logical_and(x > 0, x < 3), [[True, False], [False, False]])
+    np.testing.assert_array_equal(np.logical_not(x > 0), [[False, True], [False, False]])
+    y = cr.tensor(np.array([0, 2, 2, 1]))
+    np.testing.assert_array_equal(np.unique(y), [0, 1, 2])
+    np.testing.assert_array_equal(np.bincount(y, minlength=4), [1, 1, 2, 0])
+    g = cr.grad(lambda v: cr.sum(cr.where(np.logical_and(v > 0, v < 3), v, 0.0) ** 2))(
+        np.array([1.0, 5.0, -1.0]))
+    np.testing.assert_array_equal(g, [2.0, 0.0, 0.0])
+    with pytest.raises(TypeError, match="np.median has no chainrule derivative rule"):
+        np.median(x)              # a float Tensor: still refused by name
+    with pytest.raises(TypeError, match="np.heaviside has no chainrule derivative rule"):
+        np.heaviside(x, 0.5)
+
+
+# -- empty inputs and degrees of freedom ---------------------------------------------------------
+@pytest.mark.parametrize(("x", "ddof"), [(np.zeros(0), 1), (np.array([2.0]), 2),
+                                         (np.array([1.0, 3.0]), 3)])
+def test_var_with_no_degrees_of_freedom_is_nan_or_inf_as_numpy(x, ddof):
+    # it divided by n - ddof < 0: -0.0 for an empty input, -|var| for n=2, ddof=3
+    with np.errstate(all="ignore"):
+        want_var, want_std = np.var(x, ddof=ddof), np.std(x, ddof=ddof)
+        got_var = cr.var(cr.tensor(x), ddof=ddof).item()
+        got_std = cr.tensor(x).std(correction=ddof).item()
+    np.testing.assert_array_equal([got_var, got_std], [want_var, want_std])
+
+
+def test_softmax_and_norm_over_an_empty_axis_as_torch():
+    # softmax: "zero-size array to reduction operation maximum"; norm(dim=1): a reshape error
+    x = cr.tensor(np.zeros((0, 3)), requires_grad=True)
+    assert x.softmax(0).shape == (0, 3) and x.log_softmax(1).shape == (0, 3)
+    assert x.norm(dim=1).shape == (0,)
+    np.testing.assert_array_equal(cr.vector_norm(cr.tensor(np.zeros((2, 0))), axis=1).data,
+                                  [0.0, 0.0])
+    (x.softmax(0).sum() + x.norm(dim=1).sum()).backward()
+    assert x.grad.shape == (0, 3)
+
+
+def test_pow_exponent_gradient_at_a_zero_base_is_0_for_negative_exponents_too():
+    # documented "d/dy x**y = 0 where x == 0": for y < 0 (x**y = inf) it was inf * 0 = NaN
+    y = cr.tensor([-1.0, -2.5, 0.0, 2.0], requires_grad=True)
+    (0.0 ** y).sum().backward()
+    np.testing.assert_array_equal(y.grad, [0.0, 0.0, 0.0, 0.0])
+    s = cr.Scalar(-1.0)
+    (0.0 ** s).backward()
+    assert s.grad == 0.0
+    h = cr.hessian(lambda v: v[0] ** v[1])(np.array([2.0, 3.0]))   # unchanged elsewhere
+    np.testing.assert_allclose(h, [[12.0, 4 * (1 + 3 * np.log(2))],
+                                   [4 * (1 + 3 * np.log(2)), 8 * np.log(2) ** 2]])

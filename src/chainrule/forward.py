@@ -29,7 +29,14 @@ import numpy as np
 from .core import Node, backprop, walk
 from .core.backward import Mode
 from .core.forward import push_forward
-from .pytree import is_container, is_numbers, tree_flatten, tree_unflatten
+from .pytree import (
+    expand_args,
+    has_container,
+    is_container,
+    is_numbers,
+    tree_flatten,
+    tree_unflatten,
+)
 from .rules.complex import real_part
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, TENSOR_MATH, Tensor, as_array, graph_mode
@@ -235,6 +242,13 @@ def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
 
     def jacfwd_f(*args: Any) -> Any:
         nums, single = _argnums(argnums, len(args))
+        call: Callable[..., Any] = f
+        regroup: Callable[[Any], Any] = tuple
+        if has_container(args, nums):    # dicts, tuples, lists of arrays: leaf by leaf
+            args, nums, rebuild, regroup = expand_args(args, nums)
+
+            def call(*a: Any) -> Any:
+                return f(*rebuild(a))
         cols = []
         out_def: Any = None
         for i in nums:
@@ -252,17 +266,16 @@ def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
                 eye_t = eye
 
             def of_one(z: Any, i: int = i) -> Any:
-                return f(*args[:i], z, *args[i + 1:])
+                return call(*args[:i], z, *args[i + 1:])
             _, t = _jvp(of_one, (x,), (eye_t,), 1)
             t_leaves, out_def = (tree_flatten(t, none_is_leaf=False) if is_container(t)
                                  else ([t], None))
             cols.append([_column(leaf, x, xv.shape) for leaf in t_leaves])
-        if out_def is None:
-            blocks = [c[0] for c in cols]
-            return blocks[0] if single else tuple(blocks)
+        # per output leaf, one block per argument (a container argument's in its structure)
+        per_out = [regroup([c[k] for c in cols]) for k in range(len(cols[0]))]
+        per_out = [r[0] if single else r for r in per_out]
         # a container out (as jax.jacfwd): its structure outside, argnums' tuple inside
-        return tree_unflatten(out_def, [cols[0][k] if single else tuple(c[k] for c in cols)
-                                        for k in range(len(cols[0]))])
+        return per_out[0] if out_def is None else tree_unflatten(out_def, per_out)
 
     jacfwd_f.__name__ = f"jacfwd({getattr(f, '__name__', 'f')})"
     return jacfwd_f

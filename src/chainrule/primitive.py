@@ -453,6 +453,14 @@ def float_forward(prim: Primitive, vals: Sequence[Any]) -> float:
                                      for v in vals]))
 
 
+def complex_refusal(prim: Primitive) -> str:
+    """The message of an op whose rules are for real numbers, given complex data."""
+    name = f"cr.{prim.function}" if prim.function else prim.name
+    return (f"{name} does not support complex input yet (its derivative rule is for real "
+            "numbers); take cr.real/cr.imag parts first, or see the complex numbers guide "
+            "for the ops that do")
+
+
 def array_forward(prim: Primitive, args: tuple) -> Any:
     """``prim`` on plain numbers and arrays (no graph), with chainrule's shape errors."""
     args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) and i < prim.n_inputs
@@ -462,8 +470,7 @@ def array_forward(prim: Primitive, args: tuple) -> Any:
         if a is not None:       # an absent input (clip's bound)
             operand(prim.name, a)
             if not prim.complex and np.iscomplexobj(a):
-                raise TypeError(f"cr.{prim.function or prim.name} does not support complex "
-                                "input yet (its rules are for real numbers)")
+                raise TypeError(complex_refusal(prim))
     try:
         return prim.array_fn(*args)
     except ValueError as exc:

@@ -21,7 +21,7 @@ class TreeDef:
 
     def __init__(self, kind: str, keys: tuple = (), children: tuple = ()) -> None:
         self.kind = kind                # "leaf", "none", "tuple", "list" or "dict"
-        self.keys = keys
+        self.keys = keys                # a dict's keys; a namedtuple's class
         self.children = children
 
     def __eq__(self, other: object) -> bool:
@@ -43,8 +43,10 @@ class TreeDef:
         if self.kind == "dict":
             return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.keys, self.children)) + "}"
         inner = ", ".join(repr(c) for c in self.children)
-        return f"({inner}{',' if len(self.children) == 1 else ''})" if self.kind == "tuple" \
-            else f"[{inner}]"
+        if self.kind == "tuple":
+            name = self.keys[0].__name__ if self.keys else ""
+            return f"{name}({inner}{',' if len(self.children) == 1 and not name else ''})"
+        return f"[{inner}]"
 
 
 LEAF = TreeDef("leaf")
@@ -71,7 +73,9 @@ def _flatten(tree: Any, leaves: list[Any], none_is_leaf: bool) -> TreeDef:
                                            for k in keys))
     if isinstance(tree, (tuple, list)):
         kind = "list" if isinstance(tree, list) else "tuple"
-        return TreeDef(kind, (), tuple(_flatten(c, leaves, none_is_leaf) for c in tree))
+        # a namedtuple keeps its class, so f gets ``p.w`` back (as JAX rebuilds it)
+        named = (type(tree),) if hasattr(type(tree), "_fields") else ()
+        return TreeDef(kind, named, tuple(_flatten(c, leaves, none_is_leaf) for c in tree))
     if tree is None and not none_is_leaf:
         return NONE
     leaves.append(tree)
@@ -97,7 +101,9 @@ def _build(d: TreeDef, it: Any) -> Any:
     children = [_build(c, it) for c in d.children]
     if d.kind == "dict":
         return dict(zip(d.keys, children))
-    return children if d.kind == "list" else tuple(children)
+    if d.kind == "list":
+        return children
+    return d.keys[0](*children) if d.keys else tuple(children)
 
 
 def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:

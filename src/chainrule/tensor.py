@@ -19,7 +19,7 @@ from .core.node import GRAD_SLOT
 from .core.recording import recording, transform_level
 from .errors import ShapeError
 from .math_namespaces import ARRAY, sum_to_shape
-from .primitive import Primitive
+from .primitive import Primitive, complex_refusal
 from .rules.complex import IMAG, REAL
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 from .rules.linalg import MATMUL
@@ -58,10 +58,7 @@ def _check_complex(prim: Primitive, parents: Any, out: np.ndarray) -> None:
     items = parents if type(parents) is tuple else (parents,)
     if out.dtype.kind == "c" or any(isinstance(p, Node) and p.value.dtype.kind == "c"
                                     for p in items):
-        raise TypeError(f"cr.{prim.function or prim.name} does not support complex "
-                        "input yet (its derivative rule is for real numbers); take "
-                        "cr.real/cr.imag parts first, or see the complex numbers guide "
-                        "for the ops that do")
+        raise TypeError(complex_refusal(prim))
 
 
 def as_array(data: Any, dtype: Any = None, requires_grad: bool = True) -> np.ndarray:

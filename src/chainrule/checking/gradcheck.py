@@ -21,6 +21,7 @@ import numpy as np
 from ..core import Node, backprop, no_grad
 from ..errors import GradcheckError
 from ..formatting import number
+from ..pytree import is_container
 from ..tensor import Tensor, as_array
 from ..validation import positive
 from .numeric import directional, slopes
@@ -111,11 +112,27 @@ def _with_blame(err: GradcheckError, f, args, eps, atol, rtol, seed) -> Gradchec
 
 def _gradcheck(f, args, eps, atol, rtol, fast, seed, notes) -> bool:
     for i, a in enumerate(args):
-        if np.iscomplexobj(as_array(a)):
+        try:
+            value = as_array(a)
+        except (TypeError, ValueError):
+            if not is_container(a):
+                raise
+            raise TypeError(f"gradcheck: argument {i} is a {type(a).__name__} that is not "
+                            "one array; gradcheck takes arrays and numbers: pass the leaves "
+                            "as separate arguments (cr.flatten(tree) gives one vector and "
+                            "the way back)") from None
+        if np.iscomplexobj(value):
             raise TypeError(f"gradcheck: argument {i} is complex; gradcheck compares with "
                             "real finite differences, so pass the real and imaginary parts "
                             "as two real arguments")
     arrays = [np.array(as_array(a), dtype=np.float64) for a in args]
+    for i, a in enumerate(arrays):
+        bad = np.argwhere(~np.isfinite(a))
+        if bad.size:            # no difference quotient exists there: not a wrong gradient
+            where = f"element {tuple(int(v) for v in bad[0])}" if a.ndim else "its value"
+            raise ValueError(f"gradcheck: argument {i} has a non-finite value "
+                             f"({a[tuple(bad[0])]}) at {where}; finite differences need "
+                             "finite inputs")
     rng = np.random.default_rng(seed)
     y0 = _numeric_value(f, arrays)
     # a one-number output is checked as it is; a larger one through a random projection

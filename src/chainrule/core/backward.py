@@ -288,6 +288,11 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
     finished = False
     try:
         _discover(root, False, stop, nodes)
+        # With leaves outside ``wanted`` that need gradients (a nested transform whose f
+        # closes over the outer one's values), rules are called only on edges that lead
+        # to ``wanted``: the others are work thrown away, and can recurse without end.
+        useful = (_leading_to(root, stop) if stop and any(
+            n.prim is None and id(n) not in stop for n in nodes) else None)
         root._ct = seed
         while ready:
             node = pop()
@@ -341,8 +346,9 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
                 if not isinstance(p, Node) or not p.needs:
                     continue
                 rule = vjps[i]
-                if rule is None:            # no gradient flows along this edge
-                    c = None
+                if rule is None or (useful is not None and id(p) not in useful):
+                    c = None                # no gradient flows along this edge (or it
+                    #                         leads to no wanted node)
                 elif each is not None:
                     c = each.call(i, math, g, ans)
                 else:
@@ -366,6 +372,41 @@ def _pass(root: Node, seed: Any, mode: Mode, batch_ndim: int, accumulate: bool, 
     finally:
         if not finished:
             _clear(nodes)
+
+
+def _leading_to(root: Node, stop: Any) -> set[int]:
+    """The ids of the nodes below ``root`` (following the nodes that need a gradient)
+    from which a node whose id is in ``stop`` can be reached, those included."""
+    useful: set[int] = set()
+    done: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        key = id(node)
+        if key in done:
+            stack.pop()
+            continue
+        if key in stop:
+            useful.add(key)
+        else:
+            inputs = [p for p in _inputs(node) if isinstance(p, Node) and p.needs]
+            later = [p for p in inputs if id(p) not in done]
+            if later:
+                stack.extend(later)
+                continue
+            if any(id(p) in useful for p in inputs):
+                useful.add(key)
+        done.add(key)
+        stack.pop()
+    return useful
+
+
+def _inputs(node: Node) -> tuple:
+    ps = node._p
+    if ps.__class__ is tuple:
+        return ps
+    q = node._q
+    return (ps,) if q is ONE_PARENT else (ps, q)
 
 
 # The arithmetic gates a ``floats`` mode may name in its ``arithmetic`` table (primitive ->
@@ -459,16 +500,18 @@ def _array_pass(root: Node, seed: Any, mode: Mode) -> None:
                                 push(p)
                 continue
             node._ct = None
+            if prim is None:                # a leaf
+                old = get_grad(node)
+                set_grad(node, (g if own is None else own(g)) if old is None else old + g)
+                continue
             parents = p = None              # no stale reference to this node in the loop
-            if prim is not None and getrefcount(node) == _ONE_EDGE:
+            if getrefcount(node) == _ONE_EDGE:
                 # Only the graph holds this Tensor, by one edge: nobody can read its .grad,
                 # so it keeps none and its cotangent is freed once its rule has run.
                 set_grad(node, None)
             else:
                 old = get_grad(node)
                 set_grad(node, (g if own is None else own(g)) if old is None else old + g)
-                if prim is None:
-                    continue
             if node._stamp != now:
                 _check_written(node, node.parents)
             parents = node._p

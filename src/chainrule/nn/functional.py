@@ -64,7 +64,9 @@ def _linear_vjp_b(M: Any, g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     if g.__class__ is np.ndarray and b.__class__ is np.ndarray and b.ndim == 1:
         # the sum over the examples here (what the core's sum_to would do): g's leading
         # batch axes of a batched pass (g.ndim - ans.ndim of them) are kept
-        axes = tuple(range(g.ndim - np.ndim(ans), g.ndim - 1))
+        nd = g.ndim
+        axes = tuple(range(nd - ans.ndim, nd - 1)) if ans.__class__ is np.ndarray \
+            else tuple(range(nd - np.ndim(ans), nd - 1))
         return _add_reduce(g, axis=axes) if axes else g
     return g                            # summed to the bias's shape by the core
 

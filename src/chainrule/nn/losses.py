@@ -26,6 +26,7 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 _add_reduce = np.add.reduce
+_min_reduce, _max_reduce = np.minimum.reduce, np.maximum.reduce
 
 
 def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
@@ -67,11 +68,12 @@ def _ce_vjp(M, g, ans, logits, labels, reduction):
         p = np.exp(xv - np.maximum.reduce(xv, axis=-1, keepdims=True))
         p /= _add_reduce(p, axis=-1, keepdims=True)
         p[np.arange(len(labels)), labels] -= 1
-        scale = _per_example_g(M, g, ans, xv.shape[0], reduction, 1)
-        if scale.ndim <= 2 and scale.dtype == p.dtype:
-            p *= scale      # the product scale * p, in p's memory: p keeps its shape
+        if g.__class__ is np.ndarray and g.ndim == 0 and reduction != "none" \
+                and g.dtype == p.dtype:
+            # one loss, no batch axes: the product with the scale below, in p's memory
+            p *= g / xv.shape[0] if reduction == "mean" else g
             return p
-        return scale * p
+        return _per_example_g(M, g, ans, xv.shape[0], reduction, 1) * p
     # softmax is shift-invariant, so the max can be a constant even in a recorded pass
     e = M.exp(logits - np.max(xv, axis=-1, keepdims=True))
     p = e / M.sum(e, -1, True)
@@ -98,21 +100,29 @@ def cross_entropy(logits: Any, labels: Any, weight: Any = None, ignore_index: in
     weights of the labels), labels equal to ``ignore_index`` add nothing, and
     ``label_smoothing`` e mixes the one-hot target with the uniform one: (1 - e) * nll +
     e * mean over classes of -log p. The plain case is one fused gate."""
-    given = np.asarray(labels.value if isinstance(labels, Node) else labels)
+    given = labels.value if isinstance(labels, Node) else labels
+    if given.__class__ is not np.ndarray:
+        given = np.asarray(given)
     if weight is not None or label_smoothing:
         return _general_cross_entropy(logits, labels, weight, ignore_index, reduction,
                                       label_smoothing)
-    shape = np.shape(logits.value if isinstance(logits, Node) else logits)
-    _check_reduction("cross_entropy", reduction)
+    lv = logits.value if isinstance(logits, Node) else logits
+    shape = lv.shape if lv.__class__ is np.ndarray else np.shape(lv)
+    if reduction not in REDUCTIONS:
+        _check_reduction("cross_entropy", reduction)
     _check_labels("cross_entropy", shape, given, "logits")
     if given.size:
-        low, high = given.min(), given.max()
+        # the ufuncs' reductions: ndarray.min/max add a Python layer each
+        low, high = _min_reduce(given, axis=None), _max_reduce(given, axis=None)
         # a label equal to ignore_index can only lie between the smallest and the largest
         if low <= ignore_index <= high and (given == ignore_index).any():
             return _general_cross_entropy(logits, labels, weight, ignore_index, reduction,
                                           label_smoothing)
         _check_range("cross_entropy", shape, low, high, ignore_index)
-    return CROSS_ENTROPY(logits, given.astype(np.intp, copy=False), reduction)
+    idx = given if given.dtype == np.intp else given.astype(np.intp)
+    if isinstance(logits, Tensor):      # what CROSS_ENTROPY(...) picks, without two calls
+        return type(logits)._apply(CROSS_ENTROPY, (logits, idx, reduction))
+    return CROSS_ENTROPY(logits, idx, reduction)
 
 
 def _class_labels(op: str, shape: tuple[int, ...], labels: Any, ignore_index: int,

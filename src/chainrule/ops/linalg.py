@@ -217,7 +217,18 @@ def _other_norm(x: Array, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Ar
             return F["min"](a, axes, keepdims)
         if ord == 0:                        # a count: derivative 0
             return F["sum"](a * 0.0 + (np.asarray(_raw(x)) != 0), axes, keepdims)
-        return F["sum"](a ** float(ord), axes, keepdims) ** (1.0 / float(ord))
+        p = float(ord)
+        zero = np.asarray(_raw(x)) == 0
+        if not zero.any():
+            return F["sum"](a ** p, axes, keepdims) ** (1.0 / p)
+        # p < 1: |x|**p has an infinite slope at 0, which gave NaN; as PyTorch, a zero
+        # entry gets gradient 0 (and for p < 0 a slice holding a zero has norm 0)
+        terms = F["where"](zero, 0.0, F["where"](zero, 1.0, a) ** p)
+        total = F["sum"](terms, axes, keepdims)
+        if p > 0:
+            return total ** (1.0 / p)
+        hit = np.any(zero, axis=axes, keepdims=keepdims)
+        return F["where"](hit, 0.0, F["where"](hit, 1.0, total) ** (1.0 / p))
     if len(axes) == 2 and ord in (1, -1, np.inf, -np.inf):
         inner, outer = (axes[0], axes[1]) if ord in (1, -1) else (axes[1], axes[0])
         pick = F["max"] if ord in (1, np.inf) else F["min"]
@@ -270,7 +281,9 @@ def vector_norm(x: Array, /, *, axis: Any = None, keepdims: bool = False,
     nd = len(shape)
     axes = normalize_axes("vector_norm", nd, axis)
     moved = FUNCTIONS["moveaxis"](x, axes, tuple(range(-len(axes), 0)))
-    flat = FUNCTIONS["reshape"](moved, _shape_of(moved)[:nd - len(axes)] + (-1,))
+    kept = _shape_of(moved)[:nd - len(axes)]
+    size = int(np.prod([shape[a] for a in axes]))    # not -1: ambiguous at size 0
+    flat = FUNCTIONS["reshape"](moved, kept + (size,))
     out = FUNCTIONS["norm"](flat, ord, -1)
     if not keepdims:
         return out

@@ -95,7 +95,8 @@ def _unsupported(path: str) -> TypeError:
 # Questions about the values rather than functions of them: they have no derivative to
 # drop, so they answer on the data and return plain arrays (as torch's argmax does).
 _VALUE_UFUNCS = {np.isnan, np.isfinite, np.isinf, np.sign, np.greater, np.greater_equal,
-                 np.less, np.less_equal, np.equal, np.not_equal, np.signbit}
+                 np.less, np.less_equal, np.equal, np.not_equal, np.signbit, np.logical_and,
+                 np.logical_or, np.logical_xor, np.logical_not}
 _VALUE_FUNCTIONS = {np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero,
                     np.any, np.all, np.allclose, np.isclose, np.array_equal, np.argwhere,
                     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like,
@@ -112,11 +113,28 @@ def _raw(x: Any) -> Any:
     return x
 
 
+def _only_data(values: Any) -> bool:
+    """Whether every Tensor among ``values`` (nested in lists, tuples and dicts) holds
+    integers or booleans (labels, masks, counts): no derivative exists to drop."""
+    stack = list(values)
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Node):
+            if np.asarray(v.value).dtype.kind not in "biu":
+                return False
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+    return True
+
+
 def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
     """numpy ufuncs on Tensors (``np.exp(t)``, ``W + t``) return Tensors."""
     if any(not isinstance(x, Node) and _defers(type(x)) for x in inputs):
         return NotImplemented           # the other operand's __array_ufunc__ decides
-    if ufunc in _VALUE_UFUNCS and method == "__call__":
+    if method == "__call__" and (ufunc in _VALUE_UFUNCS or (
+            ufunc not in _UFUNCS and _only_data(inputs))):
         return ufunc(*(_raw(x) for x in inputs), **kwargs)
     fn = _UFUNCS.get(ufunc)
     if method != "__call__" or fn is None:
@@ -138,6 +156,9 @@ def __array_function__(self, func, types, args, kwargs):
         return func(*(_raw(a) for a in args), **kwargs)
     fn = _FUNCTIONS.get(func)
     if fn is None:
+        if _only_data((args, kwargs)):  # np.unique(labels), np.bincount(y): no derivative
+            return func(*(_raw(a) for a in args),
+                        **{k: _raw(v) for k, v in kwargs.items()})
         raise _unsupported(numpy_path(func))
     return fn(*args, **kwargs)
 

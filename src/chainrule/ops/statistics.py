@@ -74,8 +74,14 @@ def var(x: Array, axis: Any = None, dtype: Any = None, out: Any = None, ddof: fl
     d = x - m
     if np.iscomplexobj(_raw(d)):        # |d|**2, real, as numpy
         re, im = FUNCTIONS["real"](d), FUNCTIONS["imag"](d)
-        return FUNCTIONS["sum"](re * re + im * im, axis, keepdims) / (_count(x, axis) - ddof)
-    return FUNCTIONS["sum"](d * d, axis, keepdims) / (_count(x, axis) - ddof)
+        return FUNCTIONS["sum"](re * re + im * im, axis, keepdims) / _dof(x, axis, ddof)
+    return FUNCTIONS["sum"](d * d, axis, keepdims) / _dof(x, axis, ddof)
+
+
+def _dof(x: Array, axis: Any, ddof: float) -> float:
+    """``n - ddof``, at least 0 as numpy's: no more degrees of freedom than elements gives
+    NaN or inf, never a negative variance (n=2, ddof=3 gave -|var|)."""
+    return max(_count(x, axis) - ddof, 0)
 
 
 @composite(numpy=(np.std,), doc="np.std: square root of the variance (ddof)")

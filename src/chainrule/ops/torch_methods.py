@@ -22,6 +22,7 @@ import numpy as np
 from ..conversions import dropped
 from ..core import Node
 from ..core.recording import recording, transform_level
+from ..errors import ShapeError
 from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from . import functions as F
@@ -199,6 +200,27 @@ def prod(self: Tensor, dim: Any = None, keepdim: Any = None, *, axis: Any = None
     d = _axis("prod", dim, axis)
     keep = _keep("prod", keepdim, keepdims)
     return F.FUNCTIONS["prod"](self, axis=d, keepdims=keep)
+
+
+def norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
+         ord: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+    """PyTorch's ``t.norm(p, dim, keepdim)``: the vector p-norm of all elements (or over
+    ``dim``: an int or a tuple), ``p="fro"`` the 2-norm, ``p="nuc"`` the nuclear norm of
+    a matrix (``dim`` a pair of axes). So ``t.norm(1)`` of a matrix is the sum of |t|, as
+    in PyTorch, not numpy's largest column sum. numpy's spellings (``ord=``, ``axis=``,
+    ``keepdims=``) give ``np.linalg.norm``'s meaning instead."""
+    if ord is not None or axis is not None or keepdims is not None:
+        if dim is not None and axis is not None:
+            raise TypeError("norm(): give dim= or axis=, not both")
+        return F.FUNCTIONS["norm"](self, ord, axis if axis is not None else dim,
+                                   _keep("norm", keepdim or None, keepdims))
+    if p == "nuc":
+        return F.FUNCTIONS["norm"](self, "nuc", dim, bool(keepdim))
+    if p is None or p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"norm(): p must be a number, 'fro' or 'nuc', got {p!r}")
+    return F.FUNCTIONS["vector_norm"](self, axis=dim, keepdims=bool(keepdim), ord=p)
 
 
 # -- shapes -----------------------------------------------------------------------------
@@ -428,16 +450,39 @@ def requires_grad_(self: Tensor, requires_grad: bool = True) -> Tensor:
 
 
 # -- in place: PyTorch's rules ------------------------------------------------------------
-def _write(self: Tensor, new: Any, op: str) -> Tensor:
+def _check_write(self: Tensor, op: str) -> None:
     if self.prim is not None and self.needs and recording():
         raise RuntimeError(f"{op}: an in-place change of a Tensor computed in a graph would "
                            "make its gradient wrong; compute a new Tensor instead")
     if self.needs and recording():
         raise RuntimeError(f"{op}: a leaf Tensor that requires grad can only be changed in "
                            "place under cr.no_grad() (as in PyTorch)")
+
+
+def _write(self: Tensor, new: Any, op: str) -> Tensor:
+    _check_write(self, op)
     raw = new.value if isinstance(new, Node) else new
     self.value[...] = raw
     self._mark_written()   # graphs recorded before refuse to use the old values
+    return self
+
+
+def _update(self: Tensor, ufunc: Any, other: Any, op: str) -> Tensor:
+    """``self = ufunc(self, other)`` in place, with PyTorch's (and ``+=``'s) casting rule:
+    a float result into an integer Tensor is refused, never truncated."""
+    _check_write(self, op)
+    o = other.value if isinstance(other, Node) else other
+    try:
+        ufunc(self.value, o, out=self.value, casting="same_kind")
+    except TypeError:
+        raise TypeError(f"{op}: the result has dtype {np.result_type(self.value, o)}, which "
+                        f"cannot be stored in this Tensor of dtype {self.dtype} (as in "
+                        "PyTorch); convert it first (t = t.to(cr.float64))") from None
+    except ValueError:
+        raise ShapeError(f"{op}: cannot update a Tensor of shape {self.shape} in place with "
+                         f"a value of shape {np.shape(o)} (it must broadcast to "
+                         f"{self.shape})") from None
+    self._mark_written()
     return self
 
 
@@ -452,21 +497,20 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 
 def add_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-    """``self += alpha * other``, in place."""
+    """``self += alpha * other``, in place (TypeError for a float into an int Tensor)."""
     o = other.value if isinstance(other, Node) else other
-    return _write(self, self.value + alpha * np.asarray(o), "add_")
+    return _update(self, np.add, o if alpha == 1 else alpha * np.asarray(o), "add_")
 
 
 def sub_(self: Tensor, other: Any, *, alpha: float = 1) -> Tensor:
-    """``self -= alpha * other``, in place."""
+    """``self -= alpha * other``, in place (TypeError for a float into an int Tensor)."""
     o = other.value if isinstance(other, Node) else other
-    return _write(self, self.value - alpha * np.asarray(o), "sub_")
+    return _update(self, np.subtract, o if alpha == 1 else alpha * np.asarray(o), "sub_")
 
 
 def mul_(self: Tensor, other: Any) -> Tensor:
-    """``self *= other``, in place."""
-    o = other.value if isinstance(other, Node) else other
-    return _write(self, self.value * np.asarray(o), "mul_")
+    """``self *= other``, in place (TypeError for a float into an int Tensor)."""
+    return _update(self, np.multiply, other, "mul_")
 
 
 def copy_(self: Tensor, src: Any) -> Tensor:
@@ -489,7 +533,7 @@ METHODS: dict[str, Any] = {
     "long": _cast_method(np.int64, "long"), "int": _cast_method(np.int32, "int"),
     "bool": _cast_method(np.bool_, "bool"), "half": _cast_method(np.float16, "half"),
     "max": _extreme("max"), "min": _extreme("min"), "argmax": _arg("argmax"),
-    "argmin": _arg("argmin"), "var": var, "std": std, "prod": prod,
+    "argmin": _arg("argmin"), "var": var, "std": std, "prod": prod, "norm": norm,
     "view": view, "view_as": lambda self, other: F.reshape(self, other.shape),
     "reshape_as": lambda self, other: F.reshape(self, other.shape),
     "unsqueeze": unsqueeze, "squeeze": squeeze, "flatten": flatten, "permute": permute,

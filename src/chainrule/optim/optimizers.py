@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -23,6 +23,47 @@ from ..validation import distinct, positive
 
 # The stored gradient array itself (Tensor.grad gives users a view with PyTorch's methods).
 _get_grad, _set_grad = GRAD_SLOT.__get__, GRAD_SLOT.__set__
+
+_AXPY: dict[np.dtype, Any] | None = None
+"""BLAS's saxpy/daxpy from SciPy by dtype, once looked up ({} without SciPy)."""
+
+AXPY_MIN_SIZE = 1024
+"""Below this many elements an update is cheaper through numpy than through a BLAS call."""
+
+
+def _axpy(dtype: np.dtype) -> Any:
+    global _AXPY
+    if _AXPY is None:
+        try:
+            from scipy.linalg import blas
+        except ImportError:
+            _AXPY = {}
+        else:
+            _AXPY = {np.dtype(np.float32): blas.saxpy, np.dtype(np.float64): blas.daxpy}
+    return _AXPY.get(dtype)
+
+
+def descend(w: np.ndarray, g: np.ndarray, lr: float) -> None:
+    """``w -= lr * g`` in place. Where SciPy is installed, a large float32/float64 ``w``
+    and ``g`` of one shape, dtype and memory order are updated by one BLAS axpy
+    (``w += (-lr) g`` in a single pass with no temporary: PyTorch's ``add_(g, alpha=-lr)``,
+    whose fused multiply-add can differ from ``w - lr * g`` in the last bit); otherwise
+    by numpy, with one temporary."""
+    if (g.__class__ is np.ndarray and w.size >= AXPY_MIN_SIZE and g.dtype == w.dtype
+            and g.shape == w.shape):
+        axpy = _axpy(w.dtype)
+        if axpy is not None:
+            wf, gf = w.flags, g.flags
+            order: Literal["C", "F"] | None = (
+                "C" if wf.c_contiguous and gf.c_contiguous else
+                "F" if wf.f_contiguous and gf.f_contiguous else None)
+            if order is not None and wf.writeable:
+                flat = w.ravel(order)       # a view: the same memory, in its own order
+                out = axpy(g.ravel(order), flat, a=-lr)
+                if out is not flat:         # (BLAS wrote elsewhere: never seen, but safe)
+                    flat[...] = out
+                return
+    w -= lr * g
 
 
 class Optimizer:
@@ -95,24 +136,39 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient: ``p.grad = None``, or zeros with
         ``set_to_none=False``."""
-        for p in self.params:
-            if set_to_none or _get_grad(p) is None:
-                _set_grad(p, None)
-            else:
-                _set_grad(p, np.zeros_like(p.value))
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or _get_grad(p) is None:
+                    _set_grad(p, None)
+                else:
+                    _set_grad(p, np.zeros_like(p.value))
 
     def step(self, closure: Any = None) -> Any:
         """Update every parameter that has a gradient, in place. ``closure`` (optional)
         recomputes the loss first and its value is returned."""
         loss = closure() if closure is not None else None
+        state, update = self.state, self._update
         for group in self.param_groups:
+            if self._plain(group):
+                self._plain_step(group)
+                continue
             for p in group["params"]:
                 g = _get_grad(p)    # the stored array itself, not the view users get
                 if g is not None:
-                    self._update(p.value, np.asarray(g), self.state.setdefault(p, {}),
-                                 group)
+                    s = state.get(p)
+                    if s is None:
+                        s = state[p] = {}
+                    update(p.value, g if g.__class__ is np.ndarray else np.asarray(g), s,
+                           group)
                     p._mark_written()   # graphs recorded before the step refuse to use it
         return loss
+
+    def _plain(self, group: dict[str, Any]) -> bool:
+        """Whether ``group`` takes :meth:`_plain_step` (no state, one update per array)."""
+        return False
+
+    def _plain_step(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
@@ -144,6 +200,19 @@ class SGD(Optimizer):
                                   "dampening": float(dampening),
                                   "weight_decay": float(weight_decay), "nesterov": nesterov})
 
+    def _plain(self, group: dict[str, Any]) -> bool:
+        return not (group["weight_decay"] or group["momentum"])
+
+    def _plain_step(self, group: dict[str, Any]) -> None:
+        # w -= lr * g for every parameter with a gradient, as _update does without
+        # momentum or weight decay, keeping no state (torch's SGD keeps none either)
+        lr = group["lr"]
+        for p in group["params"]:
+            g = _get_grad(p)
+            if g is not None:
+                descend(p.value, g if g.__class__ is np.ndarray else np.asarray(g), lr)
+                p._mark_written()
+
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         wd, m = group["weight_decay"], group["momentum"]
@@ -157,7 +226,7 @@ class SGD(Optimizer):
                 buf *= m
                 buf += (1 - group["dampening"]) * g
             g = g + m * buf if group["nesterov"] else buf
-        w -= group["lr"] * g
+        descend(w, g, group["lr"])
 
 
 class Adam(Optimizer):

@@ -75,10 +75,15 @@ def _arelu(x: np.ndarray) -> np.ndarray:
 
 
 def _pow_exponent_vjp(M, g, ans, x, y):
-    # d/dy x**y = x**y * log(x); taken as 0 where x == 0 (torch's convention).
+    # d/dy x**y = x**y * log(x); taken as 0 where x == 0 (torch's convention), also for
+    # y < 0 where x**y is inf (inf * log(1) was NaN)
     xv = M.value(x)
-    safe = M.where(xv == 0, 1.0, x) if np.ndim(xv) else (1.0 if xv == 0 else x)
-    return g * ans * M.log(safe)
+    if not np.ndim(xv):
+        return g * 0.0 if xv == 0 else g * ans * M.log(x)
+    zero = xv == 0
+    if not zero.any():
+        return g * ans * M.log(x)
+    return M.where(zero, 0.0, g * M.where(zero, 0.0, ans) * M.log(M.where(zero, 1.0, x)))
 
 
 def _pow_base_vjp(M, g, ans, x, y):
@@ -114,9 +119,11 @@ def _abs_jvp(M, t, ans, x):
 
 
 def _tie_mask(a, b, greater: bool):
-    """1 where ``a`` wins, 0.5 at ties, 0 where it loses: ties split the gradient."""
-    wins = a > b if greater else a < b
-    return wins * 1.0 + (a == b) * 0.5
+    """1 where ``a`` wins, 0.5 at ties, 0 where it loses: ties split the gradient. A NaN
+    wins, as in the value (np.maximum propagates it): its gradient is not silently 0."""
+    a_nan, b_nan = a != a, b != b
+    wins = ((a > b) if greater else (a < b)) | (a_nan & ~b_nan)
+    return wins * 1.0 + ((a == b) | (a_nan & b_nan)) * 0.5
 
 
 def _extremum(name: str, greater: bool, float_fn, array_fn):

@@ -53,7 +53,10 @@ def _spread(M, g, ans, x, axes, keepdims):
 def _arg_mask(M, ans, x, axes, keepdims):
     """1/k at each of the k positions attaining the reduced extreme: ties split equally."""
     xv = M.value(x)
-    hit = xv == np.reshape(M.value(ans), kept_shape(xv.shape, axes))
+    kept = np.reshape(M.value(ans), kept_shape(xv.shape, axes))
+    hit = xv == kept
+    if xv.dtype.kind == "f" and np.isnan(kept).any():   # a NaN extreme: the NaNs attain it
+        hit |= np.isnan(xv) & np.isnan(kept)
     mask = hit / np.sum(hit, axis=axes, keepdims=True)
     return mask.astype(xv.dtype, copy=False) if xv.dtype.kind == "f" else mask  # float32
 
@@ -66,11 +69,15 @@ def _lse(x, axes, keepdims):
 
 
 def _softmax(x, axis):
+    if x.size == 0:             # nothing to normalise (np.max of an empty axis refuses)
+        return x * 1.0
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax(x, axis):
+    if x.size == 0:
+        return x * 1.0
     return x - _lse(x, axis, True)
 
 
