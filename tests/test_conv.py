@@ -286,3 +286,29 @@ def test_pool_errors_name_the_shapes():
         nn.functional.max_pool2d(cr.tensor(np.ones((1, 1, 3, 3))), 2, dilation=3)
     with pytest.raises(cr.ShapeError, match="does not fit"):
         nn.functional.avg_pool2d(cr.tensor(np.ones((1, 1, 3, 3))), 4)
+
+
+@pytest.mark.parametrize("args", [(2, None, 0), (3, 1, 1), ((2, 3), (1, 2), (1, 0))])
+def test_avg_pool_of_complex_input_agrees_with_means_of_windows(args):
+    """Average pooling is linear with real weights, so it takes complex input; value and
+    pullback agree with the mean of each window (cr.mean's rule) built by slicing."""
+    x = RNG.standard_normal((2, 1, 5, 6)) + 1j * RNG.standard_normal((2, 1, 5, 6))
+    geo = nn.conv._pool_geo(*args)
+    kh, kw, sh, sw, ph, pw = geo[:6]
+    oh, ow = nn.conv._pool_out(x.shape, geo)
+
+    def by_slices(v):
+        v = cr.pad(v, [(0, 0), (0, 0), (ph, ph), (pw, pw)])
+        rows = [cr.stack([cr.mean(v[..., r * sh:r * sh + kh, c * sw:c * sw + kw], (-2, -1))
+                          for c in range(ow)], -1) for r in range(oh)]
+        return cr.stack(rows, -2)
+
+    def pooled(v):
+        return nn.functional.avg_pool2d(v, *args)
+
+    out, pull = cr.vjp(pooled, x)
+    ref, ref_pull = cr.vjp(by_slices, x)
+    np.testing.assert_allclose(out, ref, atol=1e-12)
+    g = RNG.standard_normal(np.shape(ref)) + 1j * RNG.standard_normal(np.shape(ref))
+    np.testing.assert_allclose(pull(g)[0], ref_pull(g)[0], atol=1e-12)
+    assert np.iscomplexobj(pull(g)[0])

@@ -7,9 +7,10 @@ any order:
 
 - ``unfold`` (x (..., H, W) -> (..., kh, kw, OH, OW)) and ``fold`` (its adjoint: windows
   added back into an image), for any stride;
-- ``max_pool`` (the maximum of each window), ``pool_gather`` (a weighted sum over each
-  window: average pooling, and the tangent of max-pooling) and ``pool_scatter`` (its
-  adjoint: each window's gradient spread back over it with the same weights).
+- ``max_pool2d`` (the maximum of each window), ``pool_gather`` (a weighted sum over each
+  window: average pooling as ``avg_pool2d``, and the tangent of max-pooling) and
+  ``pool_scatter`` (its adjoint: each window's gradient spread back over it with the
+  same weights).
 
 Padding is part of them (the backward crops it back).
 """
@@ -184,23 +185,32 @@ def _pool_scatter(g: np.ndarray, weights: Any, shape: tuple[int, int],
 
 
 MAX_POOL: Primitive = Primitive(
-    "max_pool", array_fn=_max_pool, vjps=[_max_pool_vjp], jvps=[_max_pool_jvp],
-    expr="max_pool(x)", derivs=["1 at each window's maximum, 0 elsewhere"],
+    "max_pool2d", array_fn=_max_pool, vjps=[_max_pool_vjp], jvps=[_max_pool_jvp],
+    expr="max_pool2d(x)", derivs=["1 at each window's maximum, 0 elsewhere"],
     vjp_text=["g at each window's argmax (ties split equally), 0 elsewhere"],
     kink="ties split the gradient equally", params=("geometry",))
-POOL_GATHER: Primitive = Primitive(
-    "pool_gather", array_fn=_pool_gather,
-    vjps=[lambda M, g, ans, x, w, geo: apply(POOL_SCATTER, g, w, x.shape[-2:], geo)],
-    jvps=[lambda M, t, ans, x, w, geo: apply(POOL_GATHER, t, w, geo)],
-    expr="pool_gather(x)", derivs=["the weight of the pixel in each window holding it"],
-    vjp_text=["pool_scatter(g): each window's gradient spread back with the weights"],
-    params=("weights", "geometry"))
+
+
+def _gather(name: str, doc: str) -> Primitive:
+    """A weighted sum over each window, linear with real weights: its rules hold for
+    complex data too (as ``mean``'s)."""
+    return Primitive(
+        name, array_fn=_pool_gather,
+        vjps=[lambda M, g, ans, x, w, geo: apply(POOL_SCATTER, g, w, x.shape[-2:], geo)],
+        jvps=[lambda M, t, ans, x, w, geo: apply(POOL_GATHER, t, w, geo)],
+        expr=f"{name}(x)", derivs=[doc],
+        vjp_text=["pool_scatter(g): each window's gradient spread back with the weights"],
+        params=("weights", "geometry"), complex=True)
+
+
+POOL_GATHER = _gather("pool_gather", "the weight of the pixel in each window holding it")
+AVG_POOL = _gather("avg_pool2d", "1/(kh*kw) for each window holding the pixel")
 POOL_SCATTER: Primitive = Primitive(
     "pool_scatter", array_fn=_pool_scatter,
     vjps=[lambda M, g, ans, x, w, shape, geo: apply(POOL_GATHER, g, w, geo)],
     jvps=[lambda M, t, ans, x, w, shape, geo: apply(POOL_SCATTER, t, w, shape, geo)],
     expr="pool_scatter(g)", derivs=["the weights"], vjp_text=["pool_gather(g)"],
-    params=("weights", "shape", "geometry"))
+    params=("weights", "shape", "geometry"), complex=True)
 
 
 def _pair(v: Any, name: str) -> tuple[int, int]:
@@ -319,7 +329,7 @@ def avg_pool2d(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -
     or (C, H, W) -> (..., OH, OW)."""
     geo = _pool_geo(kernel_size, stride, padding)
     _check_fits(x, geo)
-    return apply(POOL_GATHER, x, 1.0 / (geo[0] * geo[1]), geo)
+    return apply(AVG_POOL, x, 1.0 / (geo[0] * geo[1]), geo)
 
 
 def adaptive_avg_pool2d(x: Any, output_size: Any) -> Any:
