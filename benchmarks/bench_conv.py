@@ -7,8 +7,12 @@
   of 128 28x28 images.
 
 Both engines start from the same weights; before timing, outputs and gradients are
-checked to agree. Reported: ms per call (medians of interleaved rounds) and chainrule /
-torch (target <= 2).
+checked to agree. Reported: ms per call (medians of interleaved rounds, and the spread:
+the quartiles of the rounds) and chainrule / torch (target <= 2).
+
+With ``CHAINRULE_BENCH_BASELINE`` set to another checkout's ``src`` folder, that checkout's
+chainrule runs too ("chainrule (baseline)"), interleaved with the others: a before/after
+comparison in one run.
 """
 
 from __future__ import annotations
@@ -17,13 +21,11 @@ import sys
 
 import numpy as np
 
-from benchmarks import harness
+from benchmarks import baseline, harness
 
 
-def _conv_problem(torch):
-    import chainrule as cr
-    from chainrule import nn
-
+def _conv_problem(torch, cr):
+    nn = baseline.submodule(cr, "nn")
     cr.manual_seed(0)
     layer = nn.Conv2d(3, 32, 3, padding=1, dtype=np.float32)
     rng = np.random.default_rng(1)
@@ -53,10 +55,8 @@ def _lenet(nn):
                          nn.Linear(84, 10))
 
 
-def _lenet_problem(torch):
-    import chainrule as cr
-    from chainrule import nn, optim
-
+def _lenet_problem(torch, cr):
+    nn, optim = baseline.submodule(cr, "nn"), baseline.submodule(cr, "optim")
     cr.manual_seed(0)
     net = _lenet(nn).to(np.float32)
     tnet = _lenet(torch.nn)
@@ -86,6 +86,16 @@ def _lenet_problem(torch):
     return ours, theirs
 
 
+def _timed(fn, log):
+    """``fn``, logging the wall time of each call (for the spread)."""
+    def run():
+        t0 = harness.clock()
+        out = fn()
+        log.append(harness.clock() - t0)
+        return out
+    return run
+
+
 def main(quick: bool = False) -> dict[str, dict[str, dict[str, float]]]:
     harness.pin_threads()
     torch = harness.optional("torch")
@@ -93,21 +103,38 @@ def main(quick: bool = False) -> dict[str, dict[str, dict[str, float]]]:
         harness.skip_note("torch")
         return {}
     torch.set_num_threads(1)
+    import chainrule
+
+    base = baseline.load()
     rounds = 5 if quick else 15
     results = {}
     summary = []
     for label, make in (("conv2d fwd+bwd, batch 64, 3->32, 32x32, 3x3", _conv_problem),
                         ("LeNet-5 training step, batch 128, 28x28", _lenet_problem)):
-        ours, theirs = make(torch)
-        a, b = ours(), theirs()        # same start: the first results agree
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-3, atol=2e-3)
-        medians = harness.interleaved({"chainrule": ours, "torch": theirs}, rounds=rounds)
+        ours, theirs = make(torch, chainrule)
+        engines = {"chainrule": ours}
+        if base is not None:
+            engines[baseline.NAME] = make(torch, base)[0]
+        engines["torch"] = theirs
+        first = {name: np.asarray(fn()) for name, fn in engines.items()}
+        for name, got in first.items():    # same start: the first results agree
+            np.testing.assert_allclose(got, first["torch"], rtol=2e-3, atol=2e-3,
+                                       err_msg=f"{label}: {name} disagrees with torch")
+        logs: dict[str, list[float]] = {name: [] for name in engines}
+        medians = harness.interleaved({name: _timed(fn, logs[name])
+                                       for name, fn in engines.items()}, rounds=rounds)
         harness.table(f"\n  {label} ({rounds} rounds, float32)", medians, "torch", unit="ms")
+        print("  spread (quartiles of the rounds, ms): " + "; ".join(
+            f"{name} {1e3 * np.percentile(t[1:], 25):.2f}-{1e3 * np.percentile(t[1:], 75):.2f}"
+            for name, t in logs.items()))
         results[label] = medians
-        summary.append((label, medians["chainrule"]["total"] / medians["torch"]["total"]))
+        summary.append((label, {name: medians[name]["total"] / medians["torch"]["total"]
+                                for name in engines if name != "torch"}))
     print("\n  summary: chainrule / torch (target <= 2)")
-    for label, ratio in summary:
-        print(f"  {label:<46} {ratio:>6.2f} ({'met' if ratio <= 2 else 'MISSED'})")
+    for label, ratios in summary:
+        line = ", ".join(f"{name} {r:.2f}" for name, r in ratios.items())
+        verdict = "met" if ratios["chainrule"] <= 2 else "MISSED"
+        print(f"  {label:<46} {line} ({verdict})")
     return results
 
 

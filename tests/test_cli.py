@@ -137,7 +137,7 @@ def test_check_passes_for_a_smooth_formula(capsys):
                             "--check", "--random", "5")
     assert status == 0
     assert data["check"] == {"ok": True, "points": 6, "skipped": 0, "failure": None,
-                             "notes": []}
+                             "notes": [], "conclusive": True}
 
 
 def test_check_passes_at_a_kink_and_says_how_it_judged(capsys):

@@ -157,3 +157,158 @@ def test_conv_errors_name_the_shapes():
     with pytest.raises(ValueError, match="kernel_size"):
         nn.MaxPool2d((1, 2, 3))(cr.tensor(np.ones((1, 1, 5, 5))))
     assert "kernel_size=(3, 3)" in repr(nn.Conv2d(1, 1, 3))
+
+
+# -- torch as the oracle over the geometry: stride, padding, dilation, groups, odd sizes --
+
+CONV_GEOMETRIES = [     # x shape, weight shape, stride, padding, dilation, groups
+    ((2, 3, 7, 9), (4, 3, 3, 2), 1, 0, 1, 1),
+    ((1, 2, 8, 5), (3, 2, 1, 1), 1, 0, 1, 1),
+    ((2, 3, 9, 8), (2, 3, 3, 3), (3, 2), (2, 1), 1, 1),
+    ((2, 2, 11, 10), (4, 2, 3, 2), 1, (1, 3), (2, 3), 1),
+    ((1, 6, 7, 7), (9, 2, 2, 3), (2, 1), 1, (1, 2), 3),
+    ((3, 4, 5, 6), (4, 1, 3, 3), 2, 1, 1, 4),
+    ((1, 1, 4, 4), (1, 1, 4, 4), 1, 0, 1, 1),
+    ((2, 2, 6, 6), (2, 2, 3, 3), 1, "same", 2, 1),
+]
+
+
+def _torch_case(args):
+    return [torch.tensor(a, requires_grad=True) if isinstance(a, np.ndarray) else a
+            for a in args]
+
+
+@needs_torch
+@pytest.mark.parametrize("case", range(len(CONV_GEOMETRIES)))
+def test_conv2d_matches_torch_over_geometries(case):
+    xs, ws, stride, padding, dilation, groups = CONV_GEOMETRIES[case]
+    x, w, b = RNG.standard_normal(xs), RNG.standard_normal(ws), RNG.standard_normal(ws[0])
+    cx, cw, cb = (cr.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = _torch_case([x, w, b])
+    out = nn.functional.conv2d(cx, cw, cb, stride, padding, dilation, groups)
+    tout = torch.nn.functional.conv2d(tx, tw, tb, stride, padding, dilation, groups)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
+    g = RNG.standard_normal(tout.shape)
+    (out * g).sum().backward()
+    (tout * torch.tensor(g)).sum().backward()
+    for ours, theirs in ((cx, tx), (cw, tw), (cb, tb)):
+        np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), atol=1e-12)
+
+
+POOL_GEOMETRIES = [     # x shape, kernel, stride, padding, dilation (max only)
+    ((2, 3, 7, 9), 2, None, 0, 1),
+    ((2, 3, 6, 8), (2, 4), None, 0, 1),
+    ((1, 2, 9, 7), 3, 2, 1, 1),
+    ((2, 2, 8, 9), (3, 2), (1, 2), (1, 1), 1),
+    ((3, 10, 11), 3, 1, 1, 1),
+    ((1, 2, 10, 9), 3, 2, 1, (2, 3)),
+    ((1, 1, 5, 5), 5, 1, 2, 1),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("kind, case", [(k, c) for k in ("max", "avg")
+                                        for c in range(len(POOL_GEOMETRIES))
+                                        if k == "max" or POOL_GEOMETRIES[c][4] == 1])
+def test_pools_match_torch_over_geometries(kind, case):
+    xs, k, stride, padding, dilation = POOL_GEOMETRIES[case]
+    x = RNG.standard_normal(xs)
+    cx, tx = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    if kind == "max":
+        out = nn.functional.max_pool2d(cx, k, stride, padding, dilation)
+        tout = torch.nn.functional.max_pool2d(tx, k, stride, padding, dilation)
+        layer = nn.MaxPool2d(k, stride, padding, dilation)
+    else:                               # no dilation for average pooling (as PyTorch)
+        out = nn.functional.avg_pool2d(cx, k, stride, padding)
+        tout = torch.nn.functional.avg_pool2d(tx, k, stride, padding)
+        layer = nn.AvgPool2d(k, stride, padding)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(layer(cr.tensor(x)).data, out.data, atol=0)
+    g = RNG.standard_normal(tout.shape)
+    (out * g).sum().backward()
+    (tout * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(cx.grad, tx.grad.numpy(), atol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["conv_x", "conv_w", "max", "avg"])
+def test_second_order_matches_torch(name):
+    """Hessians of a cubic loss through conv (stride, padding, dilation), max- and
+    average-pooling, against torch's double backward."""
+    w0 = RNG.standard_normal((2, 2, 2, 3))
+    x0 = RNG.standard_normal((1, 2, 5, 6))
+
+    def make(lib, conv, pool_max, pool_avg):
+        return {
+            "conv_x": (lambda x: (conv(x, lib(w0), None, (2, 1), 1, (1, 2)) ** 3).sum(), x0),
+            "conv_w": (lambda w: (conv(lib(x0), w, None, 1, (1, 0), 1) ** 3).sum(), w0),
+            "max": (lambda x: (pool_max(x * x, 3, 2, 1) ** 3).sum(), x0),
+            "avg": (lambda x: (pool_avg(x * x, 2, 1, 1) ** 3).sum(), x0),
+        }[name]
+
+    tf = torch.nn.functional
+    f, at = make(cr.tensor, nn.functional.conv2d, nn.functional.max_pool2d,
+                 nn.functional.avg_pool2d)
+    tfun, _ = make(torch.tensor, tf.conv2d, tf.max_pool2d, tf.avg_pool2d)
+    h = np.asarray(cr.hessian(f)(at))
+    th = torch.autograd.functional.hessian(tfun, torch.tensor(at)).numpy()
+    assert np.abs(th).max() > 0.1
+    np.testing.assert_allclose(h, th, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["conv", "max", "avg"])
+def test_forward_mode_is_the_transpose_of_reverse_mode(name):
+    """<J t, g> = <t, J^T g> through conv, max- and average-pooling (forward mode's rules
+    are written separately from the reverse ones)."""
+    w = RNG.standard_normal((3, 2, 3, 2))
+    f = {"conv": lambda x: nn.functional.conv2d(x, cr.tensor(w), None, (1, 2), 1, (2, 1)),
+         "max": lambda x: nn.functional.max_pool2d(x, 3, 2, 1, 2),
+         "avg": lambda x: nn.functional.avg_pool2d(x, 3, 2, 1)}[name]
+    x, t = RNG.standard_normal((2, 2, 8, 7)), RNG.standard_normal((2, 2, 8, 7))
+    out, jt = cr.jvp(f, [x], [t])
+    g = RNG.standard_normal(np.shape(out))
+    _, pull = cr.vjp(f, x)
+    (jtg,) = pull(g)
+    assert np.isclose(np.sum(np.asarray(jt) * g), np.sum(t * np.asarray(jtg)), rtol=1e-10)
+
+
+def test_max_pool_ties_split_the_gradient_equally():
+    x = cr.tensor(np.array([[[[1.0, 3.0, 0.0, 0.0], [3.0, 2.0, 0.0, 0.0]]]]),
+                  requires_grad=True)
+    out = nn.functional.max_pool2d(x, 2)
+    np.testing.assert_array_equal(out.data, [[[[3.0, 0.0]]]])
+    (out * cr.tensor(np.array([[[[2.0, 8.0]]]]))).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[[[0, 1, 2, 2], [1, 0, 2, 2]]]])
+
+
+def test_pool_errors_name_the_shapes():
+    with pytest.raises(cr.ShapeError, match="does not fit"):
+        nn.functional.max_pool2d(cr.tensor(np.ones((1, 1, 3, 3))), 2, dilation=3)
+    with pytest.raises(cr.ShapeError, match="does not fit"):
+        nn.functional.avg_pool2d(cr.tensor(np.ones((1, 1, 3, 3))), 4)
+
+
+@pytest.mark.parametrize("args", [(2, None, 0), (3, 1, 1), ((2, 3), (1, 2), (1, 0))])
+def test_avg_pool_of_complex_input_agrees_with_means_of_windows(args):
+    """Average pooling is linear with real weights, so it takes complex input; value and
+    pullback agree with the mean of each window (cr.mean's rule) built by slicing."""
+    x = RNG.standard_normal((2, 1, 5, 6)) + 1j * RNG.standard_normal((2, 1, 5, 6))
+    geo = nn.conv._pool_geo(*args)
+    kh, kw, sh, sw, ph, pw = geo[:6]
+    oh, ow = nn.conv._pool_out(x.shape, geo)
+
+    def by_slices(v):
+        v = cr.pad(v, [(0, 0), (0, 0), (ph, ph), (pw, pw)])
+        rows = [cr.stack([cr.mean(v[..., r * sh:r * sh + kh, c * sw:c * sw + kw], (-2, -1))
+                          for c in range(ow)], -1) for r in range(oh)]
+        return cr.stack(rows, -2)
+
+    def pooled(v):
+        return nn.functional.avg_pool2d(v, *args)
+
+    out, pull = cr.vjp(pooled, x)
+    ref, ref_pull = cr.vjp(by_slices, x)
+    np.testing.assert_allclose(out, ref, atol=1e-12)
+    g = RNG.standard_normal(np.shape(ref)) + 1j * RNG.standard_normal(np.shape(ref))
+    np.testing.assert_allclose(pull(g)[0], ref_pull(g)[0], atol=1e-12)
+    assert np.iscomplexobj(pull(g)[0])

@@ -121,6 +121,15 @@ def test_problem1_every_node_and_edge(open_page):
     page.get_by_role("button", name="Next").click()
     done = page.locator("#panel").inner_text()
     assert "x2.grad = 0.111111" in done and "w2.grad = 0.174533" in done
+    # the last step's row stays in view under the (taller) summary
+    box = page.locator("#steps-box").bounding_box()
+    last = page.locator("#steps tbody tr").last.bounding_box()
+    assert box["y"] <= last["y"] and last["y"] + last["height"] <= box["y"] + box["height"] + 1
+    # "backward" fits its column on one line
+    lines = page.evaluate("(() => { const r = document.createRange(); r.selectNodeContents("
+                          "document.querySelector('#steps tbody tr:last-child td:nth-child(2)'"
+                          ")); return r.getClientRects().length; })()")
+    assert lines == 1
     # Back undoes the steps, down to the page as it opened
     for _ in range(len(t.order) + len(t.edges) + 2):
         page.keyboard.press("ArrowLeft")
@@ -135,6 +144,25 @@ def test_problem2_tensors_shapes_and_arrays(open_page):
     body = page.locator("#steps").inner_text()
     assert "[[0.2875], [0.185], [0.08607]]" in body        # x.grad, every element shown
     assert "shape (3, 1)" in " ".join(page.locator("svg text").all_text_contents())
+
+
+def test_tensor_exercise_asks_for_as_many_numbers_as_the_contribution_has(open_page):
+    # a 0-d contribution was asked for as "1 numbers"
+    f = problem2()
+    page = open_page(f, exercise=True)
+    t = Trace(f)
+    labels = []
+    for _ in range(len(t.order) + 1 + len(t.edges)):
+        page.keyboard.press("ArrowRight")
+        label = page.locator("label[for=answer-contribution]")
+        labels.append(label.inner_text() if label.count() else None)
+        if label.count():
+            page.get_by_role("button", name="Reveal").click()
+    asked = [x for x in labels if x]
+    assert asked[0] == "contribution (upstream x local)"                  # v4 -> v3: 0-d
+    assert "contribution (upstream x local, 3 numbers)" in asked          # v2 -> v1
+    assert "contribution (upstream x local, 9 numbers)" in asked          # v1 -> W
+    assert not any("1 numbers" in x for x in asked)
 
 
 def test_fan_out_sums_are_shown(open_page):
@@ -201,6 +229,27 @@ def test_page_evaluator_is_the_formula_grammar(open_page):
     assert page.evaluate(ev, ["alert(1)", {}]) == "error: unknown function alert"
     assert page.evaluate(ev, ["y", {"x": 1}]).startswith("error: unknown name y")
     assert page.evaluate(ev, ["1 +", {}]) == "error: the answer ends too early"
+    assert page.evaluate(ev, ["log(x, 10)", {"x": 100}]) == "error: log takes 1 argument, got 2"
+    assert page.evaluate(ev, ["maximum(x)", {"x": 1}]) == ("error: maximum takes 2 arguments, "
+                                                          "got 1")
+    assert page.evaluate(ev, ["max(x) + min(x, 2) + sign(-x)", {"x": 3}]) == 4
+
+
+def test_the_page_s_own_local_formulas_are_judged_right(open_page):
+    # y*x, y/x, y**x with the learner's y and x: the page evaluated "y" as x's value
+    y, x = cr.Scalar(2.0, "y"), cr.Scalar(1.5, "x")
+    f = y * x + y / x + y ** x + cr.abs(cr.sin(y) * x)
+    page = open_page(f, exercise=True)
+    steps = page.evaluate("JSON.parse(document.getElementById('chainrule-data')"
+                          ".textContent).steps")
+    checked = 0
+    for s in steps:
+        if s["kind"] == "edge" and s["local_value"] is not None:
+            got = page.evaluate("(a) => window.chainrulePage.check(a[0], a[1], a[2])",
+                                [s["local_formula"], s["local_value"], s["variables"]])
+            assert got == {"ok": True, "msg": "right"}, (s["local_formula"], s["variables"])
+            checked += 1
+    assert checked == 16
 
 
 def test_keyboard_only_and_accessible_names(open_page):
@@ -273,6 +322,29 @@ def test_500_nodes_usable(open_page):
     page.get_by_role("button", name="Zoom in").click()
     zoomed = page.evaluate("document.querySelector('#graph svg').getAttribute('viewBox')")
     assert float(zoomed.split()[2]) < float(fitted.split()[2])
+    # four-digit step numbers and long node names each stay on one line
+    lines = page.evaluate("[1, 3].map(c => { const r = document.createRange(); "
+                          "r.selectNodeContents(document.querySelector("
+                          "`#steps tbody tr:nth-child(1200) td:nth-child(${c})`)); "
+                          "return r.getClientRects().length; })")
+    assert lines == [1, 1]
+
+
+def test_a_narrow_window_shows_the_graph_and_the_steps(browser, tmp_path):
+    # below 800 px the layout is one column: the graph was a 115 px strip and the step
+    # table had no height at all
+    path = cr.explain(problem1()).page(tmp_path / "steps.html")
+    context = browser.new_context(viewport={"width": 700, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        graph = page.locator("#graph").bounding_box()
+        box = page.locator("#steps-box").bounding_box()
+        assert graph["height"] > 0.5 * 900 and box["height"] > 0.4 * 900
+        assert box["y"] >= graph["y"] + graph["height"]            # one below the other
+        assert page.locator("#steps tbody tr").first.is_visible()
+    finally:
+        context.close()
 
 
 def odd_graphs():

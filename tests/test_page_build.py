@@ -62,3 +62,21 @@ def test_page_needs_the_trace():
                     notes=[], elided={})
     with pytest.raises(ValueError, match="not made by cr.explain"):
         e.page()
+
+
+@pytest.mark.parametrize("make, want", [
+    # the learner's own names win over the rule table's x, y: d(y*x)/dx is shown as "y"
+    (lambda y, x: y * x, [("y", "x", {"y": 2.0, "x": 5.0}), ("x", "y", {"y": 2.0, "x": 5.0})]),
+    (lambda y, x: y / x, [("y", "1/x", {"y": 2.0, "x": 5.0}),
+                          ("x", "-y/x**2", {"y": 2.0, "x": 5.0})]),
+    # one input: the rule's x is an alias only when no node is called x
+    (lambda y, x: cr.sin(y) + x, [("v1", "1", {"v1": math.sin(2.0), "x": 5.0}),
+                                  ("x", "1", {"v1": math.sin(2.0), "x": 5.0}),
+                                  ("y", "cos(y)", {"y": 2.0})]),
+])
+def test_a_gate_s_names_mean_the_learner_s_variables(make, want):
+    # y*x gave {"y": 5, "x": 5}: typing the page's own formula "y" was called wrong
+    f = make(cr.Scalar(2.0, "y"), cr.Scalar(5.0, "x"))
+    edges = [s for s in page_data(Trace(f), exercise=True)["steps"] if s["kind"] == "edge"]
+    got = [(s["input"], s["local_formula"], s["variables"]) for s in edges]
+    assert got == [(i, formula, pytest.approx(v)) for i, formula, v in want]

@@ -442,3 +442,27 @@ def test_pow_exponent_gradient_at_a_zero_base_is_0_for_negative_exponents_too():
     h = cr.hessian(lambda v: v[0] ** v[1])(np.array([2.0, 3.0]))   # unchanged elsewhere
     np.testing.assert_allclose(h, [[12.0, 4 * (1 + 3 * np.log(2))],
                                    [4 * (1 + 3 * np.log(2)), 8 * np.log(2) ** 2]])
+
+
+def test_pow_exponent_gradient_at_a_zero_base_keeps_a_nan_exponent_nan():
+    y = cr.tensor([-1.0, np.nan, 2.0], requires_grad=True)
+    with np.errstate(all="ignore"):
+        (0.0 ** y).sum().backward()
+    np.testing.assert_array_equal(y.grad, [0.0, np.nan, 0.0])
+    s = cr.Scalar(float("nan"))
+    (0.0 ** s).backward()
+    assert np.isnan(s.grad)
+
+
+def test_vjp_and_jvp_take_has_aux_as_jax():
+    x = np.array([1.0, 2.0])
+    out, pullback, aux = cr.vjp(lambda v: (v ** 2, {"s": cr.sum(v)}), x, has_aux=True)
+    np.testing.assert_array_equal(out, [1.0, 4.0])
+    np.testing.assert_array_equal(pullback(np.ones(2))[0], [2.0, 4.0])
+    assert float(aux["s"]) == 3.0 and not isinstance(aux["s"], cr.Tensor)
+    out, tangent, aux = cr.jvp(lambda v: (cr.sin(v), cr.sum(v)), (x,), (np.ones(2),),
+                               has_aux=True)
+    np.testing.assert_allclose(tangent, np.cos(x))
+    assert float(aux) == 3.0 and not isinstance(aux, cr.Tensor)
+    with pytest.raises(TypeError, match=r"jvp\(has_aux=True\): f must return a pair"):
+        cr.jvp(lambda v: v, (x,), (x,), has_aux=True)

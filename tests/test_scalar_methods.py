@@ -369,3 +369,9 @@ def test_micrograd_lecture_draw_dot_reads_prev_and_op():
     sq = (x1 ** 2) - x1 / w1
     assert sq._op == "-" and {v._op for v in sq._prev} == {"**2", "/"}
     assert (x1 ** w2)._op == "**" and (x1 ** w2)._prev == {x1, w2}
+
+
+def test_scalar_compared_with_a_non_number_is_unequal():
+    x = cr.Scalar(1.0)
+    assert (x != "1.0") is True and (x == "1.0") is False
+    assert (x != None) is True                       # noqa: E711

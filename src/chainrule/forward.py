@@ -40,7 +40,7 @@ from .pytree import (
 from .rules.complex import real_part
 from .rules.elementwise import IDENTITY
 from .tensor import ARRAY_MODE, TENSOR_MATH, Tensor, as_array, graph_mode
-from .transforms import ArgNums, _argnums, grad, unshared
+from .transforms import ArgNums, _argnums, _aux, _split_aux, grad, unshared
 from .transforms import hessian as _hessian_rev
 from .validation import argnums as check_argnums
 from .validation import takes_argnum
@@ -155,8 +155,8 @@ def _tangent_out(t: Any, y: Any, lead: tuple[int, ...], nested: bool, numbers: b
 # -- the transforms ---------------------------------------------------------------------------
 
 
-def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
-        ) -> tuple[Any, Any]:
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
+        has_aux: bool = False) -> tuple[Any, ...]:
     """``(f(*primals), J @ tangents)``: the value of ``f`` and its directional derivative
     along ``tangents``, by forward mode (as ``jax.jvp``).
 
@@ -165,9 +165,17 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     same structure and shapes. The output may be such a structure too; the tangent out has
     its structure. Numbers in, numbers out (floats for 0-d results).
 
+    With ``has_aux=True`` ``f`` returns ``(output, aux)`` and the result is ``(output,
+    tangent, aux)``, as JAX's.
+
     Raises TypeError if ``primals`` or ``tangents`` is not a tuple/list, ValueError if their
     structures or shapes differ.
     """
+    if has_aux:
+        out_only, box = _split_aux(f, "jvp")
+        out, tangent = _jvp(out_only, primals, tangents, 0)
+        recorded = any(isinstance(v, Tensor) for v in tree_flatten(tangent)[0])
+        return out, tangent, _aux(box, recorded)
     return _jvp(f, primals, tangents, 0)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from .forward import jvp
 from .pytree import tree_flatten, tree_map
 from .tensor import Tensor
-from .transforms import ArgNums, grad, jacobian
+from .transforms import ArgNums, _split_aux, grad, jacobian
 from .validation import argnums as check_argnums
 from .validation import takes_argnum
 
@@ -60,16 +60,22 @@ def _plain(x: Any) -> Any:
     return tree_map(lambda v: v.value if isinstance(v, Tensor) and not v.needs else v, x)
 
 
-def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False
+        ) -> tuple[Any, ...]:
     """``(f(*primals), vjp_fun)`` as ``jax.vjp``: ``vjp_fun(ct)`` is the tuple of
     ``ct @ J_i``, one entry per primal, each of that primal's shape (a float for a float).
 
     ``ct`` has the shape (or structure) of ``f``'s output. ``vjp_fun`` may be called many
-    times; each call runs ``f`` again, recorded. Raises ValueError when ``ct``'s shape is
-    not the output's, TypeError when there is no primal.
+    times; each call runs ``f`` again, recorded. With ``has_aux=True`` ``f`` returns
+    ``(output, aux)`` and the result is ``(output, vjp_fun, aux)``, as JAX's. Raises
+    ValueError when ``ct``'s shape is not the output's, TypeError when there is no primal.
     """
     if not primals:
         raise TypeError("vjp: give at least one primal (vjp(f, x, ...))")
+    if has_aux:
+        out_only, box = _split_aux(f, "vjp")
+        out, pullback = vjp(out_only, *primals)
+        return out, pullback, _plain(box[0])
     out = _plain(f(*primals))
     nums = tuple(range(len(primals)))
 

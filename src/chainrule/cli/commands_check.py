@@ -10,6 +10,7 @@ import numpy as np
 
 from ..formatting import fmt
 from ..layout import clip, wrap
+from ..tensor import Tensor
 from .budget import estimate, limits_of
 from .formula import (
     Formula,
@@ -21,7 +22,7 @@ from .formula import (
     split_assignment,
 )
 from .grade import extra_term
-from .problem import read_problem
+from .problem import read_problem, require_drawable, require_finite_at_the_point
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
 from .verdicts import judge
 
@@ -30,6 +31,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     from ..checking.hand import check_hand_gradients
 
     problem = read_problem(args.formula, args.at, None)
+    require_drawable(problem, "check")
     hand: dict[str, Formula] = {}
     for item in args.hand:
         name, text = split_assignment(item, "--hand")
@@ -50,13 +52,19 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
                 hint = _suggest(var, list(problem.values))
                 raise FormulaUsageError(f"--hand {name}: {var} is not a variable of the "
                                         f"formula{hint}", hand[name].text, start, end)
-    if problem.formula.needs_tensors and not problem.tensors:
-        raise UsageError("check: this formula uses array functions but every value is a "
-                         "single number; give the values as arrays (e.g. x=[1.5])")
+    if problem.formula.needs_tensors and all(np.ndim(v) == 0 for v in problem.values.values()):
+        # (grad switches to the Tensor engine; the check's leaves are Scalars for numbers)
+        first = problem.formula.variables[0]
+        raise UsageError(f"check: this formula uses array functions but every value is a "
+                         f"single number; give the values as arrays (e.g. {first}=[1.5])")
     formula = problem.formula
 
     def f(**point: Any) -> Any:
-        return formula.evaluate(point)
+        out = formula.evaluate(point)
+        # a value of one element in an array (min(x, keepdims=True)) is one number, as in grad
+        if isinstance(out, Tensor) and out.value.size == 1 and out.value.ndim:
+            out = out.reshape(())
+        return out
 
     def hand_fn(h: Formula) -> Any:
         def partial(**point: Any) -> Any:
@@ -70,6 +78,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     limits.admit(formula, cost.times(3 * (1 + args.random)),
                  f"check at {1 + args.random} point(s)")
     with np.errstate(all="ignore"), limits.guard():
+        require_finite_at_the_point(problem, "check")
         report = check_hand_gradients(f, {n: hand_fn(h) for n, h in hand.items()},
                                       problem.values, n_random=args.random, seed=args.seed,
                                       rtol=args.rtol, atol=args.atol)

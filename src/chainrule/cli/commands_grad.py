@@ -13,7 +13,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..core import Node
-from ..layout import clip, table_width, wrap
+from ..layout import clip, shorten, table_width, wrap
 from . import page_options
 from .budget import estimate, limits_of
 from .check import CheckResult, numeric_check
@@ -41,6 +41,7 @@ from .terminal import (
 
 def cmd_grad(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     """``chainrule grad FORMULA --at ...``: the value and the partial derivatives."""
+    page_options.check_paths(args)
     problem = read_problem(args.formula, args.at, args.wrt)
     limits = limits_of(args)
     cost = estimate(problem.formula, problem.values)
@@ -72,7 +73,8 @@ def _grad(args: argparse.Namespace, out: TextIO, style: Style, problem: Problem,
              else None)
     if check is not None:
         report["check"] = {"ok": check.ok, "points": check.points, "skipped": check.skipped,
-                           "failure": check.failure, "notes": list(check.notes)}
+                           "failure": check.failure, "notes": list(check.notes),
+                           "conclusive": check.conclusive}
     explanation = _explain(y) if args.explain else None
     if explanation is not None:
         report["explain"] = explanation.to_dict()
@@ -86,8 +88,9 @@ def _grad(args: argparse.Namespace, out: TextIO, style: Style, problem: Problem,
     else:
         _print_grad(out, style, problem, value, grads, p)
         if hess is not None:
-            out.write("\n" + style("Hessian", "bold") + " (second derivatives, "
-                      "reverse-over-reverse)\n")
+            out.write("\n" + style("Hessian", "bold") + wrap(
+                " (second derivatives, reverse-over-reverse)", style.width - len("Hessian"),
+                "  ") + "\n")
             out.write(_hessian_table(hess[0], hess[1], p, style) + "\n")
         if explanation is not None:
             out.write("\n" + explanation.text(width=style.width).rstrip() + "\n")
@@ -98,11 +101,14 @@ def _grad(args: argparse.Namespace, out: TextIO, style: Style, problem: Problem,
         out.writelines(f"\n{line}\n" for line in made_lines)
     finite = math.isfinite(value) and all(np.all(np.isfinite(g)) for g in grads.values())
     if not finite:
-        sys.stderr.write(style("chainrule: the value or a gradient is not finite (inf or "
-                               "nan): a division by zero or a value outside a function's "
-                               "domain, such as log of a negative number\n", "yellow"))
+        sys.stderr.write(style(_NOT_FINITE + "\n", "yellow"))
         return EXIT_MATH
     return EXIT_OK if check is None or check.ok else EXIT_MATH
+
+
+_NOT_FINITE = ("chainrule: the value or a gradient is not finite (inf or nan): a division by "
+               "zero or a value outside a function's domain, such as log of a negative "
+               "number")
 
 
 def _cmd_jacobian(args: argparse.Namespace, problem: Problem, out: TextIO,
@@ -131,6 +137,11 @@ def _cmd_jacobian(args: argparse.Namespace, problem: Problem, out: TextIO,
             out.write(style(fmt_array(matrix, p, width=style.width), "cyan") + "\n")
     finite = bool(np.all(np.isfinite(value))) and all(np.all(np.isfinite(J))
                                                        for J in jac.values())
+    if not finite:
+        sys.stderr.write(style(_NOT_FINITE + (
+            "; in a Jacobian an infinite local derivative can make other rows nan "
+            "(0 x inf)" if any(np.any(np.isnan(J)) for J in jac.values()) else "") + "\n",
+            "yellow"))
     return EXIT_OK if finite else EXIT_MATH
 
 
@@ -149,6 +160,14 @@ def _print_grad(out: TextIO, style: Style, problem: Problem, value: float,
     out.write(style(f"({engine})", "dim") + "\n\n")
     label_w = max(len(f"df/d{n}") for n in grads) if grads else 5
     label_w = max(label_w, len("f"))
+    if label_w + 5 + 12 > style.width:
+        # names too long for one column: each label on its own line, its value below
+        out.write(f"f\n    =  {style(_signed(fmt_number(value, p)), 'cyan')}\n")
+        for n, g in grads.items():
+            body = fmt_array(g, p, indent=7, width=style.width)
+            body = _signed(body) if np.ndim(g) == 0 else body
+            out.write(f"{shorten(f'df/d{n}', style.width)}\n    =  {style(body, 'cyan')}\n")
+        return
     out.write(f"{'f'.ljust(label_w)}  =  {style(_signed(fmt_number(value, p)), 'cyan')}\n")
     for n, g in grads.items():
         label = f"df/d{n}".ljust(label_w)
@@ -190,6 +209,8 @@ def _check_line(check: CheckResult, n_random: int, style: Style) -> str:
             f": the engine's gradient agrees with central differences {where}"
             f"{skipped_text}{sampled}") + "".join(
             f"\n  judged by {n}" for n in check.notes)
+    if not check.conclusive:
+        return style("check INCONCLUSIVE", "yellow", "bold") + f" {check.failure}"
     return style("check FAILED", "red", "bold") + f" {check.failure}"
 
 

@@ -36,6 +36,8 @@ MAX_CHARS = 5_000
 MAX_NODES = 2_000
 MAX_DEPTH = 200
 MAX_ELEMENTS = 1_000_000
+MAX_DIMENSIONS = 32
+"""The most axes a value may have (the engine's reductions handle up to 32)."""
 _LARGEST = int(np.finfo(float).max)
 
 _SHOWN = 72
@@ -408,8 +410,9 @@ class _Checker:
                 raise FormulaUsageError(f"the formula has more than {MAX_NODES:,} parts; "
                                         "the limit keeps the command fast")
             if depth > MAX_DEPTH:
-                raise self.fail(f"the formula is nested more than {MAX_DEPTH} levels deep",
-                                node)
+                raise self.fail(f"the formula is nested more than {MAX_DEPTH} levels deep "
+                                "(each operator of a chain such as x+x+...+x adds a level: "
+                                "group long sums and products in parentheses)", node)
             children = self.visit(node, role)
             stack.extend((child, depth + 1, r) for child, r in reversed(children))
         return Formula(self.text, tree, tuple(self.variables), frozenset(self.functions),
@@ -604,6 +607,7 @@ class _Evaluator:
         if isinstance(out, np.ndarray) and out.size > MAX_ELEMENTS:
             raise self.fail(ValueError(f"the result has {out.size:,} elements; the limit is "
                                        f"{MAX_ELEMENTS:,}"), node)
+        self.dimensions(out, node)
         if self.meter is not None:
             self.meter(int(np.size(out.value if isinstance(out, Node) else out)))
         return out
@@ -622,7 +626,14 @@ class _Evaluator:
         if arr.size > MAX_ELEMENTS:
             raise self.fail(ValueError(f"the array has more than {MAX_ELEMENTS:,} elements"),
                             node)
+        self.dimensions(arr, node)
         return arr
+
+    def dimensions(self, value: Any, node: ast.AST) -> None:
+        ndim = np.ndim(value.value if isinstance(value, Node) else value)
+        if ndim > MAX_DIMENSIONS:
+            raise self.fail(ValueError(f"the value has {ndim} dimensions; at most "
+                                       f"{MAX_DIMENSIONS} are supported"), node)
 
 
 def constant(text: str) -> float | np.ndarray:

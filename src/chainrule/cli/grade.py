@@ -20,21 +20,33 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..layout import wrap
-from .formula import Formula, FormulaError, parse
-from .problem import Problem, gradients, read_problem
+from ..layout import clip, wrap
+from .budget import BudgetError, Estimate, Limits, estimate, limits_of
+from .formula import Formula, FormulaError, escape, parse
+from .problem import (
+    Problem,
+    gradients,
+    read_problem,
+    require_drawable,
+    require_finite_at_the_point,
+)
 from .terminal import EXIT_MATH, EXIT_OK, Style, UsageError, json_safe, table
 from .verdicts import VERDICTS, Verdict, judge, without_each_term
 
 
 def read_answers(path: str, variables: Sequence[str]) -> list[dict[str, str]]:
     """The rows of the answers file as ``{"id": ..., var: text}``. Raises UsageError naming
-    the file and what is wrong with it."""
+    the file and what is wrong with it: not readable, not UTF-8, not CSV/JSON of the right
+    form, a column twice in the header, or two learners with the same id."""
     file = pathlib.Path(path)
     try:
         text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start + 1} cannot be read); "
+                         "save the answers as UTF-8 CSV or JSON") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    where: list[str] = []
     if file.suffix.lower() == ".json":
         try:
             data = json.loads(text)
@@ -43,16 +55,22 @@ def read_answers(path: str, variables: Sequence[str]) -> list[dict[str, str]]:
                 from None
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise UsageError(f"{path}: the JSON must be a list of objects, one per learner")
-        rows = [{str(k): v if isinstance(v, str) else json.dumps(v) for k, v in r.items()}
-                for r in data]
+        rows = [{str(k): _json_cell(v) for k, v in r.items()} for r in data]
+        where = [f"entry {k + 1}" for k in range(len(rows))]
     else:
         reader = csv.DictReader(text.splitlines())
+        header = [name.strip() for name in reader.fieldnames or []]
+        twice = [name for name, n in Counter(header).items() if n > 1]
+        if twice:
+            raise UsageError(f"{path}: the column {twice[0]!r} appears twice in the header; "
+                             "give each partial one column")
         rows = []
-        for line, r in enumerate(reader, start=2):
+        for r in reader:
             if None in r:
-                raise UsageError(f"{path}, line {line}: more cells than columns (quote a "
-                                 'formula that holds a comma: "[1, 2]")')
+                raise UsageError(f"{path}, line {reader.line_num}: more cells than columns "
+                                 '(quote a formula that holds a comma: "[1, 2]")')
             rows.append({k.strip(): (v or "").strip() for k, v in r.items()})
+            where.append(f"line {reader.line_num}")
         if reader.fieldnames is None:
             raise UsageError(f"{path}: the file is empty; it needs a header id,"
                              + ",".join(variables))
@@ -62,9 +80,27 @@ def read_answers(path: str, variables: Sequence[str]) -> list[dict[str, str]]:
     if rows and not columns & set(variables):
         raise UsageError(f"{path}: no column names a variable of the formula "
                          f"({', '.join(variables)})")
+    first: dict[str, int] = {}
     for k, r in enumerate(rows):
         r.setdefault("id", str(k + 1))
+        if r["id"] in first:
+            raise UsageError(f"{path}: two learners have the id {r['id']!r} "
+                             f"({where[first[r['id']]]} and {where[k]}); give each learner "
+                             "its own id")
+        first[r["id"]] = k
     return rows
+
+
+def _json_cell(value: Any) -> str:
+    """A JSON answer as formula text: a string as it is, a number as Python writes it
+    (``inf`` for 1e999), null as no answer, anything else as JSON text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)  # the formula parser names True/False as not a number
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _points(problem: Problem, n_random: int, seed: int) -> tuple[list[dict], list[dict]]:
@@ -72,6 +108,7 @@ def _points(problem: Problem, n_random: int, seed: int) -> tuple[list[dict], lis
     the points and the engine's gradients at each."""
     from ..checking.hand import _random_point  # the points `chainrule check` uses
 
+    require_finite_at_the_point(problem, "grade")
     rng = np.random.default_rng(seed)
     points = [dict(problem.values)] + [_random_point(problem.values, rng)
                                        for _ in range(n_random)]
@@ -87,28 +124,36 @@ def _points(problem: Problem, n_random: int, seed: int) -> tuple[list[dict], lis
 
 
 def grade_answers(problem: Problem, rows: list[dict[str, str]], *, n_random: int, seed: int,
-                  rtol: float, atol: float) -> list[dict[str, str]]:
-    """``[{"id", "variable", "verdict", "detail"}]`` for every learner and variable."""
+                  rtol: float, atol: float, limits: Limits | None = None
+                  ) -> list[dict[str, str]]:
+    """``[{"id", "variable", "verdict", "detail"}]`` for every learner and variable. With
+    ``limits``, an answer whose estimated work is over them is ``invalid`` unevaluated."""
     points, engine = _points(problem, n_random, seed)
     cache: dict[tuple[str, str], Verdict] = {}
     results = []
+    # the partials asked for are the file's columns; a learner without one has no answer
+    asked = [n for n in problem.formula.variables if any(n in row for row in rows)]
     for row in rows:
-        for name in problem.formula.variables:
-            text = row.get(name)
-            if text is None:
-                continue
+        for name in asked:
+            text = row.get(name, "")
             key = (name, text)
             if key not in cache:
                 cache[key] = _judge_one(name, text, points, [g[name] for g in engine],
-                                        rtol, atol)
+                                        rtol, atol, limits)
             v = cache[key]
             results.append({"id": row["id"], "variable": name, "verdict": v.word,
                             "detail": v.detail})
     return results
 
 
+def _at_points(cost: Estimate, n: int) -> Estimate:
+    """The cost of one evaluation at each of ``n`` points: the time adds up, the graph of
+    one point is freed before the next."""
+    return dataclasses.replace(cost, elementwise=cost.elementwise * n, flops=cost.flops * n)
+
+
 def _judge_one(name: str, text: str, points: list[dict], engine: list[Any], rtol: float,
-               atol: float) -> Verdict:
+               atol: float, limits: Limits | None = None) -> Verdict:
     if not text.strip():
         return Verdict("invalid", "no answer")
     try:
@@ -120,6 +165,12 @@ def _judge_one(name: str, text: str, points: list[dict], engine: list[Any], rtol
     unknown = [v for v in formula.variables if v not in points[0]]
     if unknown:
         return Verdict("invalid", f"{unknown[0]} is not a variable of the formula")
+    if limits is not None:
+        try:
+            limits.admit(formula, _at_points(estimate(formula, points[0]), len(points)),
+                         f"the answer, at {len(points)} points,")
+        except BudgetError as exc:
+            return Verdict("invalid", str(exc))
     try:
         with np.errstate(all="ignore"):
             hand = _evaluate_at(formula, points)
@@ -170,11 +221,23 @@ def _evaluate_at(formula: Formula, points: list[dict]) -> list[Any]:
 
 def cmd_grade(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     """``chainrule grade FORMULA FILE --at ... [--out FILE.csv | --json]``."""
+    if args.out is not None:
+        if not args.out.strip():
+            raise UsageError("--out: the file name is empty")
+        if pathlib.Path(args.out).resolve() == pathlib.Path(args.file).resolve():
+            raise UsageError(f"--out {args.out} is the answers file: writing the results "
+                             "there would replace the answers; name another file")
     problem = read_problem(args.formula, args.at, None)
+    require_drawable(problem, "grade")
     rows = read_answers(args.file, problem.formula.variables)
-    with np.errstate(all="ignore"):
+    limits = limits_of(args)
+    cost = estimate(problem.formula, problem.values)
+    limits.admit(problem.formula, cost)
+    limits.admit(problem.formula, _at_points(cost, 1 + args.random),
+                 f"grade at {1 + args.random} point(s)")
+    with np.errstate(all="ignore"), limits.guard():
         results = grade_answers(problem, rows, n_random=args.random, seed=args.seed,
-                                rtol=args.rtol, atol=args.atol)
+                                rtol=args.rtol, atol=args.atol, limits=limits)
     if args.out:
         try:
             with open(args.out, "w", newline="", encoding="utf-8") as fh:
@@ -195,8 +258,8 @@ def cmd_grade(args: argparse.Namespace, out: TextIO, style: Style) -> int:
     counts = {n: Counter(r["verdict"] for r in results if r["variable"] == n)
               for n in problem.formula.variables}
     used = [v for v in VERDICTS if any(c[v] for c in counts.values())]
-    out.write(style(f"f({', '.join(problem.formula.variables)}) = {problem.formula.text}",
-                    "bold") + "\n")
+    head = f"f({', '.join(problem.formula.variables)}) = {escape(problem.formula.text)}"
+    out.write(style(clip(head, style.width), "bold") + "\n")
     learner_word = "learner" if learners == 1 else "learners"
     out.write(wrap(f"{learners} {learner_word}, {all_right} with every partial right "
                    f"(tolerance |yours - engine| <= {args.atol:g} + {args.rtol:g} * "
@@ -209,8 +272,9 @@ def cmd_grade(args: argparse.Namespace, out: TextIO, style: Style) -> int:
         if wrong:
             out.write("\n")
         for r in wrong:
-            out.write(wrap(f"{r['id']}  df/d{r['variable']}: {r['verdict']}: {r['detail']}",
-                           style.width, "    ") + "\n")
+            # the ids and answers are the learners' text: escaped, never terminal codes
+            out.write(wrap(escape(f"{r['id']}  df/d{r['variable']}: {r['verdict']}: "
+                                  f"{r['detail']}"), style.width, "    ") + "\n")
     if args.out:
         out.write(f"\n{len(results)} rows written to {args.out}\n")
     elif learners > 20:

@@ -81,3 +81,30 @@ def _writable(option: str, name: str, force: bool, error: type[Exception]) -> No
         raise error(f"{option} {name}: the folder {path.parent} does not exist")
     if path.exists() and not force:
         raise error(f"{option} {name}: the file exists; add --force to replace it")
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Refuse, before anything is computed, an empty file name for --graph, --page or
+    --latex, and two of them (or --keep-dot's DOT file) naming one file: the second
+    would replace the first without a word. Raises UsageError."""
+    from .terminal import UsageError
+
+    named: list[tuple[str, str]] = []
+    for option in ("graph", "page", "latex"):
+        value = getattr(args, option, None)
+        if value is None or (option == "latex" and value == "-"):
+            continue
+        if not value.strip():
+            raise UsageError(f"--{option}: the file name is empty")
+        named.append((f"--{option}", value))
+        if option == "graph" and getattr(args, "keep_dot", False):
+            dot = pathlib.Path(value).with_suffix(".dot")
+            if dot != pathlib.Path(value):
+                named.append(("--keep-dot", str(dot)))
+    seen: dict[pathlib.Path, str] = {}
+    for option, value in named:
+        where = pathlib.Path(value).resolve()
+        if where in seen:
+            raise UsageError(f"{seen[where]} and {option} name the same file {value}; give "
+                             "each its own file")
+        seen[where] = option

@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("formula", help="the function, e.g. \"sin(x)*y\" (see `chainrule "
                                        "functions`)")
-        p.add_argument("--at", nargs="+", metavar="NAME=VALUE", default=[],
+        p.add_argument("--at", nargs="+", action="extend", metavar="NAME=VALUE", default=[],
                        help="the point: a value for every variable, e.g. x=pi/2 "
                             "W=eye(3) \"v=[[1],[2]]\"")
         p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print the value of FORMULA at --at and its partial "
                                    "derivatives (--jacobian for a vector-valued formula).")
     common(g)
-    g.add_argument("--wrt", nargs="+", metavar="NAME",
+    g.add_argument("--wrt", nargs="+", action="extend", metavar="NAME",
                    help="differentiate with respect to these variables only")
     g.add_argument("--explain", action="store_true",
                    help="show the gate table and every forward and backward step")
@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Compare hand-derived partial derivatives (--hand) with "
                                    "the engine at --at and at random points.")
     common(c)
-    c.add_argument("--hand", nargs="+", metavar="NAME=FORMULA", required=True,
+    c.add_argument("--hand", nargs="+", action="extend", metavar="NAME=FORMULA", required=True,
                    help="your formula for df/dNAME, e.g. \"x=2*x*y\"")
     tolerances(c)
     c.set_defaults(handler="commands_check:cmd_check")

@@ -3,6 +3,7 @@ gradients, the Hessian and the numeric check that ``grad``, ``check`` and ``grad
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Node, backprop
+from ..errors import IndependentOutputWarning
 from ..scalar import Scalar
 from ..tensor import Tensor
 from .formula import (
@@ -187,6 +189,43 @@ def hessian_of(problem: Problem) -> tuple[list[str], np.ndarray]:
         return out.sum() if isinstance(out, Tensor) else out
 
     v0 = np.concatenate([np.ravel(problem.values[n]) for n in problem.wrt]).astype(float)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # a gradient that does not depend on the variables (x*y's over y) has a Hessian of
+        # zeros; the library's note about float() or .item() cutting the graph cannot
+        # apply to a formula
+        warnings.simplefilter("ignore", IndependentOutputWarning)
         H = np.asarray(hessian(flat)(v0), dtype=float).reshape(total, total)
     return labels, H
+
+
+def require_finite_at_the_point(problem: Problem, command: str) -> None:
+    """Raise MathError when the value or a partial derivative is not finite (inf or nan) at
+    the given point: hand-derived partials cannot be judged against it there (a right
+    answer that is also nan would be called wrong)."""
+    out, _, grads = gradients(problem)
+    parts = [("f", np.asarray(out.value))] + [(f"df/d{n}", np.asarray(g))
+                                              for n, g in grads.items()]
+    bad = [f"{label} is {float(v)}" if v.ndim == 0 else f"{label} has inf or nan elements"
+           for label, v in parts if not np.all(np.isfinite(v))]
+    if bad:
+        raise MathError(f"{command}: at the given point {', '.join(bad)}, so no answer can "
+                        "be judged there; give a point inside f's domain where every partial "
+                        "is finite")
+
+
+_DRAWABLE = float(np.finfo(float).max) / 4
+"""The random points are drawn from [-2s, 2s], s = max(1, |value|): beyond this, 4s
+overflows."""
+
+
+def require_drawable(problem: Problem, command: str) -> None:
+    """Raise UsageError when a value is too large to draw random points around it."""
+    for name, value in problem.values.items():
+        a = np.abs(np.asarray(value, dtype=float))
+        if a.size and not np.all(np.isfinite(a)):
+            raise UsageError(f"{command}: --at {name}: the value is not finite; answers are "
+                             "judged at and around a point of finite values")
+        if a.size and np.max(a) > _DRAWABLE:
+            raise UsageError(f"{command}: --at {name}: {float(np.max(a)):g} is too large to "
+                             f"draw random points around it (they range over four times the "
+                             f"value; at most {_DRAWABLE:.3g})")

@@ -11,6 +11,7 @@ constant); ``term`` (the right answer plus a constant term: a term missing or ex
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,12 @@ def judge(name: str, engine: Sequence[Any], hand: Sequence[Any], *, rtol: float,
     """The verdict on the hand values ``hand[k]`` of df/d(name) against the engine's
     ``engine[k]``, point 0 being the given point. Values agree where
     ``|hand - engine| <= atol + rtol * |engine|`` elementwise."""
+    with np.errstate(all="ignore"):  # an infinite answer is judged, not warned about
+        return _judge(name, engine, hand, rtol=rtol, atol=atol)
+
+
+def _judge(name: str, engine: Sequence[Any], hand: Sequence[Any], *, rtol: float,
+           atol: float) -> Verdict:
     e = [np.asarray(v, dtype=np.float64) for v in engine]
     h = [np.asarray(v, dtype=np.float64) for v in hand]
     shape, got = e[0].shape, h[0].shape
@@ -69,7 +76,7 @@ def judge(name: str, engine: Sequence[Any], hand: Sequence[Any], *, rtol: float,
         return Verdict("right", f"right at all {len(ok)} points" if len(ok) > 1
                        else "right at the given point")
     if ok[0]:
-        kind = judge(name, e[1:], h[1:], rtol=rtol, atol=atol)
+        kind = _judge(name, e[1:], h[1:], rtol=rtol, atol=atol)
         more = (f"; elsewhere {kind.detail.split(' (')[0]}"
                 if kind.word in ("sign", "factor", "term", "transposed") else "")
         return Verdict("hidden", f"right at the given point only, wrong at "
@@ -84,11 +91,12 @@ def judge(name: str, engine: Sequence[Any], hand: Sequence[Any], *, rtol: float,
     flat_h = np.concatenate([a.ravel() for a in h])
     if np.any(np.abs(flat_e) > atol):
         c = float(flat_e @ flat_h / (flat_e @ flat_e))
-        if abs(c) > atol and close(flat_h, c * flat_e):
+        # (an infinite c or term would make the tolerance infinite: anything would match)
+        if math.isfinite(c) and abs(c) > atol and close(flat_h, c * flat_e):
             return Verdict("factor", f"off by a constant factor: yours is "
                            f"{number(c, 4)} x the right answer ({where})")
     d = flat_h - flat_e
-    if close(flat_h, flat_e + d[0]):
+    if math.isfinite(d[0]) and close(flat_h, flat_e + d[0]):
         return Verdict("term", f"a term is missing or extra: yours differs from the right "
                        f"answer by the constant {number(d[0], 6)} ({where})")
     return Verdict("wrong", f"{where}; at the given point yours is "

@@ -151,11 +151,16 @@ def _variables(trace: Trace, node: Node) -> dict[str, float]:
     out: dict[str, float] = {}
     live = [(s, p) for s, p in inputs if is_input(p)]
     for s, p in inputs:
-        out[trace.name(p)] = float(p.value)
         if len(live) != 1:
             out[s] = float(p.value)
     if len(live) == 1:
         out["x"] = float(live[0][1].value)
+    # the symbols are aliases; a node's own name (the learner's y in y*x, shown in the
+    # formulas) always means that node, and a name of another node is no alias here
+    taken = set(trace.names.values())
+    out = {s: v for s, v in out.items() if s not in taken}
+    for _, p in inputs:
+        out[trace.name(p)] = float(p.value)
     return out
 
 

@@ -72,17 +72,23 @@ class Conv1d(_ConvNd):
 
 
 class MaxPool2d(Module):
-    """Maximum over ``kernel_size`` windows (``stride`` defaults to the kernel size)."""
+    """Maximum over ``kernel_size`` windows (``stride`` defaults to the kernel size; padding
+    counts as -inf; ``dilation`` spaces the window's taps)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1) -> None:
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.dilation = dilation
+
+    def forward(self, x: Any) -> Any:
+        return conv.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+
+
+class AvgPool2d(Module):
+    """Mean over ``kernel_size`` windows (padding zeros counted)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-
-    def forward(self, x: Any) -> Any:
-        return conv.max_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-
-class AvgPool2d(MaxPool2d):
-    """Mean over ``kernel_size`` windows (padding zeros counted)."""
 
     def forward(self, x: Any) -> Any:
         return conv.avg_pool2d(x, self.kernel_size, self.stride, self.padding)

@@ -77,10 +77,10 @@ def _arelu(x: np.ndarray) -> np.ndarray:
 def _pow_exponent_vjp(M, g, ans, x, y):
     # d/dy x**y = x**y * log(x); taken as 0 where x == 0 (torch's convention), also for
     # y < 0 where x**y is inf (inf * log(1) was NaN)
-    xv = M.value(x)
-    if not np.ndim(xv):
-        return g * 0.0 if xv == 0 else g * ans * M.log(x)
-    zero = xv == 0
+    xv, av = M.value(x), M.value(ans)
+    if not np.ndim(av):
+        return g * 0.0 if xv == 0 and av == av else g * ans * M.log(x)
+    zero = (xv == 0) & ~np.isnan(av)        # a NaN exponent keeps its NaN
     if not zero.any():
         return g * ans * M.log(x)
     return M.where(zero, 0.0, g * M.where(zero, 0.0, ans) * M.log(M.where(zero, 1.0, x)))

@@ -19,8 +19,10 @@
     sqrt: Math.sqrt, tanh: Math.tanh, abs: Math.abs,
     sigmoid: function (x) { return 1 / (1 + Math.exp(-x)); },
     relu: function (x) { return x > 0 ? x : 0; },
-    maximum: Math.max, minimum: Math.min, max: Math.max, min: Math.min
+    maximum: Math.max, minimum: Math.min, max: Math.max, min: Math.min, sign: Math.sign
   };
+  // how many arguments each takes: Math.log(x, 10) would drop the 10 without a word
+  var ARITY = { maximum: [2, 2], minimum: [2, 2], max: [1, 2], min: [1, 2] };
   var CONSTS = { pi: Math.PI, e: Math.E, inf: Infinity };
 
   function tokenize(text) {
@@ -78,6 +80,10 @@
           var args = [expr()];
           while (peek(",")) { pos++; args.push(expr()); }
           take(")");
+          var arity = ARITY[tok.v] || [1, 1];
+          if (args.length < arity[0] || args.length > arity[1])
+            throw new Error(tok.v + " takes " + (arity[0] === arity[1] ? arity[0] : arity[0] + " or " + arity[1]) +
+                            " argument" + (arity[1] > 1 ? "s" : "") + ", got " + args.length);
           return FUNCS[tok.v].apply(null, args);
         }
         if (Object.prototype.hasOwnProperty.call(vars, tok.v)) return vars[tok.v];
@@ -214,7 +220,11 @@
       if (data.note) line(data.note, "note");
       return;
     }
-    if (cur >= steps.length) { summary(); return; }
+    if (cur >= steps.length) {
+      summary();   // the summary is taller than a step: keep the last step's row in view
+      if (rows.length) rows[rows.length - 1].scrollIntoView({ block: "nearest" });
+      return;
+    }
     counter.textContent = "step " + (cur + 1) + " of " + steps.length;
     panel.innerHTML = "";
     var n = nodes[s.node];
@@ -263,8 +273,9 @@
     if (q.local) ask("local", "local gradient d" + s.output + "/d" + s.input +
                      " (a number, or a formula in " + Object.keys(s.variables).join(", ") + ")",
                      s.local_value, s.variables, s.local_formula + " = " + s.local);
+    var count = flat(s.contribution_value).length;   // a 0-d value (shape []) is one number
     if (q.contribution) ask("contribution", "contribution (upstream x local" +
-                            (s.shape ? ", " + flat(s.contribution_value).length + " numbers" : "") + ")",
+                            (s.shape && s.shape.length ? ", " + count + (count === 1 ? " number" : " numbers") : "") + ")",
                             s.contribution_value, {}, s.contribution);
     var reveal = button("Reveal", "Reveal the engine's values", function () {
       Object.keys(q).forEach(function (k) { if (q[k] === "open") q[k] = "revealed"; });
