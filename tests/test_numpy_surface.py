@@ -669,3 +669,11 @@ def test_an_operand_that_opts_out_of_numpy_gets_its_reflected_operator():
     assert cr.tensor([1.0], requires_grad=True) + OptOut() == "OptOut.__radd__"
     with pytest.raises(TypeError, match="unsupported operand"):
         OptOut() * cr.tensor([1.0], requires_grad=True)
+
+
+def test_reductions_of_tensors_with_more_than_32_dims():
+    # numpy allows 64 dims; the axis table stopped at 32 (IndexError)
+    t = cr.tensor(np.full((1,) * 40, 2.0), requires_grad=True)
+    s = t.sum()
+    s.backward()
+    assert s.item() == 2.0 and t.grad.shape == (1,) * 40 and t.grad.item() == 1.0

@@ -97,7 +97,7 @@ def normalize_axes(op: str, ndim: int, axis: int | Sequence[int] | None) -> tupl
     return tuple(out)
 
 
-_ALL_AXES = [tuple(range(-n, 0)) for n in range(33)]
+_ALL_AXES = [tuple(range(-n, 0)) for n in range(65)]    # numpy allows 64 dims
 
 
 def _tensor_only(op: str, x: Any) -> None:
