@@ -131,3 +131,41 @@ def test_hypot_gradient_away_from_the_origin_is_x_over_r(x, y):
     r = Fraction(np.hypot(x, y))        # the correctly rounded radius, as computed
     assert gx == pytest.approx(float(fx / r), rel=4e-16, abs=0)
     assert gy == pytest.approx(float(fy / r), rel=4e-16, abs=0)
+
+
+# -- the product over an empty axis ---------------------------------------------------------
+EMPTY_PRODS = [((0, 3), None), ((0, 3), 0), ((0, 3), 1), ((2, 0, 3), 1), ((2, 0, 3), (0, 1)),
+               ((0,), None), ((2, 0), -1)]
+
+
+@pytest.mark.parametrize("shape, axis", EMPTY_PRODS)
+def test_the_gradient_of_an_empty_product_is_empty(shape, axis):
+    x = cr.tensor(np.zeros(shape), requires_grad=True)
+    out = cr.prod(x, axis=axis)
+    np.testing.assert_array_equal(out.data, np.prod(np.zeros(shape), axis=axis))  # ones
+    out.sum().backward()
+    assert x.grad.shape == shape and x.grad.dtype == np.float64
+    g = cr.grad(lambda v: cr.sum(cr.prod(v, axis=axis) * 2.0))(np.zeros(shape))
+    assert g.shape == shape
+    h = cr.hessian(lambda v: cr.sum(cr.prod(v, axis=axis)))(np.zeros(shape))   # graph mode
+    assert h.shape == shape + shape
+
+
+@needs_torch
+@pytest.mark.parametrize("shape, axis", [s for s in EMPTY_PRODS if not isinstance(s[1], tuple)])
+def test_the_gradient_of_an_empty_product_matches_torch(shape, axis):
+    x = cr.tensor(np.zeros(shape), requires_grad=True)
+    t = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    (cr.prod(x) if axis is None else cr.prod(x, axis=axis)).sum().backward()
+    (t.prod() if axis is None else t.prod(axis)).sum().backward()
+    np.testing.assert_array_equal(x.grad, t.grad.numpy())
+    assert x.grad.shape == tuple(t.grad.shape)
+
+
+@pytest.mark.parametrize("shape, axis", [((0, 3), 0), ((2, 0), 1), ((0,), 0)])
+def test_the_gradient_of_a_running_product_over_an_empty_axis_is_empty(shape, axis):
+    x = cr.tensor(np.zeros(shape), requires_grad=True)
+    cr.cumprod(x, axis=axis).sum().backward()
+    assert x.grad.shape == shape
+    h = cr.hessian(lambda v: cr.sum(cr.cumprod(v, axis=axis)))(np.zeros(shape))
+    assert h.shape == shape + shape
