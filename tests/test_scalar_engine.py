@@ -190,3 +190,16 @@ def test_million_deep_chain_builds_and_backprops():
     assert x.grad == pytest.approx(d, rel=1e-9)
     cr.zero_grad(y)
     assert x.grad is None
+
+
+def test_a_quotient_by_a_tiny_scalar_has_its_exact_gradient():
+    """d/dy x/y = -(1/y) * (x/y): finite where y*y underflows (|y| < 1e-162), as torch."""
+    a, b = cr.Scalar(1e-200), cr.Scalar(1e-200)
+    (a / b).backward()
+    assert (a.grad, b.grad) == (1e200, -1e200)      # torch: 1e200, -1e200
+    x = cr.Scalar(1e-200)
+    (1 / x).backward()
+    assert x.grad == -math.inf                      # -1e400 overflows, as in torch
+    a, b = cr.Scalar(3e-170), cr.Scalar(-7e-170)
+    (a / b).backward()
+    assert b.grad == pytest.approx(3e-170 / 7e-170 / -7e-170, rel=1e-15)

@@ -662,7 +662,7 @@ def _float_pass(root: Node, seed: float, mode: Mode) -> None:
                 cy = -g
             elif kind == QUOTIENT and y:
                 c = g / y
-                cy = -g * x / (y * y)
+                cy = -c * (x / y)               # div's rule, -(g/y) * (x/y), bit for bit
             else:                               # any other rule (or a division by 0)
                 vjps = prim.vjps
                 c = cy = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -177,71 +177,89 @@ class Module:
         return self.to(np.float64)
 
     # -- saving -------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's and buffer's data, by dotted name (PyTorch's
-        names: ``0.weight`` in a Sequential, ``bn.running_mean``)."""
-        state = {name: p.value.copy() for name, p in self.named_parameters()}
-        state.update((name, b.value.copy()) for name, b in self.named_buffers())
-        return state
+    def _named_state(self) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, Tensor) for every entry of ``state_dict``, in PyTorch's order: each
+        module's own parameters, then its own buffers, then its children's. A Tensor shared
+        by two modules (tied weights) appears under each name, as in PyTorch."""
+        for prefix, m in self.named_modules():
+            dotted = f"{prefix}." if prefix else ""
+            for name, value in vars(m).items():
+                if _is_parameter(value):
+                    yield dotted + name, value
+            for name, b in m.__dict__.get("_buffers", {}).items():
+                if b is not None:
+                    yield dotted + name, b
 
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy ``state`` (name -> array) into the parameters, in place; each keeps its
-        dtype. Everything is checked before anything is assigned, so either every
-        parameter is loaded or none is changed.
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's and buffer's data, by dotted name, in PyTorch's
+        order and with its names (``0.weight`` in a Sequential, ``1.running_mean``)."""
+        return {name: t.value.copy() for name, t in self._named_state()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy ``state`` (name -> array) into the parameters and buffers, in place; each
+        keeps its dtype. Everything is checked before anything is assigned, so either every
+        entry is loaded or none is changed. Returns ``(missing_keys, unexpected_keys)``, as
+        PyTorch: with ``strict=False`` the entries ``state`` lacks are left as they are and
+        the names the module lacks are ignored; shapes are checked either way.
 
         Raises TypeError when ``state`` is not a mapping or an entry is not a real numeric
-        array (complex, bool, integer, datetime, strings or objects: converting them would
-        lose or invent information); KeyError naming missing and unexpected names (only
-        missing ones with ``strict=False``: unexpected names are then ignored); ShapeError
-        on a shape mismatch; ValueError when a value does not fit the parameter's dtype
-        (1e300 into float32)."""
+        array of the entry's kind (floating point for parameters and floating buffers,
+        integers for integer buffers such as ``num_batches_tracked``; complex, bool,
+        datetime, strings or objects: converting them would lose or invent information);
+        KeyError naming missing and unexpected names (``strict=True`` only); ShapeError on
+        a shape mismatch; ValueError when a value does not fit the entry's dtype (1e300
+        into float32)."""
         from ..errors import ShapeError
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of name -> array, got "
                             f"{type(state).__name__}")
-        params = dict(self.named_parameters())
-        missing = [n for n in params if n not in state]
-        unexpected = [n for n in state if n not in params]
-        if missing or (strict and unexpected):
+        targets = dict(self._named_state())
+        missing = [n for n in targets if n not in state]
+        unexpected = [n for n in state if n not in targets]
+        if strict and (missing or unexpected):
             raise KeyError(f"load_state_dict into {type(self).__name__}: missing "
-                           f"{missing or 'none'}, unexpected {unexpected or 'none'}")
+                           f"{missing or 'none'}, unexpected {unexpected or 'none'} "
+                           "(strict=False loads the rest)")
+        buffer_ids = {id(b) for _, b in self.named_buffers()}
         arrays = {}
-        for name, p in params.items():
-            arr = _state_array(name, state[name])
-            if arr.shape != p.shape:
+        for name, t in targets.items():
+            if name not in state:
+                continue
+            what = "buffer" if id(t) in buffer_ids else "parameter"
+            integer = t.dtype.kind in "iu"
+            arr = _state_array(name, state[name], integer=integer, what=what)
+            if arr.shape != t.shape:
                 raise ShapeError(f"load_state_dict: {name!r} has shape {arr.shape} in the "
-                                 f"state but {p.shape} in the module")
-            with np.errstate(all="ignore"):
-                cast = arr.astype(p.dtype)
-            if not np.array_equal(np.isfinite(cast), np.isfinite(arr)):
-                raise ValueError(f"load_state_dict: {name!r} has values outside the range "
-                                 f"of the parameter's dtype {p.dtype} (largest "
-                                 f"{np.finfo(p.dtype).max:.3g})")
-            arrays[name] = cast
-        for name, p in params.items():
-            p.value[...] = arrays[name]
+                                 f"state but {t.shape} in the module")
+            arrays[name] = _cast(name, arr, t.dtype, what)
+        for name, arr in arrays.items():
+            t = targets[name]
+            t.value[...] = arr
+            t._mark_written()      # a graph recorded before refuses backward, as in PyTorch
+        return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ``state_dict()`` to a numpy ``.npz`` file at ``path``."""
         save_npz(self.state_dict(), path)
 
-    def load(self, path: str | os.PathLike, strict: bool = True) -> None:
-        """Read a ``.npz`` file written by ``save`` into the parameters (see
-        ``load_state_dict``)."""
+    def load(self, path: str | os.PathLike, strict: bool = True) -> IncompatibleKeys:
+        """Read a ``.npz`` file written by ``save`` into the parameters and buffers (see
+        ``load_state_dict``); shapes and, with ``strict``, names are checked from the
+        file's headers before any array is read."""
         from ..errors import ShapeError
-        params = dict(self.named_parameters())
+        targets = dict(self._named_state())
 
         def check(headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
             # refuse a file that does not fit the model before any array is read
             for name, (shape, _) in headers.items():
-                if name in params and shape != params[name].shape:
+                if name in targets and shape != targets[name].shape:
                     raise ShapeError(f"load {os.fspath(path)}: {name!r} has shape {shape} "
-                                     f"in the file but {params[name].shape} in the module")
-                if name not in params and strict:
+                                     f"in the file but {targets[name].shape} in the module")
+                if name not in targets and strict:
                     raise KeyError(f"load {os.fspath(path)}: the file has {name!r}, which "
                                    f"{type(self).__name__} does not (strict=False ignores it)")
 
-        self.load_state_dict(load_npz(path, check), strict=strict)
+        return self.load_state_dict(load_npz(path, check), strict=strict)
 
     def __repr__(self) -> str:
         children = list(self.named_children())
@@ -259,18 +277,48 @@ def _is_parameter(value: Any) -> bool:
     return isinstance(value, Tensor) and value.needs and value.prim is None
 
 
-def _state_array(name: str, value: Any) -> np.ndarray:
-    """``value`` as a real floating-point array, or TypeError naming what it is."""
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` did not match: the module's names absent from the state,
+    and the state's names the module does not have (PyTorch's ``missing_keys`` and
+    ``unexpected_keys``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+_KINDS = {"c": "complex", "b": "bool", "i": "integer", "u": "integer", "f": "floating-point",
+          "M": "datetime", "m": "timedelta", "U": "text", "S": "bytes", "O": "Python objects"}
+
+
+def _state_array(name: str, value: Any, integer: bool = False,
+                 what: str = "parameter") -> np.ndarray:
+    """``value`` as a real floating-point array (an integer array when ``integer``), or
+    TypeError naming what it is."""
     if isinstance(value, Tensor):
         value = value.value
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"load_state_dict: {name!r} is not an array ({exc})") from None
-    if arr.dtype.kind != "f":
-        what = {"c": "complex", "b": "bool", "i": "integer", "u": "integer",
-                "M": "datetime", "m": "timedelta", "U": "text", "S": "bytes",
-                "O": "Python objects"}.get(arr.dtype.kind, str(arr.dtype))
-        raise TypeError(f"load_state_dict: {name!r} holds {what} values ({arr.dtype}); "
-                        "parameters take real floating-point arrays")
+    if arr.dtype.kind not in ("iu" if integer else "f"):
+        kind = _KINDS.get(arr.dtype.kind, str(arr.dtype))
+        wanted = "integer" if integer else "real floating-point"
+        raise TypeError(f"load_state_dict: {name!r} holds {kind} values ({arr.dtype}); "
+                        f"this {what} takes {wanted} arrays")
     return arr
+
+
+def _cast(name: str, arr: np.ndarray, dtype: np.dtype, what: str) -> np.ndarray:
+    """``arr`` in ``dtype``, or ValueError when a value does not fit it."""
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if arr.size and (arr.min() < info.min or arr.max() > info.max):
+            raise ValueError(f"load_state_dict: {name!r} has values outside the range of "
+                             f"the {what}'s dtype {dtype} ({info.min} to {info.max})")
+        return arr.astype(dtype)
+    with np.errstate(all="ignore"):
+        cast = arr.astype(dtype)
+    if not np.array_equal(np.isfinite(cast), np.isfinite(arr)):
+        raise ValueError(f"load_state_dict: {name!r} has values outside the range of the "
+                         f"{what}'s dtype {dtype} (largest {np.finfo(dtype).max:.3g})")
+    return cast

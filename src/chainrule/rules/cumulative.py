@@ -29,8 +29,11 @@ def _to_last(M, t, axes):
 
 
 def _exclusive_cumprod(flat):
+    """Products of the elements before each one along the last axis (1 for the first);
+    empty along an empty axis (the slice keeps the one's column out)."""
+    n = flat.shape[-1]
     ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
-    return np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    return np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1)[..., :n], axis=-1)
 
 
 def _others(M, x, axes):

@@ -171,7 +171,9 @@ MUL = binary("mul", lambda x, y: x * y, lambda x, y: x * y,
              [lambda M, g, ans, x, y: g * y, lambda M, g, ans, x, y: g * x], ["y", "x"],
              function="multiply", expr="x * y", complex=True)
 DIV = binary("div", lambda x, y: x / y, lambda x, y: x / y,
-             [lambda M, g, ans, x, y: g / y, lambda M, g, ans, x, y: -g * x / (y * y)],
+             # -(g/y) * (x/y), not -g*x/(y*y): y*y underflows to 0 for |y| < 1e-162 where the
+             # gradient is finite (x = y = 1e-200: -1e200); the float loop computes the same
+             [lambda M, g, ans, x, y: g / y, lambda M, g, ans, x, y: -(g / y) * (x / y)],
              ["1/y", "-x/y**2"], function="divide", expr="x / y",
              numpy=(np.divide, (np.reciprocal, lambda divide, x: divide(1.0, x))),
              domain="y != 0", sample=[(-2.0, 2.0), (0.5, 2.0)], complex=True)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..primitive import binary, defprimitive, unary
+from ..primitive import apply, binary, defprimitive, unary
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -120,15 +120,39 @@ def _fmod_y(M, g, ans, x, y):
     return -g * np.trunc(M.value(x) / M.value(y))
 
 
-ARCTAN2 = binary("arctan2", math.atan2, np.arctan2,
-                 [lambda M, g, ans, y, x: g * x / (x * x + y * y),
-                  lambda M, g, ans, y, x: -g * y / (x * x + y * y)],
+def _nonzero(M, r):
+    """``r`` with 1 where it is 0: the origin, where the rules below take 0 for 0/0."""
+    return M.where(M.value(r) == 0, 1.0, r)
+
+
+def _arctan2_vjps():
+    # Divided twice by r = hypot(x, y), not once by x**2 + y**2: that underflows to 0 for
+    # |x|, |y| < 1e-162 (and overflows above 1e154) where the gradient is finite. r is
+    # applied as the primitive, so a rule differentiated again (hessian) sees it. At the
+    # origin the gradient is g * x and -g * y: 0, signed as PyTorch's.
+    def d_y(M, g, ans, y, x):
+        r = _nonzero(M, apply(HYPOT, x, y))
+        return g * (x / r / r)
+
+    def d_x(M, g, ans, y, x):
+        r = _nonzero(M, apply(HYPOT, x, y))
+        return -g * (y / r / r)
+
+    return [d_y, d_x]
+
+
+ARCTAN2 = binary("arctan2", math.atan2, np.arctan2, _arctan2_vjps(),
                  ["x/(x**2 + y**2)", "-y/(x**2 + y**2)"], inputs=("y", "x"),
-                 domain="(x, y) != (0, 0)", sample=[(0.3, 2.0), (0.3, 2.0)])
+                 domain="(x, y) != (0, 0)",
+                 kink="not differentiable at (0, 0), where the gradient is taken as 0 "
+                      "(as PyTorch)",
+                 sample=[(0.3, 2.0), (0.3, 2.0)])
 HYPOT = binary("hypot", math.hypot, np.hypot,
-               [lambda M, g, ans, x, y: g * x / ans, lambda M, g, ans, x, y: g * y / ans],
+               [lambda M, g, ans, x, y: g * (x / _nonzero(M, ans)),
+                lambda M, g, ans, x, y: g * (y / _nonzero(M, ans))],
                ["x/(x**2 + y**2)**0.5", "y/(x**2 + y**2)**0.5"], avoid=[0.0],
-               kink="not differentiable at (0, 0)")
+               kink="not differentiable at (0, 0), where the gradient is taken as 0, as for "
+                    "a norm (PyTorch gives NaN)")
 LOGADDEXP = binary("logaddexp", np.logaddexp, np.logaddexp,
                    [lambda M, g, ans, x, y: g * M.exp(x - ans),
                     lambda M, g, ans, x, y: g * M.exp(y - ans)],
