@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+import chainrule as cr
 from chainrule.checking.numeric import central_difference, directional, partials, slopes
 
 
@@ -53,3 +54,19 @@ def test_partials_work_in_float64_whatever_the_input_dtype():
     got = partials(lambda a: np.sum(np.log(a)), [x], 0, 1e-7)
     assert got.dtype == np.float64
     np.testing.assert_allclose(got, [1.0, 0.5], atol=1e-7)
+
+
+def test_gradcheck_at_large_values_uses_a_step_above_float64_rounding():
+    # a fixed step of 1e-6 at 1e8 is mostly rounding: gradcheck(lambda x: x, 1e8) failed
+    from chainrule.checking.numeric import step
+    assert step(1e-6, 2.0) == 1e-6 and step(1e-6, 1e3) == 1e-6
+    assert step(1e-6, 1e8) == pytest.approx(1e-6 * 1e5 ** (2 / 3))
+    assert step(1e-6, float("inf")) == 1e-6
+    assert cr.gradcheck(lambda x: x, np.array(1e8))
+    assert cr.gradcheck(lambda x: cr.sum(x ** 2), np.array([1e8, 3.0, -2e9]))
+    assert cr.gradcheck(lambda x: cr.sin(x), np.array(1e8))
+    wrong = cr.primitive("sin_off_1pc", np.sin, [lambda M, g, ans, x: g * M.cos(x) * 1.01])
+    with pytest.raises(cr.GradcheckError):
+        cr.gradcheck(lambda x: wrong(x), np.array(1e8))
+    np.testing.assert_allclose(partials(lambda x: np.sum(x ** 2), [np.array([1e8])], 0, 1e-6),
+                               [2e8], rtol=1e-5)
