@@ -24,7 +24,7 @@ from .rules.complex import IMAG, REAL
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 from .rules.linalg import MATMUL
 from .rules.special_elementwise import FLOOR_DIVIDE, REMAINDER
-from .rules.structural import GETITEM
+from .rules.structural import GETITEM, INDEX_PUT
 from .shape_checks import check_broadcast, check_matmul, shape_error
 from .tensor_math import TENSOR_MATH
 from .validation import operand
@@ -418,13 +418,52 @@ class Tensor(Node):
         return Tensor._apply(GETITEM, (self, _clean_index(index)))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        # as torch: a leaf that requires grad may be written under no_grad
-        if self.prim is not None or (self.needs and recording()):
-            raise TypeError("in-place assignment into a Tensor in a graph is not "
-                            "differentiable; build the result with cr.where or "
-                            "cr.concatenate instead")
-        self.value[_clean_index(index)] = value.value if isinstance(value, Node) else value
-        self._mark_written()
+        """``x[index] = value``, in place, as torch: while recording, where ``x`` or
+        ``value`` is in a graph, the write is recorded (``index_put``): ``x`` becomes the
+        result of writing ``value`` into its previous values, so gradients reach both. A
+        leaf that requires grad is refused while recording (write it under no_grad)."""
+        idx = _clean_index(index)
+        hook = recording()
+        value_needs = isinstance(value, Node) and value.needs
+        if hook and self.needs and self.prim is None:
+            raise RuntimeError(
+                "x[index] = value: a leaf Variable that requires grad is being used in an "
+                "in-place operation; write it inside `with cr.no_grad():`, or build a new "
+                "Tensor (cr.where, cr.concatenate)")
+        if not hook or not (self.needs or value_needs):
+            self._write(idx, value.value if isinstance(value, Node) else value)
+            self._mark_written()
+            return
+        if isinstance(value, Node) and not isinstance(value, Tensor):
+            raise TypeError(f"x[index] = value: cannot write a {type(value).__name__} "
+                            "into a Tensor")
+        if value_needs and self.value.dtype.kind not in "fc":
+            raise TypeError(f"x[index] = value: a Tensor of dtype {self.dtype} cannot hold "
+                            "a value that requires grad; make it a float Tensor")
+        previous = self.value.copy()
+        self._write(idx, value.value if isinstance(value, Node) else value)
+        old = Tensor._node(previous, (), self.prim, self.needs)
+        old._p, old._q, old._stamp = self._p, self._q, self._stamp
+        if value_needs:
+            _redirect(value, self, old)
+        else:
+            value = value.value if isinstance(value, Node) else value
+        global _clock
+        _clock += 1
+        self._p, self._q, self._stamp = (old, value, idx), ONE_PARENT, _clock
+        self.prim, self.needs = INDEX_PUT, True
+        if _complex_seen:
+            _check_complex(INDEX_PUT, self._p, self.value)
+        if hook is not True:
+            hook(self)
+
+    def _write(self, idx: Any, value: Any) -> None:
+        try:
+            self.value[idx] = value
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"x[index] = value: cannot write a value of shape "
+                             f"{np.shape(value)} into a Tensor of shape {self.shape} at "
+                             f"{idx!r}: {exc}") from None
 
     # -- in-place operators: update this Tensor's array, as torch does -------------------
     def _inplace(self, prim: Primitive, ufunc: Any, symbol: str, other: Any) -> Tensor:
@@ -586,6 +625,36 @@ def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
     if hook is not True:
         hook(node)
     return node
+
+
+def _redirect(value: Node, target: Node, old: Node) -> None:
+    """Before ``target[index] = value`` makes ``target`` the write's result: the ops in
+    ``value``'s graph that read ``target`` read its previous values, so they are pointed at
+    ``old`` (the previous state) instead, or the graph would loop back into ``target``. An
+    op that read ``target`` before an earlier write is refused: those values are gone."""
+    stack = [value]
+    seen = {id(value)}
+    while stack:
+        node = stack.pop()
+        parents = node.parents
+        if any(p is target for p in parents):
+            if node._stamp < target._stamp:
+                raise RuntimeError(
+                    f"x[index] = value: the value was computed (by {node.prim.name}) from "
+                    "this Tensor before an earlier write into it, so the graph no longer "
+                    "holds the values it read; compute it again after that write")
+            if node._p.__class__ is tuple:
+                node._p = tuple(old if p is target else p for p in parents)
+            else:                       # one or two parents, kept unboxed (see Node)
+                if node._p is target:
+                    node._p = old
+                if node._q is target:
+                    node._q = old
+        for p in parents:
+            if (isinstance(p, Node) and p.prim is not None and p is not target
+                    and id(p) not in seen):
+                seen.add(id(p))
+                stack.append(p)
 
 
 def _bool(arr: Any) -> Tensor:
