@@ -190,7 +190,8 @@ def _index_put_cases():
     specs = [((3,), 1, ()), ((3,), slice(1, None), (2,)), ((2, 3), (slice(None), 1), (2,)),
              ((2, 3), 0, (1,)), ((4,), np.array([1, 3]), ()),
              ((3,), np.array([0, 2, 2]), (3,)), ((2, 3), (np.array([1, 1]), 0), (2,)),
-             ((2, 3), np.array([[True, False, True], [False, True, True]]), (4,))]
+             ((2, 3), np.array([[True, False, True], [False, True, True]]), (4,)),
+             ((2, 3), (slice(None), np.array([2, 0])), (1, 1, 2))]
     return [Case("index_put", f"{shape}[{index!r}]={vs}".replace("\n", ""),
                  lambda x, v, i=index: REGISTRY["index_put"](x, v, i),
                  lambda x, v, i=index: _index_put_ref(x, v, i), (shape, vs))

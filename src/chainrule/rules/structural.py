@@ -110,6 +110,10 @@ def _index_put_value_vjp(M, g, ans, x, value, index):
     if won is not None:
         c = M.where(won, c, 0)
     vshape = np.shape(M.value(value))
+    extra = len(vshape) - (np.ndim(M.value(c)) - lead)
+    if extra > 0:                   # numpy lets a value carry extra leading 1s
+        c = M.reshape(c, np.shape(M.value(c))[:lead] + (1,) * extra
+                      + np.shape(M.value(c))[lead:])
     return M.sum_to(c, vshape, lead)
 
 
@@ -117,7 +121,10 @@ def _index_put_value_jvp(M, t, ans, x, value, index):
     vshape = np.shape(M.value(value))
     lead = np.ndim(M.value(t)) - len(vshape)
     tshape = np.shape(M.value(t))[:lead]
-    t = M.broadcast_to(t, tshape + _written_shape(ans.shape, index))
+    written = _written_shape(ans.shape, index)
+    # line the value's axes up with the written elements' (numpy's broadcasting)
+    vshape = (1,) * (len(written) - len(vshape)) + vshape[max(len(vshape) - len(written), 0):]
+    t = M.broadcast_to(M.reshape(t, tshape + vshape), tshape + written)
     won = _winners(ans.shape, index)
     if won is not None:
         t = M.where(won, t, 0)
