@@ -231,3 +231,32 @@ def test_the_recording_hook_sees_the_write():
     with on_create(seen.append):
         x[0] = w[0]
     assert seen[-1] is x and x.prim.name == "index_put"
+
+
+def test_a_value_read_from_the_tensor_itself_reads_the_previous_values():
+    # x[0] = f(x): every op of the value that read x (one input, two, with constants)
+    # reads the values before the write (torch refuses this unless x is cloned first)
+    def f(xp, w):
+        x = w * 1.0
+        x[0] = xp.exp(x)[1] + (x * x)[2] + (x * 2.0)[0] + xp.sum(x)
+        return (x * x).sum()
+    w0 = np.array([0.5, -0.3, 0.8])
+    g = cr.grad(lambda w: f(cr, w))(w0)
+    tw = _t(w0)
+    tx = tw * 1.0
+    tc = tx.clone()
+    tx[0] = torch.exp(tc)[1] + (tc * tc)[2] + (tc * 2.0)[0] + torch.sum(tc)
+    (tx * tx).sum().backward()
+    np.testing.assert_allclose(g, tw.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(g, numeric_grad(lambda w: f(np, w), [w0]), rtol=1e-7)
+
+
+def test_forward_mode_through_repeated_writes_keeps_the_last():
+    def f(xp, w):
+        x = xp.zeros(3)
+        x[np.array([0, 2, 0])] = w * w
+        return x
+    w0 = np.array([0.5, -0.3, 0.8])
+    num = np.stack([numeric_grad(lambda w, k=k: f(np, w)[k], [w0]) for k in range(3)])
+    np.testing.assert_allclose(cr.jacfwd(lambda w: f(cr, w))(w0), num, atol=1e-9)
+    np.testing.assert_allclose(cr.jacobian(lambda w: f(cr, w))(w0), num, atol=1e-9)

@@ -643,13 +643,9 @@ def _redirect(value: Node, target: Node, old: Node) -> None:
                     f"x[index] = value: the value was computed (by {node.prim.name}) from "
                     "this Tensor before an earlier write into it, so the graph no longer "
                     "holds the values it read; compute it again after that write")
-            if node._p.__class__ is tuple:
-                node._p = tuple(old if p is target else p for p in parents)
-            else:                       # one or two parents, kept unboxed (see Node)
-                if node._p is target:
-                    node._p = old
-                if node._q is target:
-                    node._q = old
+            # a Tensor op keeps its parents as a tuple, or its one parent unboxed (Node)
+            node._p = (tuple(old if p is target else p for p in parents)
+                       if node._p.__class__ is tuple else old)
         for p in parents:
             if (isinstance(p, Node) and p.prim is not None and p is not target
                     and id(p) not in seen):
