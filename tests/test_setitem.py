@@ -260,3 +260,30 @@ def test_forward_mode_through_repeated_writes_keeps_the_last():
     num = np.stack([numeric_grad(lambda w, k=k: f(np, w)[k], [w0]) for k in range(3)])
     np.testing.assert_allclose(cr.jacfwd(lambda w: f(cr, w))(w0), num, atol=1e-9)
     np.testing.assert_allclose(cr.jacobian(lambda w: f(cr, w))(w0), num, atol=1e-9)
+
+
+# -- cr.tensor() of a Tensor: a copy cut from the graph, as torch.tensor --------------------
+
+def test_cr_tensor_of_a_tensor_being_differentiated_is_refused_inside_a_transform():
+    x0 = np.array([2.0, 1.0])
+    with pytest.raises(cr.GradientDroppedError, match=r"cr.tensor\(\) of a Tensor being "
+                       r"differentiated .* x.clone\(\)"):
+        cr.grad(lambda x: cr.tensor(x).sum() * x[0])(x0)
+    # what the message suggests gives the true gradient, d/dx sum(x) * x0 = [5, 2]
+    np.testing.assert_allclose(cr.grad(lambda x: x.clone().sum() * x[0])(x0), [5.0, 2.0])
+    np.testing.assert_allclose(cr.grad(lambda x: x.sum() * x[0])(x0), [5.0, 2.0])
+
+
+def test_cr_tensor_of_a_tensor_copies_it_detached_and_warns_as_torch():
+    t = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.warns(UserWarning, match=r"x.clone\(\).detach\(\)") as caught:
+        c = cr.tensor(t)
+    assert caught[0].filename == __file__
+    assert c.is_leaf and not c.requires_grad and c.data is not t.data
+    np.testing.assert_array_equal(c.data, t.data)
+    with pytest.warns(UserWarning, match="copies its data cut from the graph"):
+        r = cr.tensor(t * 2, requires_grad=True)
+    assert r.is_leaf and r.requires_grad
+    with pytest.warns(UserWarning), torch.no_grad():
+        tt = torch.tensor(torch.ones(2, requires_grad=True))
+    assert not tt.requires_grad

@@ -7,6 +7,7 @@ Tensor (see :mod:`chainrule.numpy_interop`), so numpy code differentiates unchan
 
 from __future__ import annotations
 
+import warnings
 from sys import getrefcount
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from .core import ONE_PARENT, Mode, Node, backprop
 from .core.backward import bad_contribution
 from .core.node import GRAD_SLOT
 from .core.recording import recording, transform_level
-from .errors import ShapeError
+from .errors import GradientDroppedError, ShapeError
 from .math_namespaces import ARRAY, sum_to_shape
 from .primitive import Primitive, complex_refusal
 from .rules.complex import IMAG, REAL
@@ -759,6 +760,19 @@ def graph_mode() -> Mode:
 def tensor(data: Any, requires_grad: bool = False, name: str | None = None,
            dtype: Any = None) -> Tensor:
     """A new leaf Tensor holding a copy of ``data`` (float64 unless a float dtype is given
-    or ``data`` is already float32)."""
+    or ``data`` is already float32). Given a Tensor, as ``torch.tensor``: a copy cut from
+    the graph, with a UserWarning; inside ``cr.grad``/``jacobian``/``hessian`` a Tensor
+    being differentiated raises GradientDroppedError instead (its gradient would be lost)."""
+    if isinstance(data, Node):
+        if data.needs and transform_level():
+            raise GradientDroppedError(
+                "cr.tensor() of a Tensor being differentiated inside "
+                "cr.grad/jacobian/hessian makes a copy cut from the graph, so its gradient "
+                "would be lost; use the Tensor itself, or x.clone() for a copy that keeps "
+                "the gradient")
+        warnings.warn(
+            "cr.tensor() of a Tensor copies its data cut from the graph; to copy a Tensor "
+            "use x.clone().detach(), or x.clone().detach().requires_grad_(True), as in "
+            "PyTorch (x.clone() keeps the gradient)", UserWarning, stacklevel=2)
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
