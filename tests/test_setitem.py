@@ -251,6 +251,17 @@ def test_a_value_read_from_the_tensor_itself_reads_the_previous_values():
     np.testing.assert_allclose(g, numeric_grad(lambda w: f(np, w), [w0]), rtol=1e-7)
 
 
+def test_writing_a_tensor_into_itself_reads_its_previous_values():
+    w0 = np.array([0.5, -0.3, 0.8])
+
+    def f(w):
+        x = w * w
+        x[...] = x
+        x[::-1] = x
+        return (x * cr.tensor([1.0, 2.0, 3.0])).sum()
+    np.testing.assert_allclose(cr.grad(f)(w0), 2 * w0 * [3.0, 2.0, 1.0])
+
+
 def test_forward_mode_through_repeated_writes_keeps_the_last():
     def f(xp, w):
         x = xp.zeros(3)

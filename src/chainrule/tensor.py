@@ -445,7 +445,9 @@ class Tensor(Node):
         self._write(idx, value.value if isinstance(value, Node) else value)
         old = Tensor._node(previous, (), self.prim, self.needs)
         old._p, old._q, old._stamp = self._p, self._q, self._stamp
-        if value_needs:
+        if value is self:               # x[...] = x: the previous values
+            value = old
+        elif value_needs:
             _redirect(value, self, old)
         else:
             value = value.value if isinstance(value, Node) else value
@@ -763,6 +765,7 @@ def tensor(data: Any, requires_grad: bool = False, name: str | None = None,
     or ``data`` is already float32). Given a Tensor, as ``torch.tensor``: a copy cut from
     the graph, with a UserWarning; inside ``cr.grad``/``jacobian``/``hessian`` a Tensor
     being differentiated raises GradientDroppedError instead (its gradient would be lost)."""
+    out = Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
     if isinstance(data, Node):
         if data.needs and transform_level():
             raise GradientDroppedError(
@@ -774,5 +777,5 @@ def tensor(data: Any, requires_grad: bool = False, name: str | None = None,
             "cr.tensor() of a Tensor copies its data cut from the graph; to copy a Tensor "
             "use x.clone().detach(), or x.clone().detach().requires_grad_(True), as in "
             "PyTorch (x.clone() keeps the gradient)", UserWarning, stacklevel=2)
-    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+    return out
 
