@@ -224,6 +224,15 @@ def test_complex_writes_follow_the_complex_convention():
     assert abs(g).min() > 1
 
 
+def test_cr_compile_refuses_the_write_by_name():
+    def f(w):
+        out = cr.zeros(3)
+        out[0] = w[1] * 2
+        return out.sum()
+    with pytest.raises(cr.TraceError, match="item assignment"):
+        cr.compile(f)(np.ones(3))
+
+
 def test_the_recording_hook_sees_the_write():
     seen = []
     w = cr.tensor([1.0, 2.0], requires_grad=True)

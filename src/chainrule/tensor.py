@@ -451,9 +451,8 @@ class Tensor(Node):
             _redirect(value, self, old)
         else:
             value = value.value if isinstance(value, Node) else value
-        global _clock
-        _clock += 1
-        self._p, self._q, self._stamp = (old, value, idx), ONE_PARENT, _clock
+        self._mark_written()            # ticks the clock (cr.compile refuses the write)
+        self._p, self._q = (old, value, idx), ONE_PARENT
         self.prim, self.needs = INDEX_PUT, True
         if _complex_seen:
             _check_complex(INDEX_PUT, self._p, self.value)
