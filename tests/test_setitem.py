@@ -201,8 +201,13 @@ def test_the_write_is_in_place_and_the_previous_values_are_kept_for_the_graph():
 def test_refusals_name_the_write():
     w = cr.tensor([1.0, 2.0], requires_grad=True)
     ints = cr.tensor([1, 2, 3])
-    with pytest.raises(TypeError, match="dtype int64 cannot hold a value that requires"):
+    with pytest.raises(TypeError, match="dtype int64 cannot hold a value of dtype "
+                       "float64 that requires grad"):
         ints[0] = w[0]
+    z = cr.tensor([1j], requires_grad=True)
+    with pytest.raises(TypeError, match="dtype float64 cannot hold a value of dtype "
+                       "complex128"):
+        cr.zeros(2)[0] = z[0] * 2
     x = cr.zeros(3)
     with pytest.raises(ValueError, match=r"cannot write a value of shape \(2,\) into a "
                        r"Tensor of shape \(3,\)"):

@@ -438,9 +438,11 @@ class Tensor(Node):
         if isinstance(value, Node) and not isinstance(value, Tensor):
             raise TypeError(f"x[index] = value: cannot write a {type(value).__name__} "
                             "into a Tensor")
-        if value_needs and self.value.dtype.kind not in "fc":
+        if value_needs and (self.value.dtype.kind not in "fc" or (
+                value.value.dtype.kind == "c" and self.value.dtype.kind != "c")):
             raise TypeError(f"x[index] = value: a Tensor of dtype {self.dtype} cannot hold "
-                            "a value that requires grad; make it a float Tensor")
+                            f"a value of dtype {value.dtype} that requires grad; make it "
+                            "a Tensor of the value's dtype")
         previous = self.value.copy()
         self._write(idx, value.value if isinstance(value, Node) else value)
         old = Tensor._node(previous, (), self.prim, self.needs)
@@ -454,8 +456,6 @@ class Tensor(Node):
         self._mark_written()            # ticks the clock (cr.compile refuses the write)
         self._p, self._q = (old, value, idx), ONE_PARENT
         self.prim, self.needs = INDEX_PUT, True
-        if _complex_seen:
-            _check_complex(INDEX_PUT, self._p, self.value)
         if hook is not True:
             hook(self)
 
