@@ -123,9 +123,10 @@ def test_tensor_only_function_on_a_scalar_says_so():
         cr.sum(cr.Scalar(1.0))
 
 
-def test_in_place_assignment_into_a_graph_tensor_is_refused():
+def test_in_place_assignment_into_a_leaf_that_requires_grad_is_refused():
     x = cr.tensor(np.ones(3), requires_grad=True)
-    with pytest.raises(TypeError, match="cr.where"):
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being "
+                       "used in an in-place operation"):
         x[0] = 5.0
 
 

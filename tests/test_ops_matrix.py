@@ -178,6 +178,26 @@ def _index_add_cases():
     return cases
 
 
+def _index_put_ref(x, v, index):
+    out = np.array(x)
+    out[index] = v
+    return out
+
+
+def _index_put_cases():
+    # (x's shape, index, value's shape): broadcasting values, repeated positions (the
+    # last write wins), boolean masks
+    specs = [((3,), 1, ()), ((3,), slice(1, None), (2,)), ((2, 3), (slice(None), 1), (2,)),
+             ((2, 3), 0, (1,)), ((4,), np.array([1, 3]), ()),
+             ((3,), np.array([0, 2, 2]), (3,)), ((2, 3), (np.array([1, 1]), 0), (2,)),
+             ((2, 3), np.array([[True, False, True], [False, True, True]]), (4,)),
+             ((2, 3), (slice(None), np.array([2, 0])), (1, 1, 2))]
+    return [Case("index_put", f"{shape}[{index!r}]={vs}".replace("\n", ""),
+                 lambda x, v, i=index: REGISTRY["index_put"](x, v, i),
+                 lambda x, v, i=index: _index_put_ref(x, v, i), (shape, vs))
+            for shape, index, vs in specs]
+
+
 def _concat_cases():
     specs = [([(3,), (2,)], 0), ([(2, 3), (1, 3)], 0), ([(2, 3), (2, 1), (2, 2)], -1),
              ([(1, 3), (1, 3)], 1)]
@@ -553,6 +573,7 @@ SPECS: dict[str, Callable[[], list[Case]]] = {
     "sum_to": _sum_to_cases,
     "getitem": _getitem_cases,
     "index_add": _index_add_cases,
+    "index_put": _index_put_cases,
     "concatenate": _concat_cases,
     "stack": _stack_cases,
     "arcsin": lambda: _unary("arcsin", cr.arcsin, np.arcsin),

@@ -175,7 +175,8 @@ def test_paired_ops_are_written_once_and_mirror_each_other():
 # Entries whose derivative text is prose, not a formula in the inputs: named here one by one
 # so that the formula check below cannot silently skip them.
 PROSE = {
-    ("broadcast_to", 0), ("concatenate", 0), ("getitem", 0), ("index_add", 0),
+    ("broadcast_to", 0), ("concatenate", 0), ("getitem", 0), ("index_add", 0), ("index_put", 0),
+    ("index_put", 1),
     ("log_softmax", 0), ("matmul", 0), ("matmul", 1), ("max", 0), ("mean", 0), ("min", 0),
     ("norm", 0), ("reshape", 0), ("softmax", 0), ("stack", 0), ("sum", 0), ("sum_to", 0),
     ("transpose", 0), ("where", 0), ("where", 1), ("where", 2),

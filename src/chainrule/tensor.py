@@ -7,6 +7,7 @@ Tensor (see :mod:`chainrule.numpy_interop`), so numpy code differentiates unchan
 
 from __future__ import annotations
 
+import warnings
 from sys import getrefcount
 from typing import TYPE_CHECKING, Any
 
@@ -17,14 +18,14 @@ from .core import ONE_PARENT, Mode, Node, backprop
 from .core.backward import bad_contribution
 from .core.node import GRAD_SLOT
 from .core.recording import recording, transform_level
-from .errors import ShapeError
+from .errors import GradientDroppedError, ShapeError
 from .math_namespaces import ARRAY, sum_to_shape
 from .primitive import Primitive, complex_refusal
 from .rules.complex import IMAG, REAL
 from .rules.elementwise import ADD, DIV, MUL, NEG, POW, SUB
 from .rules.linalg import MATMUL
 from .rules.special_elementwise import FLOOR_DIVIDE, REMAINDER
-from .rules.structural import GETITEM
+from .rules.structural import GETITEM, INDEX_PUT
 from .shape_checks import check_broadcast, check_matmul, shape_error
 from .tensor_math import TENSOR_MATH
 from .validation import operand
@@ -418,13 +419,53 @@ class Tensor(Node):
         return Tensor._apply(GETITEM, (self, _clean_index(index)))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        # as torch: a leaf that requires grad may be written under no_grad
-        if self.prim is not None or (self.needs and recording()):
-            raise TypeError("in-place assignment into a Tensor in a graph is not "
-                            "differentiable; build the result with cr.where or "
-                            "cr.concatenate instead")
-        self.value[_clean_index(index)] = value.value if isinstance(value, Node) else value
-        self._mark_written()
+        """``x[index] = value``, in place, as torch: while recording, where ``x`` or
+        ``value`` is in a graph, the write is recorded (``index_put``): ``x`` becomes the
+        result of writing ``value`` into its previous values, so gradients reach both. A
+        leaf that requires grad is refused while recording (write it under no_grad)."""
+        idx = _clean_index(index)
+        hook = recording()
+        value_needs = isinstance(value, Node) and value.needs
+        if hook and self.needs and self.prim is None:
+            raise RuntimeError(
+                "x[index] = value: a leaf Variable that requires grad is being used in an "
+                "in-place operation; write it inside `with cr.no_grad():`, or build a new "
+                "Tensor (cr.where, cr.concatenate)")
+        if not hook or not (self.needs or value_needs):
+            self._write(idx, value.value if isinstance(value, Node) else value)
+            self._mark_written()
+            return
+        if isinstance(value, Node) and not isinstance(value, Tensor):
+            raise TypeError(f"x[index] = value: cannot write a {type(value).__name__} "
+                            "into a Tensor")
+        if value_needs and (self.value.dtype.kind not in "fc" or (
+                value.value.dtype.kind == "c" and self.value.dtype.kind != "c")):
+            raise TypeError(f"x[index] = value: a Tensor of dtype {self.dtype} cannot hold "
+                            f"a value of dtype {value.dtype} that requires grad; make it "
+                            "a Tensor of the value's dtype")
+        previous = self.value.copy()
+        self._write(idx, value.value if isinstance(value, Node) else value)
+        old = Tensor._node(previous, (), self.prim, self.needs)
+        old._p, old._q, old._stamp = self._p, self._q, self._stamp
+        if value is self:               # x[...] = x: the previous values
+            value = old
+        elif value_needs:
+            _redirect(value, self, old)
+        else:
+            value = value.value if isinstance(value, Node) else value
+        self._mark_written()            # ticks the clock (cr.compile refuses the write)
+        self._p, self._q = (old, value, idx), ONE_PARENT
+        self.prim, self.needs = INDEX_PUT, True
+        if hook is not True:
+            hook(self)
+
+    def _write(self, idx: Any, value: Any) -> None:
+        try:
+            self.value[idx] = value
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"x[index] = value: cannot write a value of shape "
+                             f"{np.shape(value)} into a Tensor of shape {self.shape} at "
+                             f"{idx!r}: {exc}") from None
 
     # -- in-place operators: update this Tensor's array, as torch does -------------------
     def _inplace(self, prim: Primitive, ufunc: Any, symbol: str, other: Any) -> Tensor:
@@ -588,6 +629,32 @@ def _recorded(out: np.ndarray, parents: tuple, prim: Primitive) -> Tensor:
     return node
 
 
+def _redirect(value: Node, target: Node, old: Node) -> None:
+    """Before ``target[index] = value`` makes ``target`` the write's result: the ops in
+    ``value``'s graph that read ``target`` read its previous values, so they are pointed at
+    ``old`` (the previous state) instead, or the graph would loop back into ``target``. An
+    op that read ``target`` before an earlier write is refused: those values are gone."""
+    stack = [value]
+    seen = {id(value)}
+    while stack:
+        node = stack.pop()
+        parents = node.parents
+        if any(p is target for p in parents):
+            if node._stamp < target._stamp:
+                raise RuntimeError(
+                    f"x[index] = value: the value was computed (by {node.prim.name}) from "
+                    "this Tensor before an earlier write into it, so the graph no longer "
+                    "holds the values it read; compute it again after that write")
+            # a Tensor op keeps its parents as a tuple, or its one parent unboxed (Node)
+            node._p = (tuple(old if p is target else p for p in parents)
+                       if node._p.__class__ is tuple else old)
+        for p in parents:
+            if (isinstance(p, Node) and p.prim is not None and p is not target
+                    and id(p) not in seen):
+                seen.add(id(p))
+                stack.append(p)
+
+
 def _bool(arr: Any) -> Tensor:
     return Tensor._node(np.asarray(arr), (), None, False)
 
@@ -694,6 +761,20 @@ def graph_mode() -> Mode:
 def tensor(data: Any, requires_grad: bool = False, name: str | None = None,
            dtype: Any = None) -> Tensor:
     """A new leaf Tensor holding a copy of ``data`` (float64 unless a float dtype is given
-    or ``data`` is already float32)."""
-    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+    or ``data`` is already float32). Given a Tensor, as ``torch.tensor``: a copy cut from
+    the graph, with a UserWarning; inside ``cr.grad``/``jacobian``/``hessian`` a Tensor
+    being differentiated raises GradientDroppedError instead (its gradient would be lost)."""
+    out = Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+    if isinstance(data, Node):
+        if data.needs and transform_level():
+            raise GradientDroppedError(
+                "cr.tensor() of a Tensor being differentiated inside "
+                "cr.grad/jacobian/hessian makes a copy cut from the graph, so its gradient "
+                "would be lost; use the Tensor itself, or x.clone() for a copy that keeps "
+                "the gradient")
+        warnings.warn(
+            "cr.tensor() of a Tensor copies its data cut from the graph; to copy a Tensor "
+            "use x.clone().detach(), or x.clone().detach().requires_grad_(True), as in "
+            "PyTorch (x.clone() keeps the gradient)", UserWarning, stacklevel=2)
+    return out
 

@@ -71,6 +71,66 @@ def _axis(args):
     return args[-1]
 
 
+def _index_put_fn(x, value, index):
+    out = np.array(x)
+    out[index] = value
+    return out
+
+
+def _kept(shape, index):
+    """Booleans of ``shape``: False where ``out[index] = value`` writes."""
+    keep = np.ones(shape, dtype=bool)
+    keep[index] = False
+    return keep
+
+
+def _written_shape(shape, index):
+    return np.broadcast_to(np.empty((), dtype=np.int8), shape)[index].shape
+
+
+def _winners(shape, index):
+    """Booleans of the shape of ``x[index]``: True at the element each written position
+    finally holds (numpy's assignment: of repeated positions the last one wins); None
+    when no position repeats (every element lands)."""
+    if not any(isinstance(i, (np.ndarray, list)) for i in
+               (index if isinstance(index, tuple) else (index,))):
+        return None
+    where = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)[index].ravel()
+    order = np.arange(where.size)
+    last = np.full(int(np.prod(shape)), -1, dtype=np.intp)
+    last[where] = order
+    won = last[where] == order
+    return None if won.all() else won.reshape(_written_shape(shape, index))
+
+
+def _index_put_value_vjp(M, g, ans, x, value, index):
+    lead = _lead(g, ans)
+    c = M.getitem(g, _batched_index(lead, index))
+    won = _winners(ans.shape, index)
+    if won is not None:
+        c = M.where(won, c, 0)
+    vshape = np.shape(M.value(value))
+    extra = len(vshape) - (np.ndim(M.value(c)) - lead)
+    if extra > 0:                   # numpy lets a value carry extra leading 1s
+        c = M.reshape(c, np.shape(M.value(c))[:lead] + (1,) * extra
+                      + np.shape(M.value(c))[lead:])
+    return M.sum_to(c, vshape, lead)
+
+
+def _index_put_value_jvp(M, t, ans, x, value, index):
+    vshape = np.shape(M.value(value))
+    lead = np.ndim(M.value(t)) - len(vshape)
+    tshape = np.shape(M.value(t))[:lead]
+    written = _written_shape(ans.shape, index)
+    # line the value's axes up with the written elements' (numpy's broadcasting)
+    vshape = (1,) * (len(written) - len(vshape)) + vshape[max(len(vshape) - len(written), 0):]
+    t = M.broadcast_to(M.reshape(t, tshape + vshape), tshape + written)
+    won = _winners(ans.shape, index)
+    if won is not None:
+        t = M.where(won, t, 0)
+    return M.index_add(t, tshape + ans.shape, _batched_index(lead, index))
+
+
 def _stack_vjp(i, M, g, ans, axis):
     return M.getitem(g, (Ellipsis, i) + (slice(None),) * (-axis - 1))
 
@@ -116,6 +176,16 @@ INDEX_ADD = defprimitive(
         t, t.shape[:t.ndim - x.ndim] + ans.shape, _batched_index(t.ndim - x.ndim, index))],
     expr="scatter(x)", derivs=["1 at the index"], vjp_text=["g[index]"],
     params=("shape", "index"), complex=True)
+INDEX_PUT = defprimitive(
+    "index_put", array_fn=_index_put_fn,
+    vjps=[lambda M, g, ans, x, value, index: M.where(_kept(ans.shape, index), g, 0),
+          _index_put_value_vjp],
+    jvps=[lambda M, t, ans, x, value, index: M.where(_kept(ans.shape, index), t, 0),
+          _index_put_value_jvp],
+    expr="x[index] = value", inputs=("x", "value"),
+    derivs=["1 outside the index, 0 where written", "1 at the index (last write wins)"],
+    vjp_text=["g with the written elements zeroed", "g[index] summed to value's shape"],
+    params=("index",), complex=True)
 CONCATENATE = defprimitive(
     "concatenate", array_fn=lambda *args: np.concatenate(args[:-1], axis=args[-1]),
     vjps=_concat_vjp, prep=_concat_offsets, variadic=True, inputs=("xs",),
