@@ -554,3 +554,18 @@ def test_the_cotangent_of_a_complex_input_of_real_is_complex_in_every_mode():
     assert np.iscomplexobj(primal) and np.iscomplexobj(tangent)
     assert complex(primal) == 0.5 and complex(tangent) == pytest.approx(0.186)
     assert cr.grad(lambda x: np.real(x) ** 2)(1.5) == 3.0     # real data: real gradient
+
+
+def test_real_if_close_as_numpy_and_differentiable():
+    close = np.array([1 + 1e-17j, 2.0 + 0j])
+    far = np.array([1 + 1e-3j])
+    for a in (close, far, np.array([1.0, 2.0]), np.array([1 + 1e-10j])):
+        got = np.real_if_close(cr.tensor(a))
+        want = np.real_if_close(a)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.value, want)
+    loose = np.real_if_close(cr.tensor(np.array([1 + 1e-10j])), tol=1e-9)
+    np.testing.assert_array_equal(loose.value, [1.0])
+    # the real part's gradient, in the convention of docs/complex.md: d|Re z|^2 = 2 Re z
+    g = cr.grad(lambda z: cr.sum(np.real_if_close(z) ** 2))(np.array([3 + 0j, 1 + 0j]))
+    np.testing.assert_array_equal(g, [6 + 0j, 2 + 0j])

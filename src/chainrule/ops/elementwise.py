@@ -61,3 +61,18 @@ def angle(x: Array, deg: bool = False) -> Array:
     convention of docs/complex.md (0 at z = 0)."""
     out = apply(cx.ANGLE, x)
     return out * (180.0 / np.pi) if deg else out
+
+
+@composite(numpy=(np.real_if_close,),
+           doc="np.real_if_close: the real part when every imaginary part is close to 0")
+def real_if_close(a: Array, tol: float = 100) -> Array:
+    """``a``'s real part if ``a`` is complex and every imaginary part is below ``tol``
+    (in machine epsilons of ``a``'s dtype when ``tol > 1``, as numpy), else ``a``
+    unchanged; same shape as ``a``."""
+    value = np.asarray(getattr(a, "value", a))
+    if not np.iscomplexobj(value):
+        return a
+    limit = tol * np.finfo(value.dtype).eps if tol > 1 else tol
+    if np.all(np.abs(np.imag(value)) < limit):
+        return apply(cx.REAL, a)
+    return a
