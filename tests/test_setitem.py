@@ -312,3 +312,17 @@ def test_cr_tensor_of_a_tensor_copies_it_detached_and_warns_as_torch():
     with pytest.warns(UserWarning), torch.no_grad():
         tt = torch.tensor(torch.ones(2, requires_grad=True))
     assert not tt.requires_grad
+
+
+def test_a_refused_in_place_write_is_a_runtime_error_and_a_type_error():
+    # RuntimeError as PyTorch; TypeError as JAX and HIPS autograd for a traced array
+    def fun(a, b):
+        a[1] = b
+        return a
+    for exc in (RuntimeError, TypeError, cr.InPlaceError):
+        with pytest.raises(exc, match="in-place"):
+            cr.jacobian(fun)(np.zeros(5), 3.0)
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    for write in (lambda: w.__iadd__(1.0), lambda: w.add_(1.0), lambda: (w * 2).add_(1.0)):
+        with pytest.raises(cr.InPlaceError):
+            write()

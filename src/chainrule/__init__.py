@@ -13,6 +13,7 @@ from .errors import (
     GradientDroppedError,
     GradientDroppedWarning,
     IndependentOutputWarning,
+    InPlaceError,
     ShapeError,
 )
 from .extend import defjvp, defvjp, primitive
@@ -103,7 +104,7 @@ __all__ = [
     "AnomalyError", "BlameReport", "blame", "detect_anomaly", "find_nonfinite", "source_of",
     "trace_sources", "HandCheckReport", "LocalCheckReport", "check_hand_gradients",
     "check_local_gradient",
-    "GradcheckError", "GradientDroppedError", "GradientDroppedWarning",
+    "GradcheckError", "GradientDroppedError", "GradientDroppedWarning", "InPlaceError",
     "IndependentOutputWarning", "Primitive", "REGISTRY", "Scalar", "ShapeError", "Tensor",
     "elementwise_grad", "enable_grad", "fft", "flatten", "grad", "grad_and_aux", "gradcheck",
     "hessian", "hvp", "jacfwd", "jacobian", "jvp", "make_ggnvp", "make_hvp", "make_jvp",

@@ -9,6 +9,12 @@ class ShapeError(ValueError):
     """Operands with incompatible shapes; the message names the op and the shapes."""
 
 
+class InPlaceError(RuntimeError, TypeError):
+    """An in-place write that recording cannot allow (into a leaf that requires grad, or
+    into a Tensor computed in a graph): a RuntimeError as PyTorch raises, and a TypeError
+    as JAX and HIPS autograd raise for a write into an array being differentiated."""
+
+
 class GradcheckError(RuntimeError):
     """An analytic gradient disagrees with finite differences.
 

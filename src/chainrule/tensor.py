@@ -18,7 +18,7 @@ from .core import ONE_PARENT, Mode, Node, backprop
 from .core.backward import bad_contribution
 from .core.node import GRAD_SLOT
 from .core.recording import recording, transform_level
-from .errors import GradientDroppedError, ShapeError
+from .errors import GradientDroppedError, InPlaceError, ShapeError
 from .math_namespaces import ARRAY, sum_to_shape
 from .primitive import Primitive, complex_refusal
 from .rules.complex import IMAG, REAL
@@ -427,7 +427,7 @@ class Tensor(Node):
         hook = recording()
         value_needs = isinstance(value, Node) and value.needs
         if hook and self.needs and self.prim is None:
-            raise RuntimeError(
+            raise InPlaceError(
                 "x[index] = value: a leaf Variable that requires grad is being used in an "
                 "in-place operation; write it inside `with cr.no_grad():`, or build a new "
                 "Tensor (cr.where, cr.concatenate)")
@@ -474,11 +474,11 @@ class Tensor(Node):
         a Tensor that requires grad, and on a Tensor computed in a graph. Where ``other``
         requires grad while recording, the result is a new recorded Tensor (rebinding)."""
         if self.prim is not None:
-            raise RuntimeError(f"{symbol}: in-place update of a Tensor computed by "
+            raise InPlaceError(f"{symbol}: in-place update of a Tensor computed by "
                                f"{self.prim.name} in a graph; write y = y {symbol[0]} ... "
                                "for a new Tensor")
         if self.needs and recording():
-            raise RuntimeError(
+            raise InPlaceError(
                 f"{symbol}: in-place update of a leaf Tensor that requires grad while "
                 f"recording; do it inside `with cr.no_grad():` (the parameter update "
                 f"idiom), or write w = w {symbol[0]} ... for a new Tensor")

@@ -22,7 +22,7 @@ import numpy as np
 from ..conversions import dropped
 from ..core import Node
 from ..core.recording import recording, transform_level
-from ..errors import ShapeError
+from ..errors import InPlaceError, ShapeError
 from ..primitive import Primitive, apply
 from ..tensor import Tensor
 from . import functions as F
@@ -452,10 +452,10 @@ def requires_grad_(self: Tensor, requires_grad: bool = True) -> Tensor:
 # -- in place: PyTorch's rules ------------------------------------------------------------
 def _check_write(self: Tensor, op: str) -> None:
     if self.prim is not None and self.needs and recording():
-        raise RuntimeError(f"{op}: an in-place change of a Tensor computed in a graph would "
+        raise InPlaceError(f"{op}: an in-place change of a Tensor computed in a graph would "
                            "make its gradient wrong; compute a new Tensor instead")
     if self.needs and recording():
-        raise RuntimeError(f"{op}: a leaf Tensor that requires grad can only be changed in "
+        raise InPlaceError(f"{op}: a leaf Tensor that requires grad can only be changed in "
                            "place under cr.no_grad() (as in PyTorch)")
 
 
