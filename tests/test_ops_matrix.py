@@ -395,6 +395,7 @@ SHAPING = {
     "imag": [("plus-imag", lambda x: x + np.imag(x), M23)],
     "angle": [("times-angle", lambda x: x * np.angle(x), M23),
               ("deg", lambda x: x * np.angle(x, deg=True), ((3,),))],
+    "real_if_close": [("real-data", lambda x: np.real_if_close(x) ** 2, M23)],
 }
 PRODUCTS = {
     "einsum": [("matmul", lambda x, y: np.einsum("ij,jk->ik", x, y), ((2, 3), (3, 2))),
