@@ -134,3 +134,63 @@ def test_module_is_restored_when_the_call_raises():
     after = dict(model._named_state())
     assert after.keys() == before.keys()
     assert all(after[k] is before[k] for k in before)
+
+
+class _Frozen(nn.Module):
+    def __init__(self):
+        self.first = nn.Linear(3, 4)
+        self.scale = cr.tensor(np.array([2.0, 3.0, 4.0, 5.0]))   # a constant, not saved
+        self.fixed = nn.Parameter(np.ones(4), requires_grad=False)
+        self.second = nn.Linear(4, 2)
+        self.first.weight.requires_grad_(False)
+
+    def forward(self, x):
+        return self.second(cr.tanh(self.first(x) * self.scale + self.fixed))
+
+
+@needs_torch
+def test_frozen_parameters_are_saved_and_loaded_as_torch(tmp_path):
+    model = _Frozen()
+    names = ["fixed", "first.weight", "first.bias", "second.weight", "second.bias"]
+    assert list(model.state_dict()) == names
+    tfirst, tsecond = torch.nn.Linear(3, 4), torch.nn.Linear(4, 2)
+    tfirst.weight.requires_grad_(False)
+    tmodel = torch.nn.Module()
+    tmodel.register_parameter("fixed", torch.nn.Parameter(torch.ones(4), requires_grad=False))
+    tmodel.first, tmodel.second = tfirst, tsecond
+    assert list(tmodel.state_dict()) == names
+    # trainable ones only in parameters(), as before; the frozen weight stays frozen
+    assert [n for n, _ in model.named_parameters()] == ["first.bias", "second.weight",
+                                                       "second.bias"]
+    saved = model.state_dict()
+    model.save(tmp_path / "m.npz")
+    other = _Frozen()
+    assert not np.array_equal(other.first.weight.value, saved["first.weight"])
+    other.load(tmp_path / "m.npz")
+    for name, value in other.state_dict().items():
+        np.testing.assert_array_equal(value, saved[name])
+    assert not other.first.weight.requires_grad
+    other.float()
+    assert other.first.weight.dtype == np.float32 and other.fixed.dtype == np.float32
+    assert other.scale.dtype == np.float64       # a constant is not converted
+    # the state goes through functional_call and cr.grad: every entry differentiated
+    x = RNG.standard_normal((5, 3))
+    grads = cr.grad(lambda p: cr.sum(nn.functional_call(model, p, x) ** 2))(saved)
+    tstate = {k: torch.tensor(v, requires_grad=True) for k, v in saved.items()}
+    tmodel.forward = lambda x: tsecond(torch.tanh(tfirst(x) * torch.tensor(
+        [2.0, 3.0, 4.0, 5.0], dtype=torch.float64) + tmodel.fixed))
+    tmodel.double()
+    out = torch.func.functional_call(tmodel, tstate, (torch.tensor(x),))
+    (out ** 2).sum().backward()
+    for name in names:
+        np.testing.assert_allclose(grads[name], tstate[name].grad.numpy(), rtol=1e-12,
+                                   atol=1e-14)
+    assert not model.first.weight.requires_grad and "first.weight" in model.state_dict()
+
+
+def test_reassigning_a_frozen_parameter_to_a_non_tensor_unregisters_it():
+    model = _Frozen()
+    model.fixed = None
+    assert "fixed" not in model.state_dict()
+    model.fixed = cr.tensor(np.zeros(4), requires_grad=True)
+    assert "fixed" in model.state_dict()

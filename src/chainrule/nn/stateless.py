@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..tensor import Tensor
-from .module import Module, _is_parameter
+from .module import Module, _is_leaf, _is_parameter
 
 
 def functional_call(module: Module, params: Mapping[str, Any], *args: Any) -> Any:
@@ -29,12 +29,14 @@ def functional_call(module: Module, params: Mapping[str, Any], *args: Any) -> An
     in training mode, updated: BatchNorm's running statistics) in place of the module's,
     and a gradient flows to it where the forward reads it (BatchNorm in eval mode).
 
-    Raises KeyError naming the parameters ``params`` lacks and the names it has that the
-    module has not."""
+    A parameter frozen with ``requires_grad_(False)`` may be given too (it is in
+    ``state_dict``). Raises KeyError naming the trainable parameters ``params`` lacks and
+    the names it has that the module has not."""
     named = dict(module.named_parameters())
-    buffer_names = {name for name, _ in module.named_buffers()}
+    frozen = {name for name, t in module._named_state()
+              if _is_leaf(t) and not _is_parameter(t)}   # frozen parameters and buffers
     missing = [n for n in named if n not in params]
-    unexpected = [n for n in params if n not in named and n not in buffer_names]
+    unexpected = [n for n in params if n not in named and n not in frozen]
     if missing or unexpected:
         raise KeyError(f"functional_call on {type(module).__name__}: missing "
                        f"{missing or 'none'}, unexpected {unexpected or 'none'}")
@@ -42,12 +44,17 @@ def functional_call(module: Module, params: Mapping[str, Any], *args: Any) -> An
     swapped: list[tuple[Module, str, Any]] = []
     swapped_buffers: list[tuple[dict, str, Any]] = []
     try:
-        for m in module.modules():
-            for attr, value in list(vars(m).items()):
-                if _is_parameter(value) and id(value) in by_id:
-                    swapped.append((m, attr, value))
-                    setattr(m, attr, by_id[id(value)])
         for prefix, m in module.named_modules():
+            for attr, value in list(m._own_parameters(frozen=True)):
+                name = f"{prefix}.{attr}" if prefix else attr
+                if _is_parameter(value) and id(value) in by_id:
+                    new = by_id[id(value)]
+                elif not _is_parameter(value) and name in params:
+                    new = params[name]          # a frozen parameter, given
+                else:
+                    continue
+                swapped.append((m, attr, value))
+                object.__setattr__(m, attr, new)   # not registering the new value
             buffers = m.__dict__.get("_buffers", {})
             for attr, value in list(buffers.items()):
                 name = f"{prefix}.{attr}" if prefix else attr
@@ -58,6 +65,6 @@ def functional_call(module: Module, params: Mapping[str, Any], *args: Any) -> An
         return module(*args)
     finally:
         for m, attr, value in reversed(swapped):
-            setattr(m, attr, value)
+            object.__setattr__(m, attr, value)
         for buffers, attr, value in reversed(swapped_buffers):
             buffers[attr] = value
