@@ -138,9 +138,10 @@ class _BatchNorm(Module):
                 self._track(mean, var, int(np.prod([shape[a] for a in axes])))
             y = centred / F.sqrt(var + self.eps)
         else:
-            rm = self.running_mean.value.reshape(bshape)
-            rv = self.running_var.value.reshape(bshape)
-            y = (x - rm) / np.sqrt(rv + self.eps)
+            # Tensor ops, so that a gradient reaches buffers given to functional_call
+            rm = F.reshape(self.running_mean, bshape)
+            rv = F.reshape(self.running_var, bshape)
+            y = (x - rm) / F.sqrt(rv + self.eps)
         if self.weight is not None:
             y = y * F.reshape(self.weight, bshape) + F.reshape(self.bias, bshape)
         return y
@@ -152,15 +153,20 @@ class _BatchNorm(Module):
         m = self.momentum
         if m is None:                       # a cumulative average, as PyTorch
             m = 1.0 / float(self.num_batches_tracked.value)
-        unbiased = var.value.reshape(-1) * (n / max(n - 1, 1))
+        unbiased = _data(var).reshape(-1) * (n / max(n - 1, 1))
         rm, rv = self.running_mean.value, self.running_var.value
         rm *= 1 - m
-        rm += m * mean.value.reshape(-1)
+        rm += m * _data(mean).reshape(-1)
         rv *= 1 - m
         rv += m * unbiased
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+def _data(x: Any) -> np.ndarray:
+    # an op on inputs none of which requires grad may give a plain array
+    return x.value if isinstance(x, Tensor) else np.asarray(x)
 
 
 class BatchNorm1d(_BatchNorm):

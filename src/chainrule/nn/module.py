@@ -3,7 +3,10 @@
 Parameters are found by walking the module's attributes, in the order they were set: a
 leaf ``Tensor`` with ``requires_grad=True`` is a parameter, a ``Module`` (or a list, tuple
 or dict of them) is a child whose parameters are named ``child.name``. Nothing needs to be
-registered by hand.
+registered by hand. An attribute that was set to a parameter (or to an ``nn.Parameter``)
+stays one for ``state_dict``, ``save``, ``load`` and ``to`` when it is later frozen with
+``requires_grad_(False)``, as in PyTorch; a Tensor set without ``requires_grad`` is a
+constant of the module, not saved.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .npz import load_npz, save_npz
+from .parameter import Parameter
 
 
 class Module:
@@ -139,8 +143,13 @@ class Module:
         if buffers is not None and name in buffers:
             buffers[name] = value if value is None or isinstance(value, Tensor) \
                 else Tensor(value)
-        else:
-            object.__setattr__(self, name, value)
+            return
+        registered = self.__dict__.setdefault("_parameter_names", set())
+        if _is_parameter(value) or isinstance(value, Parameter):
+            registered.add(name)
+        elif not _is_leaf(value):
+            registered.discard(name)
+        object.__setattr__(self, name, value)
 
     def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, Tensor) for every buffer of this module and its children."""
@@ -161,7 +170,7 @@ class Module:
             if a is None or a == "cpu":
                 continue
             dt = np.dtype(a)
-            for t in [*self.parameters(), *self.buffers()]:
+            for t in {id(t): t for _, t in self._named_state()}.values():
                 if t.value.dtype.kind == "f":
                     t.value = t.value.astype(dt)
                     if t.grad is not None:
@@ -177,15 +186,21 @@ class Module:
         return self.to(np.float64)
 
     # -- saving -------------------------------------------------------------------------
+    def _own_parameters(self, frozen: bool = False) -> Iterator[tuple[str, Tensor]]:
+        """(attribute name, Tensor) for this module's own parameters, in attribute order;
+        with ``frozen``, also those set as parameters and frozen since."""
+        registered = self.__dict__.get("_parameter_names", ())
+        for name, value in vars(self).items():
+            if _is_parameter(value) or (frozen and name in registered and _is_leaf(value)):
+                yield name, value
+
     def _named_state(self) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, Tensor) for every entry of ``state_dict``, in PyTorch's order: each
         module's own parameters, then its own buffers, then its children's. A Tensor shared
         by two modules (tied weights) appears under each name, as in PyTorch."""
         for prefix, m in self.named_modules():
             dotted = f"{prefix}." if prefix else ""
-            for name, value in vars(m).items():
-                if _is_parameter(value):
-                    yield dotted + name, value
+            yield from ((dotted + name, value) for name, value in m._own_parameters(True))
             for name, b in m.__dict__.get("_buffers", {}).items():
                 if b is not None:
                     yield dotted + name, b
@@ -275,6 +290,10 @@ class Module:
 
 def _is_parameter(value: Any) -> bool:
     return isinstance(value, Tensor) and value.needs and value.prim is None
+
+
+def _is_leaf(value: Any) -> bool:
+    return isinstance(value, Tensor) and value.prim is None
 
 
 class IncompatibleKeys(NamedTuple):
