@@ -118,44 +118,30 @@ def _abs_jvp(M, t, ans, x):
     return real_part(_abs_vjp(M, t, ans, x))
 
 
-def _tie_mask(a, b, greater: bool):
-    """1 where ``a`` wins, 0.5 at ties, 0 where it loses: ties split the gradient. A NaN
-    wins, as in the value (np.maximum propagates it): its gradient is not silently 0."""
+def _tie_mask(a, b, greater: bool, nan_wins: bool = True):
+    """``a``'s share of the gradient: 1 where ``a`` wins, 0.5 at ties (two NaNs tie), 0
+    where it loses. With ``nan_wins`` (maximum / minimum) a NaN wins, as in the value
+    (np.maximum propagates it), so its gradient is not silently 0; otherwise (fmax / fmin)
+    a NaN loses to a number."""
     a_nan, b_nan = a != a, b != b
-    wins = ((a > b) if greater else (a < b)) | (a_nan & ~b_nan)
+    nan = (a_nan & ~b_nan) if nan_wins else (b_nan & ~a_nan)
+    wins = ((a > b) if greater else (a < b)) | nan
     return wins * 1.0 + ((a == b) | (a_nan & b_nan)) * 0.5
 
 
-def _extremum(name: str, greater: bool, float_fn, array_fn):
-    """maximum / minimum, written once: ties split the gradient equally."""
+def _extremum(name: str, greater: bool, float_fn, array_fn, nan_wins: bool = True):
+    """maximum / minimum (``nan_wins``) and fmax / fmin, written once: ties split the
+    gradient equally."""
     op = ">" if greater else "<"
+    kink = ("ties split the gradient equally (1/2 each)" if nan_wins else
+            "a NaN loses to a number (the gradient goes to the number); ties and two NaNs "
+            "split the gradient equally (1/2 each)")
     return binary(
         name, float_fn, array_fn,
-        [lambda M, g, ans, x, y: g * _tie_mask(M.value(x), M.value(y), greater),
-         lambda M, g, ans, x, y: g * _tie_mask(M.value(y), M.value(x), greater)],
-        [f"1 if x {op} y else 0", f"1 if y {op} x else 0"], methods=(name,), formula=True,
-        kink="ties split the gradient equally (1/2 each)",
-        zero_reason=f"the other input of {name} wins {{where}}")
-
-
-def _nan_tie_mask(a, b, greater: bool):
-    """fmax / fmin: ``a``'s share of the gradient. A NaN loses to a number; otherwise as
-    maximum / minimum (ties, and two NaNs, split the gradient equally)."""
-    a_nan, b_nan = np.isnan(a), np.isnan(b)
-    wins = ((a > b) if greater else (a < b)) | (b_nan & ~a_nan)
-    return wins * 1.0 + ((a == b) | (a_nan & b_nan)) * 0.5
-
-
-def _nan_extremum(name: str, greater: bool, float_fn, array_fn):
-    op = ">" if greater else "<"
-    return binary(
-        name, float_fn, array_fn,
-        [lambda M, g, ans, x, y: g * _nan_tie_mask(M.value(x), M.value(y), greater),
-         lambda M, g, ans, x, y: g * _nan_tie_mask(M.value(y), M.value(x), greater)],
+        [lambda M, g, ans, x, y: g * _tie_mask(M.value(x), M.value(y), greater, nan_wins),
+         lambda M, g, ans, x, y: g * _tie_mask(M.value(y), M.value(x), greater, nan_wins)],
         [f"1 if x {op} y else 0", f"1 if y {op} x else 0"],
-        methods=(), formula=False,
-        kink="a NaN loses to a number (the gradient goes to the number); ties and two NaNs "
-             "split the gradient equally (1/2 each)",
+        methods=(name,) if nan_wins else (), formula=nan_wins, kink=kink,
         zero_reason=f"the other input of {name} wins {{where}}")
 
 
@@ -206,8 +192,8 @@ ABS = unary("abs", abs, np.abs, _abs_vjp, "sign(x)", jvps=[_abs_jvp],
             methods=("abs", "__abs__"), kink="|x|'(0) = 0", avoid=[0.0], complex=True)
 MAXIMUM = _extremum("maximum", True, _fmaximum, np.maximum)
 MINIMUM = _extremum("minimum", False, _fminimum, np.minimum)
-FMAX = _nan_extremum("fmax", True, _ffmax, np.fmax)
-FMIN = _nan_extremum("fmin", False, _ffmin, np.fmin)
+FMAX = _extremum("fmax", True, _ffmax, np.fmax, nan_wins=False)
+FMIN = _extremum("fmin", False, _ffmin, np.fmin, nan_wins=False)
 WHERE = defprimitive(
     "where", array_fn=np.where,
     vjps=[None, lambda M, g, ans, c, x, y: M.where(c, g, 0),
